@@ -1,0 +1,27 @@
+//! Pure telephony logic for the TradeLine 24/7 hotline: no AWS, no network, no clock.
+//!
+//! Everything a webhook decides lives here, so it can be unit-tested and benchmarked without I/O:
+//! - [`signature`]: Twilio `X-Twilio-Signature` validation (spec §2.1);
+//! - [`params`]: webhook form parameters (repeated keys kept) and typed views of them;
+//! - [`ids`]: `CallSid`, `RecordingSid` and `E164` newtypes, phone-number masking for logs;
+//! - [`twiml`]: a TwiML builder on `quick-xml` (every attribute and text escaped, spec §2.5);
+//! - [`flow`]: consent, menu, dial-outcome and loop-guard decisions and the TwiML reply of each step
+//!   (spec §3);
+//! - [`status`]: the forward-only call-status order (spec §5);
+//! - [`ratelimit`]: fixed-window arithmetic for the distributed rate limiter (spec §3);
+//! - [`prompts`]: every sentence the caller hears.
+
+pub mod flow;
+pub mod ids;
+pub mod params;
+pub mod prompts;
+pub mod ratelimit;
+pub mod routes;
+pub mod signature;
+pub mod status;
+pub mod twiml;
+
+pub use ids::{mask_phone, CallSid, E164Error, IdError, RecordingSid, E164};
+pub use params::{ParamError, Params};
+pub use routes::Route;
+pub use twiml::Twiml;

@@ -1,0 +1,108 @@
+//! Webhook form parameters (`application/x-www-form-urlencoded`, Twilio "TwiML voice request").
+//!
+//! The body is decoded once with `serde_html_form` into ordered pairs, repeated keys kept (the
+//! signature needs every value), and read through typed accessors.
+
+use crate::ids::{CallSid, IdError};
+
+/// A body that is not a valid form.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamError {
+    /// The body is not `application/x-www-form-urlencoded` or not UTF-8.
+    #[error("malformed form body: {0}")]
+    Malformed(String),
+    /// A required parameter is absent.
+    #[error("missing parameter {0}")]
+    Missing(&'static str),
+    /// A SID parameter has the wrong shape.
+    #[error("bad parameter: {0}")]
+    BadId(#[from] IdError),
+}
+
+/// Decoded webhook parameters, in body order, repeats kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Decodes a form body (`a=1&b=2`; `+` is a space; repeated keys kept).
+    ///
+    /// Errors: [`ParamError::Malformed`] for invalid UTF-8 after percent-decoding or a broken pair.
+    pub fn from_form(body: &[u8]) -> Result<Self, ParamError> {
+        let text = std::str::from_utf8(body).map_err(|e| ParamError::Malformed(e.to_string()))?;
+        let pairs: Vec<(String, String)> =
+            serde_html_form::from_str(text).map_err(|e| ParamError::Malformed(e.to_string()))?;
+        Ok(Self { pairs })
+    }
+
+    /// Parameters from pairs (tests, the call simulator, query strings).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        Self { pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    }
+
+    /// All pairs, in body order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// The first value of `name`, if present and non-empty after trimming.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `CallSid`, required on every voice webhook.
+    ///
+    /// Errors: [`ParamError::Missing`] or [`ParamError::BadId`].
+    pub fn call_sid(&self) -> Result<CallSid, ParamError> {
+        Ok(CallSid::parse(self.get("CallSid").ok_or(ParamError::Missing("CallSid"))?)?)
+    }
+
+    /// A whole number of seconds (e.g. `RecordingDuration`, `CallDuration`); absent or not a
+    /// non-negative integer → `None`.
+    pub fn seconds(&self, name: &str) -> Option<u64> {
+        self.get(name).and_then(|v| v.parse().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding_keeps_repeats_and_order() {
+        let p = Params::from_form(b"Body=hi+there&MediaUrl=a&MediaUrl=b&Digits=%2A").unwrap();
+        assert_eq!(p.get("Body"), Some("hi there"));
+        assert_eq!(p.get("Digits"), Some("*"));
+        assert_eq!(p.pairs().iter().filter(|(k, _)| k == "MediaUrl").count(), 2);
+    }
+
+    #[test]
+    fn malformed_bodies_are_errors_not_panics() {
+        assert!(Params::from_form(&[0xff, 0xfe]).is_err());
+        // Percent-escapes that are not UTF-8 decode lossily (U+FFFD): the value then no longer
+        // matches what Twilio signed, so such a request fails the signature check.
+        assert_eq!(Params::from_form(b"a=%ff").unwrap().get("a"), Some("\u{fffd}"));
+        assert!(Params::from_form(b"").unwrap().pairs().is_empty());
+    }
+
+    #[test]
+    fn blank_values_read_as_absent() {
+        let p = Params::from_pairs([("Digits", "  "), ("CallSid", "CA0123456789abcdef0123456789abcdef")]);
+        assert_eq!(p.get("Digits"), None);
+        assert!(p.call_sid().is_ok());
+        assert!(matches!(Params::default().call_sid(), Err(ParamError::Missing("CallSid"))));
+    }
+
+    #[test]
+    fn seconds_parse_only_whole_non_negative_numbers() {
+        let p = Params::from_pairs([("A", "12"), ("B", "-1"), ("C", "1.5")]);
+        assert_eq!(p.seconds("A"), Some(12));
+        assert_eq!(p.seconds("B"), None);
+        assert_eq!(p.seconds("C"), None);
+    }
+}

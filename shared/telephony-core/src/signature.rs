@@ -1,0 +1,303 @@
+//! Twilio request validation: `X-Twilio-Signature` (spec §2.1, Twilio "Webhooks security").
+//!
+//! `signature = base64(HMAC-SHA1(auth_token, url + Σ name + value))`, where the names are sorted by
+//! byte order and, for a repeated name, its values are de-duplicated and sorted, each appended as
+//! `name + value`. The URL is the public URL Twilio called, with its raw query string. Twilio may
+//! sign with or without the default port (`:443`/`:80`), so both forms are tried. For a JSON body
+//! the form part is empty and the query carries `bodySHA256` = hex SHA-256 of the raw body; both
+//! are checked. Every comparison is constant-time (`subtle`).
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Why a request's signature was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// No (or an empty) `X-Twilio-Signature` header: answer 401.
+    #[error("missing X-Twilio-Signature header")]
+    Missing,
+    /// The header does not match any accepted token and URL form: answer 403.
+    #[error("invalid Twilio signature")]
+    Invalid,
+    /// JSON body whose SHA-256 differs from the `bodySHA256` query value (or none given): 403.
+    #[error("bodySHA256 missing or not matching the body")]
+    BodyHash,
+}
+
+impl SignatureError {
+    /// The HTTP status this refusal is answered with (spec §2.1: missing → 401, bad → 403).
+    pub fn http_status(self) -> u16 {
+        match self {
+            SignatureError::Missing => 401,
+            SignatureError::Invalid | SignatureError::BodyHash => 403,
+        }
+    }
+}
+
+/// What a request offers for validation.
+#[derive(Debug, Clone, Copy)]
+pub enum SignedBody<'a> {
+    /// `application/x-www-form-urlencoded`: the decoded pairs, repeats kept, in any order.
+    Form(&'a [(String, String)]),
+    /// Any JSON body: the raw bytes, checked against the URL's `bodySHA256`.
+    Json(&'a [u8]),
+}
+
+/// Computes the expected signature (base64, 28 characters) of `url` and `params` under `token`.
+pub fn compute(token: &str, url: &str, params: &[(String, String)]) -> String {
+    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(token.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(url.as_bytes());
+    if !params.is_empty() {
+        let mut sorted: Vec<(&str, &str)> =
+            params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        // Sort by name then value (byte order) and drop exact repeats: this is Twilio's
+        // "values de-duplicated and sorted per name" rule.
+        sorted.sort_unstable();
+        sorted.dedup();
+        for (k, v) in sorted {
+            mac.update(k.as_bytes());
+            mac.update(v.as_bytes());
+        }
+    }
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Validates a Twilio request.
+///
+/// - `tokens`: the primary auth token, then any secondary token accepted during rotation
+///   (empty tokens are ignored);
+/// - `url`: the public URL Twilio called (`PUBLIC_BASE_URL` + path + `?` + raw query);
+/// - `header`: the `X-Twilio-Signature` value, if any.
+///
+/// Errors: [`SignatureError::Missing`] (401), [`SignatureError::Invalid`] and
+/// [`SignatureError::BodyHash`] (403).
+pub fn verify(
+    tokens: &[&str],
+    url: &str,
+    body: SignedBody<'_>,
+    header: Option<&str>,
+) -> Result<(), SignatureError> {
+    let header = header.map(str::trim).filter(|h| !h.is_empty()).ok_or(SignatureError::Missing)?;
+    let params: &[(String, String)] = match body {
+        SignedBody::Form(p) => p,
+        SignedBody::Json(raw) => {
+            check_body_sha256(url, raw)?;
+            &[]
+        }
+    };
+    let (first, second) = url_port_variants(url);
+    let mut ok = subtle::Choice::from(0u8);
+    for token in tokens.iter().filter(|t| !t.is_empty()) {
+        for candidate in [Some(first.as_str()), second.as_deref()].into_iter().flatten() {
+            let expected = compute(token, candidate, params);
+            ok |= expected.as_bytes().ct_eq(header.as_bytes());
+        }
+    }
+    if bool::from(ok) {
+        Ok(())
+    } else {
+        Err(SignatureError::Invalid)
+    }
+}
+
+fn check_body_sha256(url: &str, body: &[u8]) -> Result<(), SignatureError> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let claimed = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "bodySHA256")
+        .map(|(_, v)| v.to_ascii_lowercase())
+        .ok_or(SignatureError::BodyHash)?;
+    let actual = hex::encode(Sha256::digest(body));
+    if bool::from(actual.as_bytes().ct_eq(claimed.as_bytes())) {
+        Ok(())
+    } else {
+        Err(SignatureError::BodyHash)
+    }
+}
+
+/// The URL as given, and the same URL with its default port added (if absent) or removed (if it
+/// is `:443` for https or `:80` for http). `None` when no variant applies (another port or scheme).
+pub fn url_port_variants(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return (url.to_owned(), None),
+    };
+    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(auth_end);
+    // The host part starts after any userinfo; an IPv6 literal ends at ']'.
+    let host_start = authority.rfind('@').map_or(0, |i| i + 1);
+    let host_part = &authority[host_start..];
+    let port_colon = match host_part.rfind(']') {
+        Some(close) => host_part[close..].find(':').map(|i| close + i),
+        None => host_part.rfind(':'),
+    };
+    let other = match port_colon {
+        Some(i) if &host_part[i + 1..] == default_port => {
+            Some(format!("{scheme}://{}{}{tail}", &authority[..host_start], &host_part[..i]))
+        }
+        Some(_) => None,
+        None => Some(format!("{scheme}://{authority}:{default_port}{tail}")),
+    };
+    (url.to_owned(), other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn canonical_params() -> Vec<(String, String)> {
+        pairs(&[
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+12349013030"),
+            ("Digits", "1234"),
+            ("From", "+12349013030"),
+            ("To", "+18005551212"),
+        ])
+    }
+
+    const CANONICAL_URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    const CANONICAL_SIG: &str = "0/KCTR6DLpKmkAf8muzZqo1nDgQ=";
+
+    #[test]
+    fn canonical_twilio_example_matches() {
+        assert_eq!(compute("12345", CANONICAL_URL, &canonical_params()), CANONICAL_SIG);
+        let p = canonical_params();
+        assert_eq!(verify(&["12345"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)), Ok(()));
+    }
+
+    #[test]
+    fn parameter_order_in_the_body_does_not_matter() {
+        let mut p = canonical_params();
+        p.reverse();
+        assert_eq!(verify(&["12345"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)), Ok(()));
+    }
+
+    #[test]
+    fn missing_or_empty_header_is_missing() {
+        let p = canonical_params();
+        for header in [None, Some(""), Some("   ")] {
+            assert_eq!(
+                verify(&["12345"], CANONICAL_URL, SignedBody::Form(&p), header),
+                Err(SignatureError::Missing)
+            );
+        }
+        assert_eq!(SignatureError::Missing.http_status(), 401);
+        assert_eq!(SignatureError::Invalid.http_status(), 403);
+    }
+
+    #[test]
+    fn tampered_param_url_or_token_is_invalid() {
+        let mut p = canonical_params();
+        p[2].1 = "9".into();
+        assert_eq!(
+            verify(&["12345"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            Err(SignatureError::Invalid)
+        );
+        let p = canonical_params();
+        assert_eq!(
+            verify(&["12345"], "https://mycompany.com/myapp.php?foo=1&bar=3", SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            Err(SignatureError::Invalid)
+        );
+        assert_eq!(
+            verify(&["54321"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            Err(SignatureError::Invalid)
+        );
+    }
+
+    #[test]
+    fn secondary_token_is_accepted_during_rotation() {
+        let p = canonical_params();
+        assert_eq!(
+            verify(&["new-token", "12345"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            Ok(())
+        );
+        assert_eq!(
+            verify(&["", "new-token"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            Err(SignatureError::Invalid)
+        );
+    }
+
+    #[test]
+    fn signature_with_or_without_default_port_is_accepted() {
+        let p = canonical_params();
+        let with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
+        let sig_with_port = compute("12345", with_port, &p);
+        // Twilio signed with the port; we were configured without it, and the reverse.
+        assert_eq!(verify(&["12345"], CANONICAL_URL, SignedBody::Form(&p), Some(&sig_with_port)), Ok(()));
+        assert_eq!(verify(&["12345"], with_port, SignedBody::Form(&p), Some(CANONICAL_SIG)), Ok(()));
+    }
+
+    #[test]
+    fn port_variants_follow_the_scheme() {
+        let cases = [
+            ("https://a.example/x?y=1", Some("https://a.example:443/x?y=1")),
+            ("https://a.example:443/x", Some("https://a.example/x")),
+            ("http://a.example:80", Some("http://a.example")),
+            ("http://a.example/p", Some("http://a.example:80/p")),
+            ("https://a.example:8443/x", None),
+            ("http://127.0.0.1:9000/voice-frontdoor", None),
+            ("https://[::1]:443/x", Some("https://[::1]/x")),
+            ("https://u:p@a.example/x", Some("https://u:p@a.example:443/x")),
+            ("ftp://a.example/x", None),
+            ("not a url", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(url_port_variants(url).1.as_deref(), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn repeated_values_are_deduplicated_and_sorted() {
+        let url = "https://h.example/sms";
+        let a = pairs(&[("MediaUrl", "b"), ("MediaUrl", "a"), ("MediaUrl", "b"), ("Body", "x")]);
+        let b = pairs(&[("Body", "x"), ("MediaUrl", "a"), ("MediaUrl", "b")]);
+        let sig = compute("tok", url, &a);
+        assert_eq!(sig, compute("tok", url, &b));
+        assert_eq!(verify(&["tok"], url, SignedBody::Form(&b), Some(&sig)), Ok(()));
+        // Keeping only the last value (the original's bug) must not validate.
+        let last_only = pairs(&[("Body", "x"), ("MediaUrl", "b")]);
+        assert_ne!(compute("tok", url, &last_only), sig);
+    }
+
+    #[test]
+    fn names_sort_by_byte_order_not_locale() {
+        // Byte order puts "To" (uppercase) before "apiVersion" and "body".
+        let p = pairs(&[("body", "1"), ("To", "2"), ("apiVersion", "3")]);
+        let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(b"t").unwrap();
+        mac.update(b"https://h/xTo2apiVersion3body1");
+        let want = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        assert_eq!(compute("t", "https://h/x", &p), want);
+    }
+
+    #[test]
+    fn json_body_needs_matching_body_sha256() {
+        let body = br#"{"property": "value", "boolean": true}"#;
+        let hash = hex::encode(Sha256::digest(body));
+        let url = format!("https://h.example/hook?bodySHA256={hash}");
+        let sig = compute("tok", &url, &[]);
+        assert_eq!(verify(&["tok"], &url, SignedBody::Json(body), Some(&sig)), Ok(()));
+
+        let tampered = br#"{"property": "other", "boolean": true}"#;
+        assert_eq!(
+            verify(&["tok"], &url, SignedBody::Json(tampered), Some(&sig)),
+            Err(SignatureError::BodyHash)
+        );
+        let no_hash = "https://h.example/hook";
+        let sig = compute("tok", no_hash, &[]);
+        assert_eq!(
+            verify(&["tok"], no_hash, SignedBody::Json(body), Some(&sig)),
+            Err(SignatureError::BodyHash)
+        );
+    }
+}

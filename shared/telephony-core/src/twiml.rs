@@ -1,0 +1,382 @@
+//! TwiML documents, written with `quick-xml` (spec §2.5): every attribute value and text node is
+//! escaped by the writer, so a hostile caller name or URL cannot break the XML (flaw F-03).
+//!
+//! Only the verbs and attributes the hotline uses are modelled (Twilio TwiML reference: `<Say>`,
+//! `<Gather>`, `<Dial>`/`<Number>`, `<Record>`, `<Redirect>`, `<Reject>`, `<Hangup>`, `<Pause>`).
+
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::Writer;
+use std::time::Duration;
+
+/// Returned only if the XML writer fails, which writing into memory does not do.
+const WRITER_FAILED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>";
+
+/// A `<Say>`: text spoken with a voice and language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Say {
+    /// Spoken text (escaped on output).
+    pub text: String,
+    /// `voice`, e.g. `Polly.Joanna`.
+    pub voice: &'static str,
+    /// `language`, e.g. `en-US`; must match the voice (flaw F-45).
+    pub language: &'static str,
+}
+
+/// A `<Gather input="dtmf">` collecting digits, with prompts nested inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gather {
+    /// Absolute `action` URL (POST).
+    pub action: String,
+    /// `numDigits`.
+    pub num_digits: u8,
+    /// `timeout`, whole seconds of silence after the prompt.
+    pub timeout: Duration,
+    /// `actionOnEmptyResult`: post to `action` even when nothing was pressed (else Twilio falls
+    /// through to the next verb, flaw F-15).
+    pub action_on_empty_result: bool,
+    /// Prompts played while gathering.
+    pub prompts: Vec<Say>,
+}
+
+/// `<Number>` inside a `<Dial>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Number {
+    /// The E.164 number dialled.
+    pub e164: String,
+    /// `statusCallback` (absolute URL, POST); an attribute of `<Number>`, not `<Dial>` (flaw F-16).
+    pub status_callback: Option<String>,
+    /// `statusCallbackEvent`, space-separated.
+    pub status_callback_event: Option<&'static str>,
+}
+
+/// A `<Dial>` to one number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dial {
+    /// Absolute `action` URL (POST) that receives `DialCallStatus`.
+    pub action: String,
+    /// `timeout`: ring time before `no-answer`.
+    pub timeout: Duration,
+    /// `answerOnBridge`.
+    pub answer_on_bridge: bool,
+    /// `record`, e.g. `record-from-answer-dual`; `None` writes no attribute (no recording).
+    pub record: Option<&'static str>,
+    /// `recordingStatusCallback`, only with `record`.
+    pub recording_status_callback: Option<String>,
+    /// The number to ring.
+    pub number: Number,
+}
+
+/// A `<Record>` (voicemail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Absolute `action` URL (POST); never omitted, or Twilio posts back to the current URL
+    /// forever (flaw F-05).
+    pub action: String,
+    /// `maxLength`.
+    pub max_length: Duration,
+    /// `finishOnKey`.
+    pub finish_on_key: &'static str,
+    /// `playBeep`.
+    pub play_beep: bool,
+    /// `recordingStatusCallback` (POST).
+    pub recording_status_callback: String,
+    /// `transcribeCallback`; `Some` also writes `transcribe="true"`.
+    pub transcribe_callback: Option<String>,
+}
+
+/// One TwiML verb.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verb {
+    /// `<Say>`.
+    Say(Say),
+    /// `<Gather>`.
+    Gather(Gather),
+    /// `<Dial>`.
+    Dial(Dial),
+    /// `<Record>`.
+    Record(Record),
+    /// `<Redirect method="POST">url</Redirect>`.
+    Redirect(String),
+    /// `<Pause length="n"/>`.
+    Pause(Duration),
+    /// `<Reject reason="…"/>`: `busy` or `rejected`.
+    Reject(&'static str),
+    /// `<Hangup/>`.
+    Hangup,
+}
+
+/// A TwiML `<Response>`: a list of verbs, rendered with an XML declaration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Twiml {
+    /// The verbs, in order.
+    pub verbs: Vec<Verb>,
+}
+
+impl Twiml {
+    /// An empty `<Response/>`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a verb (builder style).
+    pub fn then(mut self, verb: Verb) -> Self {
+        self.verbs.push(verb);
+        self
+    }
+
+    /// The document as XML text (UTF-8, `<?xml …?>` first).
+    pub fn to_xml(&self) -> String {
+        let mut w = Writer::new(Vec::with_capacity(512));
+        match write_response(&mut w, &self.verbs) {
+            Ok(()) => String::from_utf8(w.into_inner()).unwrap_or_else(|_| WRITER_FAILED.to_owned()),
+            Err(_) => WRITER_FAILED.to_owned(),
+        }
+    }
+}
+
+type W = Writer<Vec<u8>>;
+type R = std::io::Result<()>;
+
+fn write_response(w: &mut W, verbs: &[Verb]) -> R {
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    if verbs.is_empty() {
+        w.create_element("Response").write_empty()?;
+        return Ok(());
+    }
+    w.create_element("Response").write_inner_content(|w| {
+        for verb in verbs {
+            write_verb(w, verb)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn secs(d: Duration) -> String {
+    d.as_secs().to_string()
+}
+
+fn flag(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+fn write_say(w: &mut W, say: &Say) -> R {
+    w.create_element("Say")
+        .with_attribute(("voice", say.voice))
+        .with_attribute(("language", say.language))
+        .write_text_content(BytesText::new(&say.text))?;
+    Ok(())
+}
+
+fn write_verb(w: &mut W, verb: &Verb) -> R {
+    match verb {
+        Verb::Say(say) => write_say(w, say),
+        Verb::Gather(g) => {
+            let (num_digits, timeout) = (g.num_digits.to_string(), secs(g.timeout));
+            w.create_element("Gather")
+                .with_attribute(("input", "dtmf"))
+                .with_attribute(("action", g.action.as_str()))
+                .with_attribute(("method", "POST"))
+                .with_attribute(("numDigits", num_digits.as_str()))
+                .with_attribute(("timeout", timeout.as_str()))
+                .with_attribute(("actionOnEmptyResult", flag(g.action_on_empty_result)))
+                .write_inner_content(|w| {
+                    for say in &g.prompts {
+                        write_say(w, say)?;
+                    }
+                    Ok(())
+                })?;
+            Ok(())
+        }
+        Verb::Dial(d) => {
+            let timeout = secs(d.timeout);
+            let mut el = w
+                .create_element("Dial")
+                .with_attribute(("action", d.action.as_str()))
+                .with_attribute(("method", "POST"))
+                .with_attribute(("timeout", timeout.as_str()))
+                .with_attribute(("answerOnBridge", flag(d.answer_on_bridge)));
+            if let Some(record) = d.record {
+                el = el.with_attribute(("record", record));
+                if let Some(cb) = &d.recording_status_callback {
+                    el = el
+                        .with_attribute(("recordingStatusCallback", cb.as_str()))
+                        .with_attribute(("recordingStatusCallbackMethod", "POST"));
+                }
+            }
+            el.write_inner_content(|w| {
+                let n = &d.number;
+                let mut num = w.create_element("Number");
+                if let Some(cb) = &n.status_callback {
+                    num = num
+                        .with_attribute(("statusCallback", cb.as_str()))
+                        .with_attribute(("statusCallbackMethod", "POST"));
+                }
+                if let Some(events) = n.status_callback_event {
+                    num = num.with_attribute(("statusCallbackEvent", events));
+                }
+                num.write_text_content(BytesText::new(&n.e164))?;
+                Ok(())
+            })?;
+            Ok(())
+        }
+        Verb::Record(r) => {
+            let max_length = secs(r.max_length);
+            let mut el = w
+                .create_element("Record")
+                .with_attribute(("action", r.action.as_str()))
+                .with_attribute(("method", "POST"))
+                .with_attribute(("maxLength", max_length.as_str()))
+                .with_attribute(("finishOnKey", r.finish_on_key))
+                .with_attribute(("playBeep", flag(r.play_beep)))
+                .with_attribute(("recordingStatusCallback", r.recording_status_callback.as_str()))
+                .with_attribute(("recordingStatusCallbackMethod", "POST"));
+            if let Some(cb) = &r.transcribe_callback {
+                el = el.with_attribute(("transcribe", "true")).with_attribute(("transcribeCallback", cb.as_str()));
+            }
+            el.write_empty()?;
+            Ok(())
+        }
+        Verb::Redirect(url) => {
+            w.create_element("Redirect")
+                .with_attribute(("method", "POST"))
+                .write_text_content(BytesText::new(url))?;
+            Ok(())
+        }
+        Verb::Pause(d) => {
+            let length = secs(*d);
+            w.create_element("Pause").with_attribute(("length", length.as_str())).write_empty()?;
+            Ok(())
+        }
+        Verb::Reject(reason) => {
+            w.create_element("Reject").with_attribute(("reason", *reason)).write_empty()?;
+            Ok(())
+        }
+        Verb::Hangup => {
+            w.create_element("Hangup").write_empty()?;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quick_xml::events::Event;
+    use quick_xml::Reader;
+
+    fn say(text: &str) -> Say {
+        Say { text: text.into(), voice: "Polly.Joanna", language: "en-US" }
+    }
+
+    /// Parses the document fully and returns every element (with unescaped attributes) and every
+    /// text node (entity references resolved and joined), in document order.
+    fn parse_all(xml: &str) -> Vec<String> {
+        let mut reader = Reader::from_str(xml);
+        let mut seen = Vec::new();
+        let mut text: Option<String> = None;
+        loop {
+            let event = reader.read_event().expect("well-formed XML");
+            match &event {
+                Event::Text(t) => {
+                    text.get_or_insert_with(String::new).push_str(&t.decode().unwrap());
+                    continue;
+                }
+                Event::GeneralRef(r) => {
+                    let name = r.decode().unwrap();
+                    let c = quick_xml::escape::resolve_predefined_entity(&name).expect("predefined entity");
+                    text.get_or_insert_with(String::new).push_str(c);
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(t) = text.take() {
+                seen.push(format!("text:{t}"));
+            }
+            match event {
+                Event::Eof => break,
+                Event::Start(e) | Event::Empty(e) => {
+                    let mut s = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                    for a in e.attributes() {
+                        let a = a.unwrap();
+                        s.push_str(&format!(
+                            " {}={}",
+                            String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
+                            a.unescape_value().unwrap()
+                        ));
+                    }
+                    seen.push(s);
+                }
+                _ => {}
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn empty_response_is_self_closing() {
+        assert_eq!(Twiml::new().to_xml(), r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#);
+    }
+
+    #[test]
+    fn hostile_text_and_urls_are_escaped_and_round_trip() {
+        let evil = r#"</Say><Dial>+19999999999</Dial> & "quotes" 'apos' <x>"#;
+        let url = "https://h.example/voice-voicemail?reason=a&step=done&x=\"><Hangup/>";
+        let doc = Twiml::new().then(Verb::Say(say(evil))).then(Verb::Redirect(url.into())).to_xml();
+        assert!(!doc.contains("<Dial>"));
+        let seen = parse_all(&doc);
+        assert!(seen.contains(&format!("text:{evil}")), "{seen:?}");
+        assert!(seen.contains(&format!("text:{url}")), "{seen:?}");
+        assert_eq!(seen.iter().filter(|s| s.starts_with("Hangup")).count(), 0);
+    }
+
+    #[test]
+    fn dial_without_record_has_no_record_attribute() {
+        let dial = Dial {
+            action: "https://h/a".into(),
+            timeout: Duration::from_secs(20),
+            answer_on_bridge: true,
+            record: None,
+            recording_status_callback: Some("https://h/r".into()),
+            number: Number { e164: "+15877428885".into(), status_callback: None, status_callback_event: None },
+        };
+        let doc = Twiml::new().then(Verb::Dial(dial.clone())).to_xml();
+        assert!(!doc.contains("record"), "{doc}");
+        let doc = Twiml::new().then(Verb::Dial(Dial { record: Some("record-from-answer-dual"), ..dial })).to_xml();
+        let seen = parse_all(&doc);
+        assert!(seen[1].contains(" record=record-from-answer-dual"), "{seen:?}");
+        assert!(seen[1].contains(" recordingStatusCallback=https://h/r"), "{seen:?}");
+    }
+
+    #[test]
+    fn gather_and_record_write_their_attributes() {
+        let doc = Twiml::new()
+            .then(Verb::Gather(Gather {
+                action: "https://h/g?attempt=2&x=1".into(),
+                num_digits: 1,
+                timeout: Duration::from_secs(5),
+                action_on_empty_result: true,
+                prompts: vec![say("Press 1")],
+            }))
+            .then(Verb::Record(Record {
+                action: "https://h/v?step=done".into(),
+                max_length: Duration::from_secs(120),
+                finish_on_key: "#",
+                play_beep: true,
+                recording_status_callback: "https://h/rc".into(),
+                transcribe_callback: Some("https://h/t".into()),
+            }))
+            .to_xml();
+        assert!(doc.contains(r#"action="https://h/g?attempt=2&amp;x=1""#), "{doc}");
+        let seen = parse_all(&doc);
+        assert_eq!(
+            seen[1],
+            "Gather input=dtmf action=https://h/g?attempt=2&x=1 method=POST numDigits=1 timeout=5 actionOnEmptyResult=true"
+        );
+        assert!(seen.iter().any(|s| s.starts_with("Record ") && s.contains("maxLength=120") && s.contains("transcribe=true")));
+    }
+}
