@@ -14,6 +14,9 @@ pub enum ParamError {
     /// A required parameter is absent.
     #[error("missing parameter {0}")]
     Missing(&'static str),
+    /// A parameter has a value outside its documented set.
+    #[error("invalid value for parameter {0}")]
+    Invalid(&'static str),
     /// A SID parameter has the wrong shape.
     #[error("bad parameter: {0}")]
     BadId(#[from] IdError),
@@ -60,6 +63,13 @@ impl Params {
     /// Errors: [`ParamError::Missing`] or [`ParamError::BadId`].
     pub fn call_sid(&self) -> Result<CallSid, ParamError> {
         Ok(CallSid::parse(self.get("CallSid").ok_or(ParamError::Missing("CallSid"))?)?)
+    }
+
+    /// A required parameter.
+    ///
+    /// Errors: [`ParamError::Missing`].
+    pub fn require(&self, name: &'static str) -> Result<&str, ParamError> {
+        self.get(name).ok_or(ParamError::Missing(name))
     }
 
     /// A whole number of seconds (e.g. `RecordingDuration`, `CallDuration`); absent or not a

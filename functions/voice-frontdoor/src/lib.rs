@@ -1,0 +1,60 @@
+//! `/voice-frontdoor`, the number's Voice URL (spec §3): signature, blocklist, call claimed once
+//! per CallSid (a Twilio retry is not counted again), per-caller rate limit (fail open), then the
+//! greeting, recording notice and consent `<Gather>`.
+//!
+//! DynamoDB round trips: the claim and the (cached) number lookup run concurrently, then the rate
+//! limit counters (concurrently with each other).
+
+use telephony_aws::ratelimit::{self, Verdict};
+use telephony_aws::store::Claim;
+use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
+use telephony_core::{flow, mask_phone, Route, Twiml};
+
+/// Handles one request; always 200 TwiML unless the signature is missing or bad.
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    let hook = match glue::accept(&deps.config, &req) {
+        Ok(hook) => hook,
+        Err(refusal) => return refusal,
+    };
+    glue::voice_reply(&deps.config, &hook, Route::Frontdoor, answer(deps, &hook).await)
+}
+
+async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
+    let config = &deps.config;
+    let sid = hook.params.call_sid()?;
+    let from = hook.params.get("From").unwrap_or("anonymous");
+    let to = hook.params.get("To").unwrap_or("");
+    if config.blocked_callers.iter().any(|b| b == from) {
+        tracing::info!(call_sid = %sid, from = %mask_phone(from), "blocked caller rejected");
+        metrics::count("CallsBlocked", None);
+        return Ok(flow::blocked());
+    }
+    let now = now_secs();
+    let calls = deps.calls();
+    let (claim, number) = tokio::join!(calls.claim_call(&sid, from, to, now), deps.number_config(to));
+    let limited = match claim? {
+        Claim::AlreadyExists => calls.get_call(&sid).await?.is_some_and(|c| c.rate_limited),
+        Claim::Created => {
+            match ratelimit::check_all(&deps.dynamo, &config.rate_limits_table, from, &config.rate_limits, now).await {
+                Ok(Verdict::Allowed) => false,
+                Ok(Verdict::Limited) => {
+                    calls.mark_rate_limited(&sid, now).await?;
+                    true
+                }
+                Err(e) => {
+                    tracing::warn!(call_sid = %sid, error = %e, "rate-limit store unreachable; allowing the call");
+                    metrics::count("RateLimitFailOpen", None);
+                    false
+                }
+            }
+        }
+    };
+    if limited {
+        tracing::info!(call_sid = %sid, from = %mask_phone(from), "caller rate limited");
+        metrics::count("CallsRateLimited", None);
+        return Ok(flow::rate_limited());
+    }
+    tracing::info!(call_sid = %sid, from = %mask_phone(from), to = %mask_phone(to), "call received");
+    metrics::count("CallsReceived", None);
+    Ok(deps.replies(&number.language).greeting(&number.business_name))
+}

@@ -1,0 +1,51 @@
+//! `/voice-menu-handler`, action of the menu `<Gather>` (spec §3): 1 Sales, 2 Support, 9 voicemail,
+//! `*` replay (at most 3), invalid or empty → retry once, then voicemail. A department dial records
+//! only when the call's stored consent is `yes`, and never rings From, To or the hotline.
+
+use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
+use telephony_core::flow::{self, Consent, MenuState, MenuStep};
+use telephony_core::{mask_phone, Route, Twiml};
+
+/// Handles one request; always 200 TwiML unless the signature is missing or bad.
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    let hook = match glue::accept(&deps.config, &req) {
+        Ok(hook) => hook,
+        Err(refusal) => return refusal,
+    };
+    glue::voice_reply(&deps.config, &hook, Route::MenuHandler, answer(deps, &hook).await)
+}
+
+async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
+    let sid = hook.params.call_sid()?;
+    let from = hook.params.get("From").unwrap_or("");
+    let to = hook.params.get("To").unwrap_or("");
+    let step = flow::menu_step(hook.params.get("Digits"), MenuState::from_query(&hook.query));
+    let number = deps.number_config(to).await;
+    let replies = deps.replies(&number.language);
+    let MenuStep::Dial(dept) = step else {
+        metrics::count("MenuChoices", Some(("Choice", step_name(step))));
+        return Ok(replies.menu_step(step, None, Consent::Declined));
+    };
+    metrics::count("MenuChoices", Some(("Choice", dept.as_str())));
+    let target = flow::dial_target(dept, &number, from, to, deps.config.hotline.as_ref());
+    if target.is_none() {
+        tracing::warn!(call_sid = %sid, department = dept.as_str(), from = %mask_phone(from), "no dialable target (unset or loop guard); voicemail instead");
+        metrics::count("LoopGuardVoicemail", None);
+    }
+    // Without a readable consent the call still goes through, unrecorded (fail safe).
+    let consent = deps.calls().record_menu_choice(&sid, dept, now_secs()).await.unwrap_or_else(|e| {
+        tracing::error!(call_sid = %sid, error = %e, "menu choice not stored; dialling without recording");
+        metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+        Consent::Declined
+    });
+    Ok(replies.menu_step(step, target, consent))
+}
+
+fn step_name(step: MenuStep) -> &'static str {
+    match step {
+        MenuStep::Dial(d) => d.as_str(),
+        MenuStep::Replay(_) => "repeat",
+        MenuStep::Retry(_) => "invalid",
+        MenuStep::Voicemail(_) => "voicemail",
+    }
+}

@@ -1,0 +1,33 @@
+//! `/voice-status`, status callback of the dialled `<Number>` and of the number (spec §3):
+//! `CallStatus` stored forward-only (a late `ringing` never overwrites `completed`), with
+//! `CallDuration` (seconds) and `ParentCallSid`. Answers 204.
+
+use telephony_aws::store::Advance;
+use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
+use telephony_core::status::call_status_rank;
+use telephony_core::{CallSid, ParamError, Route};
+
+/// Handles one request: 204 when stored (or stale), 400 for an unknown status.
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    let hook = match glue::accept(&deps.config, &req) {
+        Ok(hook) => hook,
+        Err(refusal) => return refusal,
+    };
+    glue::callback_reply(&hook, Route::Status, store(deps, &hook).await)
+}
+
+async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
+    let p = &hook.params;
+    let sid = p.call_sid()?;
+    let status = p.require("CallStatus")?;
+    let rank = call_status_rank(status).ok_or(ParamError::Invalid("CallStatus"))?;
+    let parent = p.get("ParentCallSid").map(CallSid::parse).transpose().map_err(ParamError::from)?;
+    let advance = deps.calls().advance_status(&sid, status, rank, p.seconds("CallDuration"), parent.as_ref(), now_secs()).await?;
+    if advance == Advance::Stale {
+        tracing::info!(call_sid = %sid, status, "stale or repeated status ignored");
+    } else if rank == 4 {
+        let metric = if status == "completed" { "CallsCompleted" } else { "CallsFailed" };
+        metrics::count(metric, Some(("Status", status)));
+    }
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! Configuration from the environment (README "Environment variables" lists each with its default).
+
+use std::time::Duration;
+use telephony_core::flow::NumberConfig;
+use telephony_core::ratelimit::{parse_limits, Limit};
+use telephony_core::E164;
+
+/// A missing or invalid setting, named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("{0} is required")]
+    Missing(&'static str),
+    /// A variable has a value this code cannot use.
+    #[error("{name} is invalid: {reason}")]
+    Invalid {
+        /// Variable name.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Everything the functions read from the environment, parsed once at start-up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `STAGE`: `local`, `dev`, `prod`… Only `local` allows the signature bypass.
+    pub stage: String,
+    /// `PUBLIC_BASE_URL`: the public URL Twilio calls, without trailing slash
+    /// (e.g. `https://abc.execute-api.ca-central-1.amazonaws.com`). Signed URLs and every
+    /// callback URL are built from it, never from the Host header (flaw F-32).
+    pub public_base_url: String,
+    /// `TWILIO_AUTH_TOKEN` then `TWILIO_AUTH_TOKEN_SECONDARY` (rotation): signature keys.
+    pub auth_tokens: Vec<String>,
+    /// `TWILIO_ACCOUNT_SID`: user name for recording downloads.
+    pub account_sid: String,
+    /// `TWILIO_API_BASE` (default `https://api.twilio.com`): recordings are only downloaded from
+    /// URLs under it, so credentials never go to another host.
+    pub twilio_api_base: String,
+    /// `TWILIO_SIGNATURE_BYPASS=true` with `STAGE=local`: skip signature checks (warns per request).
+    pub signature_bypass: bool,
+    /// `CALLS_TABLE`.
+    pub calls_table: String,
+    /// `NUMBERS_TABLE`.
+    pub numbers_table: String,
+    /// `RATE_LIMITS_TABLE`.
+    pub rate_limits_table: String,
+    /// `RECORDINGS_BUCKET`.
+    pub recordings_bucket: String,
+    /// `VOICEMAIL_TOPIC_ARN`: default topic for voicemail and transcript notices.
+    pub voicemail_topic_arn: String,
+    /// Defaults for a dialled number absent from the `numbers` table: `BUSINESS_NAME`,
+    /// `SALES_TARGET_E164`/`SUPPORT_TARGET_E164` (each falling back to `BUSINESS_TARGET_E164`),
+    /// `LANGUAGE`.
+    pub default_number: NumberConfig,
+    /// `HOTLINE_E164`: the hotline's own number, never dialled (loop guard).
+    pub hotline: Option<E164>,
+    /// `VOICEMAIL_MAX_SECONDS` (default 120): `<Record maxLength>`.
+    pub voicemail_max: Duration,
+    /// `RATE_LIMITS` (default `10/60`): per-caller limits as `calls/seconds`, comma-separated.
+    pub rate_limits: Vec<Limit>,
+    /// `BLOCKED_CALLERS`: comma-separated numbers answered with `<Reject reason="rejected">`.
+    pub blocked_callers: Vec<String>,
+    /// `NUMBER_CACHE_SECONDS` (default 60): how long a `numbers` lookup is cached in memory.
+    pub number_cache_ttl: Duration,
+    /// `RETENTION_DAYS` (default 90): TTL of call and recording records (transcripts included).
+    pub retention: Duration,
+    /// `RECORDING_MAX_BYTES` (default 40 MiB): larger recordings are not copied (the URL is kept).
+    pub recording_max_bytes: u64,
+}
+
+const DAY: u64 = 86_400;
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// Errors: [`ConfigError`] naming the first missing or invalid variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get` (the environment, or a map in tests). Empty values count
+    /// as unset.
+    ///
+    /// Errors: [`ConfigError`] naming the first missing or invalid variable.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let opt = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let req = |k: &'static str| opt(k).ok_or(ConfigError::Missing(k));
+        let e164 = |k: &'static str| -> Result<Option<E164>, ConfigError> {
+            opt(k)
+                .map(|v| E164::parse(&v).map_err(|e| ConfigError::Invalid { name: k, reason: e.to_string() }))
+                .transpose()
+        };
+        let num = |k: &'static str, default: u64| -> Result<u64, ConfigError> {
+            opt(k).map_or(Ok(default), |v| {
+                v.parse().map_err(|_| ConfigError::Invalid { name: k, reason: format!("{v:?} is not a whole number") })
+            })
+        };
+
+        let stage = opt("STAGE").unwrap_or_else(|| "prod".into());
+        let bypass_asked = opt("TWILIO_SIGNATURE_BYPASS").is_some_and(|v| v == "true");
+        if bypass_asked && stage != "local" {
+            return Err(ConfigError::Invalid {
+                name: "TWILIO_SIGNATURE_BYPASS",
+                reason: "only allowed with STAGE=local".into(),
+            });
+        }
+        let auth_tokens: Vec<String> =
+            [opt("TWILIO_AUTH_TOKEN"), opt("TWILIO_AUTH_TOKEN_SECONDARY")].into_iter().flatten().collect();
+        if auth_tokens.is_empty() && !bypass_asked {
+            return Err(ConfigError::Missing("TWILIO_AUTH_TOKEN"));
+        }
+        let public_base_url = req("PUBLIC_BASE_URL")?.trim_end_matches('/').to_owned();
+        if !(public_base_url.starts_with("https://") || public_base_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid { name: "PUBLIC_BASE_URL", reason: "must start with https://".into() });
+        }
+        let business = e164("BUSINESS_TARGET_E164")?;
+        let voicemail_max = num("VOICEMAIL_MAX_SECONDS", 120)?;
+        if !(1..=14_400).contains(&voicemail_max) {
+            return Err(ConfigError::Invalid { name: "VOICEMAIL_MAX_SECONDS", reason: "must be 1..=14400".into() });
+        }
+        Ok(Self {
+            stage,
+            public_base_url,
+            auth_tokens,
+            account_sid: opt("TWILIO_ACCOUNT_SID").unwrap_or_default(),
+            twilio_api_base: opt("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into()),
+            signature_bypass: bypass_asked,
+            calls_table: req("CALLS_TABLE")?,
+            numbers_table: req("NUMBERS_TABLE")?,
+            rate_limits_table: req("RATE_LIMITS_TABLE")?,
+            recordings_bucket: req("RECORDINGS_BUCKET")?,
+            voicemail_topic_arn: req("VOICEMAIL_TOPIC_ARN")?,
+            default_number: NumberConfig {
+                business_name: opt("BUSINESS_NAME").unwrap_or_else(|| "TradeLine 24/7".into()),
+                sales_target: e164("SALES_TARGET_E164")?.or_else(|| business.clone()),
+                support_target: e164("SUPPORT_TARGET_E164")?.or(business),
+                language: opt("LANGUAGE").unwrap_or_else(|| "en-US".into()),
+                voicemail_topic_arn: None,
+            },
+            hotline: e164("HOTLINE_E164")?,
+            voicemail_max: Duration::from_secs(voicemail_max),
+            rate_limits: parse_limits(&opt("RATE_LIMITS").unwrap_or_else(|| "10/60".into()))
+                .map_err(|reason| ConfigError::Invalid { name: "RATE_LIMITS", reason })?,
+            blocked_callers: opt("BLOCKED_CALLERS")
+                .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default(),
+            number_cache_ttl: Duration::from_secs(num("NUMBER_CACHE_SECONDS", 60)?),
+            retention: Duration::from_secs(num("RETENTION_DAYS", 90)? * DAY),
+            recording_max_bytes: num("RECORDING_MAX_BYTES", 40 * 1024 * 1024)?,
+        })
+    }
+
+    /// The tokens to verify signatures with, primary first.
+    pub fn token_refs(&self) -> Vec<&str> {
+        self.auth_tokens.iter().map(String::as_str).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, &'static str> {
+        HashMap::from([
+            ("PUBLIC_BASE_URL", "https://hooks.example/"),
+            ("TWILIO_AUTH_TOKEN", "tok"),
+            ("CALLS_TABLE", "calls"),
+            ("NUMBERS_TABLE", "numbers"),
+            ("RATE_LIMITS_TABLE", "rl"),
+            ("RECORDINGS_BUCKET", "b"),
+            ("VOICEMAIL_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:vm"),
+            ("BUSINESS_TARGET_E164", "+14165550100"),
+        ])
+    }
+
+    fn load(vars: &HashMap<&'static str, &'static str>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = load(&base()).unwrap();
+        assert_eq!(c.public_base_url, "https://hooks.example");
+        assert_eq!(c.voicemail_max, Duration::from_secs(120));
+        assert_eq!(c.rate_limits.len(), 1);
+        assert_eq!(c.rate_limits[0].max_calls, 10);
+        assert_eq!(c.default_number.sales_target.as_ref().unwrap().as_str(), "+14165550100");
+        assert_eq!(c.stage, "prod");
+        assert!(!c.signature_bypass);
+    }
+
+    #[test]
+    fn bypass_only_locally_and_bad_values_are_named() {
+        let mut v = base();
+        v.insert("TWILIO_SIGNATURE_BYPASS", "true");
+        assert!(matches!(load(&v), Err(ConfigError::Invalid { name: "TWILIO_SIGNATURE_BYPASS", .. })));
+        v.insert("STAGE", "local");
+        assert!(load(&v).unwrap().signature_bypass);
+
+        let mut v = base();
+        v.insert("SALES_TARGET_E164", "123");
+        assert!(matches!(load(&v), Err(ConfigError::Invalid { name: "SALES_TARGET_E164", .. })));
+        let mut v = base();
+        v.remove("CALLS_TABLE");
+        assert_eq!(load(&v).unwrap_err(), ConfigError::Missing("CALLS_TABLE"));
+        let mut v = base();
+        v.remove("TWILIO_AUTH_TOKEN");
+        assert_eq!(load(&v).unwrap_err(), ConfigError::Missing("TWILIO_AUTH_TOKEN"));
+    }
+}

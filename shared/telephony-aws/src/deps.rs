@@ -1,0 +1,106 @@
+//! Everything a handler needs, built once per process in `main` (spec §2.3).
+
+use crate::config::{Config, ConfigError};
+use crate::numbers::NumberDirectory;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use std::time::Duration;
+
+/// Per-attempt timeout of an AWS call: about 2 s (spec §2.3).
+pub const AWS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Whole-operation budget of an AWS call (2 attempts), well inside Twilio's 15 s wait.
+pub const AWS_OPERATION_TIMEOUT: Duration = Duration::from_millis(4_500);
+/// Connection set-up timeout.
+pub const AWS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Attempts per AWS call (first try plus one retry).
+pub const AWS_MAX_ATTEMPTS: u32 = 2;
+/// Timeout of a recording download from Twilio.
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(6);
+
+/// Configuration and clients, shared by every invocation of a warm Lambda.
+#[derive(Debug)]
+pub struct Deps {
+    /// Settings.
+    pub config: Config,
+    /// DynamoDB client.
+    pub dynamo: aws_sdk_dynamodb::Client,
+    /// S3 client (path-style addressing, which moto and every region accept).
+    pub s3: aws_sdk_s3::Client,
+    /// SNS client.
+    pub sns: aws_sdk_sns::Client,
+    /// HTTPS client for Twilio media (rustls).
+    pub http: reqwest::Client,
+    /// `numbers` table with its in-memory cache.
+    pub numbers: NumberDirectory,
+}
+
+impl Deps {
+    /// Reads [`Config`] from the environment and builds the clients. The SDK honours
+    /// `AWS_REGION`, credentials and `AWS_ENDPOINT_URL` (moto locally) from the environment.
+    ///
+    /// Errors: [`ConfigError`] for missing or invalid settings.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let sdk = sdk_config_loader().load().await;
+        Ok(Self::new(config, &sdk))
+    }
+
+    /// Builds clients for `config` from an already loaded SDK configuration (tests point this
+    /// at their own moto server).
+    pub fn new(config: Config, sdk: &SdkConfig) -> Self {
+        let s3_conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
+        let http = reqwest::Client::builder()
+            .timeout(DOWNLOAD_TIMEOUT)
+            .connect_timeout(AWS_CONNECT_TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        let numbers = NumberDirectory::new(config.numbers_table.clone(), config.number_cache_ttl);
+        Self {
+            dynamo: aws_sdk_dynamodb::Client::new(sdk),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            sns: aws_sdk_sns::Client::new(sdk),
+            http,
+            numbers,
+            config,
+        }
+    }
+}
+
+/// The SDK loader with the hotline's timeouts and retry budget applied.
+pub fn sdk_config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(AWS_CONNECT_TIMEOUT)
+                .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+                .operation_timeout(AWS_OPERATION_TIMEOUT)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(AWS_MAX_ATTEMPTS))
+}
+
+impl Deps {
+    /// The `calls` table.
+    pub fn calls(&self) -> crate::store::Calls<'_> {
+        crate::store::Calls::new(&self.dynamo, &self.config.calls_table, self.config.retention.as_secs())
+    }
+
+    /// The configuration of dialled number `to`. When the `numbers` table cannot be read, the
+    /// environment defaults apply (the caller is still served) and `DependencyErrors` is counted.
+    pub async fn number_config(&self, to: &str) -> telephony_core::flow::NumberConfig {
+        match self.numbers.lookup(&self.dynamo, to, &self.config.default_number).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(to = %telephony_core::mask_phone(to), error = %e, "number lookup failed; using defaults");
+                crate::metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+                self.config.default_number.clone()
+            }
+        }
+    }
+
+    /// Replies (TwiML builders) in `language` under the public base URL.
+    pub fn replies<'a>(&'a self, language: &str) -> telephony_core::flow::Replies<'a> {
+        telephony_core::flow::Replies::new(&self.config.public_base_url, language)
+    }
+}

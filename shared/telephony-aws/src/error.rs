@@ -1,0 +1,76 @@
+//! Errors of the AWS adapter. Conditional-check failures are not errors: they are outcomes
+//! (`Claim::AlreadyExists`, `Advance::Stale`, …) returned by the store.
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use telephony_core::ParamError;
+
+/// What failed while handling a webhook, with the operation and id where known.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A required webhook parameter was missing or malformed.
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    /// A DynamoDB call failed (after the SDK's retries).
+    #[error("DynamoDB {op} failed: {message}")]
+    Dynamo {
+        /// Operation and table, e.g. `UpdateItem calls`.
+        op: &'static str,
+        /// The SDK's error with its context.
+        message: String,
+    },
+    /// An S3 call failed.
+    #[error("S3 {op} {key} failed: {message}")]
+    S3 {
+        /// Operation.
+        op: &'static str,
+        /// Object key.
+        key: String,
+        /// The SDK's error.
+        message: String,
+    },
+    /// An SNS publish failed.
+    #[error("SNS publish to {topic} failed: {message}")]
+    Sns {
+        /// Topic ARN.
+        topic: String,
+        /// The SDK's error.
+        message: String,
+    },
+    /// Downloading a recording or media from Twilio failed.
+    #[error("download of {what} failed: {message}")]
+    Download {
+        /// Which resource (SID), never a URL with credentials.
+        what: String,
+        /// The reason.
+        message: String,
+    },
+    /// A stored item does not have the shape this code writes.
+    #[error("stored item {pk} is malformed: {message}")]
+    Corrupt {
+        /// Item key.
+        pk: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// A DynamoDB error for `op`, with the SDK's full error context.
+    pub fn dynamo<E: std::error::Error + ProvideErrorMetadata + 'static, R: std::fmt::Debug>(
+        op: &'static str,
+    ) -> impl FnOnce(aws_sdk_dynamodb::error::SdkError<E, R>) -> Error {
+        move |e| Error::Dynamo { op, message: DisplayErrorContext(&e).to_string() }
+    }
+
+    /// The dependency that failed, as a metric dimension (`dynamodb`, `s3`, `sns`, `twilio`), or
+    /// `input` for bad webhook parameters.
+    pub fn dependency(&self) -> &'static str {
+        match self {
+            Error::Param(_) => "input",
+            Error::Dynamo { .. } | Error::Corrupt { .. } => "dynamodb",
+            Error::S3 { .. } => "s3",
+            Error::Sns { .. } => "sns",
+            Error::Download { .. } => "twilio",
+        }
+    }
+}

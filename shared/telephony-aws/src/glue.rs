@@ -1,0 +1,172 @@
+//! The `lambda_http` glue every webhook shares (spec §2): method and size checks, form parsing,
+//! signature verification against the configured public URL, and the replies: TwiML 200 on every
+//! business path, the safe apology-and-voicemail TwiML on any internal error (with one `error!`
+//! line carrying the CallSid, and a metric), 401/403 only for a missing/bad signature.
+
+use crate::config::Config;
+use crate::deps::Deps;
+use crate::error::Error;
+use crate::metrics;
+use http::{header, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use std::future::Future;
+use telephony_core::flow::Replies;
+use telephony_core::signature::{self, SignedBody};
+use telephony_core::{Params, Route, Twiml};
+
+/// Largest accepted body (spec §2.6): 64 KiB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// An accepted (signed, parsed) webhook request.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// Form parameters of the body (empty for JSON bodies).
+    pub params: Params,
+    /// Query-string parameters (our own `?attempt=2`, `?kind=voicemail`, …), never merged with
+    /// the body's.
+    pub query: Params,
+}
+
+impl Webhook {
+    /// `CallSid` as sent (for logs), or `-`.
+    pub fn call_sid_for_log(&self) -> &str {
+        self.params.get("CallSid").unwrap_or("-")
+    }
+}
+
+/// Runs a webhook handler as a Lambda function: JSON logs, configuration and SDK clients built
+/// once, then `lambda_http::run`. This is the whole of every function's `main`.
+///
+/// Errors: configuration errors at start-up (the Lambda init fails, and Twilio uses the
+/// number's fallback URL), or a runtime error from `lambda_http`.
+pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static Deps, Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Response<Body>> + Send,
+{
+    crate::logging::init();
+    let deps: &'static Deps = Box::leak(Box::new(Deps::from_env().await?));
+    lambda_http::run(lambda_http::service_fn(move |req| async move {
+        Ok::<_, std::convert::Infallible>(handler(deps, req).await)
+    }))
+    .await
+}
+
+/// The public URL Twilio signed: `PUBLIC_BASE_URL` + path + `?` + raw query (spec §2.1).
+pub fn signed_url(config: &Config, req: &Request) -> String {
+    let uri = req.uri();
+    match uri.query() {
+        Some(q) => format!("{}{}?{}", config.public_base_url, uri.path(), q),
+        None => format!("{}{}", config.public_base_url, uri.path()),
+    }
+}
+
+/// Accepts a Twilio POST: `OPTIONS` → 204; other methods → 405; bodies over 64 KiB → 413;
+/// malformed form → 400; missing signature → 401; bad signature → 403. `Ok` carries the
+/// parsed parameters.
+pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Response<Body>> {
+    if req.method() == Method::OPTIONS {
+        let mut r = plain(StatusCode::NO_CONTENT, "");
+        r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST, OPTIONS"));
+        return Err(r);
+    }
+    if req.method() != Method::POST {
+        return Err(plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"));
+    }
+    let body: &[u8] = req.body().as_ref();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(plain(StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
+    }
+    let query = Params::from_form(req.uri().query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    let params = if is_json {
+        Params::default()
+    } else {
+        Params::from_form(body).map_err(|e| {
+            tracing::warn!(error = %e, "malformed webhook body");
+            plain(StatusCode::BAD_REQUEST, "malformed form body")
+        })?
+    };
+    if config.signature_bypass {
+        tracing::warn!(path = req.uri().path(), "STAGE=local: Twilio signature NOT checked (TWILIO_SIGNATURE_BYPASS)");
+        return Ok(Webhook { params, query });
+    }
+    let header = req.headers().get("x-twilio-signature").and_then(|v| v.to_str().ok());
+    let signed = if is_json { SignedBody::Json(body) } else { SignedBody::Form(params.pairs()) };
+    match signature::verify(&config.token_refs(), &signed_url(config, req), signed, header) {
+        Ok(()) => Ok(Webhook { params, query }),
+        Err(e) => {
+            tracing::warn!(path = req.uri().path(), reason = %e, "webhook refused");
+            metrics::count("SignatureRejected", None);
+            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::FORBIDDEN);
+            Err(plain(status, ""))
+        }
+    }
+}
+
+/// A plain-text (or empty) reply with `status`.
+pub fn plain(status: StatusCode, text: &str) -> Response<Body> {
+    let mut r = Response::new(if text.is_empty() { Body::Empty } else { Body::Text(text.to_owned()) });
+    *r.status_mut() = status;
+    if !text.is_empty() {
+        r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    }
+    r
+}
+
+/// 200 with TwiML (`text/xml`).
+pub fn twiml(doc: &Twiml) -> Response<Body> {
+    let mut r = Response::new(Body::Text(doc.to_xml()));
+    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/xml; charset=utf-8"));
+    r
+}
+
+/// 200 JSON with the given status.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut r = Response::new(Body::Text(value.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    r
+}
+
+/// The reply of a voice (TwiML) webhook: the handler's TwiML, or on error the safe
+/// apology-and-voicemail TwiML, an `error!` with the CallSid, and the `FallbackReplies` and
+/// `DependencyErrors` metrics. Always 200 (spec §2.2).
+pub fn voice_reply(config: &Config, hook: &Webhook, route: Route, result: Result<Twiml, Error>) -> Response<Body> {
+    match result {
+        Ok(doc) => twiml(&doc),
+        Err(e) => {
+            tracing::error!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "serving the safe fallback TwiML");
+            metrics::count("FallbackReplies", None);
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            twiml(&safe_twiml(config))
+        }
+    }
+}
+
+/// The safe reply: apology and a voicemail recording (no DynamoDB needed).
+pub fn safe_twiml(config: &Config) -> Twiml {
+    Replies::new(&config.public_base_url, &config.default_number.language).apology_voicemail(config.voicemail_max)
+}
+
+/// The reply of a callback (status, recording, transcription): 204 once the write is done;
+/// bad parameters → 400 with the reason; a dependency failure → 503 so Twilio retries
+/// (no caller hears a callback's status, spec §2.2).
+pub fn callback_reply(hook: &Webhook, route: Route, result: Result<(), Error>) -> Response<Body> {
+    match result {
+        Ok(()) => plain(StatusCode::NO_CONTENT, ""),
+        Err(Error::Param(e)) => {
+            tracing::warn!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "bad callback parameters");
+            plain(StatusCode::BAD_REQUEST, &e.to_string())
+        }
+        Err(e) => {
+            tracing::error!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "callback failed; Twilio will retry");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            plain(StatusCode::SERVICE_UNAVAILABLE, "")
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! The AWS side of the hotline: configuration, SDK clients built once, the DynamoDB access
+//! patterns (spec §5), the S3 recording store, the SNS notifier, metrics, and the `lambda_http`
+//! glue every webhook shares (spec §2).
+
+pub mod config;
+pub mod deps;
+pub mod error;
+pub mod glue;
+pub mod logging;
+pub mod metrics;
+pub mod notifier;
+pub mod numbers;
+pub mod ratelimit;
+pub mod recordings;
+pub mod store;
+
+pub use config::{Config, ConfigError};
+pub use deps::Deps;
+pub use error::Error;
+pub use glue::Webhook;
+pub use lambda_http::{self, Body, Request, Response};
+
+/// Seconds since the Unix epoch (DynamoDB TTL attributes and timestamps are in this unit).
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,67 @@
+//! The `numbers` table (key `e164`): per-number configuration, cached in memory for a short time
+//! (spec §3 "Per-number config").
+
+use crate::error::Error;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use telephony_core::flow::NumberConfig;
+use telephony_core::E164;
+
+/// Cached lookups of the `numbers` table. `None` in the cache means "not in the table" (the
+/// environment defaults apply), so unknown numbers do not cost a read per call either.
+#[derive(Debug)]
+pub struct NumberDirectory {
+    table: String,
+    ttl: Duration,
+    cache: Mutex<HashMap<String, (Instant, Option<NumberConfig>)>>,
+}
+
+impl NumberDirectory {
+    /// A directory over `table`, caching each answer for `ttl`.
+    pub fn new(table: String, ttl: Duration) -> Self {
+        Self { table, ttl, cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// The configuration of the dialled number `to`, or `default` when the table has none.
+    ///
+    /// Errors: [`Error::Dynamo`] when the table cannot be read (callers fall back to `default`);
+    /// [`Error::Corrupt`] when a stored target is not valid E.164.
+    pub async fn lookup(&self, client: &Client, to: &str, default: &NumberConfig) -> Result<NumberConfig, Error> {
+        let cached = self.cache.lock().ok().and_then(|c| c.get(to).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone()));
+        if let Some(found) = cached {
+            return Ok(found.unwrap_or_else(|| default.clone()));
+        }
+        let out = client
+            .get_item()
+            .table_name(&self.table)
+            .key("e164", AttributeValue::S(to.to_owned()))
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem numbers"))?;
+        let found = out.item.map(|item| parse(to, &item, default)).transpose()?;
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(to.to_owned(), (Instant::now(), found.clone()));
+        }
+        Ok(found.unwrap_or_else(|| default.clone()))
+    }
+}
+
+fn parse(pk: &str, item: &HashMap<String, AttributeValue>, default: &NumberConfig) -> Result<NumberConfig, Error> {
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let target = |k: &str, fallback: &Option<E164>| -> Result<Option<E164>, Error> {
+        match text(k) {
+            Some(v) => E164::parse(&v).map(Some).map_err(|e| Error::Corrupt { pk: pk.to_owned(), message: format!("{k}: {e}") }),
+            None => Ok(fallback.clone()),
+        }
+    };
+    Ok(NumberConfig {
+        business_name: text("business_name").unwrap_or_else(|| default.business_name.clone()),
+        sales_target: target("sales_target", &default.sales_target)?,
+        support_target: target("support_target", &default.support_target)?,
+        language: text("language").unwrap_or_else(|| default.language.clone()),
+        voicemail_topic_arn: text("voicemail_topic_arn"),
+    })
+}

@@ -1,0 +1,437 @@
+//! The `calls` table (spec §3 "Call record", §5 patterns). One table, key `pk` (string):
+//! call items are keyed by `CallSid` (`CA…`), recording items by `RecordingSid` (`RE…`), so the
+//! two never collide. Every item carries `expires_at` (Unix seconds, the table's TTL attribute).
+//!
+//! Conditional writes make every webhook idempotent under Twilio's retries; a failed condition is
+//! returned as an outcome ([`Claim`], [`Advance`]), never as an error.
+
+use crate::error::Error;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+use telephony_core::flow::{Consent, Department};
+use telephony_core::{CallSid, RecordingSid};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Result of a create-once write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This request created it: do the one-time work.
+    Created,
+    /// A previous delivery already did (a Twilio retry): do not repeat side effects.
+    AlreadyExists,
+}
+
+/// Result of a forward-only status update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advance {
+    /// Stored: the new status ranks above the stored one.
+    Advanced,
+    /// Ignored: an equal or later status is already stored (late or retried callback).
+    Stale,
+}
+
+/// A call record as read back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallRecord {
+    /// `From` of the inbound call.
+    pub from: Option<String>,
+    /// `To` (the dialled business number).
+    pub to: Option<String>,
+    /// `yes`/`no`, once set.
+    pub consent: Option<String>,
+    /// `true` when the frontdoor rejected the call for its rate limit.
+    pub rate_limited: bool,
+    /// Latest lifecycle status.
+    pub status: Option<String>,
+    /// Menu choice (`sales`/`support`).
+    pub menu_choice: Option<String>,
+    /// `DialCallStatus` of the department dial.
+    pub dial_status: Option<String>,
+}
+
+/// A recording to store once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingRecord {
+    /// Natural key.
+    pub recording_sid: RecordingSid,
+    /// The call it belongs to.
+    pub call_sid: CallSid,
+    /// `voicemail` or `dial`.
+    pub kind: String,
+    /// S3 key of the copy, or `None` when it was not copied (too large); then `twilio_url` stays.
+    pub s3_key: Option<String>,
+    /// The recording's URL at Twilio (no credentials in it).
+    pub twilio_url: String,
+    /// `RecordingDuration`, seconds.
+    pub duration_secs: u64,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn get_s(item: &Item, k: &str) -> Option<String> {
+    item.get(k).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn is_conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool {
+    e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException")
+}
+
+/// Access to the `calls` table.
+#[derive(Debug, Clone, Copy)]
+pub struct Calls<'a> {
+    client: &'a Client,
+    table: &'a str,
+    retention_secs: u64,
+}
+
+impl<'a> Calls<'a> {
+    /// The table `table`; items expire `retention_secs` after their last write.
+    pub fn new(client: &'a Client, table: &'a str, retention_secs: u64) -> Self {
+        Self { client, table, retention_secs }
+    }
+
+    /// First sight of a call at the frontdoor: sets from/to/number and `frontdoor_at` once.
+    /// A status callback may have created the item earlier; only `frontdoor_at` decides.
+    ///
+    /// Errors: [`Error::Dynamo`] when DynamoDB fails (not on a retry, which is `AlreadyExists`).
+    pub async fn claim_call(&self, sid: &CallSid, from: &str, to: &str, now: u64) -> Result<Claim, Error> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(sid.as_str()))
+            .update_expression(
+                "SET #kind = :kind, #from = :from, #to = :to, frontdoor_at = :now, updated_at = :now, expires_at = :exp",
+            )
+            .condition_expression("attribute_not_exists(frontdoor_at)")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_names("#from", "from")
+            .expression_attribute_names("#to", "to")
+            .expression_attribute_values(":kind", s("call"))
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":to", s(to))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(Claim::Created),
+            Err(e) if is_conditional(&e) => Ok(Claim::AlreadyExists),
+            Err(e) => Err(Error::dynamo("UpdateItem calls (claim)")(e)),
+        }
+    }
+
+    /// Marks a call as rejected by the rate limit, so a retried frontdoor request gets the same
+    /// `<Reject>`.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn mark_rate_limited(&self, sid: &CallSid, now: u64) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(sid.as_str()))
+            .update_expression("SET rate_limited = :t, updated_at = :now")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem calls (rate_limited)"))?;
+        Ok(())
+    }
+
+    /// Reads a call (strongly consistent); `None` when unknown.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn get_call(&self, sid: &CallSid) -> Result<Option<CallRecord>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table)
+            .key("pk", s(sid.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem calls"))?;
+        Ok(out.item.map(|item| CallRecord {
+            from: get_s(&item, "from"),
+            to: get_s(&item, "to"),
+            consent: get_s(&item, "consent"),
+            rate_limited: item.get("rate_limited").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            status: get_s(&item, "status"),
+            menu_choice: get_s(&item, "menu_choice"),
+            dial_status: get_s(&item, "dial_status"),
+        }))
+    }
+
+    /// Stores the caller's consent once per call and returns the consent in force: the stored one
+    /// when a previous delivery already set it (consent never flips on a retry).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn set_consent(&self, sid: &CallSid, consent: Consent, now: u64) -> Result<Consent, Error> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(sid.as_str()))
+            .update_expression("SET consent = :c, consent_at = :now, updated_at = :now, expires_at = :exp")
+            .condition_expression("attribute_not_exists(consent)")
+            .expression_attribute_values(":c", s(consent.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(consent),
+            Err(e) if is_conditional(&e) => {
+                let stored = self.get_call(sid).await?.and_then(|c| c.consent);
+                Ok(Consent::from_stored(stored.as_deref()))
+            }
+            Err(e) => Err(Error::dynamo("UpdateItem calls (consent)")(e)),
+        }
+    }
+
+    /// Records the menu choice and returns the call's consent in the same round trip
+    /// (`ReturnValues=ALL_NEW`).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn record_menu_choice(&self, sid: &CallSid, dept: Department, now: u64) -> Result<Consent, Error> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(sid.as_str()))
+            .update_expression("SET menu_choice = :d, updated_at = :now, expires_at = if_not_exists(expires_at, :exp)")
+            .expression_attribute_values(":d", s(dept.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem calls (menu)"))?;
+        let consent = out.attributes.as_ref().and_then(|a| get_s(a, "consent"));
+        Ok(Consent::from_stored(consent.as_deref()))
+    }
+
+    /// Records the department dial's `DialCallStatus`.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn record_dial_outcome(&self, sid: &CallSid, dial_status: &str, now: u64) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(sid.as_str()))
+            .update_expression("SET dial_status = :d, updated_at = :now, expires_at = if_not_exists(expires_at, :exp)")
+            .expression_attribute_values(":d", s(dial_status))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem calls (dial)"))?;
+        Ok(())
+    }
+
+    /// Forward-only status update (spec §5): stored only if `rank` is above the stored
+    /// `status_rank`. `duration_secs` (`CallDuration`) and `parent` (`ParentCallSid`) are kept
+    /// when given.
+    ///
+    /// Errors: [`Error::Dynamo`] (a stale status is [`Advance::Stale`], not an error).
+    pub async fn advance_status(
+        &self,
+        sid: &CallSid,
+        status: &str,
+        rank: u8,
+        duration_secs: Option<u64>,
+        parent: Option<&CallSid>,
+        now: u64,
+    ) -> Result<Advance, Error> {
+        let mut expr = String::from(
+            "SET #status = :s, status_rank = :r, updated_at = :now, expires_at = if_not_exists(expires_at, :exp), #kind = if_not_exists(#kind, :kind)",
+        );
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(sid.as_str()))
+            .condition_expression("attribute_not_exists(status_rank) OR status_rank < :r")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":s", s(status))
+            .expression_attribute_values(":r", n(u64::from(rank)))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
+            .expression_attribute_values(":kind", s("call"));
+        if let Some(d) = duration_secs {
+            expr.push_str(", duration_s = :d");
+            req = req.expression_attribute_values(":d", n(d));
+        }
+        if let Some(p) = parent {
+            expr.push_str(", parent_call_sid = :p");
+            req = req.expression_attribute_values(":p", s(p.as_str()));
+        }
+        match req.update_expression(expr).send().await {
+            Ok(_) => Ok(Advance::Advanced),
+            Err(e) if is_conditional(&e) => Ok(Advance::Stale),
+            Err(e) => Err(Error::dynamo("UpdateItem calls (status)")(e)),
+        }
+    }
+
+    /// Whether a recording item exists and its notice went out: `(exists, notified)`.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn recording_state(&self, sid: &RecordingSid) -> Result<(bool, bool), Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table)
+            .key("pk", s(sid.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem calls (recording)"))?;
+        Ok(match out.item {
+            Some(item) => (item.contains_key("s3_key") || item.contains_key("twilio_url"), item.contains_key("notified_at")),
+            None => (false, false),
+        })
+    }
+
+    /// Creates the recording item once (keyed by `RecordingSid`) and points the call at it.
+    /// A transcript stored earlier on the same key is kept.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn store_recording(&self, rec: &RecordingRecord, now: u64) -> Result<Claim, Error> {
+        let mut expr = String::from(
+            "SET #kind = :kind, call_sid = :call, recording_kind = :rk, twilio_url = :url, duration_s = :d, created_at = :now, expires_at = :exp",
+        );
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(rec.recording_sid.as_str()))
+            .condition_expression("attribute_not_exists(created_at)")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":kind", s("recording"))
+            .expression_attribute_values(":call", s(rec.call_sid.as_str()))
+            .expression_attribute_values(":rk", s(rec.kind.clone()))
+            .expression_attribute_values(":url", s(rec.twilio_url.clone()))
+            .expression_attribute_values(":d", n(rec.duration_secs))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs));
+        if let Some(key) = &rec.s3_key {
+            expr.push_str(", s3_key = :key");
+            req = req.expression_attribute_values(":key", s(key.clone()));
+        }
+        let claim = match req.update_expression(expr).send().await {
+            Ok(_) => Claim::Created,
+            Err(e) if is_conditional(&e) => Claim::AlreadyExists,
+            Err(e) => return Err(Error::dynamo("UpdateItem calls (recording)")(e)),
+        };
+        if claim == Claim::Created {
+            let pointer = if rec.kind == "voicemail" { "voicemail_recording_sid" } else { "dial_recording_sid" };
+            self.client
+                .update_item()
+                .table_name(self.table)
+                .key("pk", s(rec.call_sid.as_str()))
+                .update_expression(format!("SET {pointer} = :r, updated_at = :now"))
+                .expression_attribute_values(":r", s(rec.recording_sid.as_str()))
+                .expression_attribute_values(":now", n(now))
+                .send()
+                .await
+                .map_err(Error::dynamo("UpdateItem calls (recording pointer)"))?;
+        }
+        Ok(claim)
+    }
+
+    /// Stores a transcript on its recording item (created if the transcript arrives first).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn store_transcript(
+        &self,
+        rec: &RecordingSid,
+        call: &CallSid,
+        text: &str,
+        status: &str,
+        now: u64,
+    ) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(rec.as_str()))
+            .update_expression(
+                "SET transcript = :t, transcription_status = :st, call_sid = if_not_exists(call_sid, :c), #kind = if_not_exists(#kind, :kind), updated_at = :now, expires_at = if_not_exists(expires_at, :exp)",
+            )
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":t", s(text))
+            .expression_attribute_values(":st", s(status))
+            .expression_attribute_values(":c", s(call.as_str()))
+            .expression_attribute_values(":kind", s("recording"))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem calls (transcript)"))?;
+        Ok(())
+    }
+
+    /// Claims the right to send one notice: sets `attr` (e.g. `notified_at`) on item `pk` only if
+    /// it is unset. `Created` → send it; `AlreadyExists` → a previous delivery did.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn claim_notice(&self, pk: &str, attr: &'static str, now: u64) -> Result<Claim, Error> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(pk))
+            .update_expression("SET #a = :now")
+            .condition_expression("attribute_not_exists(#a)")
+            .expression_attribute_names("#a", attr)
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(Claim::Created),
+            Err(e) if is_conditional(&e) => Ok(Claim::AlreadyExists),
+            Err(e) => Err(Error::dynamo("UpdateItem calls (notice)")(e)),
+        }
+    }
+
+    /// Gives a notice claim back after the publish failed, so Twilio's retry sends it.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn release_notice(&self, pk: &str, attr: &'static str) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(pk))
+            .update_expression("REMOVE #a")
+            .expression_attribute_names("#a", attr)
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem calls (release notice)"))?;
+        Ok(())
+    }
+
+    /// The raw item `pk` (operators' views and tests).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn raw_item(&self, pk: &str) -> Result<Option<Item>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table)
+            .key("pk", s(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem calls (raw)"))?;
+        Ok(out.item)
+    }
+}
