@@ -1,0 +1,361 @@
+//! A stand-in for Twilio, for local runs and tests: it plays a call against the hotline's webhooks
+//! the way Twilio does (signed form posts; following `<Gather>`, `<Dial>`, `<Record>` and
+//! `<Redirect>`; status, recording and transcription callbacks), and serves a real WAV file as the
+//! recording media, behind basic auth like Twilio's API.
+//!
+//! The transport is pluggable: [`HttpTransport`] posts to a running local stack; tests pass a
+//! transport that calls the handlers in-process.
+
+pub mod media;
+pub mod twiml;
+
+use std::future::Future;
+use telephony_core::signature;
+use twiml::SimVerb;
+
+/// A webhook reply as Twilio would see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Body text.
+    pub body: String,
+}
+
+/// Delivers one signed webhook request.
+pub trait Transport {
+    /// POSTs `params` (form-encoded) to the absolute `url` with `X-Twilio-Signature: signature`.
+    fn post(&self, url: &str, params: &[(String, String)], signature: &str) -> impl Future<Output = Reply>;
+}
+
+/// Posts over HTTP to a running stack (e.g. `make run` on 127.0.0.1).
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    /// The hotline's public base URL (what Twilio signs).
+    pub public_base_url: String,
+    /// Where the stack really listens (often the same as the public URL locally).
+    pub target_base_url: String,
+}
+
+impl HttpTransport {
+    /// A transport that signs for `public_base_url` and sends to `target_base_url`.
+    pub fn new(public_base_url: &str, target_base_url: &str) -> Self {
+        Self {
+            client: reqwest::Client::new(),
+            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
+            target_base_url: target_base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn post(&self, url: &str, params: &[(String, String)], signature: &str) -> Reply {
+        let target = url.replacen(&self.public_base_url, &self.target_base_url, 1);
+        let body = encode_form(params);
+        let sent = self
+            .client
+            .post(&target)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                Reply { status, body: resp.text().await.unwrap_or_default() }
+            }
+            Err(e) => Reply { status: 0, body: format!("request failed: {e}") },
+        }
+    }
+}
+
+/// Form-encodes pairs (`a=1&b=%2B1`), as Twilio sends them.
+pub fn encode_form(params: &[(String, String)]) -> String {
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        ser.append_pair(k, v);
+    }
+    ser.finish()
+}
+
+/// How the simulated caller and callee behave.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// `CallSid` of the inbound call.
+    pub call_sid: String,
+    /// Caller (`From`).
+    pub from: String,
+    /// Dialled business number (`To`).
+    pub to: String,
+    /// Account SID sent with every request and used in recording URLs.
+    pub account_sid: String,
+    /// Digits pressed at each `<Gather>`, in order; `None` is silence. When the list runs out,
+    /// the caller stays silent.
+    pub digits: Vec<Option<String>>,
+    /// `DialCallStatus` of each `<Dial>`: `completed`, `busy`, `no-answer`, `failed`, `canceled`.
+    pub dial_status: String,
+    /// Length of the message left at a `<Record>`, seconds; 0 = hangs up without speaking.
+    pub message_seconds: u64,
+    /// Transcript Twilio "produces" for the voicemail.
+    pub transcript: String,
+    /// Base of the recording media URLs (the fake Twilio API, e.g. the [`media`] server).
+    pub media_base_url: String,
+    /// Auth token requests are signed with.
+    pub auth_token: String,
+    /// At most this many webhook requests (guards against a reply loop).
+    pub max_requests: usize,
+}
+
+/// One request of the call and its reply.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// URL posted to.
+    pub url: String,
+    /// Parameters sent.
+    pub params: Vec<(String, String)>,
+    /// The reply.
+    pub reply: Reply,
+}
+
+/// Everything that happened during a simulated call.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog {
+    /// Every request in order (TwiML requests and callbacks).
+    pub steps: Vec<Step>,
+    /// Text of every `<Say>` the caller heard.
+    pub heard: Vec<String>,
+    /// How the call ended: `hangup`, `reject:<reason>`, `end-of-document`, `error:<…>`.
+    pub ended: String,
+    /// The `record` attribute of each `<Dial>` (`None` = not recorded).
+    pub dial_records: Vec<Option<String>>,
+    /// Numbers dialled.
+    pub dialled: Vec<String>,
+}
+
+impl CallLog {
+    /// The TwiML replies (not callbacks), in order.
+    pub fn twiml_replies(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.reply.body.contains("<Response"))
+    }
+}
+
+/// Plays one call following the hotline's TwiML, starting at `voice_url`.
+pub async fn play_call<T: Transport>(transport: &T, script: &Script, voice_url: &str) -> CallLog {
+    let mut sim = Sim { transport, script, log: CallLog::default(), gathers: 0, recordings: 0 };
+    sim.run(voice_url).await;
+    sim.log
+}
+
+struct Sim<'a, T> {
+    transport: &'a T,
+    script: &'a Script,
+    log: CallLog,
+    gathers: usize,
+    recordings: usize,
+}
+
+impl<T: Transport> Sim<'_, T> {
+    fn base_params(&self) -> Vec<(String, String)> {
+        let s = self.script;
+        [
+            ("AccountSid", s.account_sid.as_str()),
+            ("ApiVersion", "2010-04-01"),
+            ("CallSid", s.call_sid.as_str()),
+            ("CallStatus", "in-progress"),
+            ("Called", s.to.as_str()),
+            ("Caller", s.from.as_str()),
+            ("Direction", "inbound"),
+            ("From", s.from.as_str()),
+            ("To", s.to.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    async fn send(&mut self, url: &str, params: Vec<(String, String)>) -> Reply {
+        let sig = signature::compute(&self.script.auth_token, url, &params);
+        let reply = self.transport.post(url, &params, &sig).await;
+        self.log.steps.push(Step { url: url.to_owned(), params, reply: reply.clone() });
+        reply
+    }
+
+    async fn run(&mut self, voice_url: &str) {
+        let mut next = Some((voice_url.to_owned(), self.base_params()));
+        while let Some((url, params)) = next.take() {
+            if self.log.steps.len() >= self.script.max_requests {
+                self.log.ended = "error:too many requests".into();
+                return;
+            }
+            let reply = self.send(&url, params).await;
+            if reply.status != 200 {
+                self.log.ended = format!("error:HTTP {} from {url}", reply.status);
+                return;
+            }
+            let verbs = match twiml::parse(&reply.body) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.log.ended = format!("error:invalid TwiML: {e}");
+                    return;
+                }
+            };
+            next = self.execute(verbs).await;
+        }
+        self.finish().await;
+    }
+
+    /// Runs verbs until one hands control to a URL (returned) or the call ends (`None`).
+    async fn execute(&mut self, verbs: Vec<SimVerb>) -> Option<(String, Vec<(String, String)>)> {
+        for verb in verbs {
+            match verb {
+                SimVerb::Say(text) => self.log.heard.push(text),
+                SimVerb::Pause => {}
+                SimVerb::Hangup => {
+                    self.log.ended = "hangup".into();
+                    return None;
+                }
+                SimVerb::Reject(reason) => {
+                    self.log.ended = format!("reject:{reason}");
+                    return None;
+                }
+                SimVerb::Redirect(url) => return Some((url, self.base_params())),
+                SimVerb::Gather { action, prompts, action_on_empty_result } => {
+                    self.log.heard.extend(prompts);
+                    let pressed = self.script.digits.get(self.gathers).cloned().flatten();
+                    self.gathers += 1;
+                    let mut params = self.base_params();
+                    match pressed {
+                        Some(d) => params.push(("Digits".into(), d)),
+                        None if !action_on_empty_result => continue,
+                        None => {}
+                    }
+                    return Some((action, params));
+                }
+                SimVerb::Dial { action, record, recording_callback, number, status_callback } => {
+                    return Some(self.dial(action, record, recording_callback, number, status_callback).await);
+                }
+                SimVerb::Record { action, recording_callback, transcribe_callback } => {
+                    if self.script.message_seconds == 0 {
+                        continue; // empty recording: Twilio falls through to the next verb
+                    }
+                    return Some(self.record(action, recording_callback, transcribe_callback, "voicemail").await);
+                }
+            }
+        }
+        self.log.ended = "end-of-document".into();
+        None
+    }
+
+    async fn dial(
+        &mut self,
+        action: String,
+        record: Option<String>,
+        recording_callback: Option<String>,
+        number: String,
+        status_callback: Option<String>,
+    ) -> (String, Vec<(String, String)>) {
+        self.log.dial_records.push(record.clone());
+        self.log.dialled.push(number.clone());
+        let child = format!("CA{:032x}", self.log.steps.len() as u128 + 0xc411d);
+        let outcome = self.script.dial_status.clone();
+        let answered = outcome == "completed";
+        if let Some(cb) = &status_callback {
+            let mut events = vec!["initiated", "ringing"];
+            if answered {
+                events.push("in-progress");
+            }
+            events.push(&outcome);
+            for status in events {
+                let mut p = self.base_params();
+                p.retain(|(k, _)| k != "CallSid" && k != "CallStatus");
+                p.push(("CallSid".into(), child.clone()));
+                p.push(("ParentCallSid".into(), self.script.call_sid.clone()));
+                p.push(("CallStatus".into(), status.to_owned()));
+                if status == outcome {
+                    p.push(("CallDuration".into(), if answered { "42" } else { "0" }.into()));
+                }
+                self.send(cb, p).await;
+            }
+        }
+        if answered && record.is_some() {
+            if let Some(cb) = &recording_callback {
+                let (_, p) = self.recording_params("dial", 42);
+                self.send(cb, p).await;
+            }
+        }
+        let mut p = self.base_params();
+        p.push(("DialCallStatus".into(), outcome));
+        p.push(("DialCallSid".into(), child));
+        p.push(("DialCallDuration".into(), if answered { "42" } else { "0" }.into()));
+        (action, p)
+    }
+
+    fn recording_params(&mut self, kind: &str, seconds: u64) -> (String, Vec<(String, String)>) {
+        self.recordings += 1;
+        let rec_sid = format!("RE{:030x}{:02x}", u128::from_str_radix(&self.script.call_sid[2..], 16).unwrap_or(0) & 0xffff_ffff, self.recordings);
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/Recordings/{rec_sid}",
+            self.script.media_base_url.trim_end_matches('/'),
+            self.script.account_sid
+        );
+        let mut p = vec![
+            ("AccountSid".to_string(), self.script.account_sid.clone()),
+            ("CallSid".to_string(), self.script.call_sid.clone()),
+            ("RecordingSid".to_string(), rec_sid.clone()),
+            ("RecordingUrl".to_string(), url),
+            ("RecordingStatus".to_string(), "completed".to_string()),
+            ("RecordingDuration".to_string(), seconds.to_string()),
+            ("RecordingChannels".to_string(), if kind == "dial" { "2" } else { "1" }.to_string()),
+            ("RecordingSource".to_string(), if kind == "dial" { "DialVerb" } else { "RecordVerb" }.to_string()),
+        ];
+        p.sort();
+        (rec_sid, p)
+    }
+
+    async fn record(
+        &mut self,
+        action: String,
+        recording_callback: Option<String>,
+        transcribe_callback: Option<String>,
+        kind: &str,
+    ) -> (String, Vec<(String, String)>) {
+        let seconds = self.script.message_seconds;
+        let (rec_sid, rec_params) = self.recording_params(kind, seconds);
+        let url = rec_params.iter().find(|(k, _)| k == "RecordingUrl").map(|(_, v)| v.clone()).unwrap_or_default();
+        if let Some(cb) = &recording_callback {
+            self.send(cb, rec_params).await;
+        }
+        if let Some(cb) = &transcribe_callback {
+            let p = vec![
+                ("AccountSid".to_string(), self.script.account_sid.clone()),
+                ("CallSid".to_string(), self.script.call_sid.clone()),
+                ("RecordingSid".to_string(), rec_sid.clone()),
+                ("RecordingUrl".to_string(), url.clone()),
+                ("TranscriptionSid".to_string(), format!("TR{}", &rec_sid[2..])),
+                ("TranscriptionStatus".to_string(), "completed".to_string()),
+                ("TranscriptionText".to_string(), self.script.transcript.clone()),
+            ];
+            self.send(cb, p).await;
+        }
+        let mut p = self.base_params();
+        p.push(("Digits".into(), "#".into()));
+        p.push(("RecordingSid".into(), rec_sid));
+        p.push(("RecordingUrl".into(), url));
+        p.push(("RecordingDuration".into(), seconds.to_string()));
+        (action, p)
+    }
+
+    /// The number's status callback for the parent call: `completed`.
+    async fn finish(&mut self) {
+        let status_url = self.log.steps.first().map(|s| s.url.replace("/voice-frontdoor", "/voice-status"));
+        if let Some(url) = status_url.filter(|u| u.ends_with("/voice-status")) {
+            let mut p = self.base_params();
+            p.retain(|(k, _)| k != "CallStatus");
+            p.push(("CallStatus".into(), "completed".into()));
+            p.push(("CallDuration".into(), "60".into()));
+            self.send(&url, p).await;
+        }
+    }
+}

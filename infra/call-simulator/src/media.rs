@@ -1,0 +1,101 @@
+//! The fake Twilio media host: serves one WAV for any `…/Recordings/<RecordingSid>.wav` request
+//! carrying the right basic-auth credentials (401 otherwise), and counts the downloads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// A real WAV file: `seconds` of a 440 Hz tone, 8 kHz mono 16-bit PCM (Twilio's recording format).
+pub fn tone_wav(seconds: u32) -> Vec<u8> {
+    let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    if let Ok(mut w) = hound::WavWriter::new(&mut cursor, spec) {
+        for i in 0..(8000 * seconds) {
+            let t = i as f32 / 8000.0;
+            let _ = w.write_sample(((t * 440.0 * std::f32::consts::TAU).sin() * 8000.0) as i16);
+        }
+        let _ = w.finalize();
+    }
+    cursor.into_inner()
+}
+
+/// A running media server.
+#[derive(Debug, Clone)]
+pub struct MediaServer {
+    /// `http://127.0.0.1:PORT`, the Twilio API base to configure (`TWILIO_API_BASE`).
+    pub base_url: String,
+    downloads: Arc<AtomicUsize>,
+}
+
+impl MediaServer {
+    /// How many WAVs were served (authorised requests only).
+    pub fn downloads(&self) -> usize {
+        self.downloads.load(Ordering::SeqCst)
+    }
+}
+
+/// Starts serving `wav` on 127.0.0.1 (a free port) to requests authorised as
+/// `account_sid`/`token`. Stops with the tokio runtime.
+pub async fn serve(wav: Vec<u8>, account_sid: &str, token: &str, port: u16) -> std::io::Result<MediaServer> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let expected = format!("authorization: basic {}", b64(&format!("{account_sid}:{token}")));
+    let downloads = Arc::new(AtomicUsize::new(0));
+    let (wav, counter) = (Arc::new(wav), downloads.clone());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (wav, expected, counter) = (wav.clone(), expected.clone(), counter.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                let path_ok = head.lines().next().is_some_and(|l| l.starts_with("get ") && l.contains("/recordings/re") && l.contains(".wav "));
+                let auth_ok = head.lines().any(|l| l.trim() == expected.to_ascii_lowercase());
+                let reply = if !auth_ok {
+                    b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+                } else if !path_ok {
+                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+                } else {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let mut r = format!("HTTP/1.1 200 OK\r\ncontent-type: audio/x-wav\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", wav.len()).into_bytes();
+                    r.extend_from_slice(&wav);
+                    r
+                };
+                let _ = sock.write_all(&reply).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    Ok(MediaServer { base_url, downloads })
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wav_is_a_real_riff_file() {
+        let wav = tone_wav(1);
+        let r = hound::WavReader::new(std::io::Cursor::new(&wav)).unwrap();
+        assert_eq!(r.spec().sample_rate, 8000);
+        assert_eq!(r.duration(), 8000);
+    }
+
+    #[test]
+    fn basic_auth_encoding() {
+        assert_eq!(b64("AC1:tok"), "QUMxOnRvaw==");
+        assert_eq!(b64("ab"), "YWI=");
+    }
+}

@@ -1,0 +1,160 @@
+//! Reads the hotline's TwiML the way Twilio does, into the few verbs the simulator acts on.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+/// A verb the simulator executes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimVerb {
+    /// `<Say>` text.
+    Say(String),
+    /// `<Pause>`.
+    Pause,
+    /// `<Hangup>`.
+    Hangup,
+    /// `<Reject reason>`.
+    Reject(String),
+    /// `<Redirect>` URL.
+    Redirect(String),
+    /// `<Gather>`.
+    Gather {
+        /// `action`.
+        action: String,
+        /// Nested `<Say>` texts.
+        prompts: Vec<String>,
+        /// `actionOnEmptyResult`.
+        action_on_empty_result: bool,
+    },
+    /// `<Dial>` with one `<Number>`.
+    Dial {
+        /// `action`.
+        action: String,
+        /// `record`.
+        record: Option<String>,
+        /// `recordingStatusCallback`.
+        recording_callback: Option<String>,
+        /// The number.
+        number: String,
+        /// `<Number statusCallback>`.
+        status_callback: Option<String>,
+    },
+    /// `<Record>`.
+    Record {
+        /// `action`.
+        action: String,
+        /// `recordingStatusCallback`.
+        recording_callback: Option<String>,
+        /// `transcribeCallback`.
+        transcribe_callback: Option<String>,
+    },
+}
+
+fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == name.as_bytes())
+        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+}
+
+/// Parses a TwiML document; errors on malformed XML or a missing `<Response>`.
+pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
+    let mut reader = Reader::from_str(xml);
+    let mut verbs = Vec::new();
+    let mut stack: Vec<(String, Option<BytesStart<'static>>)> = Vec::new();
+    let mut text = String::new();
+    let mut gather: Option<(String, Vec<String>, bool)> = None;
+    let mut dial: Option<BytesStart<'static>> = None;
+    let mut saw_response = false;
+    loop {
+        let event = reader.read_event().map_err(|e| e.to_string())?;
+        match event {
+            Event::Eof => break,
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                text.clear();
+                match name.as_str() {
+                    "Response" => saw_response = true,
+                    "Gather" => {
+                        gather = Some((attr(&e, "action").unwrap_or_default(), Vec::new(), attr(&e, "actionOnEmptyResult").as_deref() == Some("true")))
+                    }
+                    "Dial" => dial = Some(e.clone().into_owned()),
+                    _ => {}
+                }
+                stack.push((name, Some(e.into_owned())));
+            }
+            Event::Empty(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                match name.as_str() {
+                    "Response" => saw_response = true,
+                    "Hangup" => verbs.push(SimVerb::Hangup),
+                    "Pause" => verbs.push(SimVerb::Pause),
+                    "Reject" => verbs.push(SimVerb::Reject(attr(&e, "reason").unwrap_or_else(|| "rejected".into()))),
+                    "Record" => verbs.push(SimVerb::Record {
+                        action: attr(&e, "action").unwrap_or_default(),
+                        recording_callback: attr(&e, "recordingStatusCallback"),
+                        transcribe_callback: attr(&e, "transcribeCallback"),
+                    }),
+                    other => return Err(format!("unexpected empty element <{other}/>")),
+                }
+            }
+            Event::Text(t) => text.push_str(&t.decode().map_err(|e| e.to_string())?),
+            Event::GeneralRef(r) => {
+                let name = r.decode().map_err(|e| e.to_string())?;
+                let c = quick_xml::escape::resolve_predefined_entity(&name).ok_or_else(|| format!("unknown entity &{name};"))?;
+                text.push_str(c);
+            }
+            Event::End(_) => {
+                let (name, start) = stack.pop().ok_or("unbalanced document")?;
+                let body = std::mem::take(&mut text);
+                match name.as_str() {
+                    "Say" => match gather.as_mut() {
+                        Some((_, prompts, _)) => prompts.push(body),
+                        None => verbs.push(SimVerb::Say(body)),
+                    },
+                    "Redirect" => verbs.push(SimVerb::Redirect(body)),
+                    "Gather" => {
+                        let (action, prompts, on_empty) = gather.take().ok_or("unbalanced Gather")?;
+                        verbs.push(SimVerb::Gather { action, prompts, action_on_empty_result: on_empty });
+                    }
+                    "Number" => {
+                        let d = dial.take().ok_or("Number outside Dial")?;
+                        let n = start.ok_or("Number without start")?;
+                        verbs.push(SimVerb::Dial {
+                            action: attr(&d, "action").unwrap_or_default(),
+                            record: attr(&d, "record"),
+                            recording_callback: attr(&d, "recordingStatusCallback"),
+                            number: body.trim().to_owned(),
+                            status_callback: attr(&n, "statusCallback"),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    if !saw_response {
+        return Err("no <Response> element".into());
+    }
+    Ok(verbs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_gather_dial_and_redirect() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="v" language="l">Hi &amp; welcome</Say><Gather action="https://h/g?a=1&amp;b=2" actionOnEmptyResult="true"><Say voice="v" language="l">Press 1</Say></Gather></Response>"#;
+        let v = parse(xml).unwrap();
+        assert_eq!(v[0], SimVerb::Say("Hi & welcome".into()));
+        assert_eq!(
+            v[1],
+            SimVerb::Gather { action: "https://h/g?a=1&b=2".into(), prompts: vec!["Press 1".into()], action_on_empty_result: true }
+        );
+        let xml = r#"<Response><Dial action="https://h/ra" record="record-from-answer-dual"><Number statusCallback="https://h/s">+14165550101</Number></Dial></Response>"#;
+        assert!(matches!(&parse(xml).unwrap()[0], SimVerb::Dial { number, record: Some(_), status_callback: Some(_), .. } if number == "+14165550101"));
+        assert!(parse("<Response><Say>x</Response>").is_err());
+        assert!(parse("{\"json\":true}").is_err());
+    }
+}

@@ -1,0 +1,292 @@
+//! Test harness: one moto server per test process (started from the repo's `.venv`, stopped when
+//! the process exits), a fresh set of stack resources per test (created from template.yaml by
+//! `infra/local/bootstrap.py`), the handlers called in-process as Lambda would, and the call
+//! simulator driving whole calls through them.
+
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use call_simulator::{encode_form, media, Reply, Script, Transport};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use telephony_aws::{Body, Config, Deps, Request, Response};
+
+/// The public base URL the test stacks are configured with (what requests are signed for).
+pub const PUBLIC_BASE_URL: &str = "https://hooks.tradeline.test";
+/// Auth token of the test stacks.
+pub const AUTH_TOKEN: &str = "integration-test-token-0123456789ab";
+/// Account SID of the test stacks.
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+/// Sales target.
+pub const SALES: &str = "+14165550101";
+/// Support target.
+pub const SUPPORT: &str = "+14165550102";
+/// The hotline's own number (also the default `To`).
+pub const HOTLINE: &str = "+15877428885";
+/// Default caller.
+pub const CALLER: &str = "+12025550143";
+
+/// Repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn python() -> PathBuf {
+    let venv = repo_root().join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+struct Moto {
+    endpoint: String,
+    _child: Child,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let port = free_port();
+        let mut child = Command::new(python())
+            .arg(repo_root().join("infra/local/moto_guard.py"))
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start moto (run `make venv` first)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("moto stdout")).read_line(&mut line).expect("moto ready line");
+        assert_eq!(line.trim(), "ready", "moto did not start");
+        Moto { endpoint: format!("http://127.0.0.1:{port}"), _child: child }
+    })
+}
+
+/// The moto endpoint shared by this test process.
+pub fn moto_endpoint() -> &'static str {
+    &moto().endpoint
+}
+
+/// SDK configuration for `endpoint` with static test credentials.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    telephony_aws::deps::sdk_config_loader()
+        .endpoint_url(endpoint)
+        .region(Region::new("ca-central-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
+}
+
+/// A fresh stack: its own tables, bucket and topic in moto, a media server serving a real WAV,
+/// and `Deps` configured for them.
+pub struct Stack {
+    /// Handler dependencies.
+    pub deps: Deps,
+    /// The fake Twilio media host.
+    pub media: media::MediaServer,
+    /// The WAV it serves.
+    pub wav: Vec<u8>,
+    /// Logical id → physical name/ARN, from bootstrap.py.
+    pub resources: HashMap<String, String>,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Creates the resources of template.yaml under a unique prefix and returns the stack.
+/// `overrides` replace environment settings (e.g. `("SALES_TARGET_E164", CALLER)`).
+pub async fn stack(overrides: &[(&str, &str)]) -> Stack {
+    let endpoint = moto_endpoint();
+    let prefix = format!("t{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+    let out = Command::new(python())
+        .arg(repo_root().join("infra/local/bootstrap.py"))
+        .args(["--endpoint", endpoint, "--prefix", &prefix])
+        .arg("--template")
+        .arg(repo_root().join("template.yaml"))
+        .output()
+        .expect("run bootstrap.py");
+    assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
+    let resources: HashMap<String, String> = serde_json::from_slice(&out.stdout).expect("bootstrap JSON");
+    let wav = media::tone_wav(2);
+    let media = media::serve(wav.clone(), ACCOUNT_SID, AUTH_TOKEN, 0).await.expect("media server");
+    let mut vars: HashMap<String, String> = [
+        ("STAGE", "test"),
+        ("PUBLIC_BASE_URL", PUBLIC_BASE_URL),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("SALES_TARGET_E164", SALES),
+        ("SUPPORT_TARGET_E164", SUPPORT),
+        ("HOTLINE_E164", HOTLINE),
+        ("BUSINESS_NAME", "TradeLine 24/7"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    vars.insert("TWILIO_API_BASE".into(), media.base_url.clone());
+    for (var, logical) in [
+        ("CALLS_TABLE", "CallsTable"),
+        ("NUMBERS_TABLE", "NumbersTable"),
+        ("RATE_LIMITS_TABLE", "RateLimitsTable"),
+        ("RECORDINGS_BUCKET", "RecordingsBucket"),
+        ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"),
+    ] {
+        vars.insert(var.into(), resources[logical].clone());
+    }
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+    let deps = Deps::new(config, &sdk_config(endpoint).await);
+    Stack { deps, media, wav, resources }
+}
+
+/// `Deps` whose AWS endpoint refuses connections (DynamoDB "unreachable").
+pub async fn unreachable_deps() -> Deps {
+    let vars: HashMap<&str, String> = [
+        ("STAGE", "test"),
+        ("PUBLIC_BASE_URL", PUBLIC_BASE_URL),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("SALES_TARGET_E164", SALES),
+        ("SUPPORT_TARGET_E164", SUPPORT),
+        ("HOTLINE_E164", HOTLINE),
+        ("CALLS_TABLE", "calls"),
+        ("NUMBERS_TABLE", "numbers"),
+        ("RATE_LIMITS_TABLE", "rate-limits"),
+        ("RECORDINGS_BUCKET", "recordings"),
+        ("VOICEMAIL_TOPIC_ARN", "arn:aws:sns:ca-central-1:123456789012:voicemail"),
+    ]
+    .iter()
+    .map(|(k, v)| (*k, v.to_string()))
+    .collect();
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("config");
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    Deps::new(config, &sdk_config(&closed).await)
+}
+
+/// Routes a request to the function serving its path, as API Gateway would.
+pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
+    match req.uri().path() {
+        "/voice-frontdoor" => voice_frontdoor::handler(deps, req).await,
+        "/voice-consent" => voice_consent::handler(deps, req).await,
+        "/voice-menu-handler" => voice_menu_handler::handler(deps, req).await,
+        "/voice-route-action" => voice_route_action::handler(deps, req).await,
+        "/voice-voicemail" => voice_voicemail::handler(deps, req).await,
+        "/voice-recording-callback" => voice_recording_callback::handler(deps, req).await,
+        "/voice-transcription-callback" => voice_transcription_callback::handler(deps, req).await,
+        "/voice-status" => voice_status::handler(deps, req).await,
+        "/voice-fallback" => voice_fallback::handler(deps, req).await,
+        "/voice-health" => voice_health::handler(deps, req).await,
+        other => panic!("no route for {other}"),
+    }
+}
+
+/// A form POST to `url` (absolute, under [`PUBLIC_BASE_URL`]) with an optional signature header.
+pub fn form_request(url: &str, params: &[(String, String)], signature: Option<&str>) -> Request {
+    let path = url.strip_prefix(PUBLIC_BASE_URL).expect("URL under the public base");
+    let mut b = http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(sig) = signature {
+        b = b.header("x-twilio-signature", sig);
+    }
+    b.body(Body::Text(encode_form(params))).expect("request")
+}
+
+/// Signs `params` for `url` with the test token.
+pub fn sign(url: &str, params: &[(String, String)]) -> String {
+    telephony_core::signature::compute(AUTH_TOKEN, url, params)
+}
+
+/// Posts a correctly signed form to the handler of `url`'s path.
+pub async fn post_signed(deps: &Deps, url: &str, params: &[(String, String)]) -> Reply {
+    let sig = sign(url, params);
+    to_reply(dispatch(deps, form_request(url, params, Some(&sig))).await)
+}
+
+/// The status and body text of a response.
+pub fn to_reply(resp: Response<Body>) -> Reply {
+    let status = resp.status().as_u16();
+    let body = match resp.into_body() {
+        Body::Text(t) => t,
+        Body::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
+        _ => String::new(),
+    };
+    Reply { status, body }
+}
+
+/// Pairs from string slices.
+pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// The in-process transport: each signed request goes straight to its handler.
+pub struct InProcess<'a>(pub &'a Deps);
+
+impl Transport for InProcess<'_> {
+    async fn post(&self, url: &str, params: &[(String, String)], signature: &str) -> Reply {
+        to_reply(dispatch(self.0, form_request(url, params, Some(signature))).await)
+    }
+}
+
+/// A script for a call from [`CALLER`] to [`HOTLINE`] with a fresh CallSid.
+pub fn script(stack: &Stack, digits: &[Option<&str>], dial_status: &str, message_seconds: u64) -> Script {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    Script {
+        call_sid: format!("CA{:024x}{:08x}", nanos & ((1u128 << 96) - 1), n),
+        from: CALLER.into(),
+        to: HOTLINE.into(),
+        account_sid: ACCOUNT_SID.into(),
+        digits: digits.iter().map(|d| d.map(str::to_owned)).collect(),
+        dial_status: dial_status.into(),
+        message_seconds,
+        transcript: "Please call me back about the furnace & the <quote>.".into(),
+        media_base_url: stack.media.base_url.clone(),
+        auth_token: AUTH_TOKEN.into(),
+        max_requests: 40,
+    }
+}
+
+/// Plays a whole call through the handlers.
+pub async fn play(stack: &Stack, script: &Script) -> call_simulator::CallLog {
+    call_simulator::play_call(&InProcess(&stack.deps), script, &format!("{PUBLIC_BASE_URL}/voice-frontdoor")).await
+}
+
+/// SNS messages published to `topic_arn` as `(subject, message)`, read from moto's data API.
+pub async fn sns_messages(topic_arn: &str) -> Vec<(String, serde_json::Value)> {
+    let text = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint())).await.expect("moto data").text().await.expect("text");
+    let data: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let mut out = Vec::new();
+    for topic in data["sns"]["Topic"].as_array().into_iter().flatten().filter(|t| t["arn"] == topic_arn) {
+        for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
+            let msg = serde_json::from_str(sent[1].as_str().unwrap_or("null")).unwrap_or(serde_json::Value::Null);
+            out.push((sent[2].as_str().unwrap_or("").to_owned(), msg));
+        }
+    }
+    out
+}
+
+/// Keys of S3 objects under `prefix` in the stack's bucket.
+pub async fn s3_keys(stack: &Stack, prefix: &str) -> Vec<String> {
+    let out = stack.deps.s3.list_objects_v2().bucket(&stack.deps.config.recordings_bucket).prefix(prefix).send().await.expect("list");
+    out.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect()
+}
+
+/// A string attribute of an item.
+pub fn attr_s(item: &HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, k: &str) -> Option<String> {
+    item.get(k).and_then(|v| v.as_s().ok()).cloned()
+}
+
+/// Parses TwiML fully (fails the test on malformed XML) and returns the simulator's verbs.
+pub fn verbs(xml: &str) -> Vec<call_simulator::twiml::SimVerb> {
+    call_simulator::twiml::parse(xml).unwrap_or_else(|e| panic!("invalid TwiML ({e}): {xml}"))
+}
