@@ -14,9 +14,9 @@ use std::sync::OnceLock;
 use telephony_aws::{Body, Config, Deps, Request, Response};
 
 /// The public base URL the test stacks are configured with (what requests are signed for).
-pub const PUBLIC_BASE_URL: &str = "https://hooks.tradeline.test";
+pub const PUBLIC_BASE_URL: &str = "http://127.0.0.1:9000";
 /// Auth token of the test stacks.
-pub const AUTH_TOKEN: &str = "integration-test-token-0123456789ab";
+pub const AUTH_TOKEN: &str = "local-test-auth-token-0123456789abcdef";
 /// Account SID of the test stacks.
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 /// Sales target.
@@ -48,7 +48,10 @@ struct Moto {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 fn moto() -> &'static Moto {
@@ -64,9 +67,14 @@ fn moto() -> &'static Moto {
             .spawn()
             .expect("start moto (run `make venv` first)");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("moto stdout")).read_line(&mut line).expect("moto ready line");
+        BufReader::new(child.stdout.take().expect("moto stdout"))
+            .read_line(&mut line)
+            .expect("moto ready line");
         assert_eq!(line.trim(), "ready", "moto did not start");
-        Moto { endpoint: format!("http://127.0.0.1:{port}"), _child: child }
+        Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _child: child,
+        }
     })
 }
 
@@ -104,7 +112,11 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// `overrides` replace environment settings (e.g. `("SALES_TARGET_E164", CALLER)`).
 pub async fn stack(overrides: &[(&str, &str)]) -> Stack {
     let endpoint = moto_endpoint();
-    let prefix = format!("t{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+    let prefix = format!(
+        "t{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
     let out = Command::new(python())
         .arg(repo_root().join("infra/local/bootstrap.py"))
         .args(["--endpoint", endpoint, "--prefix", &prefix])
@@ -112,10 +124,17 @@ pub async fn stack(overrides: &[(&str, &str)]) -> Stack {
         .arg(repo_root().join("template.yaml"))
         .output()
         .expect("run bootstrap.py");
-    assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
-    let resources: HashMap<String, String> = serde_json::from_slice(&out.stdout).expect("bootstrap JSON");
+    assert!(
+        out.status.success(),
+        "bootstrap failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let resources: HashMap<String, String> =
+        serde_json::from_slice(&out.stdout).expect("bootstrap JSON");
     let wav = media::tone_wav(2);
-    let media = media::serve(wav.clone(), ACCOUNT_SID, AUTH_TOKEN, 0).await.expect("media server");
+    let media = media::serve(wav.clone(), ACCOUNT_SID, AUTH_TOKEN, 0)
+        .await
+        .expect("media server");
     let mut vars: HashMap<String, String> = [
         ("STAGE", "test"),
         ("PUBLIC_BASE_URL", PUBLIC_BASE_URL),
@@ -144,7 +163,12 @@ pub async fn stack(overrides: &[(&str, &str)]) -> Stack {
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
     let deps = Deps::new(config, &sdk_config(endpoint).await);
-    Stack { deps, media, wav, resources }
+    Stack {
+        deps,
+        media,
+        wav,
+        resources,
+    }
 }
 
 /// `Deps` whose AWS endpoint refuses connections (DynamoDB "unreachable").
@@ -161,7 +185,10 @@ pub async fn unreachable_deps() -> Deps {
         ("NUMBERS_TABLE", "numbers"),
         ("RATE_LIMITS_TABLE", "rate-limits"),
         ("RECORDINGS_BUCKET", "recordings"),
-        ("VOICEMAIL_TOPIC_ARN", "arn:aws:sns:ca-central-1:123456789012:voicemail"),
+        (
+            "VOICEMAIL_TOPIC_ARN",
+            "arn:aws:sns:ca-central-1:123456789012:voicemail",
+        ),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))
@@ -188,9 +215,10 @@ pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
     }
 }
 
-/// A form POST to `url` (absolute, under [`PUBLIC_BASE_URL`]) with an optional signature header.
+/// A form POST to the path and query of the absolute `url` with an optional signature header.
 pub fn form_request(url: &str, params: &[(String, String)], signature: Option<&str>) -> Request {
-    let path = url.strip_prefix(PUBLIC_BASE_URL).expect("URL under the public base");
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = &after_scheme[after_scheme.find('/').expect("URL with a path")..];
     let mut b = http::Request::builder()
         .method("POST")
         .uri(path)
@@ -225,7 +253,9 @@ pub fn to_reply(resp: Response<Body>) -> Reply {
 
 /// Pairs from string slices.
 pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The in-process transport: each signed request goes straight to its handler.
@@ -238,9 +268,17 @@ impl Transport for InProcess<'_> {
 }
 
 /// A script for a call from [`CALLER`] to [`HOTLINE`] with a fresh CallSid.
-pub fn script(stack: &Stack, digits: &[Option<&str>], dial_status: &str, message_seconds: u64) -> Script {
+pub fn script(
+    stack: &Stack,
+    digits: &[Option<&str>],
+    dial_status: &str,
+    message_seconds: u64,
+) -> Script {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     Script {
         call_sid: format!("CA{:024x}{:08x}", nanos & ((1u128 << 96) - 1), n),
         from: CALLER.into(),
@@ -258,17 +296,33 @@ pub fn script(stack: &Stack, digits: &[Option<&str>], dial_status: &str, message
 
 /// Plays a whole call through the handlers.
 pub async fn play(stack: &Stack, script: &Script) -> call_simulator::CallLog {
-    call_simulator::play_call(&InProcess(&stack.deps), script, &format!("{PUBLIC_BASE_URL}/voice-frontdoor")).await
+    call_simulator::play_call(
+        &InProcess(&stack.deps),
+        script,
+        &format!("{PUBLIC_BASE_URL}/voice-frontdoor"),
+    )
+    .await
 }
 
 /// SNS messages published to `topic_arn` as `(subject, message)`, read from moto's data API.
 pub async fn sns_messages(topic_arn: &str) -> Vec<(String, serde_json::Value)> {
-    let text = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint())).await.expect("moto data").text().await.expect("text");
+    let text = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint()))
+        .await
+        .expect("moto data")
+        .text()
+        .await
+        .expect("text");
     let data: serde_json::Value = serde_json::from_str(&text).expect("json");
     let mut out = Vec::new();
-    for topic in data["sns"]["Topic"].as_array().into_iter().flatten().filter(|t| t["arn"] == topic_arn) {
+    for topic in data["sns"]["Topic"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["arn"] == topic_arn)
+    {
         for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
-            let msg = serde_json::from_str(sent[1].as_str().unwrap_or("null")).unwrap_or(serde_json::Value::Null);
+            let msg = serde_json::from_str(sent[1].as_str().unwrap_or("null"))
+                .unwrap_or(serde_json::Value::Null);
             out.push((sent[2].as_str().unwrap_or("").to_owned(), msg));
         }
     }
@@ -277,12 +331,26 @@ pub async fn sns_messages(topic_arn: &str) -> Vec<(String, serde_json::Value)> {
 
 /// Keys of S3 objects under `prefix` in the stack's bucket.
 pub async fn s3_keys(stack: &Stack, prefix: &str) -> Vec<String> {
-    let out = stack.deps.s3.list_objects_v2().bucket(&stack.deps.config.recordings_bucket).prefix(prefix).send().await.expect("list");
-    out.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect()
+    let out = stack
+        .deps
+        .s3
+        .list_objects_v2()
+        .bucket(&stack.deps.config.recordings_bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .expect("list");
+    out.contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
 }
 
 /// A string attribute of an item.
-pub fn attr_s(item: &HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, k: &str) -> Option<String> {
+pub fn attr_s(
+    item: &HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    k: &str,
+) -> Option<String> {
     item.get(k).and_then(|v| v.as_s().ok()).cloned()
 }
 

@@ -14,19 +14,40 @@ async fn sales_answered_call_connects_records_with_consent_and_hangs_up() {
     let log = play(&s, &sc).await;
     assert_eq!(log.ended, "hangup", "{log:#?}");
     assert_eq!(log.dialled, vec![SALES.to_owned()]);
-    assert_eq!(log.dial_records, vec![Some("record-from-answer-dual".to_owned())]);
+    assert_eq!(
+        log.dial_records,
+        vec![Some("record-from-answer-dual".to_owned())]
+    );
     assert_eq!(heard(&log, prompts::CONNECTING_SALES), 1);
-    assert!(log.steps.iter().all(|st| st.reply.status == 200 || st.reply.status == 204), "{log:#?}");
+    assert!(
+        log.steps
+            .iter()
+            .all(|st| st.reply.status == 200 || st.reply.status == 204),
+        "{log:#?}"
+    );
 
-    let item = s.deps.calls().raw_item(&sc.call_sid).await.unwrap().expect("call record");
+    let item = s
+        .deps
+        .calls()
+        .raw_item(&sc.call_sid)
+        .await
+        .unwrap()
+        .expect("call record");
     assert_eq!(attr_s(&item, "consent").as_deref(), Some("yes"));
     assert_eq!(attr_s(&item, "menu_choice").as_deref(), Some("sales"));
     assert_eq!(attr_s(&item, "dial_status").as_deref(), Some("completed"));
     assert_eq!(attr_s(&item, "status").as_deref(), Some("completed"));
     assert_eq!(attr_s(&item, "from").as_deref(), Some(CALLER));
     // The consented dial recording is kept, but a dial recording is not a voicemail: no notice.
-    assert_eq!(s3_keys(&s, &format!("recordings/{}/", sc.call_sid)).await.len(), 1);
-    assert!(sns_messages(&s.resources["VoicemailTopic"]).await.is_empty());
+    assert_eq!(
+        s3_keys(&s, &format!("recordings/{}/", sc.call_sid))
+            .await
+            .len(),
+        1
+    );
+    assert!(sns_messages(&s.resources["VoicemailTopic"])
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -41,13 +62,31 @@ async fn sales_no_answer_goes_to_voicemail_stored_in_s3_with_one_notice_and_tran
 
     let keys = s3_keys(&s, &format!("recordings/{}/", sc.call_sid)).await;
     assert_eq!(keys.len(), 1, "{keys:?}");
-    let obj = s.deps.s3.get_object().bucket(&s.deps.config.recordings_bucket).key(&keys[0]).send().await.unwrap();
-    assert_eq!(obj.body.collect().await.unwrap().into_bytes().as_ref(), s.wav.as_slice(), "the WAV is copied byte for byte");
+    let obj = s
+        .deps
+        .s3
+        .get_object()
+        .bucket(&s.deps.config.recordings_bucket)
+        .key(&keys[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        obj.body.collect().await.unwrap().into_bytes().as_ref(),
+        s.wav.as_slice(),
+        "the WAV is copied byte for byte"
+    );
     assert_eq!(s.media.downloads(), 1);
 
     let notices = sns_messages(&s.resources["VoicemailTopic"]).await;
-    let voicemail: Vec<_> = notices.iter().filter(|(_, m)| m["type"] == "voicemail").collect();
-    let transcript: Vec<_> = notices.iter().filter(|(_, m)| m["type"] == "transcript").collect();
+    let voicemail: Vec<_> = notices
+        .iter()
+        .filter(|(_, m)| m["type"] == "voicemail")
+        .collect();
+    let transcript: Vec<_> = notices
+        .iter()
+        .filter(|(_, m)| m["type"] == "transcript")
+        .collect();
     assert_eq!(voicemail.len(), 1, "{notices:?}");
     assert_eq!(transcript.len(), 1, "{notices:?}");
     let m = &voicemail[0].1;
@@ -55,15 +94,36 @@ async fn sales_no_answer_goes_to_voicemail_stored_in_s3_with_one_notice_and_tran
     assert_eq!(m["caller"], CALLER);
     assert_eq!(m["dialled"], HOTLINE);
     assert_eq!(m["duration_seconds"], 7);
-    assert_eq!(m["s3_uri"], format!("s3://{}/{}", s.deps.config.recordings_bucket, keys[0]));
+    assert_eq!(
+        m["s3_uri"],
+        format!("s3://{}/{}", s.deps.config.recordings_bucket, keys[0])
+    );
     assert_eq!(transcript[0].1["transcript"], sc.transcript.as_str());
 
     let rec_sid = m["recording_sid"].as_str().unwrap();
-    let rec = s.deps.calls().raw_item(rec_sid).await.unwrap().expect("recording record");
-    assert_eq!(attr_s(&rec, "transcript").as_deref(), Some(sc.transcript.as_str()));
+    let rec = s
+        .deps
+        .calls()
+        .raw_item(rec_sid)
+        .await
+        .unwrap()
+        .expect("recording record");
+    assert_eq!(
+        attr_s(&rec, "transcript").as_deref(),
+        Some(sc.transcript.as_str())
+    );
     assert_eq!(attr_s(&rec, "recording_kind").as_deref(), Some("voicemail"));
-    let call = s.deps.calls().raw_item(&sc.call_sid).await.unwrap().unwrap();
-    assert_eq!(attr_s(&call, "voicemail_recording_sid").as_deref(), Some(rec_sid));
+    let call = s
+        .deps
+        .calls()
+        .raw_item(&sc.call_sid)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        attr_s(&call, "voicemail_recording_sid").as_deref(),
+        Some(rec_sid)
+    );
     assert_eq!(attr_s(&call, "dial_status").as_deref(), Some("no-answer"));
 }
 
@@ -73,7 +133,11 @@ async fn support_dials_the_support_target_without_recording_when_declined() {
     let log = play(&s, &script(&s, &[Some("2"), Some("2")], "completed", 0)).await;
     assert_eq!(log.ended, "hangup");
     assert_eq!(log.dialled, vec![SUPPORT.to_owned()]);
-    assert_eq!(log.dial_records, vec![None], "no record attribute without consent");
+    assert_eq!(
+        log.dial_records,
+        vec![None],
+        "no record attribute without consent"
+    );
     assert_eq!(heard(&log, prompts::CONNECTING_SUPPORT), 1);
 }
 
@@ -84,14 +148,26 @@ async fn nine_goes_straight_to_voicemail() {
     assert!(log.dialled.is_empty());
     assert_eq!(heard(&log, prompts::VOICEMAIL_PROMPT), 1);
     assert_eq!(heard(&log, prompts::VOICEMAIL_THANKS), 1);
-    assert!(log.steps.iter().any(|st| st.url.ends_with("/voice-voicemail?reason=user_request")));
+    assert!(log
+        .steps
+        .iter()
+        .any(|st| st.url.ends_with("/voice-voicemail?reason=user_request")));
 }
 
 #[tokio::test]
 async fn star_replays_the_menu_three_times_then_counts_as_a_miss() {
     let s = stack(&[]).await;
     let star = Some("*");
-    let log = play(&s, &script(&s, &[Some("2"), star, star, star, star, star], "completed", 0)).await;
+    let log = play(
+        &s,
+        &script(
+            &s,
+            &[Some("2"), star, star, star, star, star],
+            "completed",
+            0,
+        ),
+    )
+    .await;
     // Menu after consent + 3 replays + the retry after the 4th star.
     assert_eq!(heard(&log, prompts::MENU), 5, "{:?}", log.heard);
     assert_eq!(heard(&log, prompts::INVALID_SELECTION), 1);
@@ -103,11 +179,18 @@ async fn star_replays_the_menu_three_times_then_counts_as_a_miss() {
 #[tokio::test]
 async fn invalid_twice_goes_to_voicemail() {
     let s = stack(&[]).await;
-    let log = play(&s, &script(&s, &[Some("1"), Some("5"), Some("#")], "completed", 4)).await;
+    let log = play(
+        &s,
+        &script(&s, &[Some("1"), Some("5"), Some("#")], "completed", 4),
+    )
+    .await;
     assert_eq!(heard(&log, prompts::INVALID_SELECTION), 1);
     assert_eq!(heard(&log, prompts::NO_SELECTION), 1);
     assert_eq!(heard(&log, prompts::VOICEMAIL_THANKS), 1);
-    assert!(log.steps.iter().any(|st| st.url.ends_with("reason=no_selection")));
+    assert!(log
+        .steps
+        .iter()
+        .any(|st| st.url.ends_with("reason=no_selection")));
 }
 
 #[tokio::test]
@@ -117,11 +200,23 @@ async fn silence_means_no_consent_retry_then_voicemail_and_an_empty_message_is_h
     let log = play(&s, &sc).await;
     assert_eq!(heard(&log, prompts::INVALID_SELECTION), 1);
     assert_eq!(heard(&log, prompts::VOICEMAIL_PROMPT), 1);
-    assert_eq!(heard(&log, prompts::VOICEMAIL_EMPTY), 1, "empty recording falls through to the goodbye");
+    assert_eq!(
+        heard(&log, prompts::VOICEMAIL_EMPTY),
+        1,
+        "empty recording falls through to the goodbye"
+    );
     assert_eq!(log.ended, "hangup");
-    let item = s.deps.calls().raw_item(&sc.call_sid).await.unwrap().unwrap();
+    let item = s
+        .deps
+        .calls()
+        .raw_item(&sc.call_sid)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(attr_s(&item, "consent").as_deref(), Some("no"));
-    assert!(sns_messages(&s.resources["VoicemailTopic"]).await.is_empty());
+    assert!(sns_messages(&s.resources["VoicemailTopic"])
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -139,6 +234,10 @@ async fn number_config_from_the_numbers_table_is_used() {
         .await
         .unwrap();
     let log = play(&s, &script(&s, &[Some("1"), Some("1")], "completed", 0)).await;
-    assert!(log.heard[0].contains("Prairie Plumbing & Heating"), "{:?}", log.heard);
+    assert!(
+        log.heard[0].contains("Prairie Plumbing & Heating"),
+        "{:?}",
+        log.heard
+    );
     assert_eq!(log.dialled, vec!["+14035550199".to_owned()]);
 }

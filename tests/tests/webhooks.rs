@@ -5,11 +5,20 @@ use integration_tests::*;
 use std::time::Duration;
 
 fn voice_params(call_sid: &str, from: &str) -> Vec<(String, String)> {
-    pairs(&[("AccountSid", ACCOUNT_SID), ("CallSid", call_sid), ("From", from), ("To", HOTLINE), ("CallStatus", "ringing")])
+    pairs(&[
+        ("AccountSid", ACCOUNT_SID),
+        ("CallSid", call_sid),
+        ("From", from),
+        ("To", HOTLINE),
+        ("CallStatus", "ringing"),
+    ])
 }
 
 fn sid(prefix: &str, n: u64) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{prefix}{:024x}{:08x}", nanos & ((1u128 << 96) - 1), n)
 }
 
@@ -21,23 +30,57 @@ async fn missing_signature_is_401_bad_is_403_and_nothing_is_written() {
     let p = voice_params(&call, CALLER);
     let r = to_reply(dispatch(&s.deps, form_request(&url, &p, None)).await);
     assert_eq!((r.status, r.body.as_str()), (401, ""));
-    let r = to_reply(dispatch(&s.deps, form_request(&url, &p, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAA="))).await);
+    let r = to_reply(
+        dispatch(
+            &s.deps,
+            form_request(&url, &p, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAA=")),
+        )
+        .await,
+    );
     assert_eq!((r.status, r.body.as_str()), (403, ""));
     // Signed for another URL (query tampered) → 403.
     let sig = sign(&format!("{url}?x=1"), &p);
-    assert_eq!(to_reply(dispatch(&s.deps, form_request(&url, &p, Some(&sig))).await).status, 403);
+    assert_eq!(
+        to_reply(dispatch(&s.deps, form_request(&url, &p, Some(&sig))).await).status,
+        403
+    );
     assert!(s.deps.calls().raw_item(&call).await.unwrap().is_none());
-    // Signed with the explicit :443 port → accepted.
+}
+
+#[tokio::test]
+async fn signature_with_the_default_port_is_accepted() {
+    let s = stack(&[("PUBLIC_BASE_URL", "https://hooks.tradeline.test")]).await;
+    let p = voice_params(&sid("CA", 2), CALLER);
     let sig = sign("https://hooks.tradeline.test:443/voice-frontdoor", &p);
-    assert_eq!(to_reply(dispatch(&s.deps, form_request(&url, &p, Some(&sig))).await).status, 200);
+    let r = to_reply(
+        dispatch(
+            &s.deps,
+            form_request(
+                "https://hooks.tradeline.test/voice-frontdoor",
+                &p,
+                Some(&sig),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<Gather"), "{}", r.body);
 }
 
 #[tokio::test]
 async fn methods_and_oversized_bodies_are_refused_clearly() {
     let s = stack(&[]).await;
-    let get = http::Request::builder().method("GET").uri("/voice-frontdoor").body(telephony_aws::Body::Empty).unwrap();
+    let get = http::Request::builder()
+        .method("GET")
+        .uri("/voice-frontdoor")
+        .body(telephony_aws::Body::Empty)
+        .unwrap();
     assert_eq!(dispatch(&s.deps, get).await.status(), 405);
-    let options = http::Request::builder().method("OPTIONS").uri("/voice-frontdoor").body(telephony_aws::Body::Empty).unwrap();
+    let options = http::Request::builder()
+        .method("OPTIONS")
+        .uri("/voice-frontdoor")
+        .body(telephony_aws::Body::Empty)
+        .unwrap();
     assert_eq!(dispatch(&s.deps, options).await.status(), 204);
     let big = vec![("Body".to_string(), "x".repeat(70 * 1024))];
     let url = format!("{PUBLIC_BASE_URL}/voice-frontdoor");
@@ -53,7 +96,12 @@ async fn malformed_or_missing_call_sid_still_gets_safe_twiml() {
     let r = post_signed(&s.deps, &url, &p).await;
     assert_eq!(r.status, 200);
     let v = verbs(&r.body);
-    assert!(v.iter().any(|x| matches!(x, call_simulator::twiml::SimVerb::Record { .. })), "safe reply records a voicemail: {}", r.body);
+    assert!(
+        v.iter()
+            .any(|x| matches!(x, call_simulator::twiml::SimVerb::Record { .. })),
+        "safe reply records a voicemail: {}",
+        r.body
+    );
 }
 
 #[tokio::test]
@@ -74,7 +122,11 @@ async fn eleventh_call_in_a_minute_is_rejected_busy_and_retries_are_not_counted(
     let r = post_signed(&s.deps, &url, &eleventh).await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains(r#"<Reject reason="busy"/>"#), "{}", r.body);
-    assert_eq!(post_signed(&s.deps, &url, &eleventh).await, r, "a retried rejected call is rejected again");
+    assert_eq!(
+        post_signed(&s.deps, &url, &eleventh).await,
+        r,
+        "a retried rejected call is rejected again"
+    );
     // Another caller is not affected.
     let other = post_signed(&s.deps, &url, &voice_params(&sid("CA", 11), "+13065550178")).await;
     assert!(other.body.contains("<Gather"));
@@ -94,7 +146,12 @@ async fn duplicate_recording_callbacks_store_one_object_and_send_one_notice() {
     let s = stack(&[]).await;
     let call = sid("CA", 1);
     let rec = sid("RE", 1);
-    post_signed(&s.deps, &format!("{PUBLIC_BASE_URL}/voice-frontdoor"), &voice_params(&call, CALLER)).await;
+    post_signed(
+        &s.deps,
+        &format!("{PUBLIC_BASE_URL}/voice-frontdoor"),
+        &voice_params(&call, CALLER),
+    )
+    .await;
     let url = format!("{PUBLIC_BASE_URL}/voice-recording-callback?kind=voicemail");
     let p = pairs(&[
         ("AccountSid", ACCOUNT_SID),
@@ -102,12 +159,21 @@ async fn duplicate_recording_callbacks_store_one_object_and_send_one_notice() {
         ("RecordingSid", &rec),
         ("RecordingStatus", "completed"),
         ("RecordingDuration", "9"),
-        ("RecordingUrl", &format!("{}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{rec}", s.media.base_url)),
+        (
+            "RecordingUrl",
+            &format!(
+                "{}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{rec}",
+                s.media.base_url
+            ),
+        ),
     ]);
     for _ in 0..3 {
         assert_eq!(post_signed(&s.deps, &url, &p).await.status, 204);
     }
-    assert_eq!(s3_keys(&s, &format!("recordings/{call}/")).await, vec![format!("recordings/{call}/{rec}.wav")]);
+    assert_eq!(
+        s3_keys(&s, &format!("recordings/{call}/")).await,
+        vec![format!("recordings/{call}/{rec}.wav")]
+    );
     assert_eq!(sns_messages(&s.resources["VoicemailTopic"]).await.len(), 1);
     assert_eq!(s.media.downloads(), 1, "no second download on a retry");
 }
@@ -128,8 +194,17 @@ async fn recording_from_a_foreign_host_is_not_downloaded_but_kept_and_notified()
     assert_eq!(post_signed(&s.deps, &url, &p).await.status, 204);
     assert_eq!(s.media.downloads(), 0);
     assert!(s3_keys(&s, &format!("recordings/{call}/")).await.is_empty());
-    let item = s.deps.calls().raw_item(&rec).await.unwrap().expect("record kept");
-    assert_eq!(attr_s(&item, "twilio_url").as_deref(), Some("https://attacker.example/steal"));
+    let item = s
+        .deps
+        .calls()
+        .raw_item(&rec)
+        .await
+        .unwrap()
+        .expect("record kept");
+    assert_eq!(
+        attr_s(&item, "twilio_url").as_deref(),
+        Some("https://attacker.example/steal")
+    );
     assert_eq!(sns_messages(&s.resources["VoicemailTopic"]).await.len(), 1);
 }
 
@@ -147,7 +222,13 @@ async fn dial_recording_without_consent_is_not_kept() {
         ("CallSid", &call),
         ("RecordingSid", &rec),
         ("RecordingStatus", "completed"),
-        ("RecordingUrl", &format!("{}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{rec}", s.media.base_url)),
+        (
+            "RecordingUrl",
+            &format!(
+                "{}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{rec}",
+                s.media.base_url
+            ),
+        ),
     ]);
     assert_eq!(post_signed(&s.deps, &url, &p).await.status, 204);
     assert_eq!(s.media.downloads(), 0);
@@ -174,7 +255,13 @@ async fn late_ringing_never_overwrites_completed() {
     let s = stack(&[]).await;
     let call = sid("CA", 5);
     let url = format!("{PUBLIC_BASE_URL}/voice-status");
-    for status in ["initiated", "completed", "ringing", "in-progress", "completed"] {
+    for status in [
+        "initiated",
+        "completed",
+        "ringing",
+        "in-progress",
+        "completed",
+    ] {
         let mut p = pairs(&[("CallSid", &call), ("CallStatus", status)]);
         if status == "completed" {
             p.push(("CallDuration".into(), "31".into()));
@@ -192,13 +279,23 @@ async fn late_ringing_never_overwrites_completed() {
 
 #[tokio::test]
 async fn loop_guard_sends_the_caller_to_voicemail_instead_of_dialling_itself() {
-    for (target, from) in [(CALLER, CALLER), (HOTLINE, CALLER), ("+16475550123", "+16475550123")] {
+    for (target, from) in [
+        (CALLER, CALLER),
+        (HOTLINE, CALLER),
+        ("+16475550123", "+16475550123"),
+    ] {
         let s = stack(&[("SALES_TARGET_E164", target)]).await;
         let mut sc = script(&s, &[Some("1"), Some("1")], "completed", 3);
         sc.from = from.into();
         let log = play(&s, &sc).await;
-        assert!(log.dialled.is_empty(), "target {target} from {from} must not be dialled: {log:#?}");
-        assert!(log.steps.iter().any(|st| st.url.ends_with("/voice-voicemail?reason=unavailable")));
+        assert!(
+            log.dialled.is_empty(),
+            "target {target} from {from} must not be dialled: {log:#?}"
+        );
+        assert!(log
+            .steps
+            .iter()
+            .any(|st| st.url.ends_with("/voice-voicemail?reason=unavailable")));
         assert_eq!(log.ended, "hangup");
     }
 }
@@ -211,10 +308,19 @@ async fn every_voice_webhook_answers_safe_twiml_quickly_when_dynamodb_is_unreach
         ("/voice-frontdoor", vec![]),
         ("/voice-consent", vec![("Digits", "1")]),
         ("/voice-menu-handler", vec![("Digits", "1")]),
-        ("/voice-menu-handler?attempt=2&repeats=0", vec![("Digits", "7")]),
+        (
+            "/voice-menu-handler?attempt=2&repeats=0",
+            vec![("Digits", "7")],
+        ),
         ("/voice-route-action", vec![("DialCallStatus", "no-answer")]),
         ("/voice-voicemail", vec![]),
-        ("/voice-voicemail?step=done", vec![("RecordingUrl", "https://api.twilio.com/x"), ("RecordingDuration", "4")]),
+        (
+            "/voice-voicemail?step=done",
+            vec![
+                ("RecordingUrl", "https://api.twilio.com/x"),
+                ("RecordingDuration", "4"),
+            ],
+        ),
         ("/voice-fallback", vec![]),
     ];
     for (path, extra) in cases {
@@ -231,16 +337,31 @@ async fn every_voice_webhook_answers_safe_twiml_quickly_when_dynamodb_is_unreach
     let mut p = voice_params(&call, CALLER);
     p.push(("Digits".into(), "1".into()));
     let r = post_signed(&deps, &format!("{PUBLIC_BASE_URL}/voice-menu-handler"), &p).await;
-    assert!(r.body.contains("<Dial") && !r.body.contains("record="), "{}", r.body);
+    assert!(
+        r.body.contains("<Dial") && !r.body.contains("record="),
+        "{}",
+        r.body
+    );
     // Callbacks may fail loudly (no caller hears them) so Twilio can retry.
-    let status = post_signed(&deps, &format!("{PUBLIC_BASE_URL}/voice-status"), &pairs(&[("CallSid", &call), ("CallStatus", "ringing")])).await;
+    let status = post_signed(
+        &deps,
+        &format!("{PUBLIC_BASE_URL}/voice-status"),
+        &pairs(&[("CallSid", &call), ("CallStatus", "ringing")]),
+    )
+    .await;
     assert_eq!(status.status, 503);
 }
 
 #[tokio::test]
 async fn health_reports_healthy_stack_and_unreachable_dependencies() {
     let s = stack(&[]).await;
-    let get = || http::Request::builder().method("GET").uri("/voice-health").body(telephony_aws::Body::Empty).unwrap();
+    let get = || {
+        http::Request::builder()
+            .method("GET")
+            .uri("/voice-health")
+            .body(telephony_aws::Body::Empty)
+            .unwrap()
+    };
     let r = to_reply(dispatch(&s.deps, get()).await);
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();

@@ -10,9 +10,14 @@ use telephony_core::{Route, Twiml};
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let hook = match glue::accept(&deps.config, &req) {
         Ok(hook) => hook,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
-    glue::voice_reply(&deps.config, &hook, Route::Consent, answer(deps, &hook).await)
+    glue::voice_reply(
+        &deps.config,
+        &hook,
+        Route::Consent,
+        answer(deps, &hook).await,
+    )
 }
 
 async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
@@ -20,13 +25,20 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let asked = Consent::from_digits(hook.params.get("Digits"));
     let to = hook.params.get("To").unwrap_or("");
     let calls = deps.calls();
-    let (stored, number) = tokio::join!(calls.set_consent(&sid, asked, now_secs()), deps.number_config(to));
+    let (stored, number) = tokio::join!(
+        calls.set_consent(&sid, asked, now_secs()),
+        deps.number_config(to)
+    );
     let consent = stored.unwrap_or_else(|e| {
         tracing::error!(call_sid = %sid, error = %e, "consent not stored; continuing without recording");
         metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
         Consent::Declined
     });
-    let metric = if consent == Consent::Granted { "ConsentGiven" } else { "ConsentDeclined" };
+    let metric = if consent == Consent::Granted {
+        "ConsentGiven"
+    } else {
+        "ConsentDeclined"
+    };
     metrics::count(metric, None);
     Ok(deps.replies(&number.language).menu(MenuState::START, None))
 }

@@ -9,9 +9,18 @@ use telephony_core::Route;
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let hook = match glue::accept(&deps.config, &req) {
         Ok(hook) => hook,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
-    tracing::warn!(call_sid = hook.call_sid_for_log(), error_code = hook.params.get("ErrorCode").unwrap_or("-"), "fallback URL used");
+    tracing::warn!(
+        call_sid = hook.call_sid_for_log(),
+        error_code = hook.params.get("ErrorCode").unwrap_or("-"),
+        "fallback URL used"
+    );
     metrics::count("FallbackReplies", None);
-    glue::voice_reply(&deps.config, &hook, Route::Fallback, Ok(glue::safe_twiml(&deps.config)))
+    glue::voice_reply(
+        &deps.config,
+        &hook,
+        Route::Fallback,
+        Ok(glue::safe_twiml(&deps.config)),
+    )
 }

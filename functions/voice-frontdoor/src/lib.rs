@@ -14,9 +14,14 @@ use telephony_core::{flow, mask_phone, Route, Twiml};
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let hook = match glue::accept(&deps.config, &req) {
         Ok(hook) => hook,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
-    glue::voice_reply(&deps.config, &hook, Route::Frontdoor, answer(deps, &hook).await)
+    glue::voice_reply(
+        &deps.config,
+        &hook,
+        Route::Frontdoor,
+        answer(deps, &hook).await,
+    )
 }
 
 async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
@@ -31,11 +36,22 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     }
     let now = now_secs();
     let calls = deps.calls();
-    let (claim, number) = tokio::join!(calls.claim_call(&sid, from, to, now), deps.number_config(to));
+    let (claim, number) = tokio::join!(
+        calls.claim_call(&sid, from, to, now),
+        deps.number_config(to)
+    );
     let limited = match claim? {
         Claim::AlreadyExists => calls.get_call(&sid).await?.is_some_and(|c| c.rate_limited),
         Claim::Created => {
-            match ratelimit::check_all(&deps.dynamo, &config.rate_limits_table, from, &config.rate_limits, now).await {
+            match ratelimit::check_all(
+                &deps.dynamo,
+                &config.rate_limits_table,
+                from,
+                &config.rate_limits,
+                now,
+            )
+            .await
+            {
                 Ok(Verdict::Allowed) => false,
                 Ok(Verdict::Limited) => {
                     calls.mark_rate_limited(&sid, now).await?;
@@ -56,5 +72,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     }
     tracing::info!(call_sid = %sid, from = %mask_phone(from), to = %mask_phone(to), "call received");
     metrics::count("CallsReceived", None);
-    Ok(deps.replies(&number.language).greeting(&number.business_name))
+    Ok(deps
+        .replies(&number.language)
+        .greeting(&number.business_name))
 }

@@ -13,8 +13,15 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
     }
     let (checks, healthy) = check(deps).await;
-    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    glue::json(status, &json!({ "status": if healthy { "healthy" } else { "unhealthy" }, "checks": checks }))
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    glue::json(
+        status,
+        &json!({ "status": if healthy { "healthy" } else { "unhealthy" }, "checks": checks }),
+    )
 }
 
 /// Runs every check concurrently; returns the per-check report and whether all passed.
@@ -25,7 +32,11 @@ pub async fn check(deps: &Deps) -> (Value, bool) {
         async move {
             match client.describe_table().table_name(&name).send().await {
                 Ok(out) => {
-                    let status = out.table.and_then(|t| t.table_status).map(|s| s.as_str().to_owned()).unwrap_or_default();
+                    let status = out
+                        .table
+                        .and_then(|t| t.table_status)
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default();
                     (status == "ACTIVE", status)
                 }
                 Err(e) => {
@@ -36,19 +47,36 @@ pub async fn check(deps: &Deps) -> (Value, bool) {
         }
     };
     let bucket = async {
-        match deps.s3.head_bucket().bucket(&c.recordings_bucket).send().await {
+        match deps
+            .s3
+            .head_bucket()
+            .bucket(&c.recordings_bucket)
+            .send()
+            .await
+        {
             Ok(_) => (true, "reachable".to_owned()),
             Err(_) => (false, "unreachable".to_owned()),
         }
     };
     let topic = async {
-        match deps.sns.get_topic_attributes().topic_arn(&c.voicemail_topic_arn).send().await {
+        match deps
+            .sns
+            .get_topic_attributes()
+            .topic_arn(&c.voicemail_topic_arn)
+            .send()
+            .await
+        {
             Ok(_) => (true, "reachable".to_owned()),
             Err(_) => (false, "unreachable".to_owned()),
         }
     };
-    let (calls, numbers, limits, bucket, topic) =
-        tokio::join!(table(&c.calls_table), table(&c.numbers_table), table(&c.rate_limits_table), bucket, topic);
+    let (calls, numbers, limits, bucket, topic) = tokio::join!(
+        table(&c.calls_table),
+        table(&c.numbers_table),
+        table(&c.rate_limits_table),
+        bucket,
+        topic
+    );
     let all = [&calls, &numbers, &limits, &bucket, &topic];
     let healthy = all.iter().all(|(ok, _)| *ok);
     let report = json!({

@@ -10,16 +10,24 @@ use telephony_core::{mask_phone, Route, Twiml};
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let hook = match glue::accept(&deps.config, &req) {
         Ok(hook) => hook,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
-    glue::voice_reply(&deps.config, &hook, Route::MenuHandler, answer(deps, &hook).await)
+    glue::voice_reply(
+        &deps.config,
+        &hook,
+        Route::MenuHandler,
+        answer(deps, &hook).await,
+    )
 }
 
 async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let sid = hook.params.call_sid()?;
     let from = hook.params.get("From").unwrap_or("");
     let to = hook.params.get("To").unwrap_or("");
-    let step = flow::menu_step(hook.params.get("Digits"), MenuState::from_query(&hook.query));
+    let step = flow::menu_step(
+        hook.params.get("Digits"),
+        MenuState::from_query(&hook.query),
+    );
     let number = deps.number_config(to).await;
     let replies = deps.replies(&number.language);
     let MenuStep::Dial(dept) = step else {

@@ -18,7 +18,7 @@ use telephony_core::{mask_phone, CallSid, ParamError, RecordingSid, Route};
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let hook = match glue::accept(&deps.config, &req) {
         Ok(hook) => hook,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     glue::callback_reply(&hook, Route::RecordingCallback, store(deps, &hook).await)
 }
@@ -62,7 +62,15 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
         }
     }
     if voicemail {
-        notify_once(deps, &call, &call_sid, &rec_sid, p.seconds("RecordingDuration"), now).await?;
+        notify_once(
+            deps,
+            &call,
+            &call_sid,
+            &rec_sid,
+            p.seconds("RecordingDuration"),
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -72,16 +80,34 @@ async fn copy_to_s3(deps: &Deps, call: &CallSid, rec: &RecordingSid, url: &str) 
     let c = &deps.config;
     let token = c.auth_tokens.first().map(String::as_str).unwrap_or("");
     let key = recordings::recording_key(call, rec);
-    let copied = match recordings::download(&deps.http, &c.twilio_api_base, url, &c.account_sid, token, c.recording_max_bytes, rec).await {
-        Ok(Download::Fetched(bytes)) => recordings::put(&deps.s3, &c.recordings_bucket, &key, bytes).await,
-        Ok(Download::Refused(why)) => Err(Error::Download { what: rec.to_string(), message: why.to_string() }),
+    let copied = match recordings::download(
+        &deps.http,
+        &c.twilio_api_base,
+        url,
+        &c.account_sid,
+        token,
+        c.recording_max_bytes,
+        rec,
+    )
+    .await
+    {
+        Ok(Download::Fetched(bytes)) => {
+            recordings::put(&deps.s3, &c.recordings_bucket, &key, bytes).await
+        }
+        Ok(Download::Refused(why)) => Err(Error::Download {
+            what: rec.to_string(),
+            message: why.to_string(),
+        }),
         Err(e) => Err(e),
     };
     match copied {
         Ok(()) => Some(key),
         Err(e) => {
             tracing::error!(call_sid = %call, recording_sid = %rec, error = %e, "recording not copied; Twilio URL kept");
-            metrics::count("RecordingCopyFailures", Some(("Dependency", e.dependency())));
+            metrics::count(
+                "RecordingCopyFailures",
+                Some(("Dependency", e.dependency())),
+            );
             None
         }
     }
@@ -104,7 +130,10 @@ async fn notify_once(
         .await?
         .and_then(|item| item.get("s3_key").and_then(|v| v.as_s().ok()).cloned());
     let number = deps.number_config(call.to.as_deref().unwrap_or("")).await;
-    let topic = number.voicemail_topic_arn.as_deref().unwrap_or(&deps.config.voicemail_topic_arn);
+    let topic = number
+        .voicemail_topic_arn
+        .as_deref()
+        .unwrap_or(&deps.config.voicemail_topic_arn);
     let notice = Notice {
         kind: "voicemail",
         call_sid: call_sid.as_str(),
@@ -115,7 +144,13 @@ async fn notify_once(
         s3_uri: s3_key.map(|k| format!("s3://{}/{k}", deps.config.recordings_bucket)),
         transcript: None,
     };
-    let subject = format!("New voicemail from {}", call.from.as_deref().map(mask_phone).unwrap_or_else(|| "unknown caller".into()));
+    let subject = format!(
+        "New voicemail from {}",
+        call.from
+            .as_deref()
+            .map(mask_phone)
+            .unwrap_or_else(|| "unknown caller".into())
+    );
     if let Err(e) = notifier::publish(&deps.sns, topic, &subject, &notice).await {
         calls.release_notice(rec.as_str(), "notified_at").await?;
         return Err(e);

@@ -10,9 +10,14 @@ use telephony_core::{Route, Twiml};
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let hook = match glue::accept(&deps.config, &req) {
         Ok(hook) => hook,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
-    glue::voice_reply(&deps.config, &hook, Route::RouteAction, answer(deps, &hook).await)
+    glue::voice_reply(
+        &deps.config,
+        &hook,
+        Route::RouteAction,
+        answer(deps, &hook).await,
+    )
 }
 
 async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
@@ -29,6 +34,9 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         tracing::error!(call_sid = %sid, error = %e, "dial outcome not stored");
         metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
     }
-    metrics::count("DialOutcomes", Some(("Outcome", status.unwrap_or("unknown"))));
+    metrics::count(
+        "DialOutcomes",
+        Some(("Outcome", status.unwrap_or("unknown"))),
+    );
     Ok(deps.replies(&number.language).after_dial(outcome, status))
 }

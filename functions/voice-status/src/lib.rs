@@ -11,7 +11,7 @@ use telephony_core::{CallSid, ParamError, Route};
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let hook = match glue::accept(&deps.config, &req) {
         Ok(hook) => hook,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     glue::callback_reply(&hook, Route::Status, store(deps, &hook).await)
 }
@@ -21,12 +21,30 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
     let sid = p.call_sid()?;
     let status = p.require("CallStatus")?;
     let rank = call_status_rank(status).ok_or(ParamError::Invalid("CallStatus"))?;
-    let parent = p.get("ParentCallSid").map(CallSid::parse).transpose().map_err(ParamError::from)?;
-    let advance = deps.calls().advance_status(&sid, status, rank, p.seconds("CallDuration"), parent.as_ref(), now_secs()).await?;
+    let parent = p
+        .get("ParentCallSid")
+        .map(CallSid::parse)
+        .transpose()
+        .map_err(ParamError::from)?;
+    let advance = deps
+        .calls()
+        .advance_status(
+            &sid,
+            status,
+            rank,
+            p.seconds("CallDuration"),
+            parent.as_ref(),
+            now_secs(),
+        )
+        .await?;
     if advance == Advance::Stale {
         tracing::info!(call_sid = %sid, status, "stale or repeated status ignored");
     } else if rank == 4 {
-        let metric = if status == "completed" { "CallsCompleted" } else { "CallsFailed" };
+        let metric = if status == "completed" {
+            "CallsCompleted"
+        } else {
+            "CallsFailed"
+        };
         metrics::count(metric, Some(("Status", status)));
     }
     Ok(())

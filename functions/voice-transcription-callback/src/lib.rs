@@ -11,9 +11,13 @@ use telephony_core::{mask_phone, ParamError, RecordingSid, Route};
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let hook = match glue::accept(&deps.config, &req) {
         Ok(hook) => hook,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
-    glue::callback_reply(&hook, Route::TranscriptionCallback, store(deps, &hook).await)
+    glue::callback_reply(
+        &hook,
+        Route::TranscriptionCallback,
+        store(deps, &hook).await,
+    )
 }
 
 async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
@@ -24,14 +28,34 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
     let text = p.get("TranscriptionText").unwrap_or("");
     let now = now_secs();
     let calls = deps.calls();
-    calls.store_transcript(&rec, &call_sid, text, status, now).await?;
-    metrics::count("Transcriptions", Some(("Status", if status == "completed" { "completed" } else { "failed" })));
-    if status != "completed" || calls.claim_notice(rec.as_str(), "transcript_notified_at", now).await? == Claim::AlreadyExists {
+    calls
+        .store_transcript(&rec, &call_sid, text, status, now)
+        .await?;
+    metrics::count(
+        "Transcriptions",
+        Some((
+            "Status",
+            if status == "completed" {
+                "completed"
+            } else {
+                "failed"
+            },
+        )),
+    );
+    if status != "completed"
+        || calls
+            .claim_notice(rec.as_str(), "transcript_notified_at", now)
+            .await?
+            == Claim::AlreadyExists
+    {
         return Ok(());
     }
     let call = calls.get_call(&call_sid).await?.unwrap_or_default();
     let number = deps.number_config(call.to.as_deref().unwrap_or("")).await;
-    let topic = number.voicemail_topic_arn.as_deref().unwrap_or(&deps.config.voicemail_topic_arn);
+    let topic = number
+        .voicemail_topic_arn
+        .as_deref()
+        .unwrap_or(&deps.config.voicemail_topic_arn);
     let notice = Notice {
         kind: "transcript",
         call_sid: call_sid.as_str(),
@@ -42,9 +66,17 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
         s3_uri: None,
         transcript: Some(text),
     };
-    let subject = format!("Voicemail transcript from {}", call.from.as_deref().map(mask_phone).unwrap_or_else(|| "unknown caller".into()));
+    let subject = format!(
+        "Voicemail transcript from {}",
+        call.from
+            .as_deref()
+            .map(mask_phone)
+            .unwrap_or_else(|| "unknown caller".into())
+    );
     if let Err(e) = notifier::publish(&deps.sns, topic, &subject, &notice).await {
-        calls.release_notice(rec.as_str(), "transcript_notified_at").await?;
+        calls
+            .release_notice(rec.as_str(), "transcript_notified_at")
+            .await?;
         return Err(e);
     }
     Ok(())

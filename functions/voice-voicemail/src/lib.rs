@@ -9,16 +9,24 @@ use telephony_core::{Route, Twiml};
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let hook = match glue::accept(&deps.config, &req) {
         Ok(hook) => hook,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
-    glue::voice_reply(&deps.config, &hook, Route::Voicemail, answer(deps, &hook).await)
+    glue::voice_reply(
+        &deps.config,
+        &hook,
+        Route::Voicemail,
+        answer(deps, &hook).await,
+    )
 }
 
 async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
-    let number = deps.number_config(hook.params.get("To").unwrap_or("")).await;
+    let number = deps
+        .number_config(hook.params.get("To").unwrap_or(""))
+        .await;
     let replies = deps.replies(&number.language);
     if hook.query.get("step") == Some("done") {
-        let recorded = hook.params.get("RecordingUrl").is_some() && hook.params.seconds("RecordingDuration").unwrap_or(0) > 0;
+        let recorded = hook.params.get("RecordingUrl").is_some()
+            && hook.params.seconds("RecordingDuration").unwrap_or(0) > 0;
         return Ok(replies.voicemail_done(recorded));
     }
     Ok(replies.voicemail_prompt(deps.config.voicemail_max))

@@ -25,7 +25,12 @@ pub struct Reply {
 /// Delivers one signed webhook request.
 pub trait Transport {
     /// POSTs `params` (form-encoded) to the absolute `url` with `X-Twilio-Signature: signature`.
-    fn post(&self, url: &str, params: &[(String, String)], signature: &str) -> impl Future<Output = Reply>;
+    fn post(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+        signature: &str,
+    ) -> impl Future<Output = Reply>;
 }
 
 /// Posts over HTTP to a running stack (e.g. `make run` on 127.0.0.1).
@@ -64,9 +69,15 @@ impl Transport for HttpTransport {
         match sent {
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                Reply { status, body: resp.text().await.unwrap_or_default() }
+                Reply {
+                    status,
+                    body: resp.text().await.unwrap_or_default(),
+                }
             }
-            Err(e) => Reply { status: 0, body: format!("request failed: {e}") },
+            Err(e) => Reply {
+                status: 0,
+                body: format!("request failed: {e}"),
+            },
         }
     }
 }
@@ -137,13 +148,21 @@ pub struct CallLog {
 impl CallLog {
     /// The TwiML replies (not callbacks), in order.
     pub fn twiml_replies(&self) -> impl Iterator<Item = &Step> {
-        self.steps.iter().filter(|s| s.reply.body.contains("<Response"))
+        self.steps
+            .iter()
+            .filter(|s| s.reply.body.contains("<Response"))
     }
 }
 
 /// Plays one call following the hotline's TwiML, starting at `voice_url`.
 pub async fn play_call<T: Transport>(transport: &T, script: &Script, voice_url: &str) -> CallLog {
-    let mut sim = Sim { transport, script, log: CallLog::default(), gathers: 0, recordings: 0 };
+    let mut sim = Sim {
+        transport,
+        script,
+        log: CallLog::default(),
+        gathers: 0,
+        recordings: 0,
+    };
     sim.run(voice_url).await;
     sim.log
 }
@@ -178,7 +197,11 @@ impl<T: Transport> Sim<'_, T> {
     async fn send(&mut self, url: &str, params: Vec<(String, String)>) -> Reply {
         let sig = signature::compute(&self.script.auth_token, url, &params);
         let reply = self.transport.post(url, &params, &sig).await;
-        self.log.steps.push(Step { url: url.to_owned(), params, reply: reply.clone() });
+        self.log.steps.push(Step {
+            url: url.to_owned(),
+            params,
+            reply: reply.clone(),
+        });
         reply
     }
 
@@ -221,7 +244,11 @@ impl<T: Transport> Sim<'_, T> {
                     return None;
                 }
                 SimVerb::Redirect(url) => return Some((url, self.base_params())),
-                SimVerb::Gather { action, prompts, action_on_empty_result } => {
+                SimVerb::Gather {
+                    action,
+                    prompts,
+                    action_on_empty_result,
+                } => {
                     self.log.heard.extend(prompts);
                     let pressed = self.script.digits.get(self.gathers).cloned().flatten();
                     self.gathers += 1;
@@ -233,14 +260,30 @@ impl<T: Transport> Sim<'_, T> {
                     }
                     return Some((action, params));
                 }
-                SimVerb::Dial { action, record, recording_callback, number, status_callback } => {
-                    return Some(self.dial(action, record, recording_callback, number, status_callback).await);
+                SimVerb::Dial {
+                    action,
+                    record,
+                    recording_callback,
+                    number,
+                    status_callback,
+                } => {
+                    return Some(
+                        self.dial(action, record, recording_callback, number, status_callback)
+                            .await,
+                    );
                 }
-                SimVerb::Record { action, recording_callback, transcribe_callback } => {
+                SimVerb::Record {
+                    action,
+                    recording_callback,
+                    transcribe_callback,
+                } => {
                     if self.script.message_seconds == 0 {
                         continue; // empty recording: Twilio falls through to the next verb
                     }
-                    return Some(self.record(action, recording_callback, transcribe_callback, "voicemail").await);
+                    return Some(
+                        self.record(action, recording_callback, transcribe_callback, "voicemail")
+                            .await,
+                    );
                 }
             }
         }
@@ -274,7 +317,10 @@ impl<T: Transport> Sim<'_, T> {
                 p.push(("ParentCallSid".into(), self.script.call_sid.clone()));
                 p.push(("CallStatus".into(), status.to_owned()));
                 if status == outcome {
-                    p.push(("CallDuration".into(), if answered { "42" } else { "0" }.into()));
+                    p.push((
+                        "CallDuration".into(),
+                        if answered { "42" } else { "0" }.into(),
+                    ));
                 }
                 self.send(cb, p).await;
             }
@@ -288,13 +334,20 @@ impl<T: Transport> Sim<'_, T> {
         let mut p = self.base_params();
         p.push(("DialCallStatus".into(), outcome));
         p.push(("DialCallSid".into(), child));
-        p.push(("DialCallDuration".into(), if answered { "42" } else { "0" }.into()));
+        p.push((
+            "DialCallDuration".into(),
+            if answered { "42" } else { "0" }.into(),
+        ));
         (action, p)
     }
 
     fn recording_params(&mut self, kind: &str, seconds: u64) -> (String, Vec<(String, String)>) {
         self.recordings += 1;
-        let rec_sid = format!("RE{:030x}{:02x}", u128::from_str_radix(&self.script.call_sid[2..], 16).unwrap_or(0) & 0xffff_ffff, self.recordings);
+        let rec_sid = format!(
+            "RE{:030x}{:02x}",
+            u128::from_str_radix(&self.script.call_sid[2..], 16).unwrap_or(0) & 0xffff_ffff,
+            self.recordings
+        );
         let url = format!(
             "{}/2010-04-01/Accounts/{}/Recordings/{rec_sid}",
             self.script.media_base_url.trim_end_matches('/'),
@@ -307,8 +360,19 @@ impl<T: Transport> Sim<'_, T> {
             ("RecordingUrl".to_string(), url),
             ("RecordingStatus".to_string(), "completed".to_string()),
             ("RecordingDuration".to_string(), seconds.to_string()),
-            ("RecordingChannels".to_string(), if kind == "dial" { "2" } else { "1" }.to_string()),
-            ("RecordingSource".to_string(), if kind == "dial" { "DialVerb" } else { "RecordVerb" }.to_string()),
+            (
+                "RecordingChannels".to_string(),
+                if kind == "dial" { "2" } else { "1" }.to_string(),
+            ),
+            (
+                "RecordingSource".to_string(),
+                if kind == "dial" {
+                    "DialVerb"
+                } else {
+                    "RecordVerb"
+                }
+                .to_string(),
+            ),
         ];
         p.sort();
         (rec_sid, p)
@@ -323,7 +387,11 @@ impl<T: Transport> Sim<'_, T> {
     ) -> (String, Vec<(String, String)>) {
         let seconds = self.script.message_seconds;
         let (rec_sid, rec_params) = self.recording_params(kind, seconds);
-        let url = rec_params.iter().find(|(k, _)| k == "RecordingUrl").map(|(_, v)| v.clone()).unwrap_or_default();
+        let url = rec_params
+            .iter()
+            .find(|(k, _)| k == "RecordingUrl")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
         if let Some(cb) = &recording_callback {
             self.send(cb, rec_params).await;
         }
@@ -333,9 +401,15 @@ impl<T: Transport> Sim<'_, T> {
                 ("CallSid".to_string(), self.script.call_sid.clone()),
                 ("RecordingSid".to_string(), rec_sid.clone()),
                 ("RecordingUrl".to_string(), url.clone()),
-                ("TranscriptionSid".to_string(), format!("TR{}", &rec_sid[2..])),
+                (
+                    "TranscriptionSid".to_string(),
+                    format!("TR{}", &rec_sid[2..]),
+                ),
                 ("TranscriptionStatus".to_string(), "completed".to_string()),
-                ("TranscriptionText".to_string(), self.script.transcript.clone()),
+                (
+                    "TranscriptionText".to_string(),
+                    self.script.transcript.clone(),
+                ),
             ];
             self.send(cb, p).await;
         }
@@ -349,7 +423,11 @@ impl<T: Transport> Sim<'_, T> {
 
     /// The number's status callback for the parent call: `completed`.
     async fn finish(&mut self) {
-        let status_url = self.log.steps.first().map(|s| s.url.replace("/voice-frontdoor", "/voice-status"));
+        let status_url = self
+            .log
+            .steps
+            .first()
+            .map(|s| s.url.replace("/voice-frontdoor", "/voice-status"));
         if let Some(url) = status_url.filter(|u| u.ends_with("/voice-status")) {
             let mut p = self.base_params();
             p.retain(|(k, _)| k != "CallStatus");

@@ -10,18 +10,33 @@ use telephony_aws::deps::sdk_config_loader;
 use telephony_aws::{Config, Deps};
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_owned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_owned())
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let config = Config::from_env()?;
-    let token = config.auth_tokens.first().cloned().ok_or("TWILIO_AUTH_TOKEN is required")?;
-    let media_port: u16 = config.twilio_api_base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let token = config
+        .auth_tokens
+        .first()
+        .cloned()
+        .ok_or("TWILIO_AUTH_TOKEN is required")?;
+    let media_port: u16 = config
+        .twilio_api_base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let media = media::serve(media::tone_wav(3), &config.account_sid, &token, media_port).await?;
     let target = arg(&args, "--target", &config.public_base_url);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
     let script = Script {
         call_sid: format!("CA{:032x}", nanos),
         from: arg(&args, "--from", "+14165550123"),
@@ -40,34 +55,72 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let transport = HttpTransport::new(&config.public_base_url, &target);
     let voice_url = format!("{}/voice-frontdoor", config.public_base_url);
-    println!("== call {} from {} to {}", script.call_sid, script.from, script.to);
+    println!(
+        "== call {} from {} to {}",
+        script.call_sid, script.from, script.to
+    );
     let log = play_call(&transport, &script, &voice_url).await;
     for step in &log.steps {
-        let path = step.url.strip_prefix(&config.public_base_url).unwrap_or(&step.url);
+        let path = step
+            .url
+            .strip_prefix(&config.public_base_url)
+            .unwrap_or(&step.url);
         println!("\n--> POST {path}  [{}]", step.reply.status);
         if !step.reply.body.is_empty() {
             println!("{}", step.reply.body);
         }
     }
-    println!("\n== call ended: {}; recordings served: {}", log.ended, media.downloads());
+    println!(
+        "\n== call ended: {}; recordings served: {}",
+        log.ended,
+        media.downloads()
+    );
 
     let sdk = sdk_config_loader().load().await;
     let deps = Deps::new(config, &sdk);
     let item = deps.calls().raw_item(&script.call_sid).await?;
     println!("\n== call record ({}):\n{item:#?}", deps.config.calls_table);
-    let listed = deps.s3.list_objects_v2().bucket(&deps.config.recordings_bucket).prefix(format!("recordings/{}/", script.call_sid)).send().await?;
-    println!("\n== S3 s3://{}/recordings/{}/", deps.config.recordings_bucket, script.call_sid);
+    let listed = deps
+        .s3
+        .list_objects_v2()
+        .bucket(&deps.config.recordings_bucket)
+        .prefix(format!("recordings/{}/", script.call_sid))
+        .send()
+        .await?;
+    println!(
+        "\n== S3 s3://{}/recordings/{}/",
+        deps.config.recordings_bucket, script.call_sid
+    );
     for obj in listed.contents() {
-        println!("   {} ({} bytes)", obj.key().unwrap_or("?"), obj.size().unwrap_or(0));
+        println!(
+            "   {} ({} bytes)",
+            obj.key().unwrap_or("?"),
+            obj.size().unwrap_or(0)
+        );
     }
     if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-        let data: serde_json::Value = serde_json::from_str(&reqwest::get(format!("{endpoint}/moto-api/data.json")).await?.text().await?)?;
+        let data: serde_json::Value = serde_json::from_str(
+            &reqwest::get(format!("{endpoint}/moto-api/data.json"))
+                .await?
+                .text()
+                .await?,
+        )?;
         println!("\n== SNS messages on {}", deps.config.voicemail_topic_arn);
         let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
-        for topic in topics.iter().filter(|t| t["arn"] == deps.config.voicemail_topic_arn.as_str()) {
+        for topic in topics
+            .iter()
+            .filter(|t| t["arn"] == deps.config.voicemail_topic_arn.as_str())
+        {
             for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
-                if sent[1].as_str().is_some_and(|m| m.contains(&script.call_sid)) {
-                    println!("   [{}] {}", sent[2].as_str().unwrap_or(""), sent[1].as_str().unwrap_or(""));
+                if sent[1]
+                    .as_str()
+                    .is_some_and(|m| m.contains(&script.call_sid))
+                {
+                    println!(
+                        "   [{}] {}",
+                        sent[2].as_str().unwrap_or(""),
+                        sent[1].as_str().unwrap_or("")
+                    );
                 }
             }
         }

@@ -8,7 +8,12 @@ use tokio::net::TcpListener;
 
 /// A real WAV file: `seconds` of a 440 Hz tone, 8 kHz mono 16-bit PCM (Twilio's recording format).
 pub fn tone_wav(seconds: u32) -> Vec<u8> {
-    let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut cursor = std::io::Cursor::new(Vec::new());
     if let Ok(mut w) = hound::WavWriter::new(&mut cursor, spec) {
         for i in 0..(8000 * seconds) {
@@ -37,10 +42,18 @@ impl MediaServer {
 
 /// Starts serving `wav` on 127.0.0.1 (a free port) to requests authorised as
 /// `account_sid`/`token`. Stops with the tokio runtime.
-pub async fn serve(wav: Vec<u8>, account_sid: &str, token: &str, port: u16) -> std::io::Result<MediaServer> {
+pub async fn serve(
+    wav: Vec<u8>,
+    account_sid: &str,
+    token: &str,
+    port: u16,
+) -> std::io::Result<MediaServer> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
-    let expected = format!("authorization: basic {}", b64(&format!("{account_sid}:{token}")));
+    let expected = format!(
+        "authorization: basic {}",
+        b64(&format!("{account_sid}:{token}"))
+    );
     let downloads = Arc::new(AtomicUsize::new(0));
     let (wav, counter) = (Arc::new(wav), downloads.clone());
     tokio::spawn(async move {
@@ -56,12 +69,18 @@ pub async fn serve(wav: Vec<u8>, account_sid: &str, token: &str, port: u16) -> s
                     }
                 }
                 let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-                let path_ok = head.lines().next().is_some_and(|l| l.starts_with("get ") && l.contains("/recordings/re") && l.contains(".wav "));
-                let auth_ok = head.lines().any(|l| l.trim() == expected.to_ascii_lowercase());
+                let path_ok = head.lines().next().is_some_and(|l| {
+                    l.starts_with("get ") && l.contains("/recordings/re") && l.contains(".wav ")
+                });
+                let auth_ok = head
+                    .lines()
+                    .any(|l| l.trim() == expected.to_ascii_lowercase());
                 let reply = if !auth_ok {
-                    b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+                    b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                        .to_vec()
                 } else if !path_ok {
-                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                        .to_vec()
                 } else {
                     counter.fetch_add(1, Ordering::SeqCst);
                     let mut r = format!("HTTP/1.1 200 OK\r\ncontent-type: audio/x-wav\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", wav.len()).into_bytes();
@@ -73,7 +92,10 @@ pub async fn serve(wav: Vec<u8>, account_sid: &str, token: &str, port: u16) -> s
             });
         }
     });
-    Ok(MediaServer { base_url, downloads })
+    Ok(MediaServer {
+        base_url,
+        downloads,
+    })
 }
 
 fn b64(s: &str) -> String {

@@ -75,7 +75,11 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                 match name.as_str() {
                     "Response" => saw_response = true,
                     "Gather" => {
-                        gather = Some((attr(&e, "action").unwrap_or_default(), Vec::new(), attr(&e, "actionOnEmptyResult").as_deref() == Some("true")))
+                        gather = Some((
+                            attr(&e, "action").unwrap_or_default(),
+                            Vec::new(),
+                            attr(&e, "actionOnEmptyResult").as_deref() == Some("true"),
+                        ))
                     }
                     "Dial" => dial = Some(e.clone().into_owned()),
                     _ => {}
@@ -88,7 +92,9 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                     "Response" => saw_response = true,
                     "Hangup" => verbs.push(SimVerb::Hangup),
                     "Pause" => verbs.push(SimVerb::Pause),
-                    "Reject" => verbs.push(SimVerb::Reject(attr(&e, "reason").unwrap_or_else(|| "rejected".into()))),
+                    "Reject" => verbs.push(SimVerb::Reject(
+                        attr(&e, "reason").unwrap_or_else(|| "rejected".into()),
+                    )),
                     "Record" => verbs.push(SimVerb::Record {
                         action: attr(&e, "action").unwrap_or_default(),
                         recording_callback: attr(&e, "recordingStatusCallback"),
@@ -100,7 +106,8 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
             Event::Text(t) => text.push_str(&t.decode().map_err(|e| e.to_string())?),
             Event::GeneralRef(r) => {
                 let name = r.decode().map_err(|e| e.to_string())?;
-                let c = quick_xml::escape::resolve_predefined_entity(&name).ok_or_else(|| format!("unknown entity &{name};"))?;
+                let c = quick_xml::escape::resolve_predefined_entity(&name)
+                    .ok_or_else(|| format!("unknown entity &{name};"))?;
                 text.push_str(c);
             }
             Event::End(_) => {
@@ -113,8 +120,13 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                     },
                     "Redirect" => verbs.push(SimVerb::Redirect(body)),
                     "Gather" => {
-                        let (action, prompts, on_empty) = gather.take().ok_or("unbalanced Gather")?;
-                        verbs.push(SimVerb::Gather { action, prompts, action_on_empty_result: on_empty });
+                        let (action, prompts, on_empty) =
+                            gather.take().ok_or("unbalanced Gather")?;
+                        verbs.push(SimVerb::Gather {
+                            action,
+                            prompts,
+                            action_on_empty_result: on_empty,
+                        });
                     }
                     "Number" => {
                         let d = dial.take().ok_or("Number outside Dial")?;
@@ -150,10 +162,16 @@ mod tests {
         assert_eq!(v[0], SimVerb::Say("Hi & welcome".into()));
         assert_eq!(
             v[1],
-            SimVerb::Gather { action: "https://h/g?a=1&b=2".into(), prompts: vec!["Press 1".into()], action_on_empty_result: true }
+            SimVerb::Gather {
+                action: "https://h/g?a=1&b=2".into(),
+                prompts: vec!["Press 1".into()],
+                action_on_empty_result: true
+            }
         );
         let xml = r#"<Response><Dial action="https://h/ra" record="record-from-answer-dual"><Number statusCallback="https://h/s">+14165550101</Number></Dial></Response>"#;
-        assert!(matches!(&parse(xml).unwrap()[0], SimVerb::Dial { number, record: Some(_), status_callback: Some(_), .. } if number == "+14165550101"));
+        assert!(
+            matches!(&parse(xml).unwrap()[0], SimVerb::Dial { number, record: Some(_), status_callback: Some(_), .. } if number == "+14165550101")
+        );
         assert!(parse("<Response><Say>x</Response>").is_err());
         assert!(parse("{\"json\":true}").is_err());
     }

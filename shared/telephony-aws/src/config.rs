@@ -84,16 +84,28 @@ impl Config {
     ///
     /// Errors: [`ConfigError`] naming the first missing or invalid variable.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let opt = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let opt = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let req = |k: &'static str| opt(k).ok_or(ConfigError::Missing(k));
         let e164 = |k: &'static str| -> Result<Option<E164>, ConfigError> {
             opt(k)
-                .map(|v| E164::parse(&v).map_err(|e| ConfigError::Invalid { name: k, reason: e.to_string() }))
+                .map(|v| {
+                    E164::parse(&v).map_err(|e| ConfigError::Invalid {
+                        name: k,
+                        reason: e.to_string(),
+                    })
+                })
                 .transpose()
         };
         let num = |k: &'static str, default: u64| -> Result<u64, ConfigError> {
             opt(k).map_or(Ok(default), |v| {
-                v.parse().map_err(|_| ConfigError::Invalid { name: k, reason: format!("{v:?} is not a whole number") })
+                v.parse().map_err(|_| ConfigError::Invalid {
+                    name: k,
+                    reason: format!("{v:?} is not a whole number"),
+                })
             })
         };
 
@@ -106,25 +118,35 @@ impl Config {
             });
         }
         let auth_tokens: Vec<String> =
-            [opt("TWILIO_AUTH_TOKEN"), opt("TWILIO_AUTH_TOKEN_SECONDARY")].into_iter().flatten().collect();
+            [opt("TWILIO_AUTH_TOKEN"), opt("TWILIO_AUTH_TOKEN_SECONDARY")]
+                .into_iter()
+                .flatten()
+                .collect();
         if auth_tokens.is_empty() && !bypass_asked {
             return Err(ConfigError::Missing("TWILIO_AUTH_TOKEN"));
         }
         let public_base_url = req("PUBLIC_BASE_URL")?.trim_end_matches('/').to_owned();
         if !(public_base_url.starts_with("https://") || public_base_url.starts_with("http://")) {
-            return Err(ConfigError::Invalid { name: "PUBLIC_BASE_URL", reason: "must start with https://".into() });
+            return Err(ConfigError::Invalid {
+                name: "PUBLIC_BASE_URL",
+                reason: "must start with https://".into(),
+            });
         }
         let business = e164("BUSINESS_TARGET_E164")?;
         let voicemail_max = num("VOICEMAIL_MAX_SECONDS", 120)?;
         if !(1..=14_400).contains(&voicemail_max) {
-            return Err(ConfigError::Invalid { name: "VOICEMAIL_MAX_SECONDS", reason: "must be 1..=14400".into() });
+            return Err(ConfigError::Invalid {
+                name: "VOICEMAIL_MAX_SECONDS",
+                reason: "must be 1..=14400".into(),
+            });
         }
         Ok(Self {
             stage,
             public_base_url,
             auth_tokens,
             account_sid: opt("TWILIO_ACCOUNT_SID").unwrap_or_default(),
-            twilio_api_base: opt("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into()),
+            twilio_api_base: opt("TWILIO_API_BASE")
+                .unwrap_or_else(|| "https://api.twilio.com".into()),
             signature_bypass: bypass_asked,
             calls_table: req("CALLS_TABLE")?,
             numbers_table: req("NUMBERS_TABLE")?,
@@ -141,9 +163,17 @@ impl Config {
             hotline: e164("HOTLINE_E164")?,
             voicemail_max: Duration::from_secs(voicemail_max),
             rate_limits: parse_limits(&opt("RATE_LIMITS").unwrap_or_else(|| "10/60".into()))
-                .map_err(|reason| ConfigError::Invalid { name: "RATE_LIMITS", reason })?,
+                .map_err(|reason| ConfigError::Invalid {
+                    name: "RATE_LIMITS",
+                    reason,
+                })?,
             blocked_callers: opt("BLOCKED_CALLERS")
-                .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
             number_cache_ttl: Duration::from_secs(num("NUMBER_CACHE_SECONDS", 60)?),
             retention: Duration::from_secs(num("RETENTION_DAYS", 90)? * DAY),
@@ -170,7 +200,10 @@ mod tests {
             ("NUMBERS_TABLE", "numbers"),
             ("RATE_LIMITS_TABLE", "rl"),
             ("RECORDINGS_BUCKET", "b"),
-            ("VOICEMAIL_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:vm"),
+            (
+                "VOICEMAIL_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:vm",
+            ),
             ("BUSINESS_TARGET_E164", "+14165550100"),
         ])
     }
@@ -186,7 +219,10 @@ mod tests {
         assert_eq!(c.voicemail_max, Duration::from_secs(120));
         assert_eq!(c.rate_limits.len(), 1);
         assert_eq!(c.rate_limits[0].max_calls, 10);
-        assert_eq!(c.default_number.sales_target.as_ref().unwrap().as_str(), "+14165550100");
+        assert_eq!(
+            c.default_number.sales_target.as_ref().unwrap().as_str(),
+            "+14165550100"
+        );
         assert_eq!(c.stage, "prod");
         assert!(!c.signature_bypass);
     }
@@ -195,18 +231,33 @@ mod tests {
     fn bypass_only_locally_and_bad_values_are_named() {
         let mut v = base();
         v.insert("TWILIO_SIGNATURE_BYPASS", "true");
-        assert!(matches!(load(&v), Err(ConfigError::Invalid { name: "TWILIO_SIGNATURE_BYPASS", .. })));
+        assert!(matches!(
+            load(&v),
+            Err(ConfigError::Invalid {
+                name: "TWILIO_SIGNATURE_BYPASS",
+                ..
+            })
+        ));
         v.insert("STAGE", "local");
         assert!(load(&v).unwrap().signature_bypass);
 
         let mut v = base();
         v.insert("SALES_TARGET_E164", "123");
-        assert!(matches!(load(&v), Err(ConfigError::Invalid { name: "SALES_TARGET_E164", .. })));
+        assert!(matches!(
+            load(&v),
+            Err(ConfigError::Invalid {
+                name: "SALES_TARGET_E164",
+                ..
+            })
+        ));
         let mut v = base();
         v.remove("CALLS_TABLE");
         assert_eq!(load(&v).unwrap_err(), ConfigError::Missing("CALLS_TABLE"));
         let mut v = base();
         v.remove("TWILIO_AUTH_TOKEN");
-        assert_eq!(load(&v).unwrap_err(), ConfigError::Missing("TWILIO_AUTH_TOKEN"));
+        assert_eq!(
+            load(&v).unwrap_err(),
+            ConfigError::Missing("TWILIO_AUTH_TOKEN")
+        );
     }
 }

@@ -49,7 +49,9 @@ impl Deps {
     /// Builds clients for `config` from an already loaded SDK configuration (tests point this
     /// at their own moto server).
     pub fn new(config: Config, sdk: &SdkConfig) -> Self {
-        let s3_conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
+        let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build();
         let http = reqwest::Client::builder()
             .timeout(DOWNLOAD_TIMEOUT)
             .connect_timeout(AWS_CONNECT_TIMEOUT)
@@ -83,13 +85,21 @@ pub fn sdk_config_loader() -> aws_config::ConfigLoader {
 impl Deps {
     /// The `calls` table.
     pub fn calls(&self) -> crate::store::Calls<'_> {
-        crate::store::Calls::new(&self.dynamo, &self.config.calls_table, self.config.retention.as_secs())
+        crate::store::Calls::new(
+            &self.dynamo,
+            &self.config.calls_table,
+            self.config.retention.as_secs(),
+        )
     }
 
     /// The configuration of dialled number `to`. When the `numbers` table cannot be read, the
     /// environment defaults apply (the caller is still served) and `DependencyErrors` is counted.
     pub async fn number_config(&self, to: &str) -> telephony_core::flow::NumberConfig {
-        match self.numbers.lookup(&self.dynamo, to, &self.config.default_number).await {
+        match self
+            .numbers
+            .lookup(&self.dynamo, to, &self.config.default_number)
+            .await
+        {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(to = %telephony_core::mask_phone(to), error = %e, "number lookup failed; using defaults");

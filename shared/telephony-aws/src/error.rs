@@ -59,7 +59,10 @@ impl Error {
     pub fn dynamo<E: std::error::Error + ProvideErrorMetadata + 'static, R: std::fmt::Debug>(
         op: &'static str,
     ) -> impl FnOnce(aws_sdk_dynamodb::error::SdkError<E, R>) -> Error {
-        move |e| Error::Dynamo { op, message: DisplayErrorContext(&e).to_string() }
+        move |e| Error::Dynamo {
+            op,
+            message: DisplayErrorContext(&e).to_string(),
+        }
     }
 
     /// The dependency that failed, as a metric dimension (`dynamodb`, `s3`, `sns`, `twilio`), or

@@ -61,21 +61,60 @@ pub fn signed_url(config: &Config, req: &Request) -> String {
     }
 }
 
-/// Accepts a Twilio POST: `OPTIONS` → 204; other methods → 405; bodies over 64 KiB → 413;
-/// malformed form → 400; missing signature → 401; bad signature → 403. `Ok` carries the
-/// parsed parameters.
-pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Response<Body>> {
+/// Why a request was not accepted; [`Refusal::into_response`] gives its HTTP answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// `OPTIONS` preflight: 204 with `Allow: POST, OPTIONS`.
+    Preflight,
+    /// Any method but POST: 405.
+    MethodNotAllowed,
+    /// Body over [`MAX_BODY_BYTES`]: 413.
+    TooLarge,
+    /// Body is not a form: 400.
+    Malformed,
+    /// Missing (401) or bad (403) signature; no detail in the body.
+    Signature(signature::SignatureError),
+}
+
+impl Refusal {
+    /// The HTTP answer (spec §2.1, §2.6).
+    pub fn into_response(self) -> Response<Body> {
+        match self {
+            Refusal::Preflight => {
+                let mut r = plain(StatusCode::NO_CONTENT, "");
+                r.headers_mut().insert(
+                    header::ALLOW,
+                    header::HeaderValue::from_static("POST, OPTIONS"),
+                );
+                r
+            }
+            Refusal::MethodNotAllowed => {
+                plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+            }
+            Refusal::TooLarge => plain(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
+            Refusal::Malformed => plain(StatusCode::BAD_REQUEST, "malformed form body"),
+            Refusal::Signature(e) => plain(
+                StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::FORBIDDEN),
+                "",
+            ),
+        }
+    }
+}
+
+/// Accepts a Twilio POST: checks method, size (64 KiB), form syntax and the signature against
+/// the configured public URL. `Ok` carries the parsed parameters.
+///
+/// Errors: a [`Refusal`] to answer with.
+pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Refusal> {
     if req.method() == Method::OPTIONS {
-        let mut r = plain(StatusCode::NO_CONTENT, "");
-        r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST, OPTIONS"));
-        return Err(r);
+        return Err(Refusal::Preflight);
     }
     if req.method() != Method::POST {
-        return Err(plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"));
+        return Err(Refusal::MethodNotAllowed);
     }
     let body: &[u8] = req.body().as_ref();
     if body.len() > MAX_BODY_BYTES {
-        return Err(plain(StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
+        return Err(Refusal::TooLarge);
     }
     let query = Params::from_form(req.uri().query().unwrap_or("").as_bytes()).unwrap_or_default();
     let is_json = req
@@ -88,32 +127,53 @@ pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Response<Body>>
     } else {
         Params::from_form(body).map_err(|e| {
             tracing::warn!(error = %e, "malformed webhook body");
-            plain(StatusCode::BAD_REQUEST, "malformed form body")
+            Refusal::Malformed
         })?
     };
     if config.signature_bypass {
-        tracing::warn!(path = req.uri().path(), "STAGE=local: Twilio signature NOT checked (TWILIO_SIGNATURE_BYPASS)");
+        tracing::warn!(
+            path = req.uri().path(),
+            "STAGE=local: Twilio signature NOT checked (TWILIO_SIGNATURE_BYPASS)"
+        );
         return Ok(Webhook { params, query });
     }
-    let header = req.headers().get("x-twilio-signature").and_then(|v| v.to_str().ok());
-    let signed = if is_json { SignedBody::Json(body) } else { SignedBody::Form(params.pairs()) };
-    match signature::verify(&config.token_refs(), &signed_url(config, req), signed, header) {
+    let header = req
+        .headers()
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok());
+    let signed = if is_json {
+        SignedBody::Json(body)
+    } else {
+        SignedBody::Form(params.pairs())
+    };
+    match signature::verify(
+        &config.token_refs(),
+        &signed_url(config, req),
+        signed,
+        header,
+    ) {
         Ok(()) => Ok(Webhook { params, query }),
         Err(e) => {
             tracing::warn!(path = req.uri().path(), reason = %e, "webhook refused");
             metrics::count("SignatureRejected", None);
-            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::FORBIDDEN);
-            Err(plain(status, ""))
+            Err(Refusal::Signature(e))
         }
     }
 }
 
 /// A plain-text (or empty) reply with `status`.
 pub fn plain(status: StatusCode, text: &str) -> Response<Body> {
-    let mut r = Response::new(if text.is_empty() { Body::Empty } else { Body::Text(text.to_owned()) });
+    let mut r = Response::new(if text.is_empty() {
+        Body::Empty
+    } else {
+        Body::Text(text.to_owned())
+    });
     *r.status_mut() = status;
     if !text.is_empty() {
-        r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain; charset=utf-8"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
     }
     r
 }
@@ -121,7 +181,10 @@ pub fn plain(status: StatusCode, text: &str) -> Response<Body> {
 /// 200 with TwiML (`text/xml`).
 pub fn twiml(doc: &Twiml) -> Response<Body> {
     let mut r = Response::new(Body::Text(doc.to_xml()));
-    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/xml; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
     r
 }
 
@@ -129,14 +192,22 @@ pub fn twiml(doc: &Twiml) -> Response<Body> {
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     let mut r = Response::new(Body::Text(value.to_string()));
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     r
 }
 
 /// The reply of a voice (TwiML) webhook: the handler's TwiML, or on error the safe
 /// apology-and-voicemail TwiML, an `error!` with the CallSid, and the `FallbackReplies` and
 /// `DependencyErrors` metrics. Always 200 (spec §2.2).
-pub fn voice_reply(config: &Config, hook: &Webhook, route: Route, result: Result<Twiml, Error>) -> Response<Body> {
+pub fn voice_reply(
+    config: &Config,
+    hook: &Webhook,
+    route: Route,
+    result: Result<Twiml, Error>,
+) -> Response<Body> {
     match result {
         Ok(doc) => twiml(&doc),
         Err(e) => {
@@ -150,7 +221,8 @@ pub fn voice_reply(config: &Config, hook: &Webhook, route: Route, result: Result
 
 /// The safe reply: apology and a voicemail recording (no DynamoDB needed).
 pub fn safe_twiml(config: &Config) -> Twiml {
-    Replies::new(&config.public_base_url, &config.default_number.language).apology_voicemail(config.voicemail_max)
+    Replies::new(&config.public_base_url, &config.default_number.language)
+        .apology_voicemail(config.voicemail_max)
 }
 
 /// The reply of a callback (status, recording, transcription): 204 once the write is done;

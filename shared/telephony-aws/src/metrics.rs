@@ -48,13 +48,24 @@ mod tests {
 
     #[test]
     fn emf_document_has_the_spec_shape() {
-        let line = emf_line("DependencyErrors", 1.0, Some(("Dependency", "dynamodb")), 1_700_000_000_000);
+        let line = emf_line(
+            "DependencyErrors",
+            1.0,
+            Some(("Dependency", "dynamodb")),
+            1_700_000_000_000,
+        );
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         let m = &v["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000u64);
         assert_eq!(m["Namespace"], NAMESPACE);
-        assert_eq!(m["Dimensions"][0], json!(["Function", "Stage", "Dependency"]));
-        assert_eq!(m["Metrics"][0], json!({"Name": "DependencyErrors", "Unit": "Count"}));
+        assert_eq!(
+            m["Dimensions"][0],
+            json!(["Function", "Stage", "Dependency"])
+        );
+        assert_eq!(
+            m["Metrics"][0],
+            json!({"Name": "DependencyErrors", "Unit": "Count"})
+        );
         assert_eq!(v["DependencyErrors"], 1.0);
         assert_eq!(v["Dependency"], "dynamodb");
         assert!(v["Function"].is_string() && v["Stage"].is_string());

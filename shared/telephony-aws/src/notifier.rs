@@ -31,8 +31,16 @@ pub struct Notice<'a> {
 /// Publishes `notice` to `topic_arn` with a short subject.
 ///
 /// Errors: [`Error::Sns`].
-pub async fn publish(client: &aws_sdk_sns::Client, topic_arn: &str, subject: &str, notice: &Notice<'_>) -> Result<(), Error> {
-    let message = serde_json::to_string(notice).map_err(|e| Error::Sns { topic: topic_arn.to_owned(), message: e.to_string() })?;
+pub async fn publish(
+    client: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    subject: &str,
+    notice: &Notice<'_>,
+) -> Result<(), Error> {
+    let message = serde_json::to_string(notice).map_err(|e| Error::Sns {
+        topic: topic_arn.to_owned(),
+        message: e.to_string(),
+    })?;
     client
         .publish()
         .topic_arn(topic_arn)

@@ -22,15 +22,28 @@ pub struct NumberDirectory {
 impl NumberDirectory {
     /// A directory over `table`, caching each answer for `ttl`.
     pub fn new(table: String, ttl: Duration) -> Self {
-        Self { table, ttl, cache: Mutex::new(HashMap::new()) }
+        Self {
+            table,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The configuration of the dialled number `to`, or `default` when the table has none.
     ///
     /// Errors: [`Error::Dynamo`] when the table cannot be read (callers fall back to `default`);
     /// [`Error::Corrupt`] when a stored target is not valid E.164.
-    pub async fn lookup(&self, client: &Client, to: &str, default: &NumberConfig) -> Result<NumberConfig, Error> {
-        let cached = self.cache.lock().ok().and_then(|c| c.get(to).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone()));
+    pub async fn lookup(
+        &self,
+        client: &Client,
+        to: &str,
+        default: &NumberConfig,
+    ) -> Result<NumberConfig, Error> {
+        let cached = self.cache.lock().ok().and_then(|c| {
+            c.get(to)
+                .filter(|(at, _)| at.elapsed() < self.ttl)
+                .map(|(_, v)| v.clone())
+        });
         if let Some(found) = cached {
             return Ok(found.unwrap_or_else(|| default.clone()));
         }
@@ -49,11 +62,23 @@ impl NumberDirectory {
     }
 }
 
-fn parse(pk: &str, item: &HashMap<String, AttributeValue>, default: &NumberConfig) -> Result<NumberConfig, Error> {
-    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+fn parse(
+    pk: &str,
+    item: &HashMap<String, AttributeValue>,
+    default: &NumberConfig,
+) -> Result<NumberConfig, Error> {
+    let text = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_s().ok())
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
     let target = |k: &str, fallback: &Option<E164>| -> Result<Option<E164>, Error> {
         match text(k) {
-            Some(v) => E164::parse(&v).map(Some).map_err(|e| Error::Corrupt { pk: pk.to_owned(), message: format!("{k}: {e}") }),
+            Some(v) => E164::parse(&v).map(Some).map_err(|e| Error::Corrupt {
+                pk: pk.to_owned(),
+                message: format!("{k}: {e}"),
+            }),
             None => Ok(fallback.clone()),
         }
     };

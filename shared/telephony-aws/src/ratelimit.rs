@@ -19,7 +19,13 @@ pub enum Verdict {
 /// Counts one call by `caller` against `limit` at `now` (Unix seconds).
 ///
 /// Errors: [`Error::Dynamo`] when the counter cannot be written; callers fail open (spec §3).
-pub async fn hit(client: &Client, table: &str, caller: &str, limit: Limit, now: u64) -> Result<Verdict, Error> {
+pub async fn hit(
+    client: &Client,
+    table: &str,
+    caller: &str,
+    limit: Limit,
+    now: u64,
+) -> Result<Verdict, Error> {
     let (key, window) = limit.counter_key(caller, now);
     let r = client
         .update_item()
@@ -34,7 +40,10 @@ pub async fn hit(client: &Client, table: &str, caller: &str, limit: Limit, now: 
         .await;
     match r {
         Ok(_) => Ok(Verdict::Allowed),
-        Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+        {
             Ok(Verdict::Limited)
         }
         Err(e) => Err(Error::dynamo("UpdateItem rate-limits")(e)),
@@ -44,15 +53,25 @@ pub async fn hit(client: &Client, table: &str, caller: &str, limit: Limit, now: 
 /// Counts one call against every limit, concurrently; limited if any limit is reached.
 ///
 /// Errors: the first [`Error::Dynamo`] (callers fail open).
-pub async fn check_all(client: &Client, table: &str, caller: &str, limits: &[Limit], now: u64) -> Result<Verdict, Error> {
+pub async fn check_all(
+    client: &Client,
+    table: &str,
+    caller: &str,
+    limits: &[Limit],
+    now: u64,
+) -> Result<Verdict, Error> {
     let mut set = tokio::task::JoinSet::new();
     for (i, limit) in limits.iter().enumerate() {
-        let (client, table, caller, limit) = (client.clone(), table.to_owned(), caller.to_owned(), *limit);
+        let (client, table, caller, limit) =
+            (client.clone(), table.to_owned(), caller.to_owned(), *limit);
         set.spawn(async move { (i, hit(&client, &table, &caller, limit, now).await) });
     }
     let mut verdict = Verdict::Allowed;
     while let Some(joined) = set.join_next().await {
-        let (_, r) = joined.map_err(|e| Error::Dynamo { op: "UpdateItem rate-limits", message: e.to_string() })?;
+        let (_, r) = joined.map_err(|e| Error::Dynamo {
+            op: "UpdateItem rate-limits",
+            message: e.to_string(),
+        })?;
         if r? == Verdict::Limited {
             verdict = Verdict::Limited;
         }

@@ -45,12 +45,21 @@ pub async fn download(
     rec: &RecordingSid,
 ) -> Result<Download, Error> {
     let base = api_base.trim_end_matches('/');
-    let under_base = recording_url.strip_prefix(base).is_some_and(|rest| rest.starts_with('/'));
+    let under_base = recording_url
+        .strip_prefix(base)
+        .is_some_and(|rest| rest.starts_with('/'));
     if !under_base {
         return Ok(Download::Refused(DownloadRefusal::ForeignHost));
     }
-    let url = if recording_url.ends_with(".wav") { recording_url.to_owned() } else { format!("{recording_url}.wav") };
-    let err = |message: String| Error::Download { what: rec.to_string(), message };
+    let url = if recording_url.ends_with(".wav") {
+        recording_url.to_owned()
+    } else {
+        format!("{recording_url}.wav")
+    };
+    let err = |message: String| Error::Download {
+        what: rec.to_string(),
+        message,
+    };
     let mut resp = http
         .get(&url)
         .basic_auth(account_sid, Some(token))
@@ -64,7 +73,11 @@ pub async fn download(
         return Ok(Download::Refused(DownloadRefusal::TooLarge(max_bytes)));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| err(e.without_url().to_string()))? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| err(e.without_url().to_string()))?
+    {
         if body.len() as u64 + chunk.len() as u64 > max_bytes {
             return Ok(Download::Refused(DownloadRefusal::TooLarge(max_bytes)));
         }
@@ -77,7 +90,12 @@ pub async fn download(
 /// write replaces the object with identical bytes: still one object.
 ///
 /// Errors: [`Error::S3`].
-pub async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), Error> {
+pub async fn put(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    bytes: Vec<u8>,
+) -> Result<(), Error> {
     client
         .put_object()
         .bucket(bucket)
@@ -87,6 +105,10 @@ pub async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, bytes: Ve
         .body(ByteStream::from(bytes))
         .send()
         .await
-        .map_err(|e| Error::S3 { op: "PutObject", key: key.to_owned(), message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string() })?;
+        .map_err(|e| Error::S3 {
+            op: "PutObject",
+            key: key.to_owned(),
+            message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+        })?;
     Ok(())
 }

@@ -80,7 +80,9 @@ fn get_s(item: &Item, k: &str) -> Option<String> {
     item.get(k).and_then(|v| v.as_s().ok()).cloned()
 }
 
-fn is_conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool {
+fn is_conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    e: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> bool {
     e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException")
 }
 
@@ -95,14 +97,24 @@ pub struct Calls<'a> {
 impl<'a> Calls<'a> {
     /// The table `table`; items expire `retention_secs` after their last write.
     pub fn new(client: &'a Client, table: &'a str, retention_secs: u64) -> Self {
-        Self { client, table, retention_secs }
+        Self {
+            client,
+            table,
+            retention_secs,
+        }
     }
 
     /// First sight of a call at the frontdoor: sets from/to/number and `frontdoor_at` once.
     /// A status callback may have created the item earlier; only `frontdoor_at` decides.
     ///
     /// Errors: [`Error::Dynamo`] when DynamoDB fails (not on a retry, which is `AlreadyExists`).
-    pub async fn claim_call(&self, sid: &CallSid, from: &str, to: &str, now: u64) -> Result<Claim, Error> {
+    pub async fn claim_call(
+        &self,
+        sid: &CallSid,
+        from: &str,
+        to: &str,
+        now: u64,
+    ) -> Result<Claim, Error> {
         let r = self
             .client
             .update_item()
@@ -164,7 +176,11 @@ impl<'a> Calls<'a> {
             from: get_s(&item, "from"),
             to: get_s(&item, "to"),
             consent: get_s(&item, "consent"),
-            rate_limited: item.get("rate_limited").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            rate_limited: item
+                .get("rate_limited")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
             status: get_s(&item, "status"),
             menu_choice: get_s(&item, "menu_choice"),
             dial_status: get_s(&item, "dial_status"),
@@ -175,13 +191,20 @@ impl<'a> Calls<'a> {
     /// when a previous delivery already set it (consent never flips on a retry).
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn set_consent(&self, sid: &CallSid, consent: Consent, now: u64) -> Result<Consent, Error> {
+    pub async fn set_consent(
+        &self,
+        sid: &CallSid,
+        consent: Consent,
+        now: u64,
+    ) -> Result<Consent, Error> {
         let r = self
             .client
             .update_item()
             .table_name(self.table)
             .key("pk", s(sid.as_str()))
-            .update_expression("SET consent = :c, consent_at = :now, updated_at = :now, expires_at = :exp")
+            .update_expression(
+                "SET consent = :c, consent_at = :now, updated_at = :now, expires_at = :exp",
+            )
             .condition_expression("attribute_not_exists(consent)")
             .expression_attribute_values(":c", s(consent.as_str()))
             .expression_attribute_values(":now", n(now))
@@ -202,7 +225,12 @@ impl<'a> Calls<'a> {
     /// (`ReturnValues=ALL_NEW`).
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn record_menu_choice(&self, sid: &CallSid, dept: Department, now: u64) -> Result<Consent, Error> {
+    pub async fn record_menu_choice(
+        &self,
+        sid: &CallSid,
+        dept: Department,
+        now: u64,
+    ) -> Result<Consent, Error> {
         let out = self
             .client
             .update_item()
@@ -223,7 +251,12 @@ impl<'a> Calls<'a> {
     /// Records the department dial's `DialCallStatus`.
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn record_dial_outcome(&self, sid: &CallSid, dial_status: &str, now: u64) -> Result<(), Error> {
+    pub async fn record_dial_outcome(
+        &self,
+        sid: &CallSid,
+        dial_status: &str,
+        now: u64,
+    ) -> Result<(), Error> {
         self.client
             .update_item()
             .table_name(self.table)
@@ -297,7 +330,10 @@ impl<'a> Calls<'a> {
             .await
             .map_err(Error::dynamo("GetItem calls (recording)"))?;
         Ok(match out.item {
-            Some(item) => (item.contains_key("s3_key") || item.contains_key("twilio_url"), item.contains_key("notified_at")),
+            Some(item) => (
+                item.contains_key("s3_key") || item.contains_key("twilio_url"),
+                item.contains_key("notified_at"),
+            ),
             None => (false, false),
         })
     }
@@ -334,7 +370,11 @@ impl<'a> Calls<'a> {
             Err(e) => return Err(Error::dynamo("UpdateItem calls (recording)")(e)),
         };
         if claim == Claim::Created {
-            let pointer = if rec.kind == "voicemail" { "voicemail_recording_sid" } else { "dial_recording_sid" };
+            let pointer = if rec.kind == "voicemail" {
+                "voicemail_recording_sid"
+            } else {
+                "dial_recording_sid"
+            };
             self.client
                 .update_item()
                 .table_name(self.table)
@@ -384,7 +424,12 @@ impl<'a> Calls<'a> {
     /// it is unset. `Created` → send it; `AlreadyExists` → a previous delivery did.
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn claim_notice(&self, pk: &str, attr: &'static str, now: u64) -> Result<Claim, Error> {
+    pub async fn claim_notice(
+        &self,
+        pk: &str,
+        attr: &'static str,
+        now: u64,
+    ) -> Result<Claim, Error> {
         let r = self
             .client
             .update_item()

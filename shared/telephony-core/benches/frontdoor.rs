@@ -44,9 +44,12 @@ fn frontdoor(c: &mut Criterion) {
             let params = Params::from_form(black_box(body.as_bytes())).unwrap();
             signature::verify(&[TOKEN], URL, SignedBody::Form(params.pairs()), Some(&sig)).unwrap();
             let _sid = params.call_sid().unwrap();
-            let xml = Replies::new("https://abc123.execute-api.ca-central-1.amazonaws.com", "en-CA")
-                .greeting("TradeLine 24/7")
-                .to_xml();
+            let xml = Replies::new(
+                "https://abc123.execute-api.ca-central-1.amazonaws.com",
+                "en-CA",
+            )
+            .greeting("TradeLine 24/7")
+            .to_xml();
             black_box(xml)
         })
     });

@@ -128,7 +128,10 @@ pub struct MenuState {
 
 impl MenuState {
     /// The first menu.
-    pub const START: MenuState = MenuState { attempt: 1, repeats: 0 };
+    pub const START: MenuState = MenuState {
+        attempt: 1,
+        repeats: 0,
+    };
 
     /// Reads `attempt` and `repeats` from the request's query; missing or garbage values mean
     /// the first menu, and values are clamped so a forged query cannot extend the menu.
@@ -167,10 +170,14 @@ pub fn menu_step(digits: Option<&str>, state: MenuState) -> MenuStep {
         Some("1") => MenuStep::Dial(Department::Sales),
         Some("2") => MenuStep::Dial(Department::Support),
         Some("9") => MenuStep::Voicemail("user_request"),
-        Some("*") if state.repeats < MAX_MENU_REPEATS => {
-            MenuStep::Replay(MenuState { repeats: state.repeats + 1, ..state })
-        }
-        _ if state.attempt < 2 => MenuStep::Retry(MenuState { attempt: 2, ..state }),
+        Some("*") if state.repeats < MAX_MENU_REPEATS => MenuStep::Replay(MenuState {
+            repeats: state.repeats + 1,
+            ..state
+        }),
+        _ if state.attempt < 2 => MenuStep::Retry(MenuState {
+            attempt: 2,
+            ..state
+        }),
         _ => MenuStep::Voicemail("no_selection"),
     }
 }
@@ -224,7 +231,10 @@ pub struct Replies<'a> {
 impl<'a> Replies<'a> {
     /// Replies for callbacks under `base_url` (the public base URL) spoken in `language`.
     pub fn new(base_url: &'a str, language: &str) -> Self {
-        Self { base_url, voice: Voice::for_language(language) }
+        Self {
+            base_url,
+            voice: Voice::for_language(language),
+        }
     }
 
     fn say(&self, text: impl Into<String>) -> Verb {
@@ -232,7 +242,11 @@ impl<'a> Replies<'a> {
     }
 
     fn say_text(&self, text: impl Into<String>) -> Say {
-        Say { text: text.into(), voice: self.voice.voice, language: self.voice.language }
+        Say {
+            text: text.into(),
+            voice: self.voice.voice,
+            language: self.voice.language,
+        }
     }
 
     /// `/voice-frontdoor`: greeting with the recording notice, then the consent `<Gather>`
@@ -271,7 +285,9 @@ impl<'a> Replies<'a> {
         if let Some(lead) = lead {
             t = t.then(self.say(lead));
         }
-        t.then(Verb::Redirect(Route::Voicemail.url(self.base_url, &[("reason", reason)])))
+        t.then(Verb::Redirect(
+            Route::Voicemail.url(self.base_url, &[("reason", reason)]),
+        ))
     }
 
     /// `/voice-menu-handler` reply for a step. `target` is the loop-guarded number of the
@@ -281,7 +297,9 @@ impl<'a> Replies<'a> {
         match step {
             MenuStep::Replay(state) => self.menu(state, None),
             MenuStep::Retry(state) => self.menu(state, Some(prompts::INVALID_SELECTION)),
-            MenuStep::Voicemail("no_selection") => self.to_voicemail(Some(prompts::NO_SELECTION), "no_selection"),
+            MenuStep::Voicemail("no_selection") => {
+                self.to_voicemail(Some(prompts::NO_SELECTION), "no_selection")
+            }
             MenuStep::Voicemail(reason) => self.to_voicemail(None, reason),
             MenuStep::Dial(dept) => match target {
                 Some(target) => self.dial(dept, target, consent),
@@ -301,7 +319,8 @@ impl<'a> Replies<'a> {
             timeout: DIAL_TIMEOUT,
             answer_on_bridge: true,
             record,
-            recording_status_callback: record.map(|_| Route::RecordingCallback.url(self.base_url, &[("kind", "dial")])),
+            recording_status_callback: record
+                .map(|_| Route::RecordingCallback.url(self.base_url, &[("kind", "dial")])),
             number: Number {
                 e164: target.as_str().to_owned(),
                 status_callback: Some(Route::Status.url(self.base_url, &[])),
@@ -314,7 +333,10 @@ impl<'a> Replies<'a> {
     pub fn after_dial(&self, outcome: DialOutcome, dial_status: Option<&str>) -> Twiml {
         match outcome {
             DialOutcome::Connected => Twiml::new().then(Verb::Hangup),
-            DialOutcome::Missed => self.to_voicemail(Some(prompts::NOBODY_AVAILABLE), dial_status.unwrap_or("unknown")),
+            DialOutcome::Missed => self.to_voicemail(
+                Some(prompts::NOBODY_AVAILABLE),
+                dial_status.unwrap_or("unknown"),
+            ),
         }
     }
 
@@ -325,8 +347,10 @@ impl<'a> Replies<'a> {
             max_length,
             finish_on_key: "#",
             play_beep: true,
-            recording_status_callback: Route::RecordingCallback.url(self.base_url, &[("kind", "voicemail")]),
-            transcribe_callback: transcribe.then(|| Route::TranscriptionCallback.url(self.base_url, &[])),
+            recording_status_callback: Route::RecordingCallback
+                .url(self.base_url, &[("kind", "voicemail")]),
+            transcribe_callback: transcribe
+                .then(|| Route::TranscriptionCallback.url(self.base_url, &[])),
         })
     }
 
@@ -342,7 +366,11 @@ impl<'a> Replies<'a> {
     /// `/voice-voicemail?step=done`: thanks when something was recorded, else "we didn't get a
     /// message"; then hang up.
     pub fn voicemail_done(&self, recorded: bool) -> Twiml {
-        let text = if recorded { prompts::VOICEMAIL_THANKS } else { prompts::VOICEMAIL_EMPTY };
+        let text = if recorded {
+            prompts::VOICEMAIL_THANKS
+        } else {
+            prompts::VOICEMAIL_EMPTY
+        };
         Twiml::new().then(self.say(text)).then(Verb::Hangup)
     }
 
@@ -406,13 +434,33 @@ mod tests {
     #[test]
     fn menu_digits_and_attempts() {
         let s = MenuState::START;
-        let second = MenuState { attempt: 2, repeats: 0 };
+        let second = MenuState {
+            attempt: 2,
+            repeats: 0,
+        };
         let cases = [
             (Some("1"), s, MenuStep::Dial(Department::Sales)),
             (Some("2"), second, MenuStep::Dial(Department::Support)),
             (Some("9"), s, MenuStep::Voicemail("user_request")),
-            (Some("*"), s, MenuStep::Replay(MenuState { attempt: 1, repeats: 1 })),
-            (Some("*"), MenuState { attempt: 1, repeats: 3 }, MenuStep::Retry(MenuState { attempt: 2, repeats: 3 })),
+            (
+                Some("*"),
+                s,
+                MenuStep::Replay(MenuState {
+                    attempt: 1,
+                    repeats: 1,
+                }),
+            ),
+            (
+                Some("*"),
+                MenuState {
+                    attempt: 1,
+                    repeats: 3,
+                },
+                MenuStep::Retry(MenuState {
+                    attempt: 2,
+                    repeats: 3,
+                }),
+            ),
             (Some("5"), s, MenuStep::Retry(second)),
             (None, s, MenuStep::Retry(second)),
             (Some("#"), second, MenuStep::Voicemail("no_selection")),
@@ -448,7 +496,13 @@ mod tests {
     #[test]
     fn forged_menu_query_is_clamped() {
         let q = Params::from_pairs([("attempt", "0"), ("repeats", "200")]);
-        assert_eq!(MenuState::from_query(&q), MenuState { attempt: 1, repeats: MAX_MENU_REPEATS });
+        assert_eq!(
+            MenuState::from_query(&q),
+            MenuState {
+                attempt: 1,
+                repeats: MAX_MENU_REPEATS
+            }
+        );
         let q = Params::from_pairs([("attempt", "x")]);
         assert_eq!(MenuState::from_query(&q), MenuState::START);
     }
@@ -457,14 +511,53 @@ mod tests {
     fn loop_guard_refuses_from_to_and_hotline() {
         let c = config();
         let hotline = e("+15877428885");
-        assert_eq!(dial_target(Department::Sales, &c, "+12025550143", "+15877428885", Some(&hotline)), c.sales_target.as_ref());
-        assert_eq!(dial_target(Department::Sales, &c, "+14165550101", "+15877428885", None), None);
-        assert_eq!(dial_target(Department::Support, &c, "+12025550143", "+14165550102", None), None);
+        assert_eq!(
+            dial_target(
+                Department::Sales,
+                &c,
+                "+12025550143",
+                "+15877428885",
+                Some(&hotline)
+            ),
+            c.sales_target.as_ref()
+        );
+        assert_eq!(
+            dial_target(Department::Sales, &c, "+14165550101", "+15877428885", None),
+            None
+        );
+        assert_eq!(
+            dial_target(
+                Department::Support,
+                &c,
+                "+12025550143",
+                "+14165550102",
+                None
+            ),
+            None
+        );
         let mut c2 = config();
         c2.sales_target = Some(hotline.clone());
-        assert_eq!(dial_target(Department::Sales, &c2, "+12025550143", "+16135550000", Some(&hotline)), None);
+        assert_eq!(
+            dial_target(
+                Department::Sales,
+                &c2,
+                "+12025550143",
+                "+16135550000",
+                Some(&hotline)
+            ),
+            None
+        );
         c2.support_target = None;
-        assert_eq!(dial_target(Department::Support, &c2, "+12025550143", "+16135550000", None), None);
+        assert_eq!(
+            dial_target(
+                Department::Support,
+                &c2,
+                "+12025550143",
+                "+16135550000",
+                None
+            ),
+            None
+        );
     }
 
     #[test]
@@ -477,7 +570,8 @@ mod tests {
         assert!(yes.contains(r#"record="record-from-answer-dual""#), "{yes}");
         assert!(!no.contains("record="), "{no}");
         for doc in [&yes, &no] {
-            assert!(doc.contains(r#"action="https://hooks.example/voice-route-action?department=sales""#));
+            assert!(doc
+                .contains(r#"action="https://hooks.example/voice-route-action?department=sales""#));
             assert!(doc.contains(r#"timeout="20""#) && doc.contains(r#"answerOnBridge="true""#));
             assert!(doc.contains(r#"statusCallback="https://hooks.example/voice-status""#));
             assert!(doc.contains(r#"statusCallbackEvent="initiated ringing answered completed""#));
@@ -488,14 +582,21 @@ mod tests {
     #[test]
     fn unavailable_department_goes_to_voicemail() {
         let r = Replies::new(BASE, "en-US");
-        let doc = r.menu_step(MenuStep::Dial(Department::Support), None, Consent::Granted).to_xml();
-        assert!(doc.contains("voice-voicemail?reason=unavailable</Redirect>"), "{doc}");
+        let doc = r
+            .menu_step(MenuStep::Dial(Department::Support), None, Consent::Granted)
+            .to_xml();
+        assert!(
+            doc.contains("voice-voicemail?reason=unavailable</Redirect>"),
+            "{doc}"
+        );
         assert!(!doc.contains("<Dial"));
     }
 
     #[test]
     fn greeting_escapes_business_name_and_gathers_consent() {
-        let doc = Replies::new(BASE, "en-CA").greeting(&config().business_name).to_xml();
+        let doc = Replies::new(BASE, "en-CA")
+            .greeting(&config().business_name)
+            .to_xml();
         assert!(doc.contains("Acme &lt;Plumbing&gt; &amp; Sons"), "{doc}");
         assert!(doc.contains(r#"action="https://hooks.example/voice-consent""#));
         assert!(doc.contains(r#"actionOnEmptyResult="true""#) && doc.contains(r#"numDigits="1""#));
@@ -506,10 +607,24 @@ mod tests {
     #[test]
     fn retry_and_replay_carry_state_in_the_action() {
         let r = Replies::new(BASE, "en-US");
-        let retry = r.menu_step(MenuStep::Retry(MenuState { attempt: 2, repeats: 1 }), None, Consent::Declined).to_xml();
-        assert!(retry.contains("voice-menu-handler?attempt=2&amp;repeats=1"), "{retry}");
+        let retry = r
+            .menu_step(
+                MenuStep::Retry(MenuState {
+                    attempt: 2,
+                    repeats: 1,
+                }),
+                None,
+                Consent::Declined,
+            )
+            .to_xml();
+        assert!(
+            retry.contains("voice-menu-handler?attempt=2&amp;repeats=1"),
+            "{retry}"
+        );
         assert!(retry.contains(prompts::INVALID_SELECTION));
-        let vm = r.menu_step(MenuStep::Voicemail("no_selection"), None, Consent::Declined).to_xml();
+        let vm = r
+            .menu_step(MenuStep::Voicemail("no_selection"), None, Consent::Declined)
+            .to_xml();
         assert!(vm.contains("reason=no_selection</Redirect>"));
     }
 
@@ -518,31 +633,63 @@ mod tests {
         for s in ["completed", "answered"] {
             assert_eq!(DialOutcome::from_status(Some(s)), DialOutcome::Connected);
         }
-        for s in [Some("busy"), Some("no-answer"), Some("failed"), Some("canceled"), Some("?"), None] {
+        for s in [
+            Some("busy"),
+            Some("no-answer"),
+            Some("failed"),
+            Some("canceled"),
+            Some("?"),
+            None,
+        ] {
             assert_eq!(DialOutcome::from_status(s), DialOutcome::Missed);
         }
         let r = Replies::new(BASE, "en-US");
-        assert!(r.after_dial(DialOutcome::Connected, Some("completed")).to_xml().ends_with("<Response><Hangup/></Response>"));
-        assert!(r.after_dial(DialOutcome::Missed, Some("no-answer")).to_xml().contains("reason=no-answer</Redirect>"));
+        assert!(r
+            .after_dial(DialOutcome::Connected, Some("completed"))
+            .to_xml()
+            .ends_with("<Response><Hangup/></Response>"));
+        assert!(r
+            .after_dial(DialOutcome::Missed, Some("no-answer"))
+            .to_xml()
+            .contains("reason=no-answer</Redirect>"));
     }
 
     #[test]
     fn voicemail_record_has_action_callbacks_and_transcription_only_when_short() {
         let r = Replies::new(BASE, "en-US");
         let doc = r.voicemail_prompt(Duration::from_secs(120)).to_xml();
-        assert!(doc.contains(r#"action="https://hooks.example/voice-voicemail?step=done""#), "{doc}");
+        assert!(
+            doc.contains(r#"action="https://hooks.example/voice-voicemail?step=done""#),
+            "{doc}"
+        );
         assert!(doc.contains(r#"recordingStatusCallback="https://hooks.example/voice-recording-callback?kind=voicemail""#));
-        assert!(doc.contains(r#"transcribeCallback="https://hooks.example/voice-transcription-callback""#));
+        assert!(doc.contains(
+            r#"transcribeCallback="https://hooks.example/voice-transcription-callback""#
+        ));
         assert!(doc.contains(r##"finishOnKey="#""##) && doc.contains(r#"playBeep="true""#));
         let long = r.voicemail_prompt(Duration::from_secs(180)).to_xml();
         assert!(!long.contains("transcribe"), "{long}");
-        assert!(r.voicemail_done(true).to_xml().contains(prompts::VOICEMAIL_THANKS));
-        assert!(r.voicemail_done(false).to_xml().contains("didn&apos;t get a message") || r.voicemail_done(false).to_xml().contains("didn't get a message"));
+        assert!(r
+            .voicemail_done(true)
+            .to_xml()
+            .contains(prompts::VOICEMAIL_THANKS));
+        assert!(
+            r.voicemail_done(false)
+                .to_xml()
+                .contains("didn&apos;t get a message")
+                || r.voicemail_done(false)
+                    .to_xml()
+                    .contains("didn't get a message")
+        );
     }
 
     #[test]
     fn rejects() {
-        assert!(rate_limited().to_xml().contains(r#"<Reject reason="busy"/>"#));
-        assert!(blocked().to_xml().contains(r#"<Reject reason="rejected"/>"#));
+        assert!(rate_limited()
+            .to_xml()
+            .contains(r#"<Reject reason="busy"/>"#));
+        assert!(blocked()
+            .to_xml()
+            .contains(r#"<Reject reason="rejected"/>"#));
     }
 }

@@ -79,11 +79,14 @@ impl E164 {
         if !trimmed.starts_with('+') {
             return Err(E164Error::Invalid(mask_phone(trimmed)));
         }
-        let number = phonenumber::parse(None, trimmed).map_err(|_| E164Error::Invalid(mask_phone(trimmed)))?;
+        let number = phonenumber::parse(None, trimmed)
+            .map_err(|_| E164Error::Invalid(mask_phone(trimmed)))?;
         if !phonenumber::is_valid(&number) {
             return Err(E164Error::Invalid(mask_phone(trimmed)));
         }
-        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+        Ok(Self(
+            number.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
     }
 
     /// The number in E.164 form.
@@ -119,7 +122,12 @@ mod tests {
     #[test]
     fn call_sid_shape_is_enforced() {
         assert!(CallSid::parse("CA0123456789abcdef0123456789abcdef").is_ok());
-        for bad in ["", "CA123", "RE0123456789abcdef0123456789abcdef", "CA0123456789abcdef0123456789abcdeg"] {
+        for bad in [
+            "",
+            "CA123",
+            "RE0123456789abcdef0123456789abcdef",
+            "CA0123456789abcdef0123456789abcdeg",
+        ] {
             assert!(CallSid::parse(bad).is_err(), "{bad}");
         }
         assert!(RecordingSid::parse("RE0123456789abcdef0123456789abcdef").is_ok());
@@ -127,9 +135,23 @@ mod tests {
 
     #[test]
     fn e164_uses_real_numbering_plans() {
-        assert_eq!(E164::parse("+15877428885").unwrap().as_str(), "+15877428885");
-        assert_eq!(E164::parse(" +44 20 7946 0958 ").unwrap().as_str(), "+442079460958");
-        for bad in ["+1123", "123", "5877428885", "+15551234567x12", "anonymous", "+266696687", ""] {
+        assert_eq!(
+            E164::parse("+15877428885").unwrap().as_str(),
+            "+15877428885"
+        );
+        assert_eq!(
+            E164::parse(" +44 20 7946 0958 ").unwrap().as_str(),
+            "+442079460958"
+        );
+        for bad in [
+            "+1123",
+            "123",
+            "5877428885",
+            "+15551234567x12",
+            "anonymous",
+            "+266696687",
+            "",
+        ] {
             assert!(E164::parse(bad).is_err(), "{bad}");
         }
     }

@@ -40,8 +40,15 @@ impl Params {
     }
 
     /// Parameters from pairs (tests, the call simulator, query strings).
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self { pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            pairs: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
     }
 
     /// All pairs, in body order.
@@ -62,7 +69,9 @@ impl Params {
     ///
     /// Errors: [`ParamError::Missing`] or [`ParamError::BadId`].
     pub fn call_sid(&self) -> Result<CallSid, ParamError> {
-        Ok(CallSid::parse(self.get("CallSid").ok_or(ParamError::Missing("CallSid"))?)?)
+        Ok(CallSid::parse(
+            self.get("CallSid").ok_or(ParamError::Missing("CallSid"))?,
+        )?)
     }
 
     /// A required parameter.
@@ -96,16 +105,25 @@ mod tests {
         assert!(Params::from_form(&[0xff, 0xfe]).is_err());
         // Percent-escapes that are not UTF-8 decode lossily (U+FFFD): the value then no longer
         // matches what Twilio signed, so such a request fails the signature check.
-        assert_eq!(Params::from_form(b"a=%ff").unwrap().get("a"), Some("\u{fffd}"));
+        assert_eq!(
+            Params::from_form(b"a=%ff").unwrap().get("a"),
+            Some("\u{fffd}")
+        );
         assert!(Params::from_form(b"").unwrap().pairs().is_empty());
     }
 
     #[test]
     fn blank_values_read_as_absent() {
-        let p = Params::from_pairs([("Digits", "  "), ("CallSid", "CA0123456789abcdef0123456789abcdef")]);
+        let p = Params::from_pairs([
+            ("Digits", "  "),
+            ("CallSid", "CA0123456789abcdef0123456789abcdef"),
+        ]);
         assert_eq!(p.get("Digits"), None);
         assert!(p.call_sid().is_ok());
-        assert!(matches!(Params::default().call_sid(), Err(ParamError::Missing("CallSid"))));
+        assert!(matches!(
+            Params::default().call_sid(),
+            Err(ParamError::Missing("CallSid"))
+        ));
     }
 
     #[test]

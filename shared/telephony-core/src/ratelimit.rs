@@ -26,7 +26,10 @@ impl Limit {
     pub fn window_at(&self, now: u64) -> Window {
         let len = self.window.as_secs().max(1);
         let start = now - now % len;
-        Window { start, end: start + len }
+        Window {
+            start,
+            end: start + len,
+        }
     }
 
     /// The counter key for `caller` in the window containing `now`:
@@ -34,7 +37,10 @@ impl Limit {
     /// item that DynamoDB has not deleted yet is never read again.
     pub fn counter_key(&self, caller: &str, now: u64) -> (String, Window) {
         let w = self.window_at(now);
-        (format!("{caller}#{}#{}", self.window.as_secs().max(1), w.start), w)
+        (
+            format!("{caller}#{}#{}", self.window.as_secs().max(1), w.start),
+            w,
+        )
     }
 }
 
@@ -45,13 +51,26 @@ pub fn parse_limits(spec: &str) -> Result<Vec<Limit>, String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|entry| {
-            let (calls, secs) = entry.split_once('/').ok_or_else(|| format!("rate limit {entry:?} is not calls/seconds"))?;
-            let max_calls = calls.trim().parse().map_err(|_| format!("rate limit {entry:?}: bad call count"))?;
-            let secs: u64 = secs.trim().parse().map_err(|_| format!("rate limit {entry:?}: bad seconds"))?;
+            let (calls, secs) = entry
+                .split_once('/')
+                .ok_or_else(|| format!("rate limit {entry:?} is not calls/seconds"))?;
+            let max_calls = calls
+                .trim()
+                .parse()
+                .map_err(|_| format!("rate limit {entry:?}: bad call count"))?;
+            let secs: u64 = secs
+                .trim()
+                .parse()
+                .map_err(|_| format!("rate limit {entry:?}: bad seconds"))?;
             if secs == 0 {
-                return Err(format!("rate limit {entry:?}: window must be at least 1 second"));
+                return Err(format!(
+                    "rate limit {entry:?}: window must be at least 1 second"
+                ));
             }
-            Ok(Limit { max_calls, window: Duration::from_secs(secs) })
+            Ok(Limit {
+                max_calls,
+                window: Duration::from_secs(secs),
+            })
         })
         .collect()
 }
@@ -62,9 +81,24 @@ mod tests {
 
     #[test]
     fn windows_are_aligned_and_keys_differ_between_windows() {
-        let l = Limit { max_calls: 10, window: Duration::from_secs(60) };
-        assert_eq!(l.window_at(125), Window { start: 120, end: 180 });
-        assert_eq!(l.window_at(120), Window { start: 120, end: 180 });
+        let l = Limit {
+            max_calls: 10,
+            window: Duration::from_secs(60),
+        };
+        assert_eq!(
+            l.window_at(125),
+            Window {
+                start: 120,
+                end: 180
+            }
+        );
+        assert_eq!(
+            l.window_at(120),
+            Window {
+                start: 120,
+                end: 180
+            }
+        );
         let (a, _) = l.counter_key("+15877428885", 179);
         let (b, _) = l.counter_key("+15877428885", 180);
         assert_ne!(a, b);
@@ -76,8 +110,14 @@ mod tests {
         assert_eq!(
             parse_limits("10/60, 5/900").unwrap(),
             vec![
-                Limit { max_calls: 10, window: Duration::from_secs(60) },
-                Limit { max_calls: 5, window: Duration::from_secs(900) }
+                Limit {
+                    max_calls: 10,
+                    window: Duration::from_secs(60)
+                },
+                Limit {
+                    max_calls: 5,
+                    window: Duration::from_secs(900)
+                }
             ]
         );
         assert!(parse_limits("").unwrap().is_empty());

@@ -92,10 +92,16 @@ mod tests {
     #[test]
     fn url_joins_base_path_and_encoded_query() {
         assert_eq!(
-            Route::Voicemail.url("https://h.example/", &[("reason", "no answer"), ("step", "done")]),
+            Route::Voicemail.url(
+                "https://h.example/",
+                &[("reason", "no answer"), ("step", "done")]
+            ),
             "https://h.example/voice-voicemail?reason=no+answer&step=done"
         );
-        assert_eq!(Route::Frontdoor.url("https://h.example", &[]), "https://h.example/voice-frontdoor");
+        assert_eq!(
+            Route::Frontdoor.url("https://h.example", &[]),
+            "https://h.example/voice-frontdoor"
+        );
     }
 
     #[test]

@@ -52,8 +52,10 @@ pub fn compute(token: &str, url: &str, params: &[(String, String)]) -> String {
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
     mac.update(url.as_bytes());
     if !params.is_empty() {
-        let mut sorted: Vec<(&str, &str)> =
-            params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut sorted: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         // Sort by name then value (byte order) and drop exact repeats: this is Twilio's
         // "values de-duplicated and sorted per name" rule.
         sorted.sort_unstable();
@@ -81,7 +83,10 @@ pub fn verify(
     body: SignedBody<'_>,
     header: Option<&str>,
 ) -> Result<(), SignatureError> {
-    let header = header.map(str::trim).filter(|h| !h.is_empty()).ok_or(SignatureError::Missing)?;
+    let header = header
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .ok_or(SignatureError::Missing)?;
     let params: &[(String, String)] = match body {
         SignedBody::Form(p) => p,
         SignedBody::Json(raw) => {
@@ -92,7 +97,10 @@ pub fn verify(
     let (first, second) = url_port_variants(url);
     let mut ok = subtle::Choice::from(0u8);
     for token in tokens.iter().filter(|t| !t.is_empty()) {
-        for candidate in [Some(first.as_str()), second.as_deref()].into_iter().flatten() {
+        for candidate in [Some(first.as_str()), second.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             let expected = compute(token, candidate, params);
             ok |= expected.as_bytes().ct_eq(header.as_bytes());
         }
@@ -139,9 +147,11 @@ pub fn url_port_variants(url: &str) -> (String, Option<String>) {
         None => host_part.rfind(':'),
     };
     let other = match port_colon {
-        Some(i) if &host_part[i + 1..] == default_port => {
-            Some(format!("{scheme}://{}{}{tail}", &authority[..host_start], &host_part[..i]))
-        }
+        Some(i) if &host_part[i + 1..] == default_port => Some(format!(
+            "{scheme}://{}{}{tail}",
+            &authority[..host_start],
+            &host_part[..i]
+        )),
         Some(_) => None,
         None => Some(format!("{scheme}://{authority}:{default_port}{tail}")),
     };
@@ -153,7 +163,9 @@ mod tests {
     use super::*;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn canonical_params() -> Vec<(String, String)> {
@@ -171,16 +183,35 @@ mod tests {
 
     #[test]
     fn canonical_twilio_example_matches() {
-        assert_eq!(compute("12345", CANONICAL_URL, &canonical_params()), CANONICAL_SIG);
+        assert_eq!(
+            compute("12345", CANONICAL_URL, &canonical_params()),
+            CANONICAL_SIG
+        );
         let p = canonical_params();
-        assert_eq!(verify(&["12345"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)), Ok(()));
+        assert_eq!(
+            verify(
+                &["12345"],
+                CANONICAL_URL,
+                SignedBody::Form(&p),
+                Some(CANONICAL_SIG)
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn parameter_order_in_the_body_does_not_matter() {
         let mut p = canonical_params();
         p.reverse();
-        assert_eq!(verify(&["12345"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)), Ok(()));
+        assert_eq!(
+            verify(
+                &["12345"],
+                CANONICAL_URL,
+                SignedBody::Form(&p),
+                Some(CANONICAL_SIG)
+            ),
+            Ok(())
+        );
     }
 
     #[test]
@@ -201,16 +232,31 @@ mod tests {
         let mut p = canonical_params();
         p[2].1 = "9".into();
         assert_eq!(
-            verify(&["12345"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            verify(
+                &["12345"],
+                CANONICAL_URL,
+                SignedBody::Form(&p),
+                Some(CANONICAL_SIG)
+            ),
             Err(SignatureError::Invalid)
         );
         let p = canonical_params();
         assert_eq!(
-            verify(&["12345"], "https://mycompany.com/myapp.php?foo=1&bar=3", SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            verify(
+                &["12345"],
+                "https://mycompany.com/myapp.php?foo=1&bar=3",
+                SignedBody::Form(&p),
+                Some(CANONICAL_SIG)
+            ),
             Err(SignatureError::Invalid)
         );
         assert_eq!(
-            verify(&["54321"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            verify(
+                &["54321"],
+                CANONICAL_URL,
+                SignedBody::Form(&p),
+                Some(CANONICAL_SIG)
+            ),
             Err(SignatureError::Invalid)
         );
     }
@@ -219,11 +265,21 @@ mod tests {
     fn secondary_token_is_accepted_during_rotation() {
         let p = canonical_params();
         assert_eq!(
-            verify(&["new-token", "12345"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            verify(
+                &["new-token", "12345"],
+                CANONICAL_URL,
+                SignedBody::Form(&p),
+                Some(CANONICAL_SIG)
+            ),
             Ok(())
         );
         assert_eq!(
-            verify(&["", "new-token"], CANONICAL_URL, SignedBody::Form(&p), Some(CANONICAL_SIG)),
+            verify(
+                &["", "new-token"],
+                CANONICAL_URL,
+                SignedBody::Form(&p),
+                Some(CANONICAL_SIG)
+            ),
             Err(SignatureError::Invalid)
         );
     }
@@ -234,21 +290,43 @@ mod tests {
         let with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
         let sig_with_port = compute("12345", with_port, &p);
         // Twilio signed with the port; we were configured without it, and the reverse.
-        assert_eq!(verify(&["12345"], CANONICAL_URL, SignedBody::Form(&p), Some(&sig_with_port)), Ok(()));
-        assert_eq!(verify(&["12345"], with_port, SignedBody::Form(&p), Some(CANONICAL_SIG)), Ok(()));
+        assert_eq!(
+            verify(
+                &["12345"],
+                CANONICAL_URL,
+                SignedBody::Form(&p),
+                Some(&sig_with_port)
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                &["12345"],
+                with_port,
+                SignedBody::Form(&p),
+                Some(CANONICAL_SIG)
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn port_variants_follow_the_scheme() {
         let cases = [
-            ("https://a.example/x?y=1", Some("https://a.example:443/x?y=1")),
+            (
+                "https://a.example/x?y=1",
+                Some("https://a.example:443/x?y=1"),
+            ),
             ("https://a.example:443/x", Some("https://a.example/x")),
             ("http://a.example:80", Some("http://a.example")),
             ("http://a.example/p", Some("http://a.example:80/p")),
             ("https://a.example:8443/x", None),
             ("http://127.0.0.1:9000/voice-frontdoor", None),
             ("https://[::1]:443/x", Some("https://[::1]/x")),
-            ("https://u:p@a.example/x", Some("https://u:p@a.example:443/x")),
+            (
+                "https://u:p@a.example/x",
+                Some("https://u:p@a.example:443/x"),
+            ),
             ("ftp://a.example/x", None),
             ("not a url", None),
         ];
@@ -260,11 +338,19 @@ mod tests {
     #[test]
     fn repeated_values_are_deduplicated_and_sorted() {
         let url = "https://h.example/sms";
-        let a = pairs(&[("MediaUrl", "b"), ("MediaUrl", "a"), ("MediaUrl", "b"), ("Body", "x")]);
+        let a = pairs(&[
+            ("MediaUrl", "b"),
+            ("MediaUrl", "a"),
+            ("MediaUrl", "b"),
+            ("Body", "x"),
+        ]);
         let b = pairs(&[("Body", "x"), ("MediaUrl", "a"), ("MediaUrl", "b")]);
         let sig = compute("tok", url, &a);
         assert_eq!(sig, compute("tok", url, &b));
-        assert_eq!(verify(&["tok"], url, SignedBody::Form(&b), Some(&sig)), Ok(()));
+        assert_eq!(
+            verify(&["tok"], url, SignedBody::Form(&b), Some(&sig)),
+            Ok(())
+        );
         // Keeping only the last value (the original's bug) must not validate.
         let last_only = pairs(&[("Body", "x"), ("MediaUrl", "b")]);
         assert_ne!(compute("tok", url, &last_only), sig);
@@ -286,7 +372,10 @@ mod tests {
         let hash = hex::encode(Sha256::digest(body));
         let url = format!("https://h.example/hook?bodySHA256={hash}");
         let sig = compute("tok", &url, &[]);
-        assert_eq!(verify(&["tok"], &url, SignedBody::Json(body), Some(&sig)), Ok(()));
+        assert_eq!(
+            verify(&["tok"], &url, SignedBody::Json(body), Some(&sig)),
+            Ok(())
+        );
 
         let tampered = br#"{"property": "other", "boolean": true}"#;
         assert_eq!(

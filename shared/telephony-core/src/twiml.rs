@@ -9,7 +9,8 @@ use quick_xml::Writer;
 use std::time::Duration;
 
 /// Returned only if the XML writer fails, which writing into memory does not do.
-const WRITER_FAILED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>";
+const WRITER_FAILED: &str =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>";
 
 /// A `<Say>`: text spoken with a voice and language.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +129,9 @@ impl Twiml {
     pub fn to_xml(&self) -> String {
         let mut w = Writer::new(Vec::with_capacity(512));
         match write_response(&mut w, &self.verbs) {
-            Ok(()) => String::from_utf8(w.into_inner()).unwrap_or_else(|_| WRITER_FAILED.to_owned()),
+            Ok(()) => {
+                String::from_utf8(w.into_inner()).unwrap_or_else(|_| WRITER_FAILED.to_owned())
+            }
             Err(_) => WRITER_FAILED.to_owned(),
         }
     }
@@ -233,10 +236,15 @@ fn write_verb(w: &mut W, verb: &Verb) -> R {
                 .with_attribute(("maxLength", max_length.as_str()))
                 .with_attribute(("finishOnKey", r.finish_on_key))
                 .with_attribute(("playBeep", flag(r.play_beep)))
-                .with_attribute(("recordingStatusCallback", r.recording_status_callback.as_str()))
+                .with_attribute((
+                    "recordingStatusCallback",
+                    r.recording_status_callback.as_str(),
+                ))
                 .with_attribute(("recordingStatusCallbackMethod", "POST"));
             if let Some(cb) = &r.transcribe_callback {
-                el = el.with_attribute(("transcribe", "true")).with_attribute(("transcribeCallback", cb.as_str()));
+                el = el
+                    .with_attribute(("transcribe", "true"))
+                    .with_attribute(("transcribeCallback", cb.as_str()));
             }
             el.write_empty()?;
             Ok(())
@@ -249,11 +257,15 @@ fn write_verb(w: &mut W, verb: &Verb) -> R {
         }
         Verb::Pause(d) => {
             let length = secs(*d);
-            w.create_element("Pause").with_attribute(("length", length.as_str())).write_empty()?;
+            w.create_element("Pause")
+                .with_attribute(("length", length.as_str()))
+                .write_empty()?;
             Ok(())
         }
         Verb::Reject(reason) => {
-            w.create_element("Reject").with_attribute(("reason", *reason)).write_empty()?;
+            w.create_element("Reject")
+                .with_attribute(("reason", *reason))
+                .write_empty()?;
             Ok(())
         }
         Verb::Hangup => {
@@ -270,7 +282,11 @@ mod tests {
     use quick_xml::Reader;
 
     fn say(text: &str) -> Say {
-        Say { text: text.into(), voice: "Polly.Joanna", language: "en-US" }
+        Say {
+            text: text.into(),
+            voice: "Polly.Joanna",
+            language: "en-US",
+        }
     }
 
     /// Parses the document fully and returns every element (with unescaped attributes) and every
@@ -283,12 +299,14 @@ mod tests {
             let event = reader.read_event().expect("well-formed XML");
             match &event {
                 Event::Text(t) => {
-                    text.get_or_insert_with(String::new).push_str(&t.decode().unwrap());
+                    text.get_or_insert_with(String::new)
+                        .push_str(&t.decode().unwrap());
                     continue;
                 }
                 Event::GeneralRef(r) => {
                     let name = r.decode().unwrap();
-                    let c = quick_xml::escape::resolve_predefined_entity(&name).expect("predefined entity");
+                    let c = quick_xml::escape::resolve_predefined_entity(&name)
+                        .expect("predefined entity");
                     text.get_or_insert_with(String::new).push_str(c);
                     continue;
                 }
@@ -319,14 +337,20 @@ mod tests {
 
     #[test]
     fn empty_response_is_self_closing() {
-        assert_eq!(Twiml::new().to_xml(), r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#);
+        assert_eq!(
+            Twiml::new().to_xml(),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#
+        );
     }
 
     #[test]
     fn hostile_text_and_urls_are_escaped_and_round_trip() {
         let evil = r#"</Say><Dial>+19999999999</Dial> & "quotes" 'apos' <x>"#;
         let url = "https://h.example/voice-voicemail?reason=a&step=done&x=\"><Hangup/>";
-        let doc = Twiml::new().then(Verb::Say(say(evil))).then(Verb::Redirect(url.into())).to_xml();
+        let doc = Twiml::new()
+            .then(Verb::Say(say(evil)))
+            .then(Verb::Redirect(url.into()))
+            .to_xml();
         assert!(!doc.contains("<Dial>"));
         let seen = parse_all(&doc);
         assert!(seen.contains(&format!("text:{evil}")), "{seen:?}");
@@ -342,14 +366,29 @@ mod tests {
             answer_on_bridge: true,
             record: None,
             recording_status_callback: Some("https://h/r".into()),
-            number: Number { e164: "+15877428885".into(), status_callback: None, status_callback_event: None },
+            number: Number {
+                e164: "+15877428885".into(),
+                status_callback: None,
+                status_callback_event: None,
+            },
         };
         let doc = Twiml::new().then(Verb::Dial(dial.clone())).to_xml();
         assert!(!doc.contains("record"), "{doc}");
-        let doc = Twiml::new().then(Verb::Dial(Dial { record: Some("record-from-answer-dual"), ..dial })).to_xml();
+        let doc = Twiml::new()
+            .then(Verb::Dial(Dial {
+                record: Some("record-from-answer-dual"),
+                ..dial
+            }))
+            .to_xml();
         let seen = parse_all(&doc);
-        assert!(seen[1].contains(" record=record-from-answer-dual"), "{seen:?}");
-        assert!(seen[1].contains(" recordingStatusCallback=https://h/r"), "{seen:?}");
+        assert!(
+            seen[1].contains(" record=record-from-answer-dual"),
+            "{seen:?}"
+        );
+        assert!(
+            seen[1].contains(" recordingStatusCallback=https://h/r"),
+            "{seen:?}"
+        );
     }
 
     #[test]
@@ -371,12 +410,17 @@ mod tests {
                 transcribe_callback: Some("https://h/t".into()),
             }))
             .to_xml();
-        assert!(doc.contains(r#"action="https://h/g?attempt=2&amp;x=1""#), "{doc}");
+        assert!(
+            doc.contains(r#"action="https://h/g?attempt=2&amp;x=1""#),
+            "{doc}"
+        );
         let seen = parse_all(&doc);
         assert_eq!(
             seen[1],
             "Gather input=dtmf action=https://h/g?attempt=2&x=1 method=POST numDigits=1 timeout=5 actionOnEmptyResult=true"
         );
-        assert!(seen.iter().any(|s| s.starts_with("Record ") && s.contains("maxLength=120") && s.contains("transcribe=true")));
+        assert!(seen.iter().any(|s| s.starts_with("Record ")
+            && s.contains("maxLength=120")
+            && s.contains("transcribe=true")));
     }
 }

@@ -1,0 +1,54 @@
+# tradeline-telephony: the two commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell sha1sum infra/local/requirements.txt | cut -c1-12)
+ENV_FILE := .local/stack.env
+
+.PHONY: run call test venv lint-template check-rust bench sizes events clean
+
+## Install the pinned Python tools (moto, cargo-lambda, cfn-lint, sam) into .venv.
+venv: $(STAMP)
+$(STAMP): infra/local/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
+	touch $@
+
+## Run the hotline locally: moto + every route on http://127.0.0.1:9000.
+run: venv
+	cargo build --workspace --bins
+	infra/local/run.sh
+
+## Play a call against `make run` (ARGS="--digits 1,1 --dial no-answer --message-seconds 7").
+call:
+	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
+	set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- $(ARGS)
+
+## Everything CI checks: formatting, clippy, template lint, unit and integration tests.
+test: venv lint-template check-rust
+	cargo test --workspace
+
+check-rust:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+lint-template: venv
+	$(VENV)/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --region ca-central-1 -t template.yaml
+
+## Frontdoor compute benchmark (criterion).
+bench:
+	cargo bench -p telephony-core --bench frontdoor
+
+## Release build of every function with cargo-lambda; prints each bootstrap's size, fails over 6 MB.
+sizes: venv
+	PATH="$$PWD/$(VENV)/bin:$$PATH" cargo lambda build --release --compiler cargo $(foreach f,$(notdir $(wildcard functions/*)),--bin $(f))
+	@fail=0; for f in target/lambda/*/bootstrap; do \
+	  s=$$(stat -c %s $$f); printf '%-32s %8d bytes\n' $$(basename $$(dirname $$f)) $$s; \
+	  [ $$s -le 6000000 ] || fail=1; done; exit $$fail
+
+## Regenerate the signed sample events.
+events:
+	python3 infra/local/make_events.py
+
+clean:
+	rm -rf .local

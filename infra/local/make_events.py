@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Write events/*.json: one API Gateway HTTP API (payload 2.0) event per function (and a few
+variants), signed the way Twilio signs, with the token and base URL documented in
+events/README.md. The signature is computed here independently of the Rust code (hmac + sha1 from
+the Python standard library), so the events test also cross-checks our validator.
+
+Usage: make_events.py [--out events]
+"""
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import urllib.parse
+
+BASE_URL = "http://127.0.0.1:9000"
+TOKEN = "local-test-auth-token-0123456789abcdef"
+ACCOUNT = "AC0123456789abcdef0123456789abcdef"
+CALL = "CA5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
+REC = "RE5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
+CALLER = "+14165550123"
+HOTLINE = "+15877428885"
+
+
+def signature(url, params):
+    data = url + "".join(k + v for k, v in sorted(set(params)))
+    return base64.b64encode(hmac.new(TOKEN.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def voice(**extra):
+    p = {"AccountSid": ACCOUNT, "ApiVersion": "2010-04-01", "CallSid": CALL, "CallStatus": "in-progress",
+         "Called": HOTLINE, "Caller": CALLER, "Direction": "inbound", "From": CALLER, "To": HOTLINE}
+    p.update(extra)
+    return list(p.items())
+
+
+def event(path, query, params, method="POST"):
+    url = BASE_URL + path + ("?" + query if query else "")
+    body = urllib.parse.urlencode(params) if params is not None else None
+    headers = {"host": "127.0.0.1:9000", "user-agent": "TwilioProxy/1.1"}
+    if params is not None:
+        headers["content-type"] = "application/x-www-form-urlencoded"
+        headers["x-twilio-signature"] = signature(url, params)
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "domainPrefix": "127",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "54.172.60.1",
+                     "userAgent": "TwilioProxy/1.1"},
+            "requestId": "local-" + path.strip("/"),
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "time": "21/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1795262400000,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+EVENTS = {
+    "voice-frontdoor": event("/voice-frontdoor", "", voice(CallStatus="ringing")),
+    "voice-consent": event("/voice-consent", "", voice(Digits="1")),
+    "voice-menu-handler": event("/voice-menu-handler", "attempt=1&repeats=0", voice(Digits="1")),
+    "voice-menu-handler-invalid": event("/voice-menu-handler", "attempt=1&repeats=0", voice(Digits="5")),
+    "voice-route-action": event("/voice-route-action", "department=sales",
+                                voice(DialCallStatus="no-answer", DialCallSid="CA00000000000000000000000000000001", DialCallDuration="0")),
+    "voice-voicemail": event("/voice-voicemail", "reason=no-answer", voice()),
+    "voice-voicemail-done": event("/voice-voicemail", "step=done",
+                                  voice(Digits="#", RecordingSid=REC, RecordingDuration="7",
+                                        RecordingUrl=f"http://127.0.0.1:9181/2010-04-01/Accounts/{ACCOUNT}/Recordings/{REC}")),
+    "voice-recording-callback": event("/voice-recording-callback", "kind=voicemail", [
+        ("AccountSid", ACCOUNT), ("CallSid", CALL), ("RecordingSid", REC), ("RecordingStatus", "completed"),
+        ("RecordingDuration", "7"), ("RecordingChannels", "1"), ("RecordingSource", "RecordVerb"),
+        ("RecordingUrl", f"http://127.0.0.1:9181/2010-04-01/Accounts/{ACCOUNT}/Recordings/{REC}")]),
+    "voice-transcription-callback": event("/voice-transcription-callback", "", [
+        ("AccountSid", ACCOUNT), ("CallSid", CALL), ("RecordingSid", REC),
+        ("TranscriptionSid", "TR5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"), ("TranscriptionStatus", "completed"),
+        ("TranscriptionText", "Hi, please call me back about a quote.")]),
+    "voice-status": event("/voice-status", "", [
+        ("AccountSid", ACCOUNT), ("CallSid", CALL), ("CallStatus", "completed"), ("CallDuration", "63"),
+        ("From", CALLER), ("To", HOTLINE), ("Timestamp", "Sat, 21 Nov 2026 12:01:03 +0000"), ("SequenceNumber", "3")]),
+    "voice-fallback": event("/voice-fallback", "", voice(ErrorCode="11200", ErrorUrl=BASE_URL + "/voice-frontdoor")),
+    "voice-health": event("/voice-health", "", None, method="GET"),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "events"))
+    args = ap.parse_args()
+    for name, ev in EVENTS.items():
+        with open(os.path.join(args.out, name + ".json"), "w", encoding="utf-8") as f:
+            json.dump(ev, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+//! The repo's artifacts agree with the code: every sample event passes signature validation and
+//! gets its expected reply; template.yaml and the local router serve exactly the routes the code
+//! builds callback URLs for.
+
+use integration_tests::*;
+use std::collections::BTreeSet;
+use telephony_core::Route;
+
+fn expected_status(name: &str) -> u16 {
+    match name {
+        "voice-recording-callback" | "voice-transcription-callback" | "voice-status" => 204,
+        _ => 200,
+    }
+}
+
+#[tokio::test]
+async fn events_pass_signature_validation_and_get_their_expected_status() {
+    let s = stack(&[]).await;
+    let dir = repo_root().join("events");
+    let mut seen = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let json = std::fs::read_to_string(&path).unwrap();
+        let req = telephony_aws::lambda_http::request::from_str(&json)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        seen.insert(req.uri().path().to_owned());
+        let function = Route::ALL
+            .iter()
+            .find(|r| name.starts_with(r.function_name()))
+            .expect("event named after its function");
+        let reply = to_reply(dispatch(&s.deps, req).await);
+        assert_eq!(
+            reply.status,
+            expected_status(function.function_name()),
+            "{name}: {reply:?}"
+        );
+        if reply.body.starts_with("<?xml") {
+            assert!(!verbs(&reply.body).is_empty(), "{name}");
+        }
+        if name == "voice-menu-handler" {
+            assert!(
+                reply.body.contains(&format!(">{SALES}</Number>")),
+                "{}",
+                reply.body
+            );
+        }
+    }
+    let all: BTreeSet<String> = Route::ALL.iter().map(|r| r.path().to_owned()).collect();
+    assert_eq!(seen, all, "one event per route at least");
+}
+
+/// `(path, method)` pairs of the HttpApi events in template.yaml, read as text.
+fn template_routes() -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
+    let mut routes = BTreeSet::new();
+    let mut path: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(p) = line.strip_prefix("Path: ") {
+            path = Some(p.to_owned());
+        } else if let (Some(m), Some(p)) = (line.strip_prefix("Method: "), path.take()) {
+            routes.insert((p, m.to_owned()));
+        }
+    }
+    routes
+}
+
+#[test]
+fn template_declares_exactly_the_routes_the_code_uses() {
+    let want: BTreeSet<(String, String)> = Route::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.path().to_owned(),
+                if *r == Route::Health { "GET" } else { "POST" }.to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(template_routes(), want);
+    let text = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
+    for r in Route::ALL {
+        assert!(
+            text.contains(&format!("Binary: {}", r.function_name())),
+            "{} is built by SAM",
+            r.function_name()
+        );
+        assert!(repo_root()
+            .join("functions")
+            .join(r.function_name())
+            .join("src/main.rs")
+            .exists());
+    }
+}
+
+#[test]
+fn local_router_serves_every_route_with_its_function() {
+    let cargo = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    let section = cargo
+        .split("[workspace.metadata.lambda.watch.router]")
+        .nth(1)
+        .expect("router section");
+    for r in Route::ALL {
+        assert!(
+            section.contains(&format!("\"{}\" = \"{}\"", r.path(), r.function_name())),
+            "{}",
+            r.path()
+        );
+    }
+}
