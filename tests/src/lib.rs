@@ -135,19 +135,7 @@ pub async fn stack(overrides: &[(&str, &str)]) -> Stack {
     let media = media::serve(wav.clone(), ACCOUNT_SID, AUTH_TOKEN, 0)
         .await
         .expect("media server");
-    let mut vars: HashMap<String, String> = [
-        ("STAGE", "test"),
-        ("PUBLIC_BASE_URL", PUBLIC_BASE_URL),
-        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
-        ("SALES_TARGET_E164", SALES),
-        ("SUPPORT_TARGET_E164", SUPPORT),
-        ("HOTLINE_E164", HOTLINE),
-        ("BUSINESS_NAME", "TradeLine 24/7"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let mut vars = common_vars();
     vars.insert("TWILIO_API_BASE".into(), media.base_url.clone());
     for (var, logical) in [
         ("CALLS_TABLE", "CallsTable"),
@@ -171,9 +159,9 @@ pub async fn stack(overrides: &[(&str, &str)]) -> Stack {
     }
 }
 
-/// `Deps` whose AWS endpoint refuses connections (DynamoDB "unreachable").
-pub async fn unreachable_deps() -> Deps {
-    let vars: HashMap<&str, String> = [
+/// Settings every test stack shares (resources are added per stack).
+fn common_vars() -> HashMap<String, String> {
+    [
         ("STAGE", "test"),
         ("PUBLIC_BASE_URL", PUBLIC_BASE_URL),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
@@ -181,6 +169,17 @@ pub async fn unreachable_deps() -> Deps {
         ("SALES_TARGET_E164", SALES),
         ("SUPPORT_TARGET_E164", SUPPORT),
         ("HOTLINE_E164", HOTLINE),
+        ("BUSINESS_NAME", "TradeLine 24/7"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// `Deps` whose AWS endpoint refuses connections (DynamoDB "unreachable").
+pub async fn unreachable_deps() -> Deps {
+    let mut vars = common_vars();
+    for (k, v) in [
         ("CALLS_TABLE", "calls"),
         ("NUMBERS_TABLE", "numbers"),
         ("RATE_LIMITS_TABLE", "rate-limits"),
@@ -189,10 +188,9 @@ pub async fn unreachable_deps() -> Deps {
             "VOICEMAIL_TOPIC_ARN",
             "arn:aws:sns:ca-central-1:123456789012:voicemail",
         ),
-    ]
-    .iter()
-    .map(|(k, v)| (*k, v.to_string()))
-    .collect();
+    ] {
+        vars.insert(k.into(), v.into());
+    }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("config");
     let closed = format!("http://127.0.0.1:{}", free_port());
     Deps::new(config, &sdk_config(&closed).await)
@@ -306,13 +304,20 @@ pub async fn play(stack: &Stack, script: &Script) -> call_simulator::CallLog {
 
 /// SNS messages published to `topic_arn` as `(subject, message)`, read from moto's data API.
 pub async fn sns_messages(topic_arn: &str) -> Vec<(String, serde_json::Value)> {
-    let text = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint()))
-        .await
-        .expect("moto data")
-        .text()
-        .await
-        .expect("text");
-    let data: serde_json::Value = serde_json::from_str(&text).expect("json");
+    // moto builds data.json from live state; while other tests write, one read can fail
+    // (HTTP 500), so a few attempts are allowed.
+    let mut data = serde_json::Value::Null;
+    for _ in 0..10 {
+        let resp = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint()))
+            .await
+            .expect("moto data");
+        if let Ok(v) = serde_json::from_str(&resp.text().await.expect("text")) {
+            data = v;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!data.is_null(), "moto data.json never answered with JSON");
     let mut out = Vec::new();
     for topic in data["sns"]["Topic"]
         .as_array()

@@ -12,16 +12,7 @@ use telephony_core::{flow, mask_phone, Route, Twiml};
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    let hook = match glue::accept(&deps.config, &req) {
-        Ok(hook) => hook,
-        Err(refusal) => return refusal.into_response(),
-    };
-    glue::voice_reply(
-        &deps.config,
-        &hook,
-        Route::Frontdoor,
-        answer(deps, &hook).await,
-    )
+    glue::voice_webhook(deps, req, Route::Frontdoor, answer).await
 }
 
 async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {

@@ -12,15 +12,11 @@ use telephony_aws::recordings::{self, Download};
 use telephony_aws::store::{CallRecord, Claim, RecordingRecord};
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::flow::Consent;
-use telephony_core::{mask_phone, CallSid, ParamError, RecordingSid, Route};
+use telephony_core::{CallSid, ParamError, RecordingSid, Route};
 
 /// Handles one request: 204 when done, 400 for bad parameters, 503 when storage failed.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    let hook = match glue::accept(&deps.config, &req) {
-        Ok(hook) => hook,
-        Err(refusal) => return refusal.into_response(),
-    };
-    glue::callback_reply(&hook, Route::RecordingCallback, store(deps, &hook).await)
+    glue::callback_webhook(deps, req, Route::RecordingCallback, store).await
 }
 
 async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
@@ -62,7 +58,7 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
         }
     }
     if voicemail {
-        notify_once(
+        notify(
             deps,
             &call,
             &call_sid,
@@ -113,7 +109,7 @@ async fn copy_to_s3(deps: &Deps, call: &CallSid, rec: &RecordingSid, url: &str) 
     }
 }
 
-async fn notify_once(
+async fn notify(
     deps: &Deps,
     call: &CallRecord,
     call_sid: &CallSid,
@@ -121,19 +117,11 @@ async fn notify_once(
     duration: Option<u64>,
     now: u64,
 ) -> Result<(), Error> {
-    let calls = deps.calls();
-    if calls.claim_notice(rec.as_str(), "notified_at", now).await? == Claim::AlreadyExists {
-        return Ok(());
-    }
-    let s3_key = calls
+    let s3_key = deps
+        .calls()
         .raw_item(rec.as_str())
         .await?
         .and_then(|item| item.get("s3_key").and_then(|v| v.as_s().ok()).cloned());
-    let number = deps.number_config(call.to.as_deref().unwrap_or("")).await;
-    let topic = number
-        .voicemail_topic_arn
-        .as_deref()
-        .unwrap_or(&deps.config.voicemail_topic_arn);
     let notice = Notice {
         kind: "voicemail",
         call_sid: call_sid.as_str(),
@@ -144,16 +132,13 @@ async fn notify_once(
         s3_uri: s3_key.map(|k| format!("s3://{}/{k}", deps.config.recordings_bucket)),
         transcript: None,
     };
-    let subject = format!(
-        "New voicemail from {}",
-        call.from
-            .as_deref()
-            .map(mask_phone)
-            .unwrap_or_else(|| "unknown caller".into())
-    );
-    if let Err(e) = notifier::publish(&deps.sns, topic, &subject, &notice).await {
-        calls.release_notice(rec.as_str(), "notified_at").await?;
-        return Err(e);
-    }
-    Ok(())
+    notifier::notify_once(
+        deps,
+        call,
+        "notified_at",
+        "New voicemail from",
+        &notice,
+        now,
+    )
+    .await
 }

@@ -9,11 +9,7 @@ use telephony_core::{CallSid, ParamError, Route};
 
 /// Handles one request: 204 when stored (or stale), 400 for an unknown status.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    let hook = match glue::accept(&deps.config, &req) {
-        Ok(hook) => hook,
-        Err(refusal) => return refusal.into_response(),
-    };
-    glue::callback_reply(&hook, Route::Status, store(deps, &hook).await)
+    glue::callback_webhook(deps, req, Route::Status, store).await
 }
 
 async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {

@@ -3,21 +3,12 @@
 //! "transcript" notice (a retried callback sends none). Answers 204.
 
 use telephony_aws::notifier::{self, Notice};
-use telephony_aws::store::Claim;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
-use telephony_core::{mask_phone, ParamError, RecordingSid, Route};
+use telephony_core::{ParamError, RecordingSid, Route};
 
 /// Handles one request: 204 when stored, 400 for bad parameters, 503 when storage failed.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    let hook = match glue::accept(&deps.config, &req) {
-        Ok(hook) => hook,
-        Err(refusal) => return refusal.into_response(),
-    };
-    glue::callback_reply(
-        &hook,
-        Route::TranscriptionCallback,
-        store(deps, &hook).await,
-    )
+    glue::callback_webhook(deps, req, Route::TranscriptionCallback, store).await
 }
 
 async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
@@ -42,20 +33,10 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
             },
         )),
     );
-    if status != "completed"
-        || calls
-            .claim_notice(rec.as_str(), "transcript_notified_at", now)
-            .await?
-            == Claim::AlreadyExists
-    {
+    if status != "completed" {
         return Ok(());
     }
     let call = calls.get_call(&call_sid).await?.unwrap_or_default();
-    let number = deps.number_config(call.to.as_deref().unwrap_or("")).await;
-    let topic = number
-        .voicemail_topic_arn
-        .as_deref()
-        .unwrap_or(&deps.config.voicemail_topic_arn);
     let notice = Notice {
         kind: "transcript",
         call_sid: call_sid.as_str(),
@@ -66,18 +47,13 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
         s3_uri: None,
         transcript: Some(text),
     };
-    let subject = format!(
-        "Voicemail transcript from {}",
-        call.from
-            .as_deref()
-            .map(mask_phone)
-            .unwrap_or_else(|| "unknown caller".into())
-    );
-    if let Err(e) = notifier::publish(&deps.sns, topic, &subject, &notice).await {
-        calls
-            .release_notice(rec.as_str(), "transcript_notified_at")
-            .await?;
-        return Err(e);
-    }
-    Ok(())
+    notifier::notify_once(
+        deps,
+        &call,
+        "transcript_notified_at",
+        "Voicemail transcript from",
+        &notice,
+        now,
+    )
+    .await
 }

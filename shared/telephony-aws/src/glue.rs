@@ -199,6 +199,35 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     r
 }
 
+/// A whole voice (TwiML) webhook: [`accept`], then `answer`, then [`voice_reply`]. Every
+/// TwiML-answering function's handler is this call with its own `answer`.
+pub async fn voice_webhook<F>(deps: &Deps, req: Request, route: Route, answer: F) -> Response<Body>
+where
+    F: AsyncFn(&Deps, &Webhook) -> Result<Twiml, Error>,
+{
+    match accept(&deps.config, &req) {
+        Ok(hook) => voice_reply(&deps.config, &hook, route, answer(deps, &hook).await),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// A whole callback webhook (status, recording, transcription): [`accept`], then `store`,
+/// then [`callback_reply`].
+pub async fn callback_webhook<F>(
+    deps: &Deps,
+    req: Request,
+    route: Route,
+    store: F,
+) -> Response<Body>
+where
+    F: AsyncFn(&Deps, &Webhook) -> Result<(), Error>,
+{
+    match accept(&deps.config, &req) {
+        Ok(hook) => callback_reply(&hook, route, store(deps, &hook).await),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
 /// The reply of a voice (TwiML) webhook: the handler's TwiML, or on error the safe
 /// apology-and-voicemail TwiML, an `error!` with the CallSid, and the `FallbackReplies` and
 /// `DependencyErrors` metrics. Always 200 (spec §2.2).

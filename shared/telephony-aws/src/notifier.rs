@@ -1,7 +1,10 @@
 //! SNS notices to staff (spec §3: one voicemail notice, one transcript notice).
 
+use crate::deps::Deps;
 use crate::error::Error;
+use crate::store::{CallRecord, Claim};
 use serde::Serialize;
+use telephony_core::mask_phone;
 
 /// The JSON body of a notice (SNS `Message`); email subscribers see it as text.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -52,5 +55,46 @@ pub async fn publish(
             topic: topic_arn.to_owned(),
             message: aws_sdk_sns::error::DisplayErrorContext(&e).to_string(),
         })?;
+    Ok(())
+}
+
+/// Sends `notice` at most once per recording: claims `claim_attr` (e.g. `notified_at`) on the
+/// recording item with a conditional update, publishes to the dialled number's topic (or the
+/// default one), and gives the claim back if the publish fails so Twilio's retry can send it.
+/// `call` supplies the caller and dialled numbers.
+///
+/// Errors: [`Error::Dynamo`] or [`Error::Sns`].
+pub async fn notify_once(
+    deps: &Deps,
+    call: &CallRecord,
+    claim_attr: &'static str,
+    subject: &str,
+    notice: &Notice<'_>,
+    now: u64,
+) -> Result<(), Error> {
+    let calls = deps.calls();
+    if calls
+        .claim_notice(notice.recording_sid, claim_attr, now)
+        .await?
+        == Claim::AlreadyExists
+    {
+        return Ok(());
+    }
+    let number = deps.number_config(call.to.as_deref().unwrap_or("")).await;
+    let topic = number
+        .voicemail_topic_arn
+        .as_deref()
+        .unwrap_or(&deps.config.voicemail_topic_arn);
+    let caller = call
+        .from
+        .as_deref()
+        .map(mask_phone)
+        .unwrap_or_else(|| "unknown caller".into());
+    if let Err(e) = publish(&deps.sns, topic, &format!("{subject} {caller}"), notice).await {
+        calls
+            .release_notice(notice.recording_sid, claim_attr)
+            .await?;
+        return Err(e);
+    }
     Ok(())
 }

@@ -104,6 +104,28 @@ impl<'a> Calls<'a> {
         }
     }
 
+    fn update(
+        &self,
+        pk: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(pk))
+    }
+
+    /// A strongly consistent read of item `pk`.
+    fn get(
+        &self,
+        pk: &str,
+    ) -> aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder {
+        self.client
+            .get_item()
+            .table_name(self.table)
+            .key("pk", s(pk))
+            .consistent_read(true)
+    }
+
     /// First sight of a call at the frontdoor: sets from/to/number and `frontdoor_at` once.
     /// A status callback may have created the item earlier; only `frontdoor_at` decides.
     ///
@@ -115,11 +137,7 @@ impl<'a> Calls<'a> {
         to: &str,
         now: u64,
     ) -> Result<Claim, Error> {
-        let r = self
-            .client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(sid.as_str()))
+        let r = self.update(sid.as_str())
             .update_expression(
                 "SET #kind = :kind, #from = :from, #to = :to, frontdoor_at = :now, updated_at = :now, expires_at = :exp",
             )
@@ -146,10 +164,7 @@ impl<'a> Calls<'a> {
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn mark_rate_limited(&self, sid: &CallSid, now: u64) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(sid.as_str()))
+        self.update(sid.as_str())
             .update_expression("SET rate_limited = :t, updated_at = :now")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .expression_attribute_values(":now", n(now))
@@ -164,11 +179,7 @@ impl<'a> Calls<'a> {
     /// Errors: [`Error::Dynamo`].
     pub async fn get_call(&self, sid: &CallSid) -> Result<Option<CallRecord>, Error> {
         let out = self
-            .client
-            .get_item()
-            .table_name(self.table)
-            .key("pk", s(sid.as_str()))
-            .consistent_read(true)
+            .get(sid.as_str())
             .send()
             .await
             .map_err(Error::dynamo("GetItem calls"))?;
@@ -198,10 +209,7 @@ impl<'a> Calls<'a> {
         now: u64,
     ) -> Result<Consent, Error> {
         let r = self
-            .client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(sid.as_str()))
+            .update(sid.as_str())
             .update_expression(
                 "SET consent = :c, consent_at = :now, updated_at = :now, expires_at = :exp",
             )
@@ -231,11 +239,7 @@ impl<'a> Calls<'a> {
         dept: Department,
         now: u64,
     ) -> Result<Consent, Error> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(sid.as_str()))
+        let out = self.update(sid.as_str())
             .update_expression("SET menu_choice = :d, updated_at = :now, expires_at = if_not_exists(expires_at, :exp)")
             .expression_attribute_values(":d", s(dept.as_str()))
             .expression_attribute_values(":now", n(now))
@@ -257,10 +261,7 @@ impl<'a> Calls<'a> {
         dial_status: &str,
         now: u64,
     ) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(sid.as_str()))
+        self.update(sid.as_str())
             .update_expression("SET dial_status = :d, updated_at = :now, expires_at = if_not_exists(expires_at, :exp)")
             .expression_attribute_values(":d", s(dial_status))
             .expression_attribute_values(":now", n(now))
@@ -289,10 +290,7 @@ impl<'a> Calls<'a> {
             "SET #status = :s, status_rank = :r, updated_at = :now, expires_at = if_not_exists(expires_at, :exp), #kind = if_not_exists(#kind, :kind)",
         );
         let mut req = self
-            .client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(sid.as_str()))
+            .update(sid.as_str())
             .condition_expression("attribute_not_exists(status_rank) OR status_rank < :r")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#kind", "kind")
@@ -321,11 +319,7 @@ impl<'a> Calls<'a> {
     /// Errors: [`Error::Dynamo`].
     pub async fn recording_state(&self, sid: &RecordingSid) -> Result<(bool, bool), Error> {
         let out = self
-            .client
-            .get_item()
-            .table_name(self.table)
-            .key("pk", s(sid.as_str()))
-            .consistent_read(true)
+            .get(sid.as_str())
             .send()
             .await
             .map_err(Error::dynamo("GetItem calls (recording)"))?;
@@ -347,10 +341,7 @@ impl<'a> Calls<'a> {
             "SET #kind = :kind, call_sid = :call, recording_kind = :rk, twilio_url = :url, duration_s = :d, created_at = :now, expires_at = :exp",
         );
         let mut req = self
-            .client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(rec.recording_sid.as_str()))
+            .update(rec.recording_sid.as_str())
             .condition_expression("attribute_not_exists(created_at)")
             .expression_attribute_names("#kind", "kind")
             .expression_attribute_values(":kind", s("recording"))
@@ -375,10 +366,7 @@ impl<'a> Calls<'a> {
             } else {
                 "dial_recording_sid"
             };
-            self.client
-                .update_item()
-                .table_name(self.table)
-                .key("pk", s(rec.call_sid.as_str()))
+            self.update(rec.call_sid.as_str())
                 .update_expression(format!("SET {pointer} = :r, updated_at = :now"))
                 .expression_attribute_values(":r", s(rec.recording_sid.as_str()))
                 .expression_attribute_values(":now", n(now))
@@ -400,10 +388,7 @@ impl<'a> Calls<'a> {
         status: &str,
         now: u64,
     ) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(rec.as_str()))
+        self.update(rec.as_str())
             .update_expression(
                 "SET transcript = :t, transcription_status = :st, call_sid = if_not_exists(call_sid, :c), #kind = if_not_exists(#kind, :kind), updated_at = :now, expires_at = if_not_exists(expires_at, :exp)",
             )
@@ -431,10 +416,7 @@ impl<'a> Calls<'a> {
         now: u64,
     ) -> Result<Claim, Error> {
         let r = self
-            .client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(pk))
+            .update(pk)
             .update_expression("SET #a = :now")
             .condition_expression("attribute_not_exists(#a)")
             .expression_attribute_names("#a", attr)
@@ -452,10 +434,7 @@ impl<'a> Calls<'a> {
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn release_notice(&self, pk: &str, attr: &'static str) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(self.table)
-            .key("pk", s(pk))
+        self.update(pk)
             .update_expression("REMOVE #a")
             .expression_attribute_names("#a", attr)
             .send()
@@ -469,11 +448,7 @@ impl<'a> Calls<'a> {
     /// Errors: [`Error::Dynamo`].
     pub async fn raw_item(&self, pk: &str) -> Result<Option<Item>, Error> {
         let out = self
-            .client
-            .get_item()
-            .table_name(self.table)
-            .key("pk", s(pk))
-            .consistent_read(true)
+            .get(pk)
             .send()
             .await
             .map_err(Error::dynamo("GetItem calls (raw)"))?;
