@@ -25,7 +25,9 @@ call:
 
 ## Everything CI checks: formatting, clippy, template lint, unit and integration tests.
 test: venv lint-template check-rust
-	cargo test --workspace
+	@mkdir -p .local
+	set -o pipefail; cargo test --workspace 2>&1 | tee .local/test.log
+	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "%d passed, %d failed\n", p, f; exit (f > 0 || p == 0)}' .local/test.log
 
 check-rust:
 	cargo fmt --all -- --check
