@@ -20,6 +20,10 @@ ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 CALL = "CA5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
 REC = "RE5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
 CALLER = "+14165550123"
+MSG = "SM5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
+MSG2 = "SM6f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
+MSG3 = "SM7f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
+MMS = "MM5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
 HOTLINE = "+15877428885"
 
 
@@ -31,6 +35,14 @@ def signature(url, params):
 def voice(**extra):
     p = {"AccountSid": ACCOUNT, "ApiVersion": "2010-04-01", "CallSid": CALL, "CallStatus": "in-progress",
          "Called": HOTLINE, "Caller": CALLER, "Direction": "inbound", "From": CALLER, "To": HOTLINE}
+    p.update(extra)
+    return list(p.items())
+
+
+def sms(**extra):
+    p = {"AccountSid": ACCOUNT, "ApiVersion": "2010-04-01", "MessageSid": MSG, "SmsSid": MSG, "SmsMessageSid": MSG,
+         "From": CALLER, "To": HOTLINE, "Body": "Hi, do you service furnaces in Calgary?", "NumMedia": "0",
+         "NumSegments": "1", "FromCountry": "CA", "ToCountry": "CA"}
     p.update(extra)
     return list(p.items())
 
@@ -90,6 +102,18 @@ EVENTS = {
         ("From", CALLER), ("To", HOTLINE), ("Timestamp", "Sat, 21 Nov 2026 12:01:03 +0000"), ("SequenceNumber", "3")]),
     "voice-fallback": event("/voice-fallback", "", voice(ErrorCode="11200", ErrorUrl=BASE_URL + "/voice-frontdoor")),
     "voice-health": event("/voice-health", "", None, method="GET"),
+    "webcomms-sms-reply": event("/webcomms-sms-reply", "", sms()),
+    "webcomms-sms-reply-legacy": event("/twilio/sms", "", sms(MessageSid=MSG2, SmsSid=MSG2, SmsMessageSid=MSG2, Body="HELP")),
+    "webcomms-sms-reply-mms": event("/webcomms-sms-reply", "", sms(
+        MessageSid=MMS, SmsSid=MMS, SmsMessageSid=MMS, Body="Here is the leak", NumMedia="1",
+        MediaContentType0="image/png",
+        MediaUrl0=f"http://127.0.0.1:9181/2010-04-01/Accounts/{ACCOUNT}/Messages/{MMS}/Media/ME5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e")),
+    "webcomms-sms-status": event("/webcomms-sms-status", "", [
+        ("AccountSid", ACCOUNT), ("MessageSid", MSG3), ("SmsSid", MSG3), ("MessageStatus", "delivered"),
+        ("SmsStatus", "delivered"), ("From", HOTLINE), ("To", CALLER), ("ApiVersion", "2010-04-01")]),
+    "webcomms-sms-status-legacy": event("/twilio/sms-status", "", [
+        ("AccountSid", ACCOUNT), ("MessageSid", MSG3), ("MessageStatus", "undelivered"), ("ErrorCode", "21610"),
+        ("ErrorMessage", "Attempt to send to unsubscribed recipient"), ("From", HOTLINE), ("To", CALLER)]),
 }
 
 

@@ -26,7 +26,8 @@ import json, sys
 r = json.loads(sys.argv[1])
 for var, logical in [("CALLS_TABLE", "CallsTable"), ("NUMBERS_TABLE", "NumbersTable"),
                      ("RATE_LIMITS_TABLE", "RateLimitsTable"), ("RECORDINGS_BUCKET", "RecordingsBucket"),
-                     ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic")]:
+                     ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"), ("MESSAGES_TABLE", "MessagesTable"),
+                     ("OPT_OUTS_TABLE", "OptOutsTable"), ("SMS_TOPIC_ARN", "SmsTopic")]:
     print(f"{var}={r[logical]}")
 PY
 } > .local/stack.env

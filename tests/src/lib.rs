@@ -143,6 +143,9 @@ pub async fn stack(overrides: &[(&str, &str)]) -> Stack {
         ("RATE_LIMITS_TABLE", "RateLimitsTable"),
         ("RECORDINGS_BUCKET", "RecordingsBucket"),
         ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"),
+        ("MESSAGES_TABLE", "MessagesTable"),
+        ("OPT_OUTS_TABLE", "OptOutsTable"),
+        ("SMS_TOPIC_ARN", "SmsTopic"),
     ] {
         vars.insert(var.into(), resources[logical].clone());
     }
@@ -209,6 +212,10 @@ pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
         "/voice-status" => voice_status::handler(deps, req).await,
         "/voice-fallback" => voice_fallback::handler(deps, req).await,
         "/voice-health" => voice_health::handler(deps, req).await,
+        "/webcomms-sms-reply" | "/twilio/sms" => webcomms_sms_reply::handler(deps, req).await,
+        "/webcomms-sms-status" | "/twilio/sms-status" => {
+            webcomms_sms_status::handler(deps, req).await
+        }
         other => panic!("no route for {other}"),
     }
 }

@@ -8,7 +8,7 @@
 //! kept. A failed copy keeps Twilio's URL on the record, so nothing is lost. Answers 204.
 
 use telephony_aws::notifier::{self, Notice};
-use telephony_aws::recordings::{self, Download};
+use telephony_aws::recordings;
 use telephony_aws::store::{CallRecord, Claim, RecordingRecord};
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::flow::Consent;
@@ -73,30 +73,18 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
 
 /// Copies the recording; `None` (logged, counted) when it could not be copied.
 async fn copy_to_s3(deps: &Deps, call: &CallSid, rec: &RecordingSid, url: &str) -> Option<String> {
-    let c = &deps.config;
-    let token = c.auth_tokens.first().map(String::as_str).unwrap_or("");
     let key = recordings::recording_key(call, rec);
-    let copied = match recordings::download(
-        &deps.http,
-        &c.twilio_api_base,
-        url,
-        &c.account_sid,
-        token,
-        c.recording_max_bytes,
-        rec,
+    let max = deps.config.recording_max_bytes;
+    match recordings::copy_to_s3(
+        deps,
+        &recordings::wav_url(url),
+        max,
+        &key,
+        "audio/wav",
+        rec.as_str(),
     )
     .await
     {
-        Ok(Download::Fetched(bytes)) => {
-            recordings::put(&deps.s3, &c.recordings_bucket, &key, bytes).await
-        }
-        Ok(Download::Refused(why)) => Err(Error::Download {
-            what: rec.to_string(),
-            message: why.to_string(),
-        }),
-        Err(e) => Err(e),
-    };
-    match copied {
         Ok(()) => Some(key),
         Err(e) => {
             tracing::error!(call_sid = %call, recording_sid = %rec, error = %e, "recording not copied; Twilio URL kept");

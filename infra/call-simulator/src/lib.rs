@@ -234,7 +234,7 @@ impl<T: Transport> Sim<'_, T> {
         for verb in verbs {
             match verb {
                 SimVerb::Say(text) => self.log.heard.push(text),
-                SimVerb::Pause => {}
+                SimVerb::Pause | SimVerb::Message(_) => {}
                 SimVerb::Hangup => {
                     self.log.ended = "hangup".into();
                     return None;

@@ -38,6 +38,8 @@ pub enum SimVerb {
         /// `<Number statusCallback>`.
         status_callback: Option<String>,
     },
+    /// `<Message>` text (messaging TwiML).
+    Message(String),
     /// `<Record>`.
     Record {
         /// `action`.
@@ -119,6 +121,7 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                         None => verbs.push(SimVerb::Say(body)),
                     },
                     "Redirect" => verbs.push(SimVerb::Redirect(body)),
+                    "Message" => verbs.push(SimVerb::Message(body)),
                     "Gather" => {
                         let (action, prompts, on_empty) =
                             gather.take().ok_or("unbalanced Gather")?;

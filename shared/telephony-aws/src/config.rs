@@ -67,6 +67,21 @@ pub struct Config {
     pub retention: Duration,
     /// `RECORDING_MAX_BYTES` (default 40 MiB): larger recordings are not copied (the URL is kept).
     pub recording_max_bytes: u64,
+    /// `MESSAGES_TABLE`: inbound messages and message statuses, keyed by MessageSid.
+    pub messages_table: String,
+    /// `OPT_OUTS_TABLE`: SMS opt-out/opt-in state per sender number.
+    pub opt_outs_table: String,
+    /// `SMS_TOPIC_ARN`: staff notices of inbound messages.
+    pub sms_topic_arn: String,
+    /// `SMS_AUTO_REPLY_WINDOW_SECONDS` (default 86400): at most one auto-reply per sender and
+    /// business number per window.
+    pub sms_auto_reply_window: Duration,
+    /// `MMS_MAX_BYTES` (default 5 MiB): larger media are not copied (the URL is kept).
+    pub mms_max_bytes: u64,
+    /// `MESSAGE_RETENTION_DAYS` (default 30): TTL of message bodies and parameters.
+    pub message_retention: Duration,
+    /// `OPT_OUT_RETENTION_DAYS` (default 1095, three years): TTL of opt-out/opt-in records.
+    pub opt_out_retention: Duration,
 }
 
 const DAY: u64 = 86_400;
@@ -159,6 +174,7 @@ impl Config {
                 support_target: e164("SUPPORT_TARGET_E164")?.or(business),
                 language: opt("LANGUAGE").unwrap_or_else(|| "en-US".into()),
                 voicemail_topic_arn: None,
+                sms_auto_reply: opt("SMS_AUTO_REPLY"),
             },
             hotline: e164("HOTLINE_E164")?,
             voicemail_max: Duration::from_secs(voicemail_max),
@@ -178,6 +194,13 @@ impl Config {
             number_cache_ttl: Duration::from_secs(num("NUMBER_CACHE_SECONDS", 60)?),
             retention: Duration::from_secs(num("RETENTION_DAYS", 90)? * DAY),
             recording_max_bytes: num("RECORDING_MAX_BYTES", 40 * 1024 * 1024)?,
+            messages_table: req("MESSAGES_TABLE")?,
+            opt_outs_table: req("OPT_OUTS_TABLE")?,
+            sms_topic_arn: req("SMS_TOPIC_ARN")?,
+            sms_auto_reply_window: Duration::from_secs(num("SMS_AUTO_REPLY_WINDOW_SECONDS", DAY)?),
+            mms_max_bytes: num("MMS_MAX_BYTES", 5 * 1024 * 1024)?,
+            message_retention: Duration::from_secs(num("MESSAGE_RETENTION_DAYS", 30)? * DAY),
+            opt_out_retention: Duration::from_secs(num("OPT_OUT_RETENTION_DAYS", 3 * 365)? * DAY),
         })
     }
 
@@ -205,6 +228,9 @@ mod tests {
                 "arn:aws:sns:us-east-1:123456789012:vm",
             ),
             ("BUSINESS_TARGET_E164", "+14165550100"),
+            ("MESSAGES_TABLE", "messages"),
+            ("OPT_OUTS_TABLE", "opt-outs"),
+            ("SMS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:sms"),
         ])
     }
 

@@ -109,6 +109,38 @@ impl Deps {
         }
     }
 
+    /// The messaging tables (messages, opt-outs, auto-reply windows).
+    pub fn messages(&self) -> crate::messages::Messages<'_> {
+        let c = &self.config;
+        crate::messages::Messages::new(
+            &self.dynamo,
+            &c.messages_table,
+            &c.opt_outs_table,
+            &c.rate_limits_table,
+            c.message_retention.as_secs(),
+            c.opt_out_retention.as_secs(),
+        )
+    }
+
+    /// Whether `e164` is one of our own numbers (in the `numbers` table, or the hotline).
+    ///
+    /// Errors: [`crate::Error::Dynamo`] when the `numbers` table cannot be read.
+    pub async fn is_own_number(&self, e164: &str) -> Result<bool, crate::Error> {
+        if self
+            .config
+            .hotline
+            .as_ref()
+            .is_some_and(|h| h.as_str() == e164)
+        {
+            return Ok(true);
+        }
+        Ok(self
+            .numbers
+            .find(&self.dynamo, e164, &self.config.default_number)
+            .await?
+            .is_some())
+    }
+
     /// Replies (TwiML builders) in `language` under the public base URL.
     pub fn replies<'a>(&'a self, language: &str) -> telephony_core::flow::Replies<'a> {
         telephony_core::flow::Replies::new(&self.config.public_base_url, language)

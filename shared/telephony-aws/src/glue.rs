@@ -211,6 +211,37 @@ where
     }
 }
 
+/// A whole messaging webhook (inbound SMS/MMS): like [`voice_webhook`], but an internal error
+/// answers 200 with an empty `<Response/>` (nothing is sent to the texter), one `error!` line with
+/// the MessageSid and the `DependencyErrors` metric (spec §4).
+pub async fn messaging_webhook<F>(
+    deps: &Deps,
+    req: Request,
+    route: Route,
+    answer: F,
+) -> Response<Body>
+where
+    F: AsyncFn(&Deps, &Webhook) -> Result<Twiml, Error>,
+{
+    let hook = match accept(&deps.config, &req) {
+        Ok(hook) => hook,
+        Err(refusal) => return refusal.into_response(),
+    };
+    match answer(deps, &hook).await {
+        Ok(doc) => twiml(&doc),
+        Err(e) => {
+            let sid = hook
+                .params
+                .get("MessageSid")
+                .or(hook.params.get("SmsSid"))
+                .unwrap_or("-");
+            tracing::error!(message_sid = sid, route = route.path(), error = %e, "message not handled; empty reply");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            twiml(&Twiml::new())
+        }
+    }
+}
+
 /// A whole callback webhook (status, recording, transcription): [`accept`], then `store`,
 /// then [`callback_reply`].
 pub async fn callback_webhook<F>(

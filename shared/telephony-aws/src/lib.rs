@@ -7,6 +7,7 @@ pub mod deps;
 pub mod error;
 pub mod glue;
 pub mod logging;
+pub mod messages;
 pub mod metrics;
 pub mod notifier;
 pub mod numbers;

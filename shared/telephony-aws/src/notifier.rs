@@ -31,14 +31,34 @@ pub struct Notice<'a> {
     pub transcript: Option<&'a str>,
 }
 
-/// Publishes `notice` to `topic_arn` with a short subject.
+/// A staff notice of an inbound text (spec §4), published to the SMS topic.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MessageNotice<'a> {
+    /// Always `sms`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The message.
+    pub message_sid: &'a str,
+    /// Sender.
+    pub from: &'a str,
+    /// Business number texted.
+    pub to: &'a str,
+    /// Text.
+    pub body: &'a str,
+    /// Stored media (`s3://…`) or, when not copied, Twilio's URL.
+    pub media: Vec<String>,
+    /// The auto-reply sent, if any.
+    pub auto_reply: Option<&'a str>,
+}
+
+/// Publishes `notice` (any JSON-serialisable notice) to `topic_arn` with a short subject.
 ///
 /// Errors: [`Error::Sns`].
-pub async fn publish(
+pub async fn publish<T: Serialize>(
     client: &aws_sdk_sns::Client,
     topic_arn: &str,
     subject: &str,
-    notice: &Notice<'_>,
+    notice: &T,
 ) -> Result<(), Error> {
     let message = serde_json::to_string(notice).map_err(|e| Error::Sns {
         topic: topic_arn.to_owned(),

@@ -39,13 +39,29 @@ impl NumberDirectory {
         to: &str,
         default: &NumberConfig,
     ) -> Result<NumberConfig, Error> {
+        Ok(self
+            .find(client, to, default)
+            .await?
+            .unwrap_or_else(|| default.clone()))
+    }
+
+    /// The stored configuration of `to`, or `None` when the number is not in the table (not
+    /// one of ours). Missing fields take `default`'s values.
+    ///
+    /// Errors: as [`NumberDirectory::lookup`].
+    pub async fn find(
+        &self,
+        client: &Client,
+        to: &str,
+        default: &NumberConfig,
+    ) -> Result<Option<NumberConfig>, Error> {
         let cached = self.cache.lock().ok().and_then(|c| {
             c.get(to)
                 .filter(|(at, _)| at.elapsed() < self.ttl)
                 .map(|(_, v)| v.clone())
         });
         if let Some(found) = cached {
-            return Ok(found.unwrap_or_else(|| default.clone()));
+            return Ok(found);
         }
         let out = client
             .get_item()
@@ -58,7 +74,7 @@ impl NumberDirectory {
         if let Ok(mut c) = self.cache.lock() {
             c.insert(to.to_owned(), (Instant::now(), found.clone()));
         }
-        Ok(found.unwrap_or_else(|| default.clone()))
+        Ok(found)
     }
 }
 
@@ -88,5 +104,6 @@ fn parse(
         support_target: target("support_target", &default.support_target)?,
         language: text("language").unwrap_or_else(|| default.language.clone()),
         voicemail_topic_arn: text("voicemail_topic_arn"),
+        sms_auto_reply: text("sms_auto_reply").or_else(|| default.sms_auto_reply.clone()),
     })
 }

@@ -1,5 +1,7 @@
-//! Recording media: download from Twilio (basic auth with the account SID and auth token) and
-//! store in S3 under `recordings/<CallSid>/<RecordingSid>.wav` with server-side encryption.
+//! Twilio media (recordings, MMS): download from Twilio's API (basic auth with the account SID and
+//! auth token, only from URLs under the configured API base) and store in S3 with server-side
+//! encryption: recordings under `recordings/<CallSid>/<RecordingSid>.wav`, MMS media under
+//! `media/<MessageSid>/<N>.<ext>`.
 
 use crate::error::Error;
 use aws_sdk_s3::primitives::ByteStream;
@@ -11,57 +13,71 @@ pub fn recording_key(call: &CallSid, rec: &RecordingSid) -> String {
     format!("recordings/{call}/{rec}.wav")
 }
 
-/// Why a recording was not downloaded.
+/// The S3 key of MMS media item `index` of a message.
+pub fn media_key(message_sid: &str, index: usize, content_type: &str) -> String {
+    format!(
+        "media/{message_sid}/{index}.{}",
+        telephony_core::sms::media_extension(content_type)
+    )
+}
+
+/// The WAV URL of a recording (`RecordingUrl` + `.wav`).
+pub fn wav_url(recording_url: &str) -> String {
+    if recording_url.ends_with(".wav") {
+        recording_url.to_owned()
+    } else {
+        format!("{recording_url}.wav")
+    }
+}
+
+/// Why media was not downloaded.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadRefusal {
-    /// `RecordingUrl` is not under the configured Twilio API base: credentials are never sent
-    /// to any other host.
-    #[error("recording URL is not under the Twilio API base")]
+    /// The URL is not under the configured Twilio API base: credentials are never sent to any
+    /// other host.
+    #[error("media URL is not under the Twilio API base")]
     ForeignHost,
     /// Larger than the configured cap (bytes).
-    #[error("recording is larger than {0} bytes")]
+    #[error("media is larger than {0} bytes")]
     TooLarge(u64),
 }
 
 /// Outcome of a download attempt.
 #[derive(Debug)]
 pub enum Download {
-    /// The WAV bytes.
+    /// The bytes.
     Fetched(Vec<u8>),
     /// Not fetched, for a reason that a retry would not change (the URL is kept instead).
     Refused(DownloadRefusal),
 }
 
-/// Downloads `<recording_url>.wav` with basic auth.
+/// Downloads `url` with basic auth, refusing URLs outside `api_base` and bodies over `max_bytes`
+/// (checked on `Content-Length` and while reading). `what` names the resource in errors (a SID,
+/// never the URL).
 ///
 /// Errors: [`Error::Download`] for network failures and non-2xx answers (retryable).
 pub async fn download(
     http: &reqwest::Client,
     api_base: &str,
-    recording_url: &str,
+    url: &str,
     account_sid: &str,
     token: &str,
     max_bytes: u64,
-    rec: &RecordingSid,
+    what: &str,
 ) -> Result<Download, Error> {
     let base = api_base.trim_end_matches('/');
-    let under_base = recording_url
+    if !url
         .strip_prefix(base)
-        .is_some_and(|rest| rest.starts_with('/'));
-    if !under_base {
+        .is_some_and(|rest| rest.starts_with('/'))
+    {
         return Ok(Download::Refused(DownloadRefusal::ForeignHost));
     }
-    let url = if recording_url.ends_with(".wav") {
-        recording_url.to_owned()
-    } else {
-        format!("{recording_url}.wav")
-    };
     let err = |message: String| Error::Download {
-        what: rec.to_string(),
+        what: what.to_owned(),
         message,
     };
     let mut resp = http
-        .get(&url)
+        .get(url)
         .basic_auth(account_sid, Some(token))
         .send()
         .await
@@ -86,21 +102,22 @@ pub async fn download(
     Ok(Download::Fetched(body))
 }
 
-/// Writes `bytes` to `bucket/key` (SSE-S3, `audio/wav`). The key is deterministic, so a retried
-/// write replaces the object with identical bytes: still one object.
+/// Writes `bytes` to `bucket/key` (SSE-S3). Keys are deterministic, so a retried write replaces
+/// the object with identical bytes: still one object.
 ///
 /// Errors: [`Error::S3`].
 pub async fn put(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
+    content_type: &str,
     bytes: Vec<u8>,
 ) -> Result<(), Error> {
     client
         .put_object()
         .bucket(bucket)
         .key(key)
-        .content_type("audio/wav")
+        .content_type(content_type)
         .server_side_encryption(ServerSideEncryption::Aes256)
         .body(ByteStream::from(bytes))
         .send()
@@ -111,4 +128,39 @@ pub async fn put(
             message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
         })?;
     Ok(())
+}
+
+/// Downloads Twilio media and stores it at `key`: `Ok(())` when copied; otherwise the reason
+/// (refused, download or S3 failure) as an error the caller logs, keeping Twilio's URL.
+///
+/// Errors: [`Error::Download`] (also for refusals) or [`Error::S3`].
+pub async fn copy_to_s3(
+    deps: &crate::Deps,
+    url: &str,
+    max_bytes: u64,
+    key: &str,
+    content_type: &str,
+    what: &str,
+) -> Result<(), Error> {
+    let c = &deps.config;
+    let token = c.auth_tokens.first().map(String::as_str).unwrap_or("");
+    match download(
+        &deps.http,
+        &c.twilio_api_base,
+        url,
+        &c.account_sid,
+        token,
+        max_bytes,
+        what,
+    )
+    .await?
+    {
+        Download::Fetched(bytes) => {
+            put(&deps.s3, &c.recordings_bucket, key, content_type, bytes).await
+        }
+        Download::Refused(why) => Err(Error::Download {
+            what: what.to_owned(),
+            message: why.to_string(),
+        }),
+    }
 }

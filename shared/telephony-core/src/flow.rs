@@ -34,6 +34,8 @@ pub struct NumberConfig {
     pub language: String,
     /// SNS topic for this number's voicemail notices; `None` → the default topic.
     pub voicemail_topic_arn: Option<String>,
+    /// SMS auto-reply template (`{business}` is replaced); `None` → the default template.
+    pub sms_auto_reply: Option<String>,
 }
 
 /// A `<Say>` voice that matches its language (flaw F-45: no en-US voice with `language=en-CA`).
@@ -412,6 +414,7 @@ mod tests {
             support_target: Some(e("+14165550102")),
             language: "en-CA".into(),
             voicemail_topic_arn: None,
+            sms_auto_reply: None,
         }
     }
 

@@ -57,6 +57,42 @@ sid_type!(
     "RE"
 );
 
+/// A message's `MessageSid`: `SM` (SMS) or `MM` (MMS) + 32 hex digits; the natural key of a
+/// message record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageSid(String);
+
+impl MessageSid {
+    /// Parses a MessageSid (Twilio Messages resource).
+    ///
+    /// Errors: [`IdError`] when the prefix, length or alphabet is wrong.
+    pub fn parse(raw: &str) -> Result<Self, IdError> {
+        let ok = raw.len() == 34
+            && (raw.starts_with("SM") || raw.starts_with("MM"))
+            && raw.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit);
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(IdError {
+                kind: "MessageSid",
+                prefix: "SM or MM",
+                len: raw.len(),
+            })
+        }
+    }
+
+    /// The SID as Twilio sent it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MessageSid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A phone number that failed E.164 validation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum E164Error {
@@ -131,6 +167,9 @@ mod tests {
             assert!(CallSid::parse(bad).is_err(), "{bad}");
         }
         assert!(RecordingSid::parse("RE0123456789abcdef0123456789abcdef").is_ok());
+        assert!(MessageSid::parse("SM0123456789abcdef0123456789abcdef").is_ok());
+        assert!(MessageSid::parse("MM0123456789abcdef0123456789abcdef").is_ok());
+        assert!(MessageSid::parse("CA0123456789abcdef0123456789abcdef").is_err());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!   (spec §3);
 //! - [`status`]: the forward-only call-status order (spec §5);
 //! - [`ratelimit`]: fixed-window arithmetic for the distributed rate limiter (spec §3);
-//! - [`prompts`]: every sentence the caller hears.
+//! - [`prompts`]: every sentence the caller hears;
+//! - [`sms`]: messaging keywords, auto-reply rules, message status order (spec §4).
 
 pub mod flow;
 pub mod ids;
@@ -18,10 +19,11 @@ pub mod prompts;
 pub mod ratelimit;
 pub mod routes;
 pub mod signature;
+pub mod sms;
 pub mod status;
 pub mod twiml;
 
-pub use ids::{mask_phone, CallSid, E164Error, IdError, RecordingSid, E164};
+pub use ids::{mask_phone, CallSid, E164Error, IdError, MessageSid, RecordingSid, E164};
 pub use params::{ParamError, Params};
 pub use routes::Route;
 pub use twiml::Twiml;

@@ -81,6 +81,17 @@ impl Params {
         self.get(name).ok_or(ParamError::Missing(name))
     }
 
+    /// `MessageSid` (or the legacy `SmsSid`), required on every messaging webhook.
+    ///
+    /// Errors: [`ParamError::Missing`] or [`ParamError::BadId`].
+    pub fn message_sid(&self) -> Result<crate::ids::MessageSid, ParamError> {
+        let raw = self
+            .get("MessageSid")
+            .or(self.get("SmsSid"))
+            .ok_or(ParamError::Missing("MessageSid"))?;
+        Ok(crate::ids::MessageSid::parse(raw)?)
+    }
+
     /// A whole number of seconds (e.g. `RecordingDuration`, `CallDuration`); absent or not a
     /// non-negative integer → `None`.
     pub fn seconds(&self, name: &str) -> Option<u64> {

@@ -25,11 +25,15 @@ pub enum Route {
     Fallback,
     /// Health check (GET, JSON).
     Health,
+    /// Inbound SMS/MMS webhook (the number's Messaging URL); alias `/twilio/sms`.
+    SmsReply,
+    /// Message status callback; alias `/twilio/sms-status`.
+    SmsStatus,
 }
 
 impl Route {
-    /// Every route, in call-flow order.
-    pub const ALL: [Route; 10] = [
+    /// Every route: voice in call-flow order, then messaging.
+    pub const ALL: [Route; 12] = [
         Route::Frontdoor,
         Route::Consent,
         Route::MenuHandler,
@@ -40,6 +44,8 @@ impl Route {
         Route::Status,
         Route::Fallback,
         Route::Health,
+        Route::SmsReply,
+        Route::SmsStatus,
     ];
 
     /// The route's path, e.g. `/voice-frontdoor`; also the function (crate) name without the slash.
@@ -55,6 +61,25 @@ impl Route {
             Route::Status => "/voice-status",
             Route::Fallback => "/voice-fallback",
             Route::Health => "/voice-health",
+            Route::SmsReply => "/webcomms-sms-reply",
+            Route::SmsStatus => "/webcomms-sms-status",
+        }
+    }
+
+    /// Legacy paths served by the same function (spec §4: the original's Twilio-style aliases).
+    pub const fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Route::SmsReply => &["/twilio/sms"],
+            Route::SmsStatus => &["/twilio/sms-status"],
+            _ => &[],
+        }
+    }
+
+    /// The route's HTTP method: GET for the health check, POST for every webhook.
+    pub const fn method(self) -> &'static str {
+        match self {
+            Route::Health => "GET",
+            _ => "POST",
         }
     }
 

@@ -104,6 +104,8 @@ pub enum Verb {
     Reject(&'static str),
     /// `<Hangup/>`.
     Hangup,
+    /// `<Message>text</Message>`: an SMS reply to the sender (messaging TwiML).
+    Message(String),
 }
 
 /// A TwiML `<Response>`: a list of verbs, rendered with an XML declaration.
@@ -270,6 +272,11 @@ fn write_verb(w: &mut W, verb: &Verb) -> R {
         }
         Verb::Hangup => {
             w.create_element("Hangup").write_empty()?;
+            Ok(())
+        }
+        Verb::Message(text) => {
+            w.create_element("Message")
+                .write_text_content(BytesText::new(text))?;
             Ok(())
         }
     }

@@ -1,0 +1,166 @@
+//! `/webcomms-sms-reply` (alias `/twilio/sms`), the number's Messaging URL (spec §4):
+//! signature; the message stored once per MessageSid (a retry gets the first reply back and
+//! writes nothing new); STOP/START/HELP keywords on the whole message; otherwise MMS media copied
+//! to S3, staff notified on SNS, and the auto-reply at most once per sender per window, never to an
+//! opted-out sender, one of our own numbers, or a short code. An internal error answers an empty
+//! `<Response/>` (nothing sent).
+
+use telephony_aws::messages::{MediaItem, StoredReply};
+use telephony_aws::notifier::{self, MessageNotice};
+use telephony_aws::store::Claim;
+use telephony_aws::{
+    glue, metrics, now_secs, recordings, Body, Deps, Error, Request, Response, Webhook,
+};
+use telephony_core::sms::{self, Keyword};
+use telephony_core::{mask_phone, ParamError, Params, Route, Twiml};
+
+/// Most media items Twilio attaches to one message.
+const MAX_MEDIA: usize = 10;
+
+/// Handles one request; always 200 TwiML unless the signature is missing or bad.
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    glue::messaging_webhook(deps, req, Route::SmsReply, answer).await
+}
+
+async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
+    let p = &hook.params;
+    let sid = p.message_sid()?;
+    let from = p.require("From")?;
+    let to = p.require("To")?;
+    let body = p.get("Body").unwrap_or("");
+    let now = now_secs();
+    let msgs = deps.messages();
+    let raw = serde_json::to_string(p.pairs()).map_err(|e| ParamError::Malformed(e.to_string()))?;
+    if msgs
+        .claim_message(sid.as_str(), from, to, body, &raw, now)
+        .await?
+        == Claim::AlreadyExists
+    {
+        tracing::info!(message_sid = %sid, "retried message webhook; answering the first reply");
+        return Ok(match msgs.stored_reply(sid.as_str()).await? {
+            StoredReply::Done(text) => sms::reply(text.as_deref()),
+            StoredReply::Pending => sms::reply(None),
+        });
+    }
+    metrics::count("SmsReceived", None);
+    let keyword = Keyword::detect(body);
+    let mut media = Vec::new();
+    let reply = match keyword {
+        Some(Keyword::OptOut) => {
+            msgs.set_opt_out(from, true, &format!("keyword:{}", body.trim()), now)
+                .await?;
+            tracing::info!(message_sid = %sid, from = %mask_phone(from), "opt-out recorded");
+            metrics::count("SmsOptOut", None);
+            None
+        }
+        Some(Keyword::OptIn) => {
+            msgs.set_opt_out(from, false, &format!("keyword:{}", body.trim()), now)
+                .await?;
+            metrics::count("SmsOptIn", None);
+            None
+        }
+        Some(Keyword::Help) => {
+            let number = deps.number_config(to).await;
+            Some(sms::help_text(&number.business_name, to))
+        }
+        None => {
+            media = copy_media(deps, sid.as_str(), p).await;
+            let reply = auto_reply(deps, from, to, now).await?;
+            let notice = MessageNotice {
+                kind: "sms",
+                message_sid: sid.as_str(),
+                from,
+                to,
+                body,
+                media: media.iter().map(|m| media_ref(deps, m)).collect(),
+                auto_reply: reply.as_deref(),
+            };
+            let subject = format!("Text from {}", mask_phone(from));
+            notifier::publish(&deps.sns, &deps.config.sms_topic_arn, &subject, &notice).await?;
+            reply
+        }
+    };
+    msgs.finish(
+        sid.as_str(),
+        reply.as_deref(),
+        keyword.map(Keyword::as_str),
+        &media,
+    )
+    .await?;
+    Ok(sms::reply(reply.as_deref()))
+}
+
+/// The auto-reply for `from`, or `None`: never to a short code or other non-long-code sender,
+/// never to our own numbers (auto-responder loops), never to an opted-out sender, and at most
+/// once per window (the window is only claimed when a reply is really due).
+async fn auto_reply(deps: &Deps, from: &str, to: &str, now: u64) -> Result<Option<String>, Error> {
+    if !sms::is_replyable_sender(from) || from == to || deps.is_own_number(from).await? {
+        tracing::info!(from = %mask_phone(from), "no auto-reply to a short code or our own number");
+        return Ok(None);
+    }
+    let msgs = deps.messages();
+    if msgs.is_opted_out(from, now).await? {
+        return Ok(None);
+    }
+    let window = deps.config.sms_auto_reply_window.as_secs();
+    if msgs.claim_auto_reply(from, to, window, now).await? == Claim::AlreadyExists {
+        return Ok(None);
+    }
+    let number = deps.number_config(to).await;
+    let template = number
+        .sms_auto_reply
+        .as_deref()
+        .unwrap_or(sms::DEFAULT_AUTO_REPLY);
+    metrics::count("SmsAutoReplies", None);
+    Ok(Some(sms::auto_reply_text(template, &number.business_name)))
+}
+
+/// Copies each `MediaUrl{N}` (N < `NumMedia`, at most 10) to S3; media over the cap or that
+/// cannot be fetched keep their Twilio URL and are logged.
+async fn copy_media(deps: &Deps, sid: &str, p: &Params) -> Vec<MediaItem> {
+    let count = p
+        .get("NumMedia")
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(MAX_MEDIA);
+    let mut items = Vec::with_capacity(count);
+    for i in 0..count {
+        let Some(url) = p.get(&format!("MediaUrl{i}")) else {
+            continue;
+        };
+        let content_type = p
+            .get(&format!("MediaContentType{i}"))
+            .unwrap_or("application/octet-stream");
+        let key = recordings::media_key(sid, i, content_type);
+        let copied = recordings::copy_to_s3(
+            deps,
+            url,
+            deps.config.mms_max_bytes,
+            &key,
+            content_type,
+            sid,
+        )
+        .await;
+        let s3_key = match copied {
+            Ok(()) => Some(key),
+            Err(e) => {
+                tracing::warn!(message_sid = sid, media = i, error = %e, "media not copied; Twilio URL kept");
+                metrics::count("MmsMediaSkipped", None);
+                None
+            }
+        };
+        items.push(MediaItem {
+            url: url.to_owned(),
+            content_type: content_type.to_owned(),
+            s3_key,
+        });
+    }
+    items
+}
+
+fn media_ref(deps: &Deps, m: &MediaItem) -> String {
+    match &m.s3_key {
+        Some(k) => format!("s3://{}/{k}", deps.config.recordings_bucket),
+        None => m.url.clone(),
+    }
+}

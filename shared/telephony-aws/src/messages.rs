@@ -1,0 +1,321 @@
+//! Messaging state (spec §4, §5): the `messages` table (key `pk` = MessageSid: inbound texts and
+//! message statuses), the `opt-outs` table (key `pk` = sender E.164) and the auto-reply window
+//! items on the `rate-limits` table. Every item has an `expires_at` TTL; reads of TTL'd items
+//! compare it themselves, because DynamoDB deletes expired items late.
+
+use crate::error::Error;
+use crate::store::{Advance, Claim};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    e: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> bool {
+    e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException")
+}
+
+/// One MMS media item as stored on the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaItem {
+    /// Twilio's media URL.
+    pub url: String,
+    /// `MediaContentType{N}`.
+    pub content_type: String,
+    /// S3 key of the copy; `None` when not copied (over the cap, or the download failed).
+    pub s3_key: Option<String>,
+}
+
+/// What a retried webhook gets back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredReply {
+    /// The first delivery finished: its reply text (`None` = it replied nothing).
+    Done(Option<String>),
+    /// The first delivery has not finished (or failed midway): answer nothing.
+    Pending,
+}
+
+/// Access to the messaging tables.
+#[derive(Debug, Clone, Copy)]
+pub struct Messages<'a> {
+    client: &'a Client,
+    messages: &'a str,
+    opt_outs: &'a str,
+    windows: &'a str,
+    message_ttl: u64,
+    opt_out_ttl: u64,
+}
+
+impl<'a> Messages<'a> {
+    /// The tables; `message_ttl`/`opt_out_ttl` are retention periods in seconds.
+    pub fn new(
+        client: &'a Client,
+        messages: &'a str,
+        opt_outs: &'a str,
+        windows: &'a str,
+        message_ttl: u64,
+        opt_out_ttl: u64,
+    ) -> Self {
+        Self {
+            client,
+            messages,
+            opt_outs,
+            windows,
+            message_ttl,
+            opt_out_ttl,
+        }
+    }
+
+    /// Stores an inbound message once (natural key MessageSid): from, to, body, `NumMedia` and the
+    /// raw parameters (JSON), expiring after the message retention. `AlreadyExists` = a retry.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn claim_message(
+        &self,
+        sid: &str,
+        from: &str,
+        to: &str,
+        body: &str,
+        raw_params: &str,
+        now: u64,
+    ) -> Result<Claim, Error> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(self.messages)
+            .key("pk", s(sid))
+            .update_expression(
+                "SET direction = :in, #from = :from, #to = :to, body = :body, raw_params = :raw, received_at = :now, expires_at = :exp",
+            )
+            .condition_expression("attribute_not_exists(received_at)")
+            .expression_attribute_names("#from", "from")
+            .expression_attribute_names("#to", "to")
+            .expression_attribute_values(":in", s("inbound"))
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":to", s(to))
+            .expression_attribute_values(":body", s(body))
+            .expression_attribute_values(":raw", s(raw_params))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.message_ttl))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(Claim::Created),
+            Err(e) if conditional(&e) => Ok(Claim::AlreadyExists),
+            Err(e) => Err(Error::dynamo("UpdateItem messages (claim)")(e)),
+        }
+    }
+
+    /// Records how the first delivery was answered (`reply` text or none), its keyword and media.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn finish(
+        &self,
+        sid: &str,
+        reply: Option<&str>,
+        keyword: Option<&str>,
+        media: &[MediaItem],
+    ) -> Result<(), Error> {
+        let media_list: Vec<AttributeValue> = media
+            .iter()
+            .map(|m| {
+                let mut item = std::collections::HashMap::from([
+                    ("url".to_owned(), s(m.url.clone())),
+                    ("content_type".to_owned(), s(m.content_type.clone())),
+                ]);
+                if let Some(k) = &m.s3_key {
+                    item.insert("s3_key".to_owned(), s(k.clone()));
+                }
+                AttributeValue::M(item)
+            })
+            .collect();
+        self.client
+            .update_item()
+            .table_name(self.messages)
+            .key("pk", s(sid))
+            .update_expression("SET reply = :r, keyword = :k, media = :m")
+            .expression_attribute_values(":r", reply.map_or(AttributeValue::Null(true), s))
+            .expression_attribute_values(":k", keyword.map_or(AttributeValue::Null(true), s))
+            .expression_attribute_values(":m", AttributeValue::L(media_list))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem messages (finish)"))?;
+        Ok(())
+    }
+
+    /// The reply of the first delivery of `sid`.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn stored_reply(&self, sid: &str) -> Result<StoredReply, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.messages)
+            .key("pk", s(sid))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem messages"))?;
+        Ok(match out.item.as_ref().and_then(|i| i.get("reply")) {
+            Some(AttributeValue::S(text)) => StoredReply::Done(Some(text.clone())),
+            Some(_) => StoredReply::Done(None),
+            None => StoredReply::Pending,
+        })
+    }
+
+    /// Forward-only message status (spec §4): stored only above the stored rank; `ErrorCode` and
+    /// `ErrorMessage` kept when given.
+    ///
+    /// Errors: [`Error::Dynamo`] (a stale status is [`Advance::Stale`]).
+    pub async fn advance_status(
+        &self,
+        sid: &str,
+        status: &str,
+        rank: u8,
+        error: Option<(&str, Option<&str>)>,
+        now: u64,
+    ) -> Result<Advance, Error> {
+        let mut expr = String::from(
+            "SET #status = :s, status_rank = :r, status_at = :now, expires_at = if_not_exists(expires_at, :exp)",
+        );
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(self.messages)
+            .key("pk", s(sid))
+            .condition_expression("attribute_not_exists(status_rank) OR status_rank < :r")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":s", s(status))
+            .expression_attribute_values(":r", n(u64::from(rank)))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.message_ttl));
+        if let Some((code, message)) = error {
+            expr.push_str(", error_code = :ec");
+            req = req.expression_attribute_values(":ec", s(code));
+            if let Some(m) = message {
+                expr.push_str(", error_message = :em");
+                req = req.expression_attribute_values(":em", s(m));
+            }
+        }
+        match req.update_expression(expr).send().await {
+            Ok(_) => Ok(Advance::Advanced),
+            Err(e) if conditional(&e) => Ok(Advance::Stale),
+            Err(e) => Err(Error::dynamo("UpdateItem messages (status)")(e)),
+        }
+    }
+
+    /// Records an opt-out (`opted_out = true`) or opt-in for `e164`, with the time and the source
+    /// (`keyword:STOP`, `error:21610`, …); kept three years (configurable).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn set_opt_out(
+        &self,
+        e164: &str,
+        opted_out: bool,
+        source: &str,
+        now: u64,
+    ) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(self.opt_outs)
+            .key("pk", s(e164))
+            .update_expression(
+                "SET opted_out = :o, #source = :src, changed_at = :now, expires_at = :exp",
+            )
+            .expression_attribute_names("#source", "source")
+            .expression_attribute_values(":o", AttributeValue::Bool(opted_out))
+            .expression_attribute_values(":src", s(source))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.opt_out_ttl))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem opt-outs"))?;
+        Ok(())
+    }
+
+    /// Whether `e164` is opted out now (an expired record counts as absent).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn is_opted_out(&self, e164: &str, now: u64) -> Result<bool, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.opt_outs)
+            .key("pk", s(e164))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem opt-outs"))?;
+        let Some(item) = out.item else {
+            return Ok(false);
+        };
+        let live = item
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|exp| exp > now);
+        Ok(live
+            && item
+                .get("opted_out")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false))
+    }
+
+    /// Claims the auto-reply window of `from` → `to` for `window_secs`: `Created` when no live
+    /// window item exists (send the auto-reply), `AlreadyExists` inside the window.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn claim_auto_reply(
+        &self,
+        from: &str,
+        to: &str,
+        window_secs: u64,
+        now: u64,
+    ) -> Result<Claim, Error> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(self.windows)
+            .key("pk", s(format!("autoreply#{from}#{to}")))
+            .update_expression("SET expires_at = :end")
+            .condition_expression("attribute_not_exists(expires_at) OR expires_at <= :now")
+            .expression_attribute_values(":end", n(now + window_secs))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(Claim::Created),
+            Err(e) if conditional(&e) => Ok(Claim::AlreadyExists),
+            Err(e) => Err(Error::dynamo("UpdateItem rate-limits (auto-reply window)")(
+                e,
+            )),
+        }
+    }
+
+    /// The raw message item (operators' views and tests).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn raw_item(
+        &self,
+        sid: &str,
+    ) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.messages)
+            .key("pk", s(sid))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem messages (raw)"))?;
+        Ok(out.item)
+    }
+}

@@ -1,0 +1,204 @@
+//! Messaging decisions (spec §4): compliance keywords, who may get an auto-reply, the help and
+//! auto-reply texts, the forward-only message status order, media file extensions.
+
+use crate::twiml::{Twiml, Verb};
+
+/// Opt-out keywords (CTIA / Twilio "Advanced Opt-Out" defaults plus OPTOUT and REVOKE).
+pub const OPT_OUT: [&str; 8] = [
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+    "REVOKE",
+];
+/// Opt-in keywords.
+pub const OPT_IN: [&str; 3] = ["START", "UNSTOP", "YES"];
+/// Help keywords.
+pub const HELP: [&str; 2] = ["HELP", "INFO"];
+/// Default auto-reply; `{business}` is replaced by the number's business name.
+pub const DEFAULT_AUTO_REPLY: &str =
+    "Thanks for texting {business}. We got your message and will get back to you soon. Reply STOP to opt out.";
+
+/// A compliance keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    /// STOP and friends: record an opt-out, send nothing.
+    OptOut,
+    /// START, UNSTOP, YES: record an opt-in, send nothing.
+    OptIn,
+    /// HELP, INFO: send the help text.
+    Help,
+}
+
+impl Keyword {
+    /// Matches the **whole** message, trimmed, ignoring case and punctuation (`"Stop."`, `"stop!"`
+    /// and `" STOP "` are STOP; `"please stop"` is not a keyword).
+    pub fn detect(body: &str) -> Option<Self> {
+        let word: String = body
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_uppercase)
+            .collect();
+        let w = word.as_str();
+        if OPT_OUT.contains(&w) {
+            Some(Keyword::OptOut)
+        } else if OPT_IN.contains(&w) {
+            Some(Keyword::OptIn)
+        } else if HELP.contains(&w) {
+            Some(Keyword::Help)
+        } else {
+            None
+        }
+    }
+
+    /// Stored and logged name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Keyword::OptOut => "opt_out",
+            Keyword::OptIn => "opt_in",
+            Keyword::Help => "help",
+        }
+    }
+}
+
+/// Whether `from` is a number we may text back at all: a full E.164 number (long code). Short
+/// codes (`"12345"`, 5–6 digits), alphanumeric senders and anything unparsable are refused, so an
+/// auto-responder can never talk to another auto-responder (flaw F-65).
+pub fn is_replyable_sender(from: &str) -> bool {
+    let digits = from.strip_prefix('+').unwrap_or("");
+    digits.len() >= 8 && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The help reply: business name, callback number and the opt-out instruction.
+pub fn help_text(business: &str, callback: &str) -> String {
+    format!("{business}: for help, call us at {callback}. Msg&data rates may apply. Reply STOP to opt out.")
+}
+
+/// Fills an auto-reply template (`{business}`).
+pub fn auto_reply_text(template: &str, business: &str) -> String {
+    template.replace("{business}", business)
+}
+
+/// `<Response><Message>text</Message></Response>`, or an empty `<Response/>` for `None`.
+pub fn reply(text: Option<&str>) -> Twiml {
+    match text {
+        Some(t) => Twiml::new().then(Verb::Message(t.to_owned())),
+        None => Twiml::new(),
+    }
+}
+
+/// Rank of a Twilio `MessageStatus` (spec §4): `accepted`/`queued`/`scheduled` (1) < `sending` (2)
+/// < `sent` (3) < `delivered`/`undelivered`/`failed`/`read` (4); inbound `receiving` (1) <
+/// `received` (4). Unknown → `None`.
+pub fn message_status_rank(status: &str) -> Option<u8> {
+    Some(match status {
+        "accepted" | "queued" | "scheduled" | "receiving" => 1,
+        "sending" => 2,
+        "sent" => 3,
+        "delivered" | "undelivered" | "failed" | "read" | "received" | "canceled" => 4,
+        _ => return None,
+    })
+}
+
+/// Twilio error 21610: "Attempt to send to unsubscribed recipient" — the recipient replied STOP.
+pub const ERROR_UNSUBSCRIBED: &str = "21610";
+
+/// File extension for a media content type (`image/jpeg` → `jpg`); unknown types → `bin`.
+pub fn media_extension(content_type: &str) -> &'static str {
+    match content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "image/jpeg" | "image/jpg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/heic" => "heic",
+        "video/mp4" => "mp4",
+        "audio/mpeg" => "mp3",
+        "audio/ogg" => "ogg",
+        "text/vcard" | "text/x-vcard" => "vcf",
+        "application/pdf" => "pdf",
+        "text/plain" => "txt",
+        _ => "bin",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_match_the_whole_message_ignoring_case_and_punctuation() {
+        let cases = [
+            ("STOP", Some(Keyword::OptOut)),
+            ("stop!", Some(Keyword::OptOut)),
+            ("  Stop. ", Some(Keyword::OptOut)),
+            ("Unsubscribe", Some(Keyword::OptOut)),
+            ("opt-out", Some(Keyword::OptOut)),
+            ("revoke", Some(Keyword::OptOut)),
+            ("start", Some(Keyword::OptIn)),
+            ("Yes!", Some(Keyword::OptIn)),
+            ("unstop", Some(Keyword::OptIn)),
+            ("help?", Some(Keyword::Help)),
+            ("INFO", Some(Keyword::Help)),
+            ("please stop", None),
+            ("stop it", None),
+            ("", None),
+            ("yesterday", None),
+        ];
+        for (body, want) in cases {
+            assert_eq!(Keyword::detect(body), want, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn only_long_codes_get_replies() {
+        assert!(is_replyable_sender("+14165550123"));
+        for bad in ["12345", "+12345", "898287", "TWILIO", "", "+1416555012x"] {
+            assert!(!is_replyable_sender(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn message_status_order() {
+        let order = ["queued", "sending", "sent", "delivered"];
+        for w in order.windows(2) {
+            assert!(
+                message_status_rank(w[0]) < message_status_rank(w[1]),
+                "{w:?}"
+            );
+        }
+        assert_eq!(
+            message_status_rank("undelivered"),
+            message_status_rank("delivered")
+        );
+        assert_eq!(message_status_rank("read"), message_status_rank("failed"));
+        assert_eq!(message_status_rank("nope"), None);
+    }
+
+    #[test]
+    fn replies_are_escaped_messages_or_empty() {
+        assert!(reply(None).to_xml().ends_with("<Response/>"));
+        let xml = reply(Some(&help_text("A & B <Plumbing>", "+15877428885"))).to_xml();
+        assert!(
+            xml.contains("<Message>A &amp; B &lt;Plumbing&gt;: for help, call us at +15877428885."),
+            "{xml}"
+        );
+        assert!(xml.contains("Reply STOP to opt out."));
+    }
+
+    #[test]
+    fn media_extensions() {
+        assert_eq!(media_extension("image/jpeg"), "jpg");
+        assert_eq!(media_extension("image/PNG; charset=x"), "png");
+        assert_eq!(media_extension("application/x-unknown"), "bin");
+    }
+}
