@@ -191,6 +191,9 @@ pub async fn unreachable_deps() -> Deps {
             "VOICEMAIL_TOPIC_ARN",
             "arn:aws:sns:ca-central-1:123456789012:voicemail",
         ),
+        ("MESSAGES_TABLE", "messages"),
+        ("OPT_OUTS_TABLE", "opt-outs"),
+        ("SMS_TOPIC_ARN", "arn:aws:sns:ca-central-1:123456789012:sms"),
     ] {
         vars.insert(k.into(), v.into());
     }

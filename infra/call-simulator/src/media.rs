@@ -1,8 +1,10 @@
-//! The fake Twilio media host: serves one WAV for any `…/Recordings/<RecordingSid>.wav` request
-//! carrying the right basic-auth credentials (401 otherwise), and counts the downloads.
+//! The fake Twilio media host: serves one WAV for any `…/Recordings/<RecordingSid>.wav` request,
+//! and any file registered with [`MediaServer::add`] at its exact path (MMS media), to requests
+//! carrying the right basic-auth credentials (401 otherwise); counts the downloads.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -31,6 +33,7 @@ pub struct MediaServer {
     /// `http://127.0.0.1:PORT`, the Twilio API base to configure (`TWILIO_API_BASE`).
     pub base_url: String,
     downloads: Arc<AtomicUsize>,
+    files: Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>,
 }
 
 impl MediaServer {
@@ -38,10 +41,19 @@ impl MediaServer {
     pub fn downloads(&self) -> usize {
         self.downloads.load(Ordering::SeqCst)
     }
+
+    /// Serves `bytes` as `content_type` at `path` (e.g. `/2010-04-01/Accounts/AC…/Messages/MM…/Media/ME…`)
+    /// and returns its absolute URL.
+    pub fn add(&self, path: &str, content_type: &str, bytes: Vec<u8>) -> String {
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(path.to_owned(), (content_type.to_owned(), bytes));
+        }
+        format!("{}{path}", self.base_url)
+    }
 }
 
-/// Starts serving `wav` on 127.0.0.1 (a free port) to requests authorised as
-/// `account_sid`/`token`. Stops with the tokio runtime.
+/// Starts serving `wav` (and files added later) on 127.0.0.1:`port` (0 = a free port) to requests
+/// authorised as `account_sid`/`token`. Stops with the tokio runtime.
 pub async fn serve(
     wav: Vec<u8>,
     account_sid: &str,
@@ -53,12 +65,19 @@ pub async fn serve(
     let expected = format!(
         "authorization: basic {}",
         b64(&format!("{account_sid}:{token}"))
-    );
+    )
+    .to_ascii_lowercase();
     let downloads = Arc::new(AtomicUsize::new(0));
-    let (wav, counter) = (Arc::new(wav), downloads.clone());
+    let files: Arc<Mutex<HashMap<String, (String, Vec<u8>)>>> = Arc::default();
+    let (wav, counter, served) = (Arc::new(wav), downloads.clone(), files.clone());
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
-            let (wav, expected, counter) = (wav.clone(), expected.clone(), counter.clone());
+            let (wav, expected, counter, served) = (
+                wav.clone(),
+                expected.clone(),
+                counter.clone(),
+                served.clone(),
+            );
             tokio::spawn(async move {
                 let mut head = Vec::new();
                 let mut buf = [0u8; 1024];
@@ -68,24 +87,35 @@ pub async fn serve(
                         Ok(n) => head.extend_from_slice(&buf[..n]),
                     }
                 }
-                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-                let path_ok = head.lines().next().is_some_and(|l| {
-                    l.starts_with("get ") && l.contains("/recordings/re") && l.contains(".wav ")
-                });
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let request_line = head.lines().next().unwrap_or("");
+                let path = request_line.split(' ').nth(1).unwrap_or("");
                 let auth_ok = head
                     .lines()
-                    .any(|l| l.trim() == expected.to_ascii_lowercase());
-                let reply = if !auth_ok {
-                    b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                        .to_vec()
-                } else if !path_ok {
-                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                        .to_vec()
-                } else {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    let mut r = format!("HTTP/1.1 200 OK\r\ncontent-type: audio/x-wav\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", wav.len()).into_bytes();
-                    r.extend_from_slice(&wav);
-                    r
+                    .any(|l| l.trim().to_ascii_lowercase() == expected);
+                let file = served.lock().ok().and_then(|f| f.get(path).cloned());
+                let lower = request_line.to_ascii_lowercase();
+                let recording = lower.starts_with("get ")
+                    && lower.contains("/recordings/re")
+                    && lower.contains(".wav ");
+                let found = match file {
+                    Some(f) => Some(f),
+                    None if recording => Some(("audio/x-wav".to_owned(), wav.as_ref().clone())),
+                    None => None,
+                };
+                let reply = match (auth_ok, found) {
+                    (false, _) => b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
+                    (true, None) => b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
+                    (true, Some((content_type, bytes))) => {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        let mut r = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                            bytes.len()
+                        )
+                        .into_bytes();
+                        r.extend_from_slice(&bytes);
+                        r
+                    }
                 };
                 let _ = sock.write_all(&reply).await;
                 let _ = sock.shutdown().await;
@@ -95,6 +125,7 @@ pub async fn serve(
     Ok(MediaServer {
         base_url,
         downloads,
+        files,
     })
 }
 
