@@ -1,9 +1,12 @@
-//! `call-simulator`: plays one call against the local stack (`make run`) as Twilio would, prints
-//! every TwiML reply, then the call record, the S3 recording and the SNS notices.
+//! `call-simulator`: plays one call (or sends one text) against the local stack (`make run`) as
+//! Twilio would, prints every reply, then what was stored: the call or message record, the S3
+//! objects and the SNS notices.
 //!
-//! Reads the stack's settings from the environment (`make call` loads `.local/stack.env`).
-//! Options: `--digits 1,1` (per Gather; `-` = silence), `--dial no-answer|busy|completed|failed`,
+//! Reads the stack's settings from the environment (`make call` / `make text` load
+//! `.local/stack.env`).
+//! Call options: `--digits 1,1` (per Gather; `-` = silence), `--dial no-answer|busy|completed|failed`,
 //! `--message-seconds 7`, `--from +14165550123`, `--to +15877428885`, `--target URL`.
+//! Text: `call-simulator text --body "STOP" [--media photo.png]… [--from …] [--to …]`.
 
 use call_simulator::{media, play_call, HttpTransport, Script};
 use telephony_aws::deps::sdk_config_loader;
@@ -20,6 +23,9 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("text") {
+        return text(&args).await;
+    }
     let config = Config::from_env()?;
     let token = config
         .auth_tokens
@@ -127,6 +133,140 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if log.ended.starts_with("error:") {
         return Err(log.ended.into());
+    }
+    Ok(())
+}
+
+fn content_type_of(path: &str) -> &'static str {
+    match path
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Sends one signed inbound text (optionally MMS with local files) and prints what happened.
+async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    use call_simulator::Transport as _;
+    let config = Config::from_env()?;
+    let token = config
+        .auth_tokens
+        .first()
+        .cloned()
+        .ok_or("TWILIO_AUTH_TOKEN is required")?;
+    let media_port: u16 = config
+        .twilio_api_base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let media = media::serve(Vec::new(), &config.account_sid, &token, media_port).await?;
+    let files: Vec<&String> = args
+        .windows(2)
+        .filter(|w| w[0] == "--media")
+        .map(|w| &w[1])
+        .collect();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    let sid = format!(
+        "{}{:032x}",
+        if files.is_empty() { "SM" } else { "MM" },
+        nanos
+    );
+    let mut params: Vec<(String, String)> = [
+        ("AccountSid", config.account_sid.clone()),
+        ("ApiVersion", "2010-04-01".into()),
+        ("MessageSid", sid.clone()),
+        ("SmsSid", sid.clone()),
+        ("From", arg(args, "--from", "+14165550123")),
+        ("To", arg(args, "--to", "+15877428885")),
+        ("Body", arg(args, "--body", "Hi, do you service furnaces?")),
+        ("NumMedia", files.len().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (i, file) in files.iter().enumerate() {
+        let bytes = std::fs::read(file)?;
+        let ctype = content_type_of(file);
+        let path = format!(
+            "/2010-04-01/Accounts/{}/Messages/{sid}/Media/ME{i:032x}",
+            config.account_sid
+        );
+        params.push((format!("MediaUrl{i}"), media.add(&path, ctype, bytes)));
+        params.push((format!("MediaContentType{i}"), ctype.to_owned()));
+    }
+    let url = format!("{}/webcomms-sms-reply", config.public_base_url);
+    let transport = HttpTransport::new(
+        &config.public_base_url,
+        &arg(args, "--target", &config.public_base_url),
+    );
+    let sig = telephony_core::signature::compute(&token, &url, &params);
+    let reply = transport.post(&url, &params, &sig).await;
+    println!(
+        "== text {sid}\n--> POST /webcomms-sms-reply  [{}]\n{}",
+        reply.status, reply.body
+    );
+
+    let sdk = sdk_config_loader().load().await;
+    let deps = Deps::new(config, &sdk);
+    println!(
+        "\n== message record ({}):\n{:#?}",
+        deps.config.messages_table,
+        deps.messages().raw_item(&sid).await?
+    );
+    let listed = deps
+        .s3
+        .list_objects_v2()
+        .bucket(&deps.config.recordings_bucket)
+        .prefix(format!("media/{sid}/"))
+        .send()
+        .await?;
+    println!(
+        "\n== S3 s3://{}/media/{sid}/",
+        deps.config.recordings_bucket
+    );
+    for obj in listed.contents() {
+        println!(
+            "   {} ({} bytes)",
+            obj.key().unwrap_or("?"),
+            obj.size().unwrap_or(0)
+        );
+    }
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+        let data: serde_json::Value = serde_json::from_str(
+            &reqwest::get(format!("{endpoint}/moto-api/data.json"))
+                .await?
+                .text()
+                .await?,
+        )?;
+        println!("\n== SNS messages on {}", deps.config.sms_topic_arn);
+        for topic in data["sns"]["Topic"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["arn"] == deps.config.sms_topic_arn.as_str())
+        {
+            for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
+                if sent[1].as_str().is_some_and(|m| m.contains(&sid)) {
+                    println!(
+                        "   [{}] {}",
+                        sent[2].as_str().unwrap_or(""),
+                        sent[1].as_str().unwrap_or("")
+                    );
+                }
+            }
+        }
+    }
+    if reply.status != 200 {
+        return Err(format!("HTTP {}", reply.status).into());
     }
     Ok(())
 }

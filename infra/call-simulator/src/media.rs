@@ -27,13 +27,16 @@ pub fn tone_wav(seconds: u32) -> Vec<u8> {
     cursor.into_inner()
 }
 
+/// Served files: path → (content type, bytes).
+type Files = Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>;
+
 /// A running media server.
 #[derive(Debug, Clone)]
 pub struct MediaServer {
     /// `http://127.0.0.1:PORT`, the Twilio API base to configure (`TWILIO_API_BASE`).
     pub base_url: String,
     downloads: Arc<AtomicUsize>,
-    files: Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>,
+    files: Files,
 }
 
 impl MediaServer {
@@ -68,7 +71,7 @@ pub async fn serve(
     )
     .to_ascii_lowercase();
     let downloads = Arc::new(AtomicUsize::new(0));
-    let files: Arc<Mutex<HashMap<String, (String, Vec<u8>)>>> = Arc::default();
+    let files: Files = Arc::default();
     let (wav, counter, served) = (Arc::new(wav), downloads.clone(), files.clone());
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {

@@ -1,9 +1,11 @@
-//! Frontdoor compute without AWS calls (spec §6: ≤ 5 µs median): parse a realistic Twilio voice
-//! form, verify its signature, decide, and write the greeting TwiML.
+//! Webhook compute without AWS calls (spec §6: ≤ 5 µs median for the frontdoor): parse a
+//! realistic Twilio form, verify its signature, decide, and write the TwiML. Also the same for
+//! an inbound SMS (keyword detection and the auto-reply `<Message>`).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use telephony_core::flow::Replies;
 use telephony_core::signature::{self, SignedBody};
+use telephony_core::sms;
 use telephony_core::Params;
 
 const URL: &str = "https://abc123.execute-api.ca-central-1.amazonaws.com/voice-frontdoor";
@@ -55,5 +57,51 @@ fn frontdoor(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, frontdoor);
+fn sms_reply(c: &mut Criterion) {
+    let url = "https://abc123.execute-api.ca-central-1.amazonaws.com/webcomms-sms-reply";
+    let body = [
+        ("ToCountry", "CA"),
+        ("SmsMessageSid", "SM0123456789abcdef0123456789abcdef"),
+        ("NumMedia", "0"),
+        ("SmsSid", "SM0123456789abcdef0123456789abcdef"),
+        ("SmsStatus", "received"),
+        (
+            "Body",
+            "Hi, do you service furnaces in Calgary? Need a quote.",
+        ),
+        ("FromCountry", "CA"),
+        ("To", "+15877428885"),
+        ("NumSegments", "1"),
+        ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+        ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+        ("From", "+14165550123"),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(' ', "+")))
+    .collect::<Vec<_>>()
+    .join("&");
+    let params = Params::from_form(body.as_bytes()).unwrap();
+    let sig = signature::compute(TOKEN, url, params.pairs());
+    c.bench_function("sms_reply_compute", |b| {
+        b.iter(|| {
+            let params = Params::from_form(black_box(body.as_bytes())).unwrap();
+            signature::verify(&[TOKEN], url, SignedBody::Form(params.pairs()), Some(&sig)).unwrap();
+            let _sid = params.message_sid().unwrap();
+            let text = params.get("Body").unwrap_or("");
+            let from = params.get("From").unwrap_or("");
+            let reply = match sms::Keyword::detect(text) {
+                Some(_) => None,
+                None if sms::is_replyable_sender(from) => Some(sms::auto_reply_text(
+                    sms::DEFAULT_AUTO_REPLY,
+                    "TradeLine 24/7",
+                )),
+                None => None,
+            };
+            black_box(sms::reply(reply.as_deref()).to_xml())
+        })
+    });
+}
+
+criterion_group!(benches, frontdoor, sms_reply);
 criterion_main!(benches);
