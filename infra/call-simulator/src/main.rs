@@ -86,51 +86,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let deps = Deps::new(config, &sdk);
     let item = deps.calls().raw_item(&script.call_sid).await?;
     println!("\n== call record ({}):\n{item:#?}", deps.config.calls_table);
-    let listed = deps
-        .s3
-        .list_objects_v2()
-        .bucket(&deps.config.recordings_bucket)
-        .prefix(format!("recordings/{}/", script.call_sid))
-        .send()
-        .await?;
-    println!(
-        "\n== S3 s3://{}/recordings/{}/",
-        deps.config.recordings_bucket, script.call_sid
-    );
-    for obj in listed.contents() {
-        println!(
-            "   {} ({} bytes)",
-            obj.key().unwrap_or("?"),
-            obj.size().unwrap_or(0)
-        );
-    }
-    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-        let data: serde_json::Value = serde_json::from_str(
-            &reqwest::get(format!("{endpoint}/moto-api/data.json"))
-                .await?
-                .text()
-                .await?,
-        )?;
-        println!("\n== SNS messages on {}", deps.config.voicemail_topic_arn);
-        let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
-        for topic in topics
-            .iter()
-            .filter(|t| t["arn"] == deps.config.voicemail_topic_arn.as_str())
-        {
-            for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
-                if sent[1]
-                    .as_str()
-                    .is_some_and(|m| m.contains(&script.call_sid))
-                {
-                    println!(
-                        "   [{}] {}",
-                        sent[2].as_str().unwrap_or(""),
-                        sent[1].as_str().unwrap_or("")
-                    );
-                }
-            }
-        }
-    }
+    print_s3(&deps, &format!("recordings/{}/", script.call_sid)).await?;
+    print_sns(&deps.config.voicemail_topic_arn, &script.call_sid).await?;
     if log.ended.starts_with("error:") {
         return Err(log.ended.into());
     }
@@ -222,17 +179,25 @@ async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         deps.config.messages_table,
         deps.messages().raw_item(&sid).await?
     );
+    print_s3(&deps, &format!("media/{sid}/")).await?;
+    print_sns(&deps.config.sms_topic_arn, &sid).await?;
+    if reply.status != 200 {
+        return Err(format!("HTTP {}", reply.status).into());
+    }
+    Ok(())
+}
+
+/// Lists the bucket's objects under `prefix`.
+async fn print_s3(deps: &Deps, prefix: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let bucket = &deps.config.recordings_bucket;
     let listed = deps
         .s3
         .list_objects_v2()
-        .bucket(&deps.config.recordings_bucket)
-        .prefix(format!("media/{sid}/"))
+        .bucket(bucket)
+        .prefix(prefix)
         .send()
         .await?;
-    println!(
-        "\n== S3 s3://{}/media/{sid}/",
-        deps.config.recordings_bucket
-    );
+    println!("\n== S3 s3://{bucket}/{prefix}");
     for obj in listed.contents() {
         println!(
             "   {} ({} bytes)",
@@ -240,33 +205,35 @@ async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             obj.size().unwrap_or(0)
         );
     }
-    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-        let data: serde_json::Value = serde_json::from_str(
-            &reqwest::get(format!("{endpoint}/moto-api/data.json"))
-                .await?
-                .text()
-                .await?,
-        )?;
-        println!("\n== SNS messages on {}", deps.config.sms_topic_arn);
-        for topic in data["sns"]["Topic"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|t| t["arn"] == deps.config.sms_topic_arn.as_str())
-        {
-            for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
-                if sent[1].as_str().is_some_and(|m| m.contains(&sid)) {
-                    println!(
-                        "   [{}] {}",
-                        sent[2].as_str().unwrap_or(""),
-                        sent[1].as_str().unwrap_or("")
-                    );
-                }
+    Ok(())
+}
+
+/// Prints the SNS messages sent to `topic_arn` that mention `needle` (moto's data API; local only).
+async fn print_sns(topic_arn: &str, needle: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") else {
+        return Ok(());
+    };
+    let text = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await?
+        .text()
+        .await?;
+    let data: serde_json::Value = serde_json::from_str(&text)?;
+    println!("\n== SNS messages on {topic_arn}");
+    for topic in data["sns"]["Topic"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["arn"] == topic_arn)
+    {
+        for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
+            if sent[1].as_str().is_some_and(|m| m.contains(needle)) {
+                println!(
+                    "   [{}] {}",
+                    sent[2].as_str().unwrap_or(""),
+                    sent[1].as_str().unwrap_or("")
+                );
             }
         }
-    }
-    if reply.status != 200 {
-        return Err(format!("HTTP {}", reply.status).into());
     }
     Ok(())
 }

@@ -4,23 +4,9 @@
 //! compare it themselves, because DynamoDB deletes expired items late.
 
 use crate::error::Error;
-use crate::store::{Advance, Claim};
+use crate::store::{is_conditional as conditional, n, s, Advance, Claim};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: u64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-fn conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
-    e: &aws_sdk_dynamodb::error::SdkError<E>,
-) -> bool {
-    e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException")
-}
 
 /// One MMS media item as stored on the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +59,26 @@ impl<'a> Messages<'a> {
         }
     }
 
+    fn update(
+        &self,
+        table: &str,
+        pk: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client.update_item().table_name(table).key("pk", s(pk))
+    }
+
+    fn get(
+        &self,
+        table: &str,
+        pk: &str,
+    ) -> aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder {
+        self.client
+            .get_item()
+            .table_name(table)
+            .key("pk", s(pk))
+            .consistent_read(true)
+    }
+
     /// Stores an inbound message once (natural key MessageSid): from, to, body, `NumMedia` and the
     /// raw parameters (JSON), expiring after the message retention. `AlreadyExists` = a retry.
     ///
@@ -86,11 +92,7 @@ impl<'a> Messages<'a> {
         raw_params: &str,
         now: u64,
     ) -> Result<Claim, Error> {
-        let r = self
-            .client
-            .update_item()
-            .table_name(self.messages)
-            .key("pk", s(sid))
+        let r = self.update(self.messages, sid)
             .update_expression(
                 "SET direction = :in, #from = :from, #to = :to, body = :body, raw_params = :raw, received_at = :now, expires_at = :exp",
             )
@@ -136,10 +138,7 @@ impl<'a> Messages<'a> {
                 AttributeValue::M(item)
             })
             .collect();
-        self.client
-            .update_item()
-            .table_name(self.messages)
-            .key("pk", s(sid))
+        self.update(self.messages, sid)
             .update_expression("SET reply = :r, keyword = :k, media = :m")
             .expression_attribute_values(":r", reply.map_or(AttributeValue::Null(true), s))
             .expression_attribute_values(":k", keyword.map_or(AttributeValue::Null(true), s))
@@ -155,11 +154,7 @@ impl<'a> Messages<'a> {
     /// Errors: [`Error::Dynamo`].
     pub async fn stored_reply(&self, sid: &str) -> Result<StoredReply, Error> {
         let out = self
-            .client
-            .get_item()
-            .table_name(self.messages)
-            .key("pk", s(sid))
-            .consistent_read(true)
+            .get(self.messages, sid)
             .send()
             .await
             .map_err(Error::dynamo("GetItem messages"))?;
@@ -186,10 +181,7 @@ impl<'a> Messages<'a> {
             "SET #status = :s, status_rank = :r, status_at = :now, expires_at = if_not_exists(expires_at, :exp)",
         );
         let mut req = self
-            .client
-            .update_item()
-            .table_name(self.messages)
-            .key("pk", s(sid))
+            .update(self.messages, sid)
             .condition_expression("attribute_not_exists(status_rank) OR status_rank < :r")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":s", s(status))
@@ -222,10 +214,7 @@ impl<'a> Messages<'a> {
         source: &str,
         now: u64,
     ) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(self.opt_outs)
-            .key("pk", s(e164))
+        self.update(self.opt_outs, e164)
             .update_expression(
                 "SET opted_out = :o, #source = :src, changed_at = :now, expires_at = :exp",
             )
@@ -245,11 +234,7 @@ impl<'a> Messages<'a> {
     /// Errors: [`Error::Dynamo`].
     pub async fn is_opted_out(&self, e164: &str, now: u64) -> Result<bool, Error> {
         let out = self
-            .client
-            .get_item()
-            .table_name(self.opt_outs)
-            .key("pk", s(e164))
-            .consistent_read(true)
+            .get(self.opt_outs, e164)
             .send()
             .await
             .map_err(Error::dynamo("GetItem opt-outs"))?;
@@ -308,11 +293,7 @@ impl<'a> Messages<'a> {
         sid: &str,
     ) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, Error> {
         let out = self
-            .client
-            .get_item()
-            .table_name(self.messages)
-            .key("pk", s(sid))
-            .consistent_read(true)
+            .get(self.messages, sid)
             .send()
             .await
             .map_err(Error::dynamo("GetItem messages (raw)"))?;

@@ -68,11 +68,13 @@ pub struct RecordingRecord {
     pub duration_secs: u64,
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+/// A string attribute.
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: u64) -> AttributeValue {
+/// A number attribute.
+pub(crate) fn n(v: u64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
@@ -80,7 +82,8 @@ fn get_s(item: &Item, k: &str) -> Option<String> {
     item.get(k).and_then(|v| v.as_s().ok()).cloned()
 }
 
-fn is_conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+/// Whether a DynamoDB error is a failed condition (an outcome, not an error).
+pub(crate) fn is_conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
     e: &aws_sdk_dynamodb::error::SdkError<E>,
 ) -> bool {
     e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException")
