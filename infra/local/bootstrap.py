@@ -62,11 +62,15 @@ def main():
         name = physical_name(args.prefix, logical_id)
         if kind == "AWS::DynamoDB::Table":
             try:
+                extra = {}
+                if props.get("GlobalSecondaryIndexes"):
+                    extra["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
                 ddb.create_table(
                     TableName=name,
                     AttributeDefinitions=props["AttributeDefinitions"],
                     KeySchema=props["KeySchema"],
                     BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+                    **extra,
                 )
             except ddb.exceptions.ResourceInUseException:
                 pass

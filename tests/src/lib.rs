@@ -202,23 +202,29 @@ pub async fn unreachable_deps() -> Deps {
     Deps::new(config, &sdk_config(&closed).await)
 }
 
-/// Routes a request to the function serving its path, as API Gateway would.
+/// Routes a request to the function serving its path, as API Gateway would. Each handler
+/// future is boxed: debug-build futures are large and tests run them on small thread stacks.
 pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
     match req.uri().path() {
-        "/voice-frontdoor" => voice_frontdoor::handler(deps, req).await,
-        "/voice-consent" => voice_consent::handler(deps, req).await,
-        "/voice-menu-handler" => voice_menu_handler::handler(deps, req).await,
-        "/voice-route-action" => voice_route_action::handler(deps, req).await,
-        "/voice-voicemail" => voice_voicemail::handler(deps, req).await,
-        "/voice-recording-callback" => voice_recording_callback::handler(deps, req).await,
-        "/voice-transcription-callback" => voice_transcription_callback::handler(deps, req).await,
-        "/voice-status" => voice_status::handler(deps, req).await,
-        "/voice-fallback" => voice_fallback::handler(deps, req).await,
-        "/voice-health" => voice_health::handler(deps, req).await,
-        "/webcomms-sms-reply" | "/twilio/sms" => webcomms_sms_reply::handler(deps, req).await,
+        "/voice-frontdoor" => Box::pin(voice_frontdoor::handler(deps, req)).await,
+        "/voice-consent" => Box::pin(voice_consent::handler(deps, req)).await,
+        "/voice-menu-handler" => Box::pin(voice_menu_handler::handler(deps, req)).await,
+        "/voice-route-action" => Box::pin(voice_route_action::handler(deps, req)).await,
+        "/voice-voicemail" => Box::pin(voice_voicemail::handler(deps, req)).await,
+        "/voice-recording-callback" => Box::pin(voice_recording_callback::handler(deps, req)).await,
+        "/voice-transcription-callback" => {
+            Box::pin(voice_transcription_callback::handler(deps, req)).await
+        }
+        "/voice-status" => Box::pin(voice_status::handler(deps, req)).await,
+        "/voice-fallback" => Box::pin(voice_fallback::handler(deps, req)).await,
+        "/voice-health" => Box::pin(voice_health::handler(deps, req)).await,
+        "/webcomms-sms-reply" | "/twilio/sms" => {
+            Box::pin(webcomms_sms_reply::handler(deps, req)).await
+        }
         "/webcomms-sms-status" | "/twilio/sms-status" => {
             webcomms_sms_status::handler(deps, req).await
         }
+        p if p.starts_with("/ops/") => Box::pin(ops_api::handler(deps, req)).await,
         other => panic!("no route for {other}"),
     }
 }
@@ -372,4 +378,26 @@ pub fn attr_s(
 /// Parses TwiML fully (fails the test on malformed XML) and returns the simulator's verbs.
 pub fn verbs(xml: &str) -> Vec<call_simulator::twiml::SimVerb> {
     call_simulator::twiml::parse(xml).unwrap_or_else(|e| panic!("invalid TwiML ({e}): {xml}"))
+}
+
+/// An API Gateway HTTP API (payload 2.0) request for the ops API, signed in by `principal`
+/// (an IAM ARN in `requestContext.authorizer.iam.userArn`) or anonymous (`None`).
+pub fn ops_request(method: &str, path_and_query: &str, principal: Option<&str>) -> Request {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let mut ctx = serde_json::json!({
+        "accountId": "123456789012", "apiId": "local", "domainName": "127.0.0.1", "domainPrefix": "127",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "10.0.0.1", "userAgent": "aws-cli"},
+        "requestId": "ops", "routeKey": format!("{method} {path}"), "stage": "$default",
+        "time": "21/Nov/2026:12:00:00 +0000", "timeEpoch": 1795262400000u64
+    });
+    if let Some(arn) = principal {
+        ctx["authorizer"] = serde_json::json!({"iam": {"accessKey": "AKIA", "accountId": "123456789012", "callerId": "AIDA", "userArn": arn, "userId": "AIDA"}});
+    }
+    let event = serde_json::json!({
+        "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": query,
+        "headers": {"host": "127.0.0.1"}, "requestContext": ctx, "isBase64Encoded": false
+    });
+    telephony_aws::lambda_http::request::from_str(&event.to_string()).expect("ops event")
 }

@@ -25,11 +25,10 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
         Consent::Declined
     });
-    let metric = if consent == Consent::Granted {
-        "ConsentGiven"
+    if consent == Consent::Granted {
+        metrics::count("ConsentGiven", None);
     } else {
-        "ConsentDeclined"
-    };
-    metrics::count(metric, None);
+        metrics::count("ConsentDeclined", None);
+    }
     Ok(deps.replies(&number.language).menu(MenuState::START, None))
 }

@@ -36,12 +36,11 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
     if advance == Advance::Stale {
         tracing::info!(call_sid = %sid, status, "stale or repeated status ignored");
     } else if rank == 4 {
-        let metric = if status == "completed" {
-            "CallsCompleted"
+        if status == "completed" {
+            metrics::count("CallsCompleted", None);
         } else {
-            "CallsFailed"
-        };
-        metrics::count(metric, Some(("Status", status)));
+            metrics::count("CallsFailed", Some(("Status", status)));
+        }
     }
     Ok(())
 }

@@ -52,6 +52,26 @@ where
     .await
 }
 
+/// Runs a scheduled (EventBridge) function: JSON logs, configuration and SDK clients once, then
+/// `handler` for every event; its JSON result is the invocation's result. The whole of the
+/// monitor's `main`.
+///
+/// Errors: start-up configuration errors, or a runtime error from `lambda_runtime`.
+pub async fn serve_scheduled<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static Deps) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<serde_json::Value, Error>> + Send,
+{
+    crate::logging::init();
+    let deps: &'static Deps = Box::leak(Box::new(Deps::from_env().await?));
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |_event: lambda_http::LambdaEvent<serde_json::Value>| async move {
+            handler(deps).await.map_err(lambda_http::Error::from)
+        },
+    ))
+    .await
+}
+
 /// The public URL Twilio signed: `PUBLIC_BASE_URL` + path + `?` + raw query (spec §2.1).
 pub fn signed_url(config: &Config, req: &Request) -> String {
     let uri = req.uri();

@@ -1,45 +1,61 @@
 //! CloudWatch metrics as Embedded Metric Format lines on stdout (AWS "Embedded metric format
-//! specification"): one JSON object per data point, namespace `TradeLine/Telephony`, dimensions
-//! `Function` and `Stage` plus an optional low-cardinality one.
+//! specification"): one JSON object per data point, namespace `TradeLine/Telephony`. Each point
+//! is published under the dimension sets `[Function, Stage]` (per-function views) and `[Stage]`
+//! (what alarms watch), plus `[Stage, <extra>]` for a low-cardinality breakdown such as
+//! `Choice` or `Outcome`.
 
 use serde_json::json;
 
 /// Namespace of every metric.
 pub const NAMESPACE: &str = "TradeLine/Telephony";
 
-/// Builds one EMF document (a count of 1 unless `value` says otherwise) for `name`.
-/// `extra` is an optional `(dimension, value)` such as `("Dependency", "dynamodb")`.
-pub fn emf_line(name: &str, value: f64, extra: Option<(&str, &str)>, timestamp_ms: u64) -> String {
+/// Builds one EMF document: `value` of `name` in `unit` (`Count`, `Percent`, …), with an optional
+/// `(dimension, value)` such as `("Dependency", "dynamodb")`, at `timestamp_ms` (Unix ms).
+pub fn emf_line(
+    name: &str,
+    value: f64,
+    unit: &str,
+    extra: Option<(&str, &str)>,
+    timestamp_ms: u64,
+) -> String {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
     let stage = std::env::var("STAGE").unwrap_or_else(|_| "prod".into());
-    let mut dims = vec!["Function", "Stage"];
+    let mut dims = vec![json!(["Function", "Stage"]), json!(["Stage"])];
     let mut doc = json!({
         "Function": function,
         "Stage": stage,
         name: value,
     });
     if let Some((k, v)) = extra {
-        dims.push(k);
+        dims.push(json!(["Stage", k]));
         doc[k] = json!(v);
     }
     doc["_aws"] = json!({
         "Timestamp": timestamp_ms,
         "CloudWatchMetrics": [{
             "Namespace": NAMESPACE,
-            "Dimensions": [dims],
-            "Metrics": [{ "Name": name, "Unit": "Count" }],
+            "Dimensions": dims,
+            "Metrics": [{ "Name": name, "Unit": unit }],
         }],
     });
     doc.to_string()
 }
 
-/// Emits a count of 1 for `name` (stdout, picked up by CloudWatch Logs as a metric).
-pub fn count(name: &str, extra: Option<(&str, &str)>) {
-    let ms = std::time::SystemTime::now()
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    println!("{}", emf_line(name, 1.0, extra, ms));
+        .unwrap_or(0)
+}
+
+/// Emits a count of 1 for `name` (stdout, picked up by CloudWatch Logs as a metric).
+pub fn count(name: &str, extra: Option<(&str, &str)>) {
+    println!("{}", emf_line(name, 1.0, "Count", extra, now_ms()));
+}
+
+/// Emits a gauge (a level, not an event): `value` in `unit` (`Count` or `Percent`).
+pub fn gauge(name: &str, value: f64, unit: &str) {
+    println!("{}", emf_line(name, value, unit, None, now_ms()));
 }
 
 #[cfg(test)]
@@ -51,6 +67,7 @@ mod tests {
         let line = emf_line(
             "DependencyErrors",
             1.0,
+            "Count",
             Some(("Dependency", "dynamodb")),
             1_700_000_000_000,
         );
@@ -59,8 +76,8 @@ mod tests {
         assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000u64);
         assert_eq!(m["Namespace"], NAMESPACE);
         assert_eq!(
-            m["Dimensions"][0],
-            json!(["Function", "Stage", "Dependency"])
+            m["Dimensions"],
+            json!([["Function", "Stage"], ["Stage"], ["Stage", "Dependency"]])
         );
         assert_eq!(
             m["Metrics"][0],
@@ -68,6 +85,22 @@ mod tests {
         );
         assert_eq!(v["DependencyErrors"], 1.0);
         assert_eq!(v["Dependency"], "dynamodb");
-        assert!(v["Function"].is_string() && v["Stage"].is_string());
+        // Every dimension named in a set is a top-level member (EMF rule).
+        for set in m["Dimensions"].as_array().unwrap() {
+            for d in set.as_array().unwrap() {
+                assert!(v[d.as_str().unwrap()].is_string(), "{d}");
+            }
+        }
+    }
+
+    #[test]
+    fn gauges_carry_their_unit() {
+        let v: serde_json::Value =
+            serde_json::from_str(&emf_line("ConsentRate24h", 75.0, "Percent", None, 1)).unwrap();
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
+            "Percent"
+        );
+        assert_eq!(v["ConsentRate24h"], 75.0);
     }
 }

@@ -14,6 +14,19 @@ use telephony_core::{CallSid, RecordingSid};
 
 type Item = HashMap<String, AttributeValue>;
 
+/// `vm_state` of a voicemail nobody has acknowledged (sparse index `voicemails-by-state`).
+pub const VOICEMAIL_NEW: &str = "new";
+/// `vm_state` after an operator acknowledged the voicemail.
+pub const VOICEMAIL_ACKED: &str = "acked";
+/// Rank of terminal call statuses (`telephony_core::status::call_status_rank`): the call leaves
+/// the sparse `active-calls` index.
+const TERMINAL_RANK: u8 = 4;
+
+/// The `day` partition of the `calls-by-day` index: whole days since the Unix epoch (UTC).
+pub fn day_of(secs: u64) -> String {
+    (secs / 86_400).to_string()
+}
+
 /// Result of a create-once write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
@@ -30,6 +43,17 @@ pub enum Advance {
     Advanced,
     /// Ignored: an equal or later status is already stored (late or retried callback).
     Stale,
+}
+
+/// Result of acknowledging a voicemail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ack {
+    /// Acknowledged now.
+    Acked,
+    /// Someone acknowledged it before (idempotent retry).
+    AlreadyAcked,
+    /// No such voicemail.
+    NotFound,
 }
 
 /// A call record as read back.
@@ -142,9 +166,12 @@ impl<'a> Calls<'a> {
     ) -> Result<Claim, Error> {
         let r = self.update(sid.as_str())
             .update_expression(
-                "SET #kind = :kind, #from = :from, #to = :to, frontdoor_at = :now, updated_at = :now, expires_at = :exp",
+                "SET #kind = :kind, #from = :from, #to = :to, frontdoor_at = :now, updated_at = :now, expires_at = :exp, active = :one, #day = :day",
             )
             .condition_expression("attribute_not_exists(frontdoor_at)")
+            .expression_attribute_names("#day", "day")
+            .expression_attribute_values(":one", s("1"))
+            .expression_attribute_values(":day", s(day_of(now)))
             .expression_attribute_names("#kind", "kind")
             .expression_attribute_names("#from", "from")
             .expression_attribute_names("#to", "to")
@@ -310,6 +337,9 @@ impl<'a> Calls<'a> {
             expr.push_str(", parent_call_sid = :p");
             req = req.expression_attribute_values(":p", s(p.as_str()));
         }
+        if rank >= TERMINAL_RANK {
+            expr.push_str(" REMOVE active");
+        }
         match req.update_expression(expr).send().await {
             Ok(_) => Ok(Advance::Advanced),
             Err(e) if is_conditional(&e) => Ok(Advance::Stale),
@@ -354,6 +384,10 @@ impl<'a> Calls<'a> {
             .expression_attribute_values(":d", n(rec.duration_secs))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":exp", n(now + self.retention_secs));
+        if rec.kind == "voicemail" {
+            expr.push_str(", vm_state = :new");
+            req = req.expression_attribute_values(":new", s(VOICEMAIL_NEW));
+        }
         if let Some(key) = &rec.s3_key {
             expr.push_str(", s3_key = :key");
             req = req.expression_attribute_values(":key", s(key.clone()));
@@ -406,6 +440,43 @@ impl<'a> Calls<'a> {
             .await
             .map_err(Error::dynamo("UpdateItem calls (transcript)"))?;
         Ok(())
+    }
+
+    /// Acknowledges a voicemail (`vm_state` new → acked, with `acked_at` and who did it), once.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn ack_voicemail(
+        &self,
+        rec: &RecordingSid,
+        by: &str,
+        now: u64,
+    ) -> Result<Ack, Error> {
+        let r = self
+            .update(rec.as_str())
+            .update_expression("SET vm_state = :acked, acked_at = :now, acked_by = :by")
+            .condition_expression("vm_state = :new")
+            .expression_attribute_values(":acked", s(VOICEMAIL_ACKED))
+            .expression_attribute_values(":new", s(VOICEMAIL_NEW))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":by", s(by))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(Ack::Acked),
+            Err(e) if is_conditional(&e) => {
+                let item = self.raw_item(rec.as_str()).await?;
+                let acked = item
+                    .as_ref()
+                    .and_then(|i| get_s(i, "vm_state"))
+                    .is_some_and(|v| v == VOICEMAIL_ACKED);
+                Ok(if acked {
+                    Ack::AlreadyAcked
+                } else {
+                    Ack::NotFound
+                })
+            }
+            Err(e) => Err(Error::dynamo("UpdateItem calls (ack)")(e)),
+        }
     }
 
     /// Claims the right to send one notice: sets `attr` (e.g. `notified_at`) on item `pk` only if

@@ -1,0 +1,107 @@
+//! The ops API, behind `AWS_IAM` authorization on the HTTP API; the handler checks again that an
+//! IAM principal is present (403 otherwise), so a misconfigured route cannot open it:
+//!
+//! - `GET /ops/calls/active` — calls in progress;
+//! - `GET /ops/voicemails?status=new|acked` — voicemails by state (default `new`);
+//! - `POST /ops/voicemails/{RecordingSid}/ack` — acknowledge once (conditional update);
+//! - `GET /ops/metrics/summary` — the nine monitoring views for 1 h, 24 h and 7 days.
+
+use serde_json::json;
+use telephony_aws::glue;
+use telephony_aws::lambda_http::http::{Method, StatusCode};
+use telephony_aws::lambda_http::request::RequestContext;
+use telephony_aws::lambda_http::RequestExt;
+use telephony_aws::store::{Ack, VOICEMAIL_ACKED, VOICEMAIL_NEW};
+use telephony_aws::{now_secs, ops, Body, Deps, Error, Request, Response};
+use telephony_core::{Params, RecordingSid};
+
+/// Every `(method, path)` the API serves (template.yaml declares the same, a test checks).
+pub const ROUTES: [(&str, &str); 4] = [
+    ("GET", "/ops/calls/active"),
+    ("GET", "/ops/voicemails"),
+    ("POST", "/ops/voicemails/{RecordingSid}/ack"),
+    ("GET", "/ops/metrics/summary"),
+];
+
+/// The IAM principal API Gateway authenticated (`userArn`, else `callerId`), if any.
+pub fn iam_principal(req: &Request) -> Option<String> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => {
+            let iam = ctx.authorizer.as_ref()?.iam.as_ref()?;
+            iam.user_arn
+                .clone()
+                .or_else(|| iam.caller_id.clone())
+                .filter(|p| !p.is_empty())
+        }
+        _ => None,
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> Response<Body> {
+    glue::json(status, &json!({ "error": message }))
+}
+
+/// Handles one request: 403 without an IAM principal; 404 for unknown routes; 400 for bad ids or
+/// states; 503 when DynamoDB fails.
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    let Some(principal) = iam_principal(&req) else {
+        return error(StatusCode::FORBIDDEN, "an IAM-signed request is required");
+    };
+    let now = now_secs();
+    let segments: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
+    let result: Result<Response<Body>, Error> = match (req.method().clone(), segments.as_slice()) {
+        (Method::GET, ["ops", "calls", "active"]) => {
+            ops::active_calls(deps, now).await.map(|calls| {
+                glue::json(
+                    StatusCode::OK,
+                    &json!({ "count": calls.len(), "calls": calls }),
+                )
+            })
+        }
+        (Method::GET, ["ops", "voicemails"]) => {
+            let query =
+                Params::from_form(req.uri().query().unwrap_or("").as_bytes()).unwrap_or_default();
+            match query.get("status").unwrap_or(VOICEMAIL_NEW) {
+                state @ (VOICEMAIL_NEW | VOICEMAIL_ACKED) => {
+                    ops::voicemails(deps, state, 0, now).await.map(|v| {
+                        glue::json(
+                            StatusCode::OK,
+                            &json!({ "status": state, "count": v.len(), "voicemails": v }),
+                        )
+                    })
+                }
+                _ => Ok(error(
+                    StatusCode::BAD_REQUEST,
+                    "status must be new or acked",
+                )),
+            }
+        }
+        (Method::POST, ["ops", "voicemails", sid, "ack"]) => match RecordingSid::parse(sid) {
+            Err(e) => Ok(error(StatusCode::BAD_REQUEST, &e.to_string())),
+            Ok(rec) => {
+                deps.calls()
+                    .ack_voicemail(&rec, &principal, now)
+                    .await
+                    .map(|ack| match ack {
+                        Ack::Acked => glue::json(
+                            StatusCode::OK,
+                            &json!({ "recording_sid": rec.as_str(), "status": "acked" }),
+                        ),
+                        Ack::AlreadyAcked => glue::json(
+                            StatusCode::OK,
+                            &json!({ "recording_sid": rec.as_str(), "status": "already_acked" }),
+                        ),
+                        Ack::NotFound => error(StatusCode::NOT_FOUND, "no such voicemail"),
+                    })
+            }
+        },
+        (Method::GET, ["ops", "metrics", "summary"]) => ops::summary(deps, now)
+            .await
+            .map(|s| glue::json(StatusCode::OK, &s)),
+        _ => Ok(error(StatusCode::NOT_FOUND, "no such route")),
+    };
+    result.unwrap_or_else(|e| {
+        tracing::error!(path = req.uri().path(), error = %e, "ops request failed");
+        error(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable")
+    })
+}

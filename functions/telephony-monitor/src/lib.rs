@@ -1,0 +1,44 @@
+//! `telephony-monitor`, run every minute by EventBridge: reads the `calls` table through its
+//! indexes (no scans) and publishes gauges as EMF metrics — `ActiveCalls`, `VoicemailBacklog`,
+//! `VoicemailBacklogOver24h`, `ConsentRate24h`, `CallSuccessRate24h` (percent) — and
+//! `HealthCheckFailed` (1 when the health check fails, the alarm's input).
+
+use serde_json::{json, Value};
+use telephony_aws::ops::{self, Gauges};
+use telephony_aws::{health, metrics, now_secs, Deps, Error};
+
+/// One monitor run; returns what it published.
+///
+/// Errors: [`Error::Dynamo`] when the gauges cannot be read (the health gauge is still published).
+pub async fn handler(deps: &Deps) -> Result<Value, Error> {
+    // Boxed: both futures are large, and the monitor also runs on small test-thread stacks.
+    let ((_, healthy), gauges) = tokio::join!(
+        Box::pin(health::check(deps)),
+        Box::pin(ops::gauges(deps, now_secs()))
+    );
+    metrics::gauge(
+        "HealthCheckFailed",
+        if healthy { 0.0 } else { 1.0 },
+        "Count",
+    );
+    let gauges = gauges?;
+    publish(&gauges);
+    Ok(json!({ "healthy": healthy, "gauges": gauges }))
+}
+
+/// Emits one EMF gauge per value (rates as percent; absent rates are not published).
+pub fn publish(g: &Gauges) {
+    metrics::gauge("ActiveCalls", g.active_calls as f64, "Count");
+    metrics::gauge("VoicemailBacklog", g.voicemail_backlog as f64, "Count");
+    metrics::gauge(
+        "VoicemailBacklogOver24h",
+        g.voicemail_backlog_over_24h as f64,
+        "Count",
+    );
+    if let Some(rate) = g.consent_rate_24h {
+        metrics::gauge("ConsentRate24h", rate * 100.0, "Percent");
+    }
+    if let Some(rate) = g.call_success_rate_24h {
+        metrics::gauge("CallSuccessRate24h", rate * 100.0, "Percent");
+    }
+}

@@ -1,0 +1,6 @@
+//! Lambda entry point of the scheduled monitor: logging, configuration and SDK clients once.
+
+#[tokio::main]
+async fn main() -> Result<(), telephony_aws::lambda_http::Error> {
+    telephony_aws::glue::serve_scheduled(telephony_monitor::handler).await
+}

@@ -1,0 +1,373 @@
+//! Operator views over DynamoDB, through the `calls` table's indexes only (no scans): active calls,
+//! the voicemail backlog, and per-window call statistics (volume per hour, rate-limit violations,
+//! failed calls, dial errors, success and consent rates). Used by the monitor's gauges, the ops
+//! API and the local summary command (issue "Observability": the seeds' nine monitoring views).
+
+use crate::deps::Deps;
+use crate::error::Error;
+use crate::store::{day_of, VOICEMAIL_NEW};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Calls older than this are not "active" even without a terminal status callback (a lost
+/// callback must not keep a call active forever).
+pub const ACTIVE_CALL_MAX_AGE_SECS: u64 = 4 * 3600;
+
+fn text(item: &Item, k: &str) -> Option<String> {
+    item.get(k).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn number(item: &Item, k: &str) -> Option<u64> {
+    item.get(k)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Runs a Query on a `calls` index with the key condition `#p = :p AND #s BETWEEN :lo AND :hi`,
+/// following pages.
+async fn query(
+    deps: &Deps,
+    index: &str,
+    partition: (&str, &str),
+    sort: (&str, u64, u64),
+) -> Result<Vec<Item>, Error> {
+    let mut items = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let out = deps
+            .dynamo
+            .query()
+            .table_name(&deps.config.calls_table)
+            .index_name(index)
+            .key_condition_expression("#p = :p AND #s BETWEEN :lo AND :hi")
+            .expression_attribute_names("#p", partition.0)
+            .expression_attribute_names("#s", sort.0)
+            .expression_attribute_values(":p", AttributeValue::S(partition.1.to_owned()))
+            .expression_attribute_values(":lo", AttributeValue::N(sort.1.to_string()))
+            .expression_attribute_values(":hi", AttributeValue::N(sort.2.to_string()))
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(Error::dynamo("Query calls"))?;
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// A call in progress.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ActiveCall {
+    /// CallSid.
+    pub call_sid: String,
+    /// Caller, masked.
+    pub from: String,
+    /// Dialled number.
+    pub to: Option<String>,
+    /// Unix seconds of the frontdoor request.
+    pub started_at: u64,
+    /// Menu choice so far.
+    pub menu_choice: Option<String>,
+}
+
+/// Calls that reached the frontdoor in the last [`ACTIVE_CALL_MAX_AGE_SECS`] and have no
+/// terminal status yet (sparse index `active-calls`).
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn active_calls(deps: &Deps, now: u64) -> Result<Vec<ActiveCall>, Error> {
+    let items = query(
+        deps,
+        "active-calls",
+        ("active", "1"),
+        (
+            "frontdoor_at",
+            now.saturating_sub(ACTIVE_CALL_MAX_AGE_SECS),
+            now,
+        ),
+    )
+    .await?;
+    Ok(items
+        .iter()
+        .map(|i| ActiveCall {
+            call_sid: text(i, "pk").unwrap_or_default(),
+            from: telephony_core::mask_phone(&text(i, "from").unwrap_or_default()),
+            to: text(i, "to"),
+            started_at: number(i, "frontdoor_at").unwrap_or(0),
+            menu_choice: text(i, "menu_choice"),
+        })
+        .collect())
+}
+
+/// A voicemail as operators list it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Voicemail {
+    /// RecordingSid (the id to acknowledge).
+    pub recording_sid: String,
+    /// The call.
+    pub call_sid: Option<String>,
+    /// Unix seconds it was stored.
+    pub created_at: u64,
+    /// Length in seconds.
+    pub duration_seconds: Option<u64>,
+    /// S3 key of the copy, if copied.
+    pub s3_key: Option<String>,
+    /// Transcript, when it arrived.
+    pub transcript: Option<String>,
+}
+
+/// Voicemails in `state` (`new` or `acked`) stored in `[since, until]`, oldest first
+/// (sparse index `voicemails-by-state`).
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn voicemails(
+    deps: &Deps,
+    state: &str,
+    since: u64,
+    until: u64,
+) -> Result<Vec<Voicemail>, Error> {
+    let items = query(
+        deps,
+        "voicemails-by-state",
+        ("vm_state", state),
+        ("created_at", since, until),
+    )
+    .await?;
+    Ok(items
+        .iter()
+        .map(|i| Voicemail {
+            recording_sid: text(i, "pk").unwrap_or_default(),
+            call_sid: text(i, "call_sid"),
+            created_at: number(i, "created_at").unwrap_or(0),
+            duration_seconds: number(i, "duration_s"),
+            s3_key: text(i, "s3_key"),
+            transcript: text(i, "transcript"),
+        })
+        .collect())
+}
+
+/// One call's facts for window statistics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallFacts {
+    /// Unix seconds of the frontdoor request.
+    pub at: u64,
+    /// `yes`/`no`, if asked.
+    pub consent: Option<String>,
+    /// Latest status.
+    pub status: Option<String>,
+    /// Rejected by the rate limit.
+    pub rate_limited: bool,
+    /// `DialCallStatus` of the department dial, if any.
+    pub dial_status: Option<String>,
+}
+
+/// Calls that reached the frontdoor in `[since, until]` (index `calls-by-day`, one Query per day).
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn calls_between(deps: &Deps, since: u64, until: u64) -> Result<Vec<CallFacts>, Error> {
+    let mut facts = Vec::new();
+    let mut day = since / 86_400;
+    while day <= until / 86_400 {
+        for i in query(
+            deps,
+            "calls-by-day",
+            ("day", &day_of(day * 86_400)),
+            ("frontdoor_at", since, until),
+        )
+        .await?
+        {
+            facts.push(CallFacts {
+                at: number(&i, "frontdoor_at").unwrap_or(0),
+                consent: text(&i, "consent"),
+                status: text(&i, "status"),
+                rate_limited: i
+                    .get("rate_limited")
+                    .and_then(|v| v.as_bool().ok())
+                    .copied()
+                    .unwrap_or(false),
+                dial_status: text(&i, "dial_status"),
+            });
+        }
+        day += 1;
+    }
+    Ok(facts)
+}
+
+/// Statistics of one window (pure; see [`window_stats`]).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct WindowStats {
+    /// Calls that reached the frontdoor.
+    pub calls: u64,
+    /// Calls per hour: `(hour start, Unix seconds) → calls`.
+    pub hourly_volume: BTreeMap<u64, u64>,
+    /// Calls rejected by the rate limit.
+    pub rate_limit_violations: u64,
+    /// Calls that ended `busy`, `no-answer`, `failed` or `canceled`.
+    pub failed_calls: u64,
+    /// Department dials that ended `failed` (recent errors on the caller's path).
+    pub dial_errors: u64,
+    /// Calls that ended `completed`.
+    pub completed_calls: u64,
+    /// `completed / (completed + failed)`, `None` without ended calls.
+    pub call_success_rate: Option<f64>,
+    /// Callers who pressed 1.
+    pub consent_given: u64,
+    /// Callers who did not.
+    pub consent_declined: u64,
+    /// `given / (given + declined)`, `None` when nobody was asked.
+    pub consent_rate: Option<f64>,
+}
+
+/// Computes [`WindowStats`] over `facts` (pure).
+pub fn window_stats(facts: &[CallFacts]) -> WindowStats {
+    let mut w = WindowStats::default();
+    for f in facts {
+        w.calls += 1;
+        *w.hourly_volume.entry(f.at - f.at % 3600).or_default() += 1;
+        w.rate_limit_violations += u64::from(f.rate_limited);
+        match f.status.as_deref() {
+            Some("completed") => w.completed_calls += 1,
+            Some("busy" | "no-answer" | "failed" | "canceled") => w.failed_calls += 1,
+            _ => {}
+        }
+        w.dial_errors += u64::from(f.dial_status.as_deref() == Some("failed"));
+        match f.consent.as_deref() {
+            Some("yes") => w.consent_given += 1,
+            Some(_) => w.consent_declined += 1,
+            None => {}
+        }
+    }
+    let ratio = |a: u64, b: u64| (a + b > 0).then(|| a as f64 / (a + b) as f64);
+    w.call_success_rate = ratio(w.completed_calls, w.failed_calls);
+    w.consent_rate = ratio(w.consent_given, w.consent_declined);
+    w
+}
+
+/// The monitor's gauges.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Gauges {
+    /// Calls in progress.
+    pub active_calls: u64,
+    /// Voicemails not yet acknowledged.
+    pub voicemail_backlog: u64,
+    /// Of those, stored more than 24 h ago.
+    pub voicemail_backlog_over_24h: u64,
+    /// Consent rate over 24 h (0–1), if anyone was asked.
+    pub consent_rate_24h: Option<f64>,
+    /// Call success rate over 24 h (0–1), if any call ended.
+    pub call_success_rate_24h: Option<f64>,
+}
+
+/// Reads every gauge (index queries only).
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn gauges(deps: &Deps, now: u64) -> Result<Gauges, Error> {
+    let day_ago = now.saturating_sub(86_400);
+    let (active, backlog, calls) = tokio::join!(
+        Box::pin(active_calls(deps, now)),
+        Box::pin(voicemails(deps, VOICEMAIL_NEW, 0, now)),
+        Box::pin(calls_between(deps, day_ago, now)),
+    );
+    let (backlog, stats) = (backlog?, window_stats(&calls?));
+    Ok(Gauges {
+        active_calls: active?.len() as u64,
+        voicemail_backlog: backlog.len() as u64,
+        voicemail_backlog_over_24h: backlog.iter().filter(|v| v.created_at < day_ago).count()
+            as u64,
+        consent_rate_24h: stats.consent_rate,
+        call_success_rate_24h: stats.call_success_rate,
+    })
+}
+
+/// The nine views as JSON (`GET /ops/metrics/summary` and `make summary`): active calls, hourly
+/// call volume, recent errors, rate-limit violations, failed transactions, number provisioning,
+/// voicemail backlog, call success and consent — the windowed ones for the last hour, 24 h and
+/// 7 days.
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn summary(deps: &Deps, now: u64) -> Result<Value, Error> {
+    let week = calls_between(deps, now.saturating_sub(7 * 86_400), now).await?;
+    let (active, backlog) = tokio::join!(
+        Box::pin(active_calls(deps, now)),
+        Box::pin(voicemails(deps, VOICEMAIL_NEW, 0, now)),
+    );
+    let (active, backlog) = (active?, backlog?);
+    let numbers = deps
+        .dynamo
+        .describe_table()
+        .table_name(&deps.config.numbers_table)
+        .send()
+        .await
+        .map_err(Error::dynamo("DescribeTable numbers"))?;
+    let mut windows = serde_json::Map::new();
+    for (name, secs) in [("1h", 3600), ("24h", 86_400), ("7d", 7 * 86_400)] {
+        let since = now.saturating_sub(secs);
+        let facts: Vec<CallFacts> = week.iter().filter(|f| f.at >= since).cloned().collect();
+        let w = window_stats(&facts);
+        windows.insert(
+            name.to_owned(),
+            json!({
+                "hourly_call_volume": w.hourly_volume.iter().map(|(h, c)| json!({"hour_start": h, "calls": c})).collect::<Vec<_>>(),
+                "calls": w.calls,
+                "recent_errors": {"dial_errors": w.dial_errors},
+                "rate_limit_violations": w.rate_limit_violations,
+                "failed_transactions": w.failed_calls,
+                "call_success": {"completed": w.completed_calls, "failed": w.failed_calls, "rate": w.call_success_rate},
+                "consent": {"given": w.consent_given, "declined": w.consent_declined, "rate": w.consent_rate},
+            }),
+        );
+    }
+    let day_ago = now.saturating_sub(86_400);
+    Ok(json!({
+        "generated_at": now,
+        "active_calls": {"count": active.len(), "calls": active},
+        "voicemail_backlog": {
+            "new": backlog.len(),
+            "older_than_24h": backlog.iter().filter(|v| v.created_at < day_ago).count(),
+        },
+        "number_provisioning": {
+            "numbers_configured": numbers.table.and_then(|t| t.item_count).unwrap_or(0),
+            "hotline": deps.config.hotline.as_ref().map(|h| h.as_str().to_owned()),
+            "default_targets_set": deps.config.default_number.sales_target.is_some() && deps.config.default_number.support_target.is_some(),
+        },
+        "windows": windows,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(at: u64, consent: Option<&str>, status: Option<&str>, limited: bool) -> CallFacts {
+        CallFacts {
+            at,
+            consent: consent.map(Into::into),
+            status: status.map(Into::into),
+            rate_limited: limited,
+            dial_status: None,
+        }
+    }
+
+    #[test]
+    fn window_stats_count_rates_and_hours() {
+        let facts = [
+            fact(7200, Some("yes"), Some("completed"), false),
+            fact(7300, Some("no"), Some("completed"), false),
+            fact(10_900, Some("yes"), Some("busy"), false),
+            fact(10_950, None, None, true),
+        ];
+        let w = window_stats(&facts);
+        assert_eq!(w.calls, 4);
+        assert_eq!(w.hourly_volume, BTreeMap::from([(7200, 2), (10_800, 2)]));
+        assert_eq!(w.rate_limit_violations, 1);
+        assert_eq!((w.completed_calls, w.failed_calls), (2, 1));
+        assert!((w.call_success_rate.unwrap() - 2.0 / 3.0).abs() < 1e-9);
+        assert!((w.consent_rate.unwrap() - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(window_stats(&[]).consent_rate, None);
+    }
+}
