@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum infra/local/requirements.txt | cut -c1-12)
 ENV_FILE := .local/stack.env
 
-.PHONY: run call text test venv lint-template check-rust bench sizes events clean
+.PHONY: run call text summary test venv lint-template check-rust bench sizes events clean
 
 ## Install the pinned Python tools (moto, cargo-lambda, cfn-lint, sam) into .venv.
 venv: $(STAMP)
@@ -27,6 +27,11 @@ call:
 text:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
 	set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- text $(ARGS)
+
+## What an operator sees, from the local stack (the ops summary and the monitor's gauges).
+summary:
+	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
+	set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- summary
 
 ## Everything CI checks: formatting, clippy, template lint, unit and integration tests.
 test: venv lint-template check-rust

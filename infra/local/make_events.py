@@ -117,6 +117,29 @@ EVENTS = {
 }
 
 
+def ops_event(method, path, query=""):
+    ev = event(path, query, None, method=method)
+    ev["requestContext"]["authorizer"] = {"iam": {
+        "accessKey": "AKIAEXAMPLE", "accountId": "123456789012", "callerId": "AIDAEXAMPLE",
+        "userArn": "arn:aws:iam::123456789012:user/operator", "userId": "AIDAEXAMPLE"}}
+    ev["headers"].pop("user-agent", None)
+    return ev
+
+
+SCHEDULED = {
+    "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+    "source": "aws.events", "account": "123456789012", "time": "2026-11-21T12:00:00Z", "region": "ca-central-1",
+    "resources": ["arn:aws:events:ca-central-1:123456789012:rule/tradeline-monitor-every-minute"], "detail": {},
+}
+
+EVENTS.update({
+    "ops-api-active-calls": ops_event("GET", "/ops/calls/active"),
+    "ops-api-voicemails": ops_event("GET", "/ops/voicemails", "status=new"),
+    "ops-api-summary": ops_event("GET", "/ops/metrics/summary"),
+    "telephony-monitor": SCHEDULED,
+})
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "events"))

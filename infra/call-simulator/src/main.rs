@@ -7,6 +7,8 @@
 //! Call options: `--digits 1,1` (per Gather; `-` = silence), `--dial no-answer|busy|completed|failed`,
 //! `--message-seconds 7`, `--from +14165550123`, `--to +15877428885`, `--target URL`.
 //! Text: `call-simulator text --body "STOP" [--media photo.png]… [--from …] [--to …]`.
+//! Summary: `call-simulator summary` prints what an operator sees (the ops API's summary and the
+//! monitor's gauges) from the local stack.
 
 use call_simulator::{media, play_call, HttpTransport, Script};
 use telephony_aws::deps::sdk_config_loader;
@@ -23,8 +25,10 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("text") {
-        return text(&args).await;
+    match args.get(1).map(String::as_str) {
+        Some("text") => return text(&args).await,
+        Some("summary") => return summary().await,
+        _ => {}
     }
     let config = Config::from_env()?;
     let token = config
@@ -235,5 +239,25 @@ async fn print_sns(topic_arn: &str, needle: &str) -> Result<(), Box<dyn std::err
             }
         }
     }
+    Ok(())
+}
+
+/// Prints the operator's view of the local stack: the nine views (1 h / 24 h / 7 d) and the
+/// monitor's gauges, exactly as `GET /ops/metrics/summary` and the monitor compute them.
+async fn summary() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    let sdk = sdk_config_loader().load().await;
+    let deps = Deps::new(config, &sdk);
+    let now = telephony_aws::now_secs();
+    let summary = telephony_aws::ops::summary(&deps, now).await?;
+    println!(
+        "== summary (GET /ops/metrics/summary)\n{}",
+        serde_json::to_string_pretty(&summary)?
+    );
+    let gauges = telephony_aws::ops::gauges(&deps, now).await?;
+    println!(
+        "\n== monitor gauges\n{}",
+        serde_json::to_string_pretty(&gauges)?
+    );
     Ok(())
 }
