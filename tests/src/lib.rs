@@ -318,36 +318,19 @@ pub async fn play(stack: &Stack, script: &Script) -> call_simulator::CallLog {
     .await
 }
 
-/// SNS messages published to `topic_arn` as `(subject, message)`, read from moto's data API.
+/// SNS messages published to `topic_arn` as `(subject, parsed JSON message)`.
 pub async fn sns_messages(topic_arn: &str) -> Vec<(String, serde_json::Value)> {
-    // moto builds data.json from live state; while other tests write, one read can fail
-    // (HTTP 500), so a few attempts are allowed.
-    let mut data = serde_json::Value::Null;
-    for _ in 0..10 {
-        let resp = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint()))
-            .await
-            .expect("moto data");
-        if let Ok(v) = serde_json::from_str(&resp.text().await.expect("text")) {
-            data = v;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(!data.is_null(), "moto data.json never answered with JSON");
-    let mut out = Vec::new();
-    for topic in data["sns"]["Topic"]
-        .as_array()
+    call_simulator::moto_sns_messages(moto_endpoint(), topic_arn)
+        .await
+        .expect("moto SNS messages")
         .into_iter()
-        .flatten()
-        .filter(|t| t["arn"] == topic_arn)
-    {
-        for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
-            let msg = serde_json::from_str(sent[1].as_str().unwrap_or("null"))
-                .unwrap_or(serde_json::Value::Null);
-            out.push((sent[2].as_str().unwrap_or("").to_owned(), msg));
-        }
-    }
-    out
+        .map(|(subject, m)| {
+            (
+                subject,
+                serde_json::from_str(&m).unwrap_or(serde_json::Value::Null),
+            )
+        })
+        .collect()
 }
 
 /// Keys of S3 objects under `prefix` in the stack's bucket.

@@ -437,3 +437,44 @@ impl<T: Transport> Sim<'_, T> {
         }
     }
 }
+
+/// SNS messages published to `topic_arn` as `(subject, message)`, read from a moto server's data
+/// API (`GET /moto-api/data.json`; moto keeps every publish in `sent_notifications`). moto builds
+/// that document from live state, and a read racing a write can fail, so a few attempts are made.
+///
+/// Errors: the HTTP error, or a message when moto never answered with JSON.
+pub async fn moto_sns_messages(
+    endpoint: &str,
+    topic_arn: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let mut data = None;
+    for _ in 0..10 {
+        let text = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+            .await
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+            data = Some(v);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let data = data.ok_or("moto data.json never answered with JSON")?;
+    let mut out = Vec::new();
+    for topic in data["sns"]["Topic"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["arn"] == topic_arn)
+    {
+        for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
+            out.push((
+                sent[2].as_str().unwrap_or("").to_owned(),
+                sent[1].as_str().unwrap_or("").to_owned(),
+            ));
+        }
+    }
+    Ok(out)
+}

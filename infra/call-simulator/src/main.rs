@@ -30,19 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("summary") => return summary().await,
         _ => {}
     }
-    let config = Config::from_env()?;
-    let token = config
-        .auth_tokens
-        .first()
-        .cloned()
-        .ok_or("TWILIO_AUTH_TOKEN is required")?;
-    let media_port: u16 = config
-        .twilio_api_base
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    let media = media::serve(media::tone_wav(3), &config.account_sid, &token, media_port).await?;
+    let (config, token, media) = fake_twilio(media::tone_wav(3)).await?;
     let target = arg(&args, "--target", &config.public_base_url);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -112,22 +100,31 @@ fn content_type_of(path: &str) -> &'static str {
     }
 }
 
-/// Sends one signed inbound text (optionally MMS with local files) and prints what happened.
-async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    use call_simulator::Transport as _;
+/// The stack's configuration, the auth token to sign with, and the fake Twilio media host
+/// listening on `TWILIO_API_BASE`'s port (serving `wav` as every recording).
+async fn fake_twilio(
+    wav: Vec<u8>,
+) -> Result<(Config, String, media::MediaServer), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     let token = config
         .auth_tokens
         .first()
         .cloned()
         .ok_or("TWILIO_AUTH_TOKEN is required")?;
-    let media_port: u16 = config
+    let port: u16 = config
         .twilio_api_base
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
-    let media = media::serve(Vec::new(), &config.account_sid, &token, media_port).await?;
+    let media = media::serve(wav, &config.account_sid, &token, port).await?;
+    Ok((config, token, media))
+}
+
+/// Sends one signed inbound text (optionally MMS with local files) and prints what happened.
+async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    use call_simulator::Transport as _;
+    let (config, token, media) = fake_twilio(Vec::new()).await?;
     let files: Vec<&String> = args
         .windows(2)
         .filter(|w| w[0] == "--media")
@@ -217,26 +214,10 @@ async fn print_sns(topic_arn: &str, needle: &str) -> Result<(), Box<dyn std::err
     let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") else {
         return Ok(());
     };
-    let text = reqwest::get(format!("{endpoint}/moto-api/data.json"))
-        .await?
-        .text()
-        .await?;
-    let data: serde_json::Value = serde_json::from_str(&text)?;
     println!("\n== SNS messages on {topic_arn}");
-    for topic in data["sns"]["Topic"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["arn"] == topic_arn)
-    {
-        for sent in topic["sent_notifications"].as_array().into_iter().flatten() {
-            if sent[1].as_str().is_some_and(|m| m.contains(needle)) {
-                println!(
-                    "   [{}] {}",
-                    sent[2].as_str().unwrap_or(""),
-                    sent[1].as_str().unwrap_or("")
-                );
-            }
+    for (subject, message) in call_simulator::moto_sns_messages(&endpoint, topic_arn).await? {
+        if message.contains(needle) {
+            println!("   [{subject}] {message}");
         }
     }
     Ok(())
