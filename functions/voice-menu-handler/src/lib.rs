@@ -19,25 +19,34 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         hook.params.get("Digits"),
         MenuState::from_query(&hook.query),
     );
-    let number = deps.number_config(to).await;
-    let replies = deps.replies(&number.language);
     let MenuStep::Dial(dept) = step else {
         metrics::count("MenuChoices", Some(("Choice", step_name(step))));
-        return Ok(replies.menu_step(step, None, Consent::Declined));
+        let number = deps.number_config(to).await;
+        return Ok(deps
+            .replies(&number.language)
+            .menu_step(step, None, Consent::Declined));
     };
     metrics::count("MenuChoices", Some(("Choice", dept.as_str())));
+    // The (cached) number lookup and the choice write are independent: one round trip of wait.
+    let calls = deps.calls();
+    let (number, stored) = tokio::join!(
+        deps.number_config(to),
+        calls.record_menu_choice(&sid, dept, now_secs())
+    );
+    // Without a readable consent the call still goes through, unrecorded (fail safe).
+    let consent = stored.unwrap_or_else(|e| {
+        tracing::error!(call_sid = %sid, error = %e, "menu choice not stored; dialling without recording");
+        metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+        Consent::Declined
+    });
     let target = flow::dial_target(dept, &number, from, to, deps.config.hotline.as_ref());
     if target.is_none() {
         tracing::warn!(call_sid = %sid, department = dept.as_str(), from = %mask_phone(from), "no dialable target (unset or loop guard); voicemail instead");
         metrics::count("LoopGuardVoicemail", None);
     }
-    // Without a readable consent the call still goes through, unrecorded (fail safe).
-    let consent = deps.calls().record_menu_choice(&sid, dept, now_secs()).await.unwrap_or_else(|e| {
-        tracing::error!(call_sid = %sid, error = %e, "menu choice not stored; dialling without recording");
-        metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
-        Consent::Declined
-    });
-    Ok(replies.menu_step(step, target, consent))
+    Ok(deps
+        .replies(&number.language)
+        .menu_step(step, target, consent))
 }
 
 fn step_name(step: MenuStep) -> &'static str {

@@ -31,25 +31,26 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
     let url = p.require("RecordingUrl")?;
     let voicemail = hook.query.get("kind") == Some("voicemail");
     let calls = deps.calls();
-    let (exists, notified) = calls.recording_state(&rec_sid).await?;
-    if exists && (notified || !voicemail) {
+    let (state, call) = tokio::join!(calls.recording_state(&rec_sid), calls.get_call(&call_sid));
+    let (state, call) = (state?, call?.unwrap_or_default());
+    if state.stored && (state.notified || !voicemail) {
         tracing::info!(recording_sid = %rec_sid, "retried recording callback; already stored");
         return Ok(());
     }
-    let call = calls.get_call(&call_sid).await?.unwrap_or_default();
     if !voicemail && Consent::from_stored(call.consent.as_deref()) != Consent::Granted {
         tracing::warn!(call_sid = %call_sid, recording_sid = %rec_sid, "dial recording without consent: not kept");
         metrics::count("RecordingsWithoutConsent", None);
         return Ok(());
     }
     let now = now_secs();
-    if !exists {
-        let s3_key = copy_to_s3(deps, &call_sid, &rec_sid, url).await;
+    let mut s3_key = state.s3_key;
+    if !state.stored {
+        s3_key = copy_to_s3(deps, &call_sid, &rec_sid, url).await;
         let record = RecordingRecord {
             recording_sid: rec_sid.clone(),
             call_sid: call_sid.clone(),
             kind: if voicemail { "voicemail" } else { "dial" }.to_owned(),
-            s3_key,
+            s3_key: s3_key.clone(),
             twilio_url: url.to_owned(),
             duration_secs: p.seconds("RecordingDuration").unwrap_or(0),
         };
@@ -58,12 +59,14 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
         }
     }
     if voicemail {
+        let duration = p.seconds("RecordingDuration");
         notify(
             deps,
             &call,
             &call_sid,
             &rec_sid,
-            p.seconds("RecordingDuration"),
+            s3_key.as_deref(),
+            duration,
             now,
         )
         .await?;
@@ -102,14 +105,10 @@ async fn notify(
     call: &CallRecord,
     call_sid: &CallSid,
     rec: &RecordingSid,
+    s3_key: Option<&str>,
     duration: Option<u64>,
     now: u64,
 ) -> Result<(), Error> {
-    let s3_key = deps
-        .calls()
-        .raw_item(rec.as_str())
-        .await?
-        .and_then(|item| item.get("s3_key").and_then(|v| v.as_s().ok()).cloned());
     let notice = Notice {
         kind: "voicemail",
         call_sid: call_sid.as_str(),

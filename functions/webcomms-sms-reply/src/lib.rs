@@ -94,12 +94,18 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
 /// never to our own numbers (auto-responder loops), never to an opted-out sender, and at most
 /// once per window (the window is only claimed when a reply is really due).
 async fn auto_reply(deps: &Deps, from: &str, to: &str, now: u64) -> Result<Option<String>, Error> {
-    if !sms::is_replyable_sender(from) || from == to || deps.is_own_number(from).await? {
-        tracing::info!(from = %mask_phone(from), "no auto-reply to a short code or our own number");
+    if !sms::is_replyable_sender(from) || from == to {
+        tracing::info!(from = %mask_phone(from), "no auto-reply to a short code");
         return Ok(None);
     }
     let msgs = deps.messages();
-    if msgs.is_opted_out(from, now).await? {
+    // Two independent reads: is the sender one of ours, and has it opted out.
+    let (own, opted_out) = tokio::join!(deps.is_own_number(from), msgs.is_opted_out(from, now));
+    if own? {
+        tracing::info!(from = %mask_phone(from), "no auto-reply to our own number");
+        return Ok(None);
+    }
+    if opted_out? {
         return Ok(None);
     }
     let window = deps.config.sms_auto_reply_window.as_secs();

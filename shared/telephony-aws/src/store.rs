@@ -75,6 +75,17 @@ pub struct CallRecord {
     pub dial_status: Option<String>,
 }
 
+/// What a previous delivery of a recording callback already stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordingState {
+    /// The recording item exists.
+    pub stored: bool,
+    /// Its notice went out.
+    pub notified: bool,
+    /// S3 key of the copy, if one was made.
+    pub s3_key: Option<String>,
+}
+
 /// A recording to store once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingRecord {
@@ -347,21 +358,22 @@ impl<'a> Calls<'a> {
         }
     }
 
-    /// Whether a recording item exists and its notice went out: `(exists, notified)`.
+    /// What is stored for a recording so far (a retried callback skips what is done).
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn recording_state(&self, sid: &RecordingSid) -> Result<(bool, bool), Error> {
+    pub async fn recording_state(&self, sid: &RecordingSid) -> Result<RecordingState, Error> {
         let out = self
             .get(sid.as_str())
             .send()
             .await
             .map_err(Error::dynamo("GetItem calls (recording)"))?;
         Ok(match out.item {
-            Some(item) => (
-                item.contains_key("s3_key") || item.contains_key("twilio_url"),
-                item.contains_key("notified_at"),
-            ),
-            None => (false, false),
+            Some(item) => RecordingState {
+                stored: item.contains_key("s3_key") || item.contains_key("twilio_url"),
+                notified: item.contains_key("notified_at"),
+                s3_key: get_s(&item, "s3_key"),
+            },
+            None => RecordingState::default(),
         })
     }
 
