@@ -382,5 +382,5 @@ pub fn ops_request(method: &str, path_and_query: &str, principal: Option<&str>) 
         "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": query,
         "headers": {"host": "127.0.0.1"}, "requestContext": ctx, "isBase64Encoded": false
     });
-    telephony_aws::lambda_http::request::from_str(&event.to_string()).expect("ops event")
+    telephony_aws::event::request_from_event(event).expect("ops event")
 }

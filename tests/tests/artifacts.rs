@@ -33,12 +33,13 @@ async fn events_pass_signature_validation_and_get_their_expected_status() {
             assert_eq!(v["detail-type"], "Scheduled Event");
             continue;
         }
-        let req = telephony_aws::lambda_http::request::from_str(&json)
+        let req = telephony_aws::event::request_from_event(serde_json::from_str(&json).unwrap())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         seen.insert(req.uri().path().to_owned());
         if name.starts_with("ops-api") {
-            let req = telephony_aws::lambda_http::request::from_str(&json)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let req =
+                telephony_aws::event::request_from_event(serde_json::from_str(&json).unwrap())
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
             let reply = to_reply(dispatch(&s.deps, req).await);
             assert_eq!(reply.status, 200, "{name}: {reply:?}");
             continue;

@@ -8,9 +8,7 @@
 
 use serde_json::json;
 use telephony_aws::glue;
-use telephony_aws::lambda_http::http::{Method, StatusCode};
-use telephony_aws::lambda_http::request::RequestContext;
-use telephony_aws::lambda_http::RequestExt;
+use telephony_aws::http::{Method, StatusCode};
 use telephony_aws::store::{Ack, VOICEMAIL_ACKED, VOICEMAIL_NEW};
 use telephony_aws::{now_secs, ops, Body, Deps, Error, Request, Response};
 use telephony_core::{Params, RecordingSid};
@@ -25,16 +23,7 @@ pub const ROUTES: [(&str, &str); 4] = [
 
 /// The IAM principal API Gateway authenticated (`userArn`, else `callerId`), if any.
 pub fn iam_principal(req: &Request) -> Option<String> {
-    match req.request_context_ref()? {
-        RequestContext::ApiGatewayV2(ctx) => {
-            let iam = ctx.authorizer.as_ref()?.iam.as_ref()?;
-            iam.user_arn
-                .clone()
-                .or_else(|| iam.caller_id.clone())
-                .filter(|p| !p.is_empty())
-        }
-        _ => None,
-    }
+    telephony_aws::event::caller(req).iam_principal
 }
 
 fn error(status: StatusCode, message: &str) -> Response<Body> {

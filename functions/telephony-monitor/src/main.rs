@@ -1,6 +1,6 @@
 //! Lambda entry point of the scheduled monitor: logging, configuration and SDK clients once.
 
 #[tokio::main]
-async fn main() -> Result<(), telephony_aws::lambda_http::Error> {
+async fn main() -> Result<(), telephony_aws::LambdaError> {
     telephony_aws::glue::serve_scheduled(telephony_monitor::handler).await
 }

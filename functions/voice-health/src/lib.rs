@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use telephony_aws::glue::{self, plain};
-use telephony_aws::lambda_http::http::{Method, StatusCode};
+use telephony_aws::http::{Method, StatusCode};
 use telephony_aws::{health, Body, Deps, Request, Response};
 
 /// Handles one request: GET → 200/503 JSON; other methods → 405.

@@ -1,10 +1,15 @@
 //! `/voice-status`, status callback of the dialled `<Number>` and of the number (spec §3):
 //! `CallStatus` stored forward-only (a late `ringing` never overwrites `completed`), with
-//! `CallDuration` (seconds) and `ParentCallSid`. Answers 204.
+//! `CallDuration` (seconds) and `ParentCallSid`. Answers 204. Call outcome metrics
+//! (`CallsCompleted`, `CallsFailed`, `CallDuration` in seconds) count the caller's call only, never
+//! a dialled leg (it carries `ParentCallSid`).
 
 use telephony_aws::store::Advance;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::status::call_status_rank;
+
+/// Rank of a terminal `CallStatus` (completed, busy, no-answer, failed, canceled).
+const TERMINAL: u8 = 4;
 use telephony_core::{CallSid, ParamError, Route};
 
 /// Handles one request: 204 when stored (or stale), 400 for an unknown status.
@@ -35,11 +40,17 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
         .await?;
     if advance == Advance::Stale {
         tracing::info!(call_sid = %sid, status, "stale or repeated status ignored");
-    } else if rank == 4 {
+    } else if rank == TERMINAL && parent.is_none() {
+        // Outcomes are counted per caller's (parent) call: a dialled leg's `no-answer` is part
+        // of an ordinary call that went on to voicemail, not a failed call (its outcome is in
+        // DialOutcomes, counted by /voice-route-action).
         if status == "completed" {
             metrics::count("CallsCompleted", None);
         } else {
             metrics::count("CallsFailed", Some(("Status", status)));
+        }
+        if let Some(secs) = p.seconds("CallDuration") {
+            metrics::gauge("CallDuration", secs as f64, "Seconds");
         }
     }
     Ok(())

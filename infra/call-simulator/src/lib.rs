@@ -91,6 +91,57 @@ pub fn encode_form(params: &[(String, String)]) -> String {
     ser.finish()
 }
 
+/// Twilio "Webhooks connection overrides" read from a URL fragment: how often a failed request is
+/// retried (`rc`, 0–5, default 1) and on which failures (`rp`: `4xx`, `5xx`, `ct`, `rt`, `all`;
+/// default `ct`, a connection failure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overrides {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// Retry on 4xx answers.
+    pub on_4xx: bool,
+    /// Retry on 5xx answers.
+    pub on_5xx: bool,
+}
+
+impl Overrides {
+    /// Whether an attempt answered `status` (0 = no connection) is retried.
+    pub fn retries_on(&self, status: u16) -> bool {
+        status == 0
+            || (self.on_4xx && (400..500).contains(&status))
+            || (self.on_5xx && status >= 500)
+    }
+}
+
+/// Splits `url` into the URL Twilio requests (no fragment) and its connection overrides.
+pub fn split_overrides(url: &str) -> (&str, Overrides) {
+    let mut o = Overrides {
+        retries: 1,
+        on_4xx: false,
+        on_5xx: false,
+    };
+    let Some((bare, fragment)) = url.split_once('#') else {
+        return (url, o);
+    };
+    for (k, v) in form_urlencoded::parse(fragment.as_bytes()) {
+        match &*k {
+            "rc" => o.retries = v.parse::<u32>().map_or(1, |n| n.min(5)),
+            "rp" => {
+                for policy in v.split(',') {
+                    match policy {
+                        "all" => (o.on_4xx, o.on_5xx) = (true, true),
+                        "4xx" => o.on_4xx = true,
+                        "5xx" => o.on_5xx = true,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (bare, o)
+}
+
 /// How the simulated caller and callee behave.
 #[derive(Debug, Clone)]
 pub struct Script {
@@ -194,9 +245,23 @@ impl<T: Transport> Sim<'_, T> {
         .collect()
     }
 
+    /// Posts like Twilio: the URL's fragment (a connection override such as `#rc=3&rp=all`) is
+    /// not sent and not signed; a failed attempt is retried as the fragment's `rc` asks.
     async fn send(&mut self, url: &str, params: Vec<(String, String)>) -> Reply {
+        let (url, overrides) = split_overrides(url);
         let sig = signature::compute(&self.script.auth_token, url, &params);
-        let reply = self.transport.post(url, &params, &sig).await;
+        let mut reply = self.transport.post(url, &params, &sig).await;
+        let mut retries = overrides.retries;
+        while retries > 0 && overrides.retries_on(reply.status) {
+            retries -= 1;
+            self.log.steps.push(Step {
+                url: url.to_owned(),
+                params: params.clone(),
+                reply: reply.clone(),
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            reply = self.transport.post(url, &params, &sig).await;
+        }
         self.log.steps.push(Step {
             url: url.to_owned(),
             params,
@@ -301,7 +366,12 @@ impl<T: Transport> Sim<'_, T> {
     ) -> (String, Vec<(String, String)>) {
         self.log.dial_records.push(record.clone());
         self.log.dialled.push(number.clone());
-        let child = format!("CA{:032x}", self.log.steps.len() as u128 + 0xc411d);
+        // Each dialled leg gets its own CallSid, derived from the parent's (one per call and dial).
+        let parent = u128::from_str_radix(&self.script.call_sid[2..], 16).unwrap_or(0);
+        let child = format!(
+            "CA{:032x}",
+            parent.rotate_left(17) ^ (self.log.steps.len() as u128 + 0xc411d)
+        );
         let outcome = self.script.dial_status.clone();
         let answered = outcome == "completed";
         if let Some(cb) = &status_callback {

@@ -1,14 +1,16 @@
-//! The `lambda_http` glue every webhook shares (spec §2): method and size checks, form parsing,
-//! signature verification against the configured public URL, and the replies: TwiML 200 on every
-//! business path, the safe apology-and-voicemail TwiML on any internal error (with one `error!`
-//! line carrying the CallSid, and a metric), 401/403 only for a missing/bad signature.
+//! The Lambda glue every webhook shares (spec §2): the raw API Gateway event turned into a request
+//! without panicking ([`crate::event`]), method and size checks, form parsing, signature
+//! verification against the configured public URL + the event's raw path and query, and the
+//! replies: TwiML 200 on every business path, the safe apology-and-voicemail TwiML on any internal
+//! error (with one `error!` line carrying the CallSid, and a metric), 400 for malformed input,
+//! 401/403 only for a missing/bad signature.
 
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::error::Error;
+use crate::event::{self, Body, Request};
 use crate::metrics;
-use http::{header, Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use http::{header, Method, Response, StatusCode};
 use std::future::Future;
 use telephony_core::flow::Replies;
 use telephony_core::signature::{self, SignedBody};
@@ -34,21 +36,37 @@ impl Webhook {
     }
 }
 
+/// The error a function's `main` returns (start-up configuration, or the runtime loop).
+pub type LambdaError = lambda_runtime::Error;
+
 /// Runs a webhook handler as a Lambda function: JSON logs, configuration and SDK clients built
-/// once, then `lambda_http::run`. This is the whole of every function's `main`.
+/// once, then the runtime loop. Each raw event becomes a request through
+/// [`event::request_from_event`]; a malformed one is answered 400 without reaching `handler`,
+/// so no input can abort the instance. This is the whole of every function's `main`.
 ///
 /// Errors: configuration errors at start-up (the Lambda init fails, and Twilio uses the
-/// number's fallback URL), or a runtime error from `lambda_http`.
-pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+/// number's fallback URL), or a runtime error from `lambda_runtime`.
+pub async fn serve<F, Fut>(handler: F) -> Result<(), LambdaError>
 where
     F: Fn(&'static Deps, Request) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = Response<Body>> + Send,
 {
     crate::logging::init();
     let deps: &'static Deps = Box::leak(Box::new(Deps::from_env().await?));
-    lambda_http::run(lambda_http::service_fn(move |req| async move {
-        Ok::<_, std::convert::Infallible>(handler(deps, req).await)
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            let resp = match event::request_from_event(ev.payload) {
+                // Boxed: the handler futures are deep, and the runtime's own future wraps them.
+                Ok(req) => Box::pin(handler(deps, req)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "malformed API Gateway event refused");
+                    metrics::count("MalformedRequests", None);
+                    plain(StatusCode::BAD_REQUEST, &e.to_string())
+                }
+            };
+            Ok::<_, std::convert::Infallible>(event::response_to_event(resp))
+        },
+    ))
     .await
 }
 
@@ -57,27 +75,29 @@ where
 /// monitor's `main`.
 ///
 /// Errors: start-up configuration errors, or a runtime error from `lambda_runtime`.
-pub async fn serve_scheduled<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+pub async fn serve_scheduled<F, Fut>(handler: F) -> Result<(), LambdaError>
 where
     F: Fn(&'static Deps) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = Result<serde_json::Value, Error>> + Send,
 {
     crate::logging::init();
     let deps: &'static Deps = Box::leak(Box::new(Deps::from_env().await?));
-    lambda_http::lambda_runtime::run(lambda_http::service_fn(
-        move |_event: lambda_http::LambdaEvent<serde_json::Value>| async move {
-            handler(deps).await.map_err(lambda_http::Error::from)
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            handler(deps).await.map_err(LambdaError::from)
         },
     ))
     .await
 }
 
-/// The public URL Twilio signed: `PUBLIC_BASE_URL` + path + `?` + raw query (spec §2.1).
+/// The public URL Twilio signed: `PUBLIC_BASE_URL` + the event's `rawPath` + `?` +
+/// `rawQueryString` (spec §2.1). Nothing is taken from headers (`Host` included).
 pub fn signed_url(config: &Config, req: &Request) -> String {
-    let uri = req.uri();
-    match uri.query() {
-        Some(q) => format!("{}{}?{}", config.public_base_url, uri.path(), q),
-        None => format!("{}{}", config.public_base_url, uri.path()),
+    let (path, query) = event::raw_target(req);
+    if query.is_empty() {
+        format!("{}{path}", config.public_base_url)
+    } else {
+        format!("{}{path}?{query}", config.public_base_url)
     }
 }
 
@@ -136,7 +156,7 @@ pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Refusal> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Refusal::TooLarge);
     }
-    let query = Params::from_form(req.uri().query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let query = Params::from_form(event::raw_target(req).1.as_bytes()).unwrap_or_default();
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -152,7 +172,7 @@ pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Refusal> {
     };
     if config.signature_bypass {
         tracing::warn!(
-            path = req.uri().path(),
+            path = event::raw_target(req).0,
             "STAGE=local: Twilio signature NOT checked (TWILIO_SIGNATURE_BYPASS)"
         );
         return Ok(Webhook { params, query });
@@ -166,15 +186,17 @@ pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Refusal> {
     } else {
         SignedBody::Form(params.pairs())
     };
-    match signature::verify(
-        &config.token_refs(),
-        &signed_url(config, req),
-        signed,
-        header,
-    ) {
+    let url = signed_url(config, req);
+    let with_fragment = Route::from_path(event::raw_target(req).0)
+        .filter(|r| r.asks_for_retries())
+        .map(|_| format!("{url}{}", telephony_core::routes::CALLBACK_RETRY_FRAGMENT));
+    let urls: Vec<&str> = std::iter::once(url.as_str())
+        .chain(with_fragment.as_deref())
+        .collect();
+    match signature::verify_any(&config.token_refs(), &urls, signed, header) {
         Ok(()) => Ok(Webhook { params, query }),
         Err(e) => {
-            tracing::warn!(path = req.uri().path(), reason = %e, "webhook refused");
+            tracing::warn!(path = event::raw_target(req).0, reason = %e, "webhook refused");
             metrics::count("SignatureRejected", None);
             Err(Refusal::Signature(e))
         }
@@ -249,6 +271,11 @@ where
     };
     match answer(deps, &hook).await {
         Ok(doc) => twiml(&doc),
+        Err(Error::Param(e)) => {
+            tracing::warn!(route = route.path(), error = %e, "bad message parameters; empty reply");
+            metrics::count("InvalidRequests", None);
+            twiml(&Twiml::new())
+        }
         Err(e) => {
             let sid = hook
                 .params
@@ -290,6 +317,14 @@ pub fn voice_reply(
 ) -> Response<Body> {
     match result {
         Ok(doc) => twiml(&doc),
+        Err(Error::Param(e)) => {
+            // Bad input (a missing or malformed CallSid…) is not a dependency failure: WARN and
+            // its own metric, and the caller still gets the safe TwiML.
+            tracing::warn!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "bad webhook parameters; serving the safe fallback TwiML");
+            metrics::count("InvalidRequests", None);
+            metrics::count("FallbackReplies", None);
+            twiml(&safe_twiml(config))
+        }
         Err(e) => {
             tracing::error!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "serving the safe fallback TwiML");
             metrics::count("FallbackReplies", None);
@@ -313,6 +348,7 @@ pub fn callback_reply(hook: &Webhook, route: Route, result: Result<(), Error>) -
         Ok(()) => plain(StatusCode::NO_CONTENT, ""),
         Err(Error::Param(e)) => {
             tracing::warn!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "bad callback parameters");
+            metrics::count("InvalidRequests", None);
             plain(StatusCode::BAD_REQUEST, &e.to_string())
         }
         Err(e) => {

@@ -1,10 +1,11 @@
 //! The AWS side of the hotline: configuration, SDK clients built once, the DynamoDB access
-//! patterns (spec §5), the S3 recording store, the SNS notifier, metrics, and the `lambda_http`
+//! patterns (spec §5), the S3 recording store, the SNS notifier, metrics, and the Lambda
 //! glue every webhook shares (spec §2).
 
 pub mod config;
 pub mod deps;
 pub mod error;
+pub mod event;
 pub mod glue;
 pub mod health;
 pub mod logging;
@@ -20,8 +21,10 @@ pub mod store;
 pub use config::{Config, ConfigError};
 pub use deps::Deps;
 pub use error::Error;
+pub use event::{Body, Request};
+pub use glue::LambdaError;
 pub use glue::Webhook;
-pub use lambda_http::{self, Body, Request, Response};
+pub use http::{self, Response};
 
 /// Seconds since the Unix epoch (DynamoDB TTL attributes and timestamps are in this unit).
 pub fn now_secs() -> u64 {

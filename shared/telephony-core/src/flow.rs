@@ -322,7 +322,7 @@ impl<'a> Replies<'a> {
             answer_on_bridge: true,
             record,
             recording_status_callback: record
-                .map(|_| Route::RecordingCallback.url(self.base_url, &[("kind", "dial")])),
+                .map(|_| Route::RecordingCallback.callback_url(self.base_url, &[("kind", "dial")])),
             number: Number {
                 e164: target.as_str().to_owned(),
                 status_callback: Some(Route::Status.url(self.base_url, &[])),
@@ -350,9 +350,9 @@ impl<'a> Replies<'a> {
             finish_on_key: "#",
             play_beep: true,
             recording_status_callback: Route::RecordingCallback
-                .url(self.base_url, &[("kind", "voicemail")]),
+                .callback_url(self.base_url, &[("kind", "voicemail")]),
             transcribe_callback: transcribe
-                .then(|| Route::TranscriptionCallback.url(self.base_url, &[])),
+                .then(|| Route::TranscriptionCallback.callback_url(self.base_url, &[])),
         })
     }
 
@@ -665,9 +665,10 @@ mod tests {
             doc.contains(r#"action="https://hooks.example/voice-voicemail?step=done""#),
             "{doc}"
         );
-        assert!(doc.contains(r#"recordingStatusCallback="https://hooks.example/voice-recording-callback?kind=voicemail""#));
+        // Both callbacks ask Twilio to retry failures (connection-override fragment, escaped).
+        assert!(doc.contains(r#"recordingStatusCallback="https://hooks.example/voice-recording-callback?kind=voicemail#rc=3&amp;rp=all""#), "{doc}");
         assert!(doc.contains(
-            r#"transcribeCallback="https://hooks.example/voice-transcription-callback""#
+            r#"transcribeCallback="https://hooks.example/voice-transcription-callback#rc=3&amp;rp=all""#
         ));
         assert!(doc.contains(r##"finishOnKey="#""##) && doc.contains(r#"playBeep="true""#));
         let long = r.voicemail_prompt(Duration::from_secs(180)).to_xml();

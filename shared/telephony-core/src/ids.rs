@@ -4,11 +4,43 @@ use std::fmt;
 
 /// A Twilio SID that does not have its documented shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} must be {prefix} followed by 32 hex digits, got {len} characters")]
+#[error("{kind} must be {prefix} followed by 32 hex digits: {problem}")]
 pub struct IdError {
     kind: &'static str,
     prefix: &'static str,
-    len: usize,
+    problem: String,
+}
+
+impl IdError {
+    /// What is wrong with `raw` as a SID with one of `prefixes`: the prefix (case included), the
+    /// length, or a character that is not a hex digit.
+    fn new(kind: &'static str, prefix: &'static str, prefixes: &[&str], raw: &str) -> Self {
+        let problem = match raw.get(..2) {
+            _ if raw.is_empty() => "it is empty".to_owned(),
+            Some(p) if !prefixes.contains(&p) => {
+                if prefixes.iter().any(|x| x.eq_ignore_ascii_case(p)) {
+                    format!("the prefix {p:?} must be uppercase")
+                } else {
+                    format!("it starts with {p:?}")
+                }
+            }
+            None => "it starts with an invalid prefix".to_owned(),
+            Some(_) if raw.len() != 34 => format!("got {} characters, not 34", raw.len()),
+            Some(_) => "it holds a character that is not a hex digit".to_owned(),
+        };
+        Self {
+            kind,
+            prefix,
+            problem,
+        }
+    }
+}
+
+/// Whether `raw` is one of `prefixes` followed by 32 hex digits.
+fn is_sid(raw: &str, prefixes: &[&str]) -> bool {
+    raw.len() == 34
+        && prefixes.iter().any(|p| raw.starts_with(p))
+        && raw.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit)
 }
 
 macro_rules! sid_type {
@@ -22,13 +54,10 @@ macro_rules! sid_type {
             ///
             /// Errors: [`IdError`] when the prefix, length or alphabet is wrong.
             pub fn parse(raw: &str) -> Result<Self, IdError> {
-                let ok = raw.len() == 34
-                    && raw.starts_with($prefix)
-                    && raw.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit);
-                if ok {
+                if is_sid(raw, &[$prefix]) {
                     Ok(Self(raw.to_owned()))
                 } else {
-                    Err(IdError { kind: stringify!($name), prefix: $prefix, len: raw.len() })
+                    Err(IdError::new(stringify!($name), $prefix, &[$prefix], raw))
                 }
             }
 
@@ -67,17 +96,10 @@ impl MessageSid {
     ///
     /// Errors: [`IdError`] when the prefix, length or alphabet is wrong.
     pub fn parse(raw: &str) -> Result<Self, IdError> {
-        let ok = raw.len() == 34
-            && (raw.starts_with("SM") || raw.starts_with("MM"))
-            && raw.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit);
-        if ok {
+        if is_sid(raw, &["SM", "MM"]) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(IdError {
-                kind: "MessageSid",
-                prefix: "SM or MM",
-                len: raw.len(),
-            })
+            Err(IdError::new("MessageSid", "SM or MM", &["SM", "MM"], raw))
         }
     }
 
@@ -101,28 +123,45 @@ pub enum E164Error {
     Invalid(String),
 }
 
-/// A validated phone number in E.164 form (`+15877428885`), checked with libphonenumber's metadata
-/// (the `phonenumber` crate), not a regex: `+1123` or extensions are refused (flaw F-41).
+/// A validated phone number in E.164 form (`+15877428885`, ITU-T E.164: a `+`, a country code
+/// and at most 15 digits in all), checked with libphonenumber's metadata (the `phonenumber`
+/// crate), not a regex: `+1123` is refused (flaw F-41).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct E164(String);
 
+/// The digits of `raw` if it is written as an international number: optional surrounding
+/// whitespace, `+`, then digits in which spaces, `-`, `.`, `(` and `)` may separate groups.
+/// Anything else — extensions (`ext. 12`, `x12`, `;ext=`), vanity letters (`1-800-FLOWERS`),
+/// pause characters — or more than 15 digits, or a leading 0, is refused.
+fn e164_digits(raw: &str) -> Option<String> {
+    let rest = raw.trim().strip_prefix('+')?;
+    let mut digits = String::with_capacity(15);
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return None,
+        }
+    }
+    let ok = (2..=15).contains(&digits.len()) && !digits.starts_with('0');
+    ok.then_some(digits)
+}
+
 impl E164 {
-    /// Parses a number that must already carry its `+` and country code.
+    /// Parses a number that must already carry its `+` and country code. Group separators
+    /// (spaces, `-`, `.`, parentheses) are tolerated and removed; the result is `+` and digits.
     ///
-    /// Errors: [`E164Error::Invalid`] for anything libphonenumber does not call a valid number.
+    /// Errors: [`E164Error::Invalid`] for extensions, letters, more than 15 digits, or anything
+    /// libphonenumber does not call a valid number of its country.
     pub fn parse(raw: &str) -> Result<Self, E164Error> {
-        let trimmed = raw.trim();
-        if !trimmed.starts_with('+') {
-            return Err(E164Error::Invalid(mask_phone(trimmed)));
-        }
-        let number = phonenumber::parse(None, trimmed)
-            .map_err(|_| E164Error::Invalid(mask_phone(trimmed)))?;
+        let invalid = || E164Error::Invalid(mask_phone(raw.trim()));
+        let digits = e164_digits(raw).ok_or_else(invalid)?;
+        let plain = format!("+{digits}");
+        let number = phonenumber::parse(None, &plain).map_err(|_| invalid())?;
         if !phonenumber::is_valid(&number) {
-            return Err(E164Error::Invalid(mask_phone(trimmed)));
+            return Err(invalid());
         }
-        Ok(Self(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        Ok(Self(plain))
     }
 
     /// The number in E.164 form.
@@ -173,6 +212,21 @@ mod tests {
     }
 
     #[test]
+    fn sid_errors_say_what_is_wrong() {
+        let msg = |raw: &str| CallSid::parse(raw).unwrap_err().to_string();
+        assert!(
+            msg("ca0123456789abcdef0123456789abcdef").contains("prefix \"ca\" must be uppercase"),
+            "{}",
+            msg("ca0123456789abcdef0123456789abcdef")
+        );
+        assert!(msg("CA123").contains("got 5 characters, not 34"));
+        assert!(msg("CA0123456789abcdef0123456789abcdeg").contains("not a hex digit"));
+        assert!(msg("RE0123456789abcdef0123456789abcdef").contains("starts with \"RE\""));
+        assert!(msg("").contains("empty"));
+        assert!(msg("€").contains("invalid prefix"));
+    }
+
+    #[test]
     fn e164_uses_real_numbering_plans() {
         assert_eq!(
             E164::parse("+15877428885").unwrap().as_str(),
@@ -182,6 +236,10 @@ mod tests {
             E164::parse(" +44 20 7946 0958 ").unwrap().as_str(),
             "+442079460958"
         );
+        assert_eq!(
+            E164::parse("+1 (587) 742-8885").unwrap().as_str(),
+            "+15877428885"
+        );
         for bad in [
             "+1123",
             "123",
@@ -190,6 +248,14 @@ mod tests {
             "anonymous",
             "+266696687",
             "",
+            "+15877428885 ext. 12",
+            "+15877428885x12",
+            "+15877428885;ext=12",
+            "+1-800-FLOWERS",
+            "+1587742888512",
+            "+1234567890123456",
+            "+0587742888",
+            "++15877428885",
         ] {
             assert!(E164::parse(bad).is_err(), "{bad}");
         }

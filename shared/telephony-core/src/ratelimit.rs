@@ -23,12 +23,13 @@ pub struct Window {
 
 impl Limit {
     /// The window that contains `now` (Unix seconds). A zero-length window is treated as 1 s.
+    /// Near `u64::MAX` the end saturates instead of overflowing.
     pub fn window_at(&self, now: u64) -> Window {
         let len = self.window.as_secs().max(1);
         let start = now - now % len;
         Window {
             start,
-            end: start + len,
+            end: start.saturating_add(len),
         }
     }
 
@@ -78,6 +79,18 @@ pub fn parse_limits(spec: &str) -> Result<Vec<Limit>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_near_the_end_of_time_saturate() {
+        let l = Limit {
+            max_calls: 1,
+            window: Duration::from_secs(60),
+        };
+        let w = l.window_at(u64::MAX);
+        assert!(w.start > u64::MAX - 60);
+        assert_eq!(w.end, u64::MAX);
+        let _ = l.counter_key("+15877428885", u64::MAX);
+    }
 
     #[test]
     fn windows_are_aligned_and_keys_differ_between_windows() {

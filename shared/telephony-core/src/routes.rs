@@ -83,6 +83,32 @@ impl Route {
         }
     }
 
+    /// The route serving `path` (aliases included), if any.
+    pub fn from_path(path: &str) -> Option<Route> {
+        Route::ALL
+            .into_iter()
+            .find(|r| r.path() == path || r.aliases().contains(&path))
+    }
+
+    /// Whether Twilio is asked to retry this route's callbacks ([`CALLBACK_RETRY_FRAGMENT`]):
+    /// the recording and transcription callbacks, whose loss would lose a voicemail.
+    pub const fn asks_for_retries(self) -> bool {
+        matches!(
+            self,
+            Route::RecordingCallback | Route::TranscriptionCallback
+        )
+    }
+
+    /// [`Route::url`], followed by [`CALLBACK_RETRY_FRAGMENT`] when the route
+    /// [asks for retries](Route::asks_for_retries). This is the URL to put in TwiML.
+    pub fn callback_url(self, base: &str, query: &[(&str, &str)]) -> String {
+        let mut url = self.url(base, query);
+        if self.asks_for_retries() {
+            url.push_str(CALLBACK_RETRY_FRAGMENT);
+        }
+        url
+    }
+
     /// The function name (the path without its leading slash).
     pub fn function_name(self) -> &'static str {
         &self.path()[1..]
@@ -106,6 +132,14 @@ impl Route {
     }
 }
 
+/// Twilio "Webhooks connection overrides" fragment appended to the recording and transcription
+/// callback URLs: `rc` = retry count (0–5, default 1), `rp` = retry policy (`4xx`, `5xx`, `ct`
+/// connect timeout, `rt` read timeout, or `all`; default `ct`). Three retries on any failure, so
+/// a 503 from a storage outage is retried instead of dropped (issue "Hardening", finding 3).
+/// The fragment is never sent to us (RFC 3986 §3.5); the signature check accepts the signed URL
+/// with or without it.
+pub const CALLBACK_RETRY_FRAGMENT: &str = "#rc=3&rp=all";
+
 fn url_len_hint(base: &str, route: Route) -> usize {
     base.trim_end_matches('/').len() + route.path().len() + 1
 }
@@ -127,6 +161,24 @@ mod tests {
             Route::Frontdoor.url("https://h.example", &[]),
             "https://h.example/voice-frontdoor"
         );
+    }
+
+    #[test]
+    fn only_recording_and_transcription_callbacks_ask_for_retries() {
+        assert_eq!(
+            Route::RecordingCallback.callback_url("https://h", &[("kind", "voicemail")]),
+            "https://h/voice-recording-callback?kind=voicemail#rc=3&rp=all"
+        );
+        assert_eq!(
+            Route::TranscriptionCallback.callback_url("https://h", &[]),
+            "https://h/voice-transcription-callback#rc=3&rp=all"
+        );
+        assert_eq!(
+            Route::Status.callback_url("https://h", &[]),
+            "https://h/voice-status"
+        );
+        assert_eq!(Route::from_path("/twilio/sms"), Some(Route::SmsReply));
+        assert_eq!(Route::from_path("/nope"), None);
     }
 
     #[test]

@@ -48,10 +48,24 @@ pub enum SignedBody<'a> {
 
 /// Computes the expected signature (base64, 28 characters) of `url` and `params` under `token`.
 pub fn compute(token: &str, url: &str, params: &[(String, String)]) -> String {
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(token.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-    mac.update(url.as_bytes());
-    if !params.is_empty() {
+    let data = SignedData::new(params);
+    base64::engine::general_purpose::STANDARD.encode(data.mac(&keyed(token), url))
+}
+
+/// The HMAC-SHA1 keyed with `token` (any key length is accepted by HMAC, RFC 2104 §2).
+fn keyed(token: &str) -> Hmac<Sha1> {
+    <Hmac<Sha1> as Mac>::new_from_slice(token.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
+}
+
+/// The form part of the signed data, built once per request: names sorted by byte order, each
+/// repeated name's values de-duplicated and sorted, concatenated as `name + value`.
+struct SignedData<'a> {
+    sorted: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> SignedData<'a> {
+    fn new(params: &'a [(String, String)]) -> Self {
         let mut sorted: Vec<(&str, &str)> = params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -60,12 +74,19 @@ pub fn compute(token: &str, url: &str, params: &[(String, String)]) -> String {
         // "values de-duplicated and sorted per name" rule.
         sorted.sort_unstable();
         sorted.dedup();
-        for (k, v) in sorted {
+        Self { sorted }
+    }
+
+    /// The raw 20-byte MAC of `url` + the sorted pairs, from an already keyed HMAC.
+    fn mac(&self, key: &Hmac<Sha1>, url: &str) -> [u8; 20] {
+        let mut mac = key.clone();
+        mac.update(url.as_bytes());
+        for (k, v) in &self.sorted {
             mac.update(k.as_bytes());
             mac.update(v.as_bytes());
         }
+        mac.finalize().into_bytes().into()
     }
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// Validates a Twilio request.
@@ -83,6 +104,25 @@ pub fn verify(
     body: SignedBody<'_>,
     header: Option<&str>,
 ) -> Result<(), SignatureError> {
+    verify_any(tokens, &[url], body, header)
+}
+
+/// Like [`verify`], but the request may have been signed for any of `urls` (tried in order, each
+/// also with its default port added or removed). Used where Twilio may or may not include a
+/// connection-override fragment in the URL it signs.
+///
+/// Cost: the header is decoded once, the parameters sorted once, and one HMAC is computed per
+/// candidate until one matches: the most likely form (the first URL as given, primary token)
+/// costs one HMAC. The candidates are public (port forms, fragment), so stopping early leaks
+/// nothing; each comparison itself is constant-time (`subtle`).
+///
+/// Errors: as [`verify`].
+pub fn verify_any(
+    tokens: &[&str],
+    urls: &[&str],
+    body: SignedBody<'_>,
+    header: Option<&str>,
+) -> Result<(), SignatureError> {
     let header = header
         .map(str::trim)
         .filter(|h| !h.is_empty())
@@ -90,26 +130,37 @@ pub fn verify(
     let params: &[(String, String)] = match body {
         SignedBody::Form(p) => p,
         SignedBody::Json(raw) => {
-            check_body_sha256(url, raw)?;
+            for url in urls {
+                check_body_sha256(url, raw)?;
+            }
             &[]
         }
     };
-    let (first, second) = url_port_variants(url);
-    let mut ok = subtle::Choice::from(0u8);
+    // A valid header is 28 base64 characters = 20 bytes; the decoder's size estimate wants a
+    // little headroom.
+    let mut buf = [0u8; 24];
+    let claimed: [u8; 20] =
+        match base64::engine::general_purpose::STANDARD.decode_slice(header.as_bytes(), &mut buf) {
+            Ok(20) => buf[..20].try_into().unwrap_or([0; 20]),
+            _ => return Err(SignatureError::Invalid),
+        };
+    let data = SignedData::new(params);
     for token in tokens.iter().filter(|t| !t.is_empty()) {
-        for candidate in [Some(first.as_str()), second.as_deref()]
-            .into_iter()
-            .flatten()
-        {
-            let expected = compute(token, candidate, params);
-            ok |= expected.as_bytes().ct_eq(header.as_bytes());
+        let key = keyed(token);
+        for url in urls {
+            if bool::from(data.mac(&key, url).ct_eq(&claimed)) {
+                return Ok(());
+            }
+        }
+        for url in urls {
+            if let (_, Some(other)) = url_port_variants(url) {
+                if bool::from(data.mac(&key, &other).ct_eq(&claimed)) {
+                    return Ok(());
+                }
+            }
         }
     }
-    if bool::from(ok) {
-        Ok(())
-    } else {
-        Err(SignatureError::Invalid)
-    }
+    Err(SignatureError::Invalid)
 }
 
 fn check_body_sha256(url: &str, body: &[u8]) -> Result<(), SignatureError> {

@@ -3,21 +3,24 @@
 
 use crate::twiml::{Twiml, Verb};
 
-/// Opt-out keywords (CTIA / Twilio "Advanced Opt-Out" defaults plus OPTOUT and REVOKE).
-pub const OPT_OUT: [&str; 8] = [
-    "STOP",
-    "STOPALL",
-    "UNSUBSCRIBE",
-    "CANCEL",
-    "END",
-    "QUIT",
-    "OPTOUT",
-    "REVOKE",
+/// Every compliance keyword and what it does, in one table (CTIA / Twilio "Advanced Opt-Out"
+/// defaults for SMS, plus OPTOUT and REVOKE for opt-out; START, UNSTOP, YES for opt-in; HELP and
+/// INFO for help). Written in lowercase, the form [`Keyword::detect`] compares against.
+pub const KEYWORDS: [(&str, Keyword); 13] = [
+    ("stop", Keyword::OptOut),
+    ("stopall", Keyword::OptOut),
+    ("unsubscribe", Keyword::OptOut),
+    ("cancel", Keyword::OptOut),
+    ("end", Keyword::OptOut),
+    ("quit", Keyword::OptOut),
+    ("optout", Keyword::OptOut),
+    ("revoke", Keyword::OptOut),
+    ("start", Keyword::OptIn),
+    ("unstop", Keyword::OptIn),
+    ("yes", Keyword::OptIn),
+    ("help", Keyword::Help),
+    ("info", Keyword::Help),
 ];
-/// Opt-in keywords.
-pub const OPT_IN: [&str; 3] = ["START", "UNSTOP", "YES"];
-/// Help keywords.
-pub const HELP: [&str; 2] = ["HELP", "INFO"];
 /// Default auto-reply; `{business}` is replaced by the number's business name.
 pub const DEFAULT_AUTO_REPLY: &str =
     "Thanks for texting {business}. We got your message and will get back to you soon. Reply STOP to opt out.";
@@ -34,24 +37,21 @@ pub enum Keyword {
 }
 
 impl Keyword {
-    /// Matches the **whole** message, trimmed, ignoring case and punctuation (`"Stop."`, `"stop!"`
-    /// and `" STOP "` are STOP; `"please stop"` is not a keyword).
+    /// Matches the **whole** message against [`KEYWORDS`], ignoring case, width, punctuation,
+    /// whitespace and emoji: `"Stop."`, `" STOP "`, `"ＳＴＯＰ"` (full-width), `"ＳTOP"` and
+    /// `"İnfo"` are keywords; `"please stop"` is not.
+    ///
+    /// How: Unicode compatibility normalization (NFKC, UAX #15: full-width and other compatibility
+    /// forms become their plain letters), lowercasing (Unicode default case mapping), then
+    /// combining marks and every character that is not a letter or digit are dropped (so the dot
+    /// `İ` leaves after lowercasing does not matter). A person whose keyboard produces unusual
+    /// letters must still be able to opt out (CASL s. 11, TCPA opt-out rules).
     pub fn detect(body: &str) -> Option<Self> {
-        let word: String = body
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_uppercase)
-            .collect();
-        let w = word.as_str();
-        if OPT_OUT.contains(&w) {
-            Some(Keyword::OptOut)
-        } else if OPT_IN.contains(&w) {
-            Some(Keyword::OptIn)
-        } else if HELP.contains(&w) {
-            Some(Keyword::Help)
-        } else {
-            None
-        }
+        let word = fold(body);
+        KEYWORDS
+            .iter()
+            .find(|(k, _)| *k == word)
+            .map(|(_, kind)| *kind)
     }
 
     /// Stored and logged name.
@@ -62,6 +62,16 @@ impl Keyword {
             Keyword::Help => "help",
         }
     }
+}
+
+/// `text` reduced for keyword matching: NFKC, lowercase, only letters and digits kept.
+fn fold(text: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc()
+        .flat_map(char::to_lowercase)
+        .filter(|c| !is_combining_mark(*c) && c.is_alphanumeric())
+        .collect()
 }
 
 /// Whether `from` is a number we may text back at all: a full E.164 number (long code). Short
@@ -153,6 +163,12 @@ mod tests {
             ("stop it", None),
             ("", None),
             ("yesterday", None),
+            ("ＳＴＯＰ", Some(Keyword::OptOut)),
+            ("ＳTOP", Some(Keyword::OptOut)),
+            ("İnfo", Some(Keyword::Help)),
+            ("🛑 stop 🛑", Some(Keyword::OptOut)),
+            ("ｓｔｏｐ！", Some(Keyword::OptOut)),
+            ("stop 2", None),
         ];
         for (body, want) in cases {
             assert_eq!(Keyword::detect(body), want, "{body:?}");

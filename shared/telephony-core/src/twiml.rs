@@ -127,15 +127,36 @@ impl Twiml {
         self
     }
 
-    /// The document as XML text (UTF-8, `<?xml …?>` first).
+    /// The document as XML text (UTF-8, `<?xml …?>` first). Characters XML 1.0 forbids (see
+    /// [`is_xml_char`]) are dropped from every text and attribute, so operator text holding one
+    /// cannot make Twilio reject the document (error 12100).
     pub fn to_xml(&self) -> String {
         let mut w = Writer::new(Vec::with_capacity(512));
         match write_response(&mut w, &self.verbs) {
-            Ok(()) => {
-                String::from_utf8(w.into_inner()).unwrap_or_else(|_| WRITER_FAILED.to_owned())
-            }
+            Ok(()) => match String::from_utf8(w.into_inner()) {
+                // The markup the writer adds is plain ASCII, so removing forbidden characters
+                // from the whole document removes them from the content only.
+                Ok(xml) => xml_safe(&xml).into_owned(),
+                Err(_) => WRITER_FAILED.to_owned(),
+            },
             Err(_) => WRITER_FAILED.to_owned(),
         }
+    }
+}
+
+/// Whether `c` may appear in an XML 1.0 document (XML 1.0 §2.2 `Char`: tab, newline, carriage
+/// return, U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF). `\0`, the other C0 controls,
+/// U+FFFE and U+FFFF may not, not even escaped.
+pub const fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `text` without the characters XML 1.0 forbids ([`is_xml_char`]); borrowed when it has none.
+pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(is_xml_char) {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.chars().filter(|c| is_xml_char(*c)).collect())
     }
 }
 
