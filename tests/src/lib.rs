@@ -3,6 +3,8 @@
 //! `infra/local/bootstrap.py`), the handlers called in-process as Lambda would, and the call
 //! simulator driving whole calls through them.
 
+pub mod proxy;
+
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use call_simulator::{encode_form, media, Reply, Script, Transport};
 use std::collections::HashMap;
@@ -111,6 +113,12 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Creates the resources of template.yaml under a unique prefix and returns the stack.
 /// `overrides` replace environment settings (e.g. `("SALES_TARGET_E164", CALLER)`).
 pub async fn stack(overrides: &[(&str, &str)]) -> Stack {
+    stack_via(overrides, moto_endpoint()).await
+}
+
+/// [`stack`], with the functions reaching AWS through `aws_endpoint` (an [`proxy::OutageProxy`]
+/// in front of moto); resources are still created on moto directly.
+pub async fn stack_via(overrides: &[(&str, &str)], aws_endpoint: &str) -> Stack {
     let endpoint = moto_endpoint();
     let prefix = format!(
         "t{}-{}",
@@ -153,7 +161,7 @@ pub async fn stack(overrides: &[(&str, &str)]) -> Stack {
         vars.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
-    let deps = Deps::new(config, &sdk_config(endpoint).await);
+    let deps = Deps::new(config, &sdk_config(aws_endpoint).await);
     Stack {
         deps,
         media,

@@ -241,3 +241,47 @@ async fn number_config_from_the_numbers_table_is_used() {
     );
     assert_eq!(log.dialled, vec!["+14035550199".to_owned()]);
 }
+
+#[tokio::test]
+async fn each_simulated_call_gives_its_dialled_leg_its_own_call_sid() {
+    let s = stack(&[]).await;
+    let mut legs = Vec::new();
+    for _ in 0..2 {
+        let sc = script(&s, &[Some("1"), Some("1")], "no-answer", 3);
+        let log = play(&s, &sc).await;
+        let leg = log
+            .steps
+            .iter()
+            .find_map(|st| {
+                st.params
+                    .iter()
+                    .any(|(k, _)| k == "ParentCallSid")
+                    .then(|| {
+                        st.params
+                            .iter()
+                            .find(|(k, _)| k == "CallSid")
+                            .unwrap()
+                            .1
+                            .clone()
+                    })
+            })
+            .expect("a dialled leg status callback");
+        legs.push(leg);
+    }
+    assert_ne!(legs[0], legs[1]);
+    // Neither leg's callbacks were ignored as stale: each ended no-answer.
+    for leg in &legs {
+        let item = s
+            .deps
+            .calls()
+            .raw_item(leg)
+            .await
+            .unwrap()
+            .expect("leg item");
+        assert_eq!(
+            attr_s(&item, "status").as_deref(),
+            Some("no-answer"),
+            "{leg}"
+        );
+    }
+}

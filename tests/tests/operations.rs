@@ -193,7 +193,48 @@ fn dashboard_and_alarms_use_exactly_the_emitted_metrics() {
         "CallsRateLimited",
         "SmsDelivered",
         "HealthCheckFailed",
+        "DependencyErrors",
+        "CallDuration",
     ] {
         assert!(alarms.contains(seed), "alarm on {seed}");
+    }
+}
+
+/// Every alarm notifies exactly one of the two topics: critical (paged) or warning (chat); the
+/// ones the seeds call critical are on the critical topic.
+#[test]
+fn alarms_are_split_between_critical_and_warning_topics() {
+    let text = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
+    let mut alarm: Option<String> = None;
+    let mut seen = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        if let Some(name) = line
+            .strip_prefix("  ")
+            .filter(|l| !l.starts_with(' '))
+            .and_then(|l| l.strip_suffix(':'))
+        {
+            alarm = name.ends_with("Alarm").then(|| name.to_owned());
+        }
+        if let (Some(a), Some(actions)) = (&alarm, line.trim().strip_prefix("AlarmActions: ")) {
+            seen.insert(a.clone(), actions.to_owned());
+        }
+    }
+    assert!(seen.len() >= 20, "{seen:?}");
+    for (a, actions) in &seen {
+        assert!(
+            actions == "[!Ref CriticalAlertsTopic]" || actions == "[!Ref WarningAlertsTopic]",
+            "{a}: {actions}"
+        );
+    }
+    for critical in [
+        "DependencyErrorsAlarm",
+        "CallSuccessRateAlarm",
+        "HealthCheckAlarm",
+        "FrontdoorErrorsAlarm",
+    ] {
+        assert_eq!(seen[critical], "[!Ref CriticalAlertsTopic]", "{critical}");
+    }
+    for warning in ["CallDurationAlarm", "VoicemailBacklogAlarm"] {
+        assert_eq!(seen[warning], "[!Ref WarningAlertsTopic]", "{warning}");
     }
 }

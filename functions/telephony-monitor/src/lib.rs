@@ -1,29 +1,41 @@
 //! `telephony-monitor`, run every minute by EventBridge: reads the `calls` table through its
 //! indexes (no scans) and publishes gauges as EMF metrics — `ActiveCalls`, `VoicemailBacklog`,
 //! `VoicemailBacklogOver24h`, `ConsentRate24h`, `CallSuccessRate24h` (percent) — and
-//! `HealthCheckFailed` (1 when the health check fails, the alarm's input).
+//! `HealthCheckFailed` (1 when the health check fails, the alarm's input) — and reconciles
+//! voicemails whose recording callbacks were all lost ([`voicemail::reconcile`]: recordings
+//! fetched from Twilio, stored and announced once, `RecordingsReconciled`).
 
 use serde_json::{json, Value};
 use telephony_aws::ops::{self, Gauges};
-use telephony_aws::{health, metrics, now_secs, Deps, Error};
+use telephony_aws::{health, metrics, now_secs, voicemail, Deps, Error};
 
 /// One monitor run; returns what it published.
 ///
 /// Errors: [`Error::Dynamo`] when the gauges cannot be read (the health gauge is still published).
 pub async fn handler(deps: &Deps) -> Result<Value, Error> {
-    // Boxed: both futures are large, and the monitor also runs on small test-thread stacks.
-    let ((_, healthy), gauges) = tokio::join!(
+    // Boxed: the futures are large, and the monitor also runs on small test-thread stacks.
+    let now = now_secs();
+    let ((_, healthy), gauges, reconciled) = tokio::join!(
         Box::pin(health::check(deps)),
-        Box::pin(ops::gauges(deps, now_secs()))
+        Box::pin(ops::gauges(deps, now)),
+        Box::pin(voicemail::reconcile(deps, now))
     );
     metrics::gauge(
         "HealthCheckFailed",
         if healthy { 0.0 } else { 1.0 },
         "Count",
     );
+    let reconciled = match reconciled {
+        Ok(r) => json!(r),
+        Err(e) => {
+            tracing::error!(error = %e, "voicemail reconciliation could not read its index");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            json!({ "error": e.to_string() })
+        }
+    };
     let gauges = gauges?;
     publish(&gauges);
-    Ok(json!({ "healthy": healthy, "gauges": gauges }))
+    Ok(json!({ "healthy": healthy, "gauges": gauges, "reconciled": reconciled }))
 }
 
 /// Emits one EMF gauge per value (rates as percent; absent rates are not published).

@@ -6,10 +6,7 @@
 
 use telephony_aws::store::Advance;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
-use telephony_core::status::call_status_rank;
-
-/// Rank of a terminal `CallStatus` (completed, busy, no-answer, failed, canceled).
-const TERMINAL: u8 = 4;
+use telephony_core::status::{call_outcome, call_status_rank, CallOutcome};
 use telephony_core::{CallSid, ParamError, Route};
 
 /// Handles one request: 204 when stored (or stale), 400 for an unknown status.
@@ -40,14 +37,12 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
         .await?;
     if advance == Advance::Stale {
         tracing::info!(call_sid = %sid, status, "stale or repeated status ignored");
-    } else if rank == TERMINAL && parent.is_none() {
-        // Outcomes are counted per caller's (parent) call: a dialled leg's `no-answer` is part
-        // of an ordinary call that went on to voicemail, not a failed call (its outcome is in
-        // DialOutcomes, counted by /voice-route-action).
-        if status == "completed" {
-            metrics::count("CallsCompleted", None);
-        } else {
-            metrics::count("CallsFailed", Some(("Status", status)));
+    } else if let Some(outcome) = call_outcome(status, parent.is_some()) {
+        // Outcomes are counted per caller's (parent) call; a dialled leg's `no-answer` is in
+        // DialOutcomes (counted by /voice-route-action).
+        match outcome {
+            CallOutcome::Completed => metrics::count("CallsCompleted", None),
+            CallOutcome::Failed => metrics::count("CallsFailed", Some(("Status", status))),
         }
         if let Some(secs) = p.seconds("CallDuration") {
             metrics::gauge("CallDuration", secs as f64, "Seconds");

@@ -397,7 +397,8 @@ impl<T: Transport> Sim<'_, T> {
         }
         if answered && record.is_some() {
             if let Some(cb) = &recording_callback {
-                let (_, p) = self.recording_params("dial", 42);
+                let (rec_sid, p) = self.recording_params("dial", 42);
+                self.register_recording(&rec_sid, 42, "DialVerb").await;
                 self.send(cb, p).await;
             }
         }
@@ -462,6 +463,8 @@ impl<T: Transport> Sim<'_, T> {
             .find(|(k, _)| k == "RecordingUrl")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
+        self.register_recording(&rec_sid, seconds, "RecordVerb")
+            .await;
         if let Some(cb) = &recording_callback {
             self.send(cb, rec_params).await;
         }
@@ -489,6 +492,27 @@ impl<T: Transport> Sim<'_, T> {
         p.push(("RecordingUrl".into(), url));
         p.push(("RecordingDuration".into(), seconds.to_string()));
         (action, p)
+    }
+
+    /// Tells the fake Twilio API (at `media_base_url`) that a recording exists, as Twilio's
+    /// Recordings list would show it. Best effort: a host that is not the fake API ignores it.
+    async fn register_recording(&self, rec_sid: &str, seconds: u64, source: &str) {
+        let s = self.script;
+        let url = format!(
+            "{}/_sim/recordings?{}",
+            s.media_base_url.trim_end_matches('/'),
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("CallSid", &s.call_sid)
+                .append_pair("RecordingSid", rec_sid)
+                .append_pair("Duration", &seconds.to_string())
+                .append_pair("Source", source)
+                .finish()
+        );
+        let _ = reqwest::Client::new()
+            .post(url)
+            .basic_auth(&s.account_sid, Some(&s.auth_token))
+            .send()
+            .await;
     }
 
     /// The number's status callback for the parent call: `completed`.

@@ -1,6 +1,10 @@
-//! The fake Twilio media host: serves one WAV for any `…/Recordings/<RecordingSid>.wav` request,
-//! and any file registered with [`MediaServer::add`] at its exact path (MMS media), to requests
-//! carrying the right basic-auth credentials (401 otherwise); counts the downloads.
+//! The fake Twilio media host and REST API: serves one WAV for any
+//! `…/Recordings/<RecordingSid>.wav` request, any file registered with [`MediaServer::add`] at its
+//! exact path (MMS media), and the Recordings list of a call
+//! (`GET /2010-04-01/Accounts/{AccountSid}/Recordings.json?CallSid=…`, paged with `PageSize` and
+//! `next_page_uri` like Twilio) for recordings the simulator made
+//! ([`MediaServer::add_recording`], or `POST /_sim/recordings?CallSid=…&RecordingSid=…&Duration=…&Source=…`),
+//! to requests carrying the right basic-auth credentials (401 otherwise); counts the WAV downloads.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +34,21 @@ pub fn tone_wav(seconds: u32) -> Vec<u8> {
 /// Served files: path → (content type, bytes).
 type Files = Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>;
 
+/// A recording the fake Twilio knows about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeRecording {
+    /// The call it was made on.
+    pub call_sid: String,
+    /// `RE…`.
+    pub recording_sid: String,
+    /// Seconds.
+    pub duration: u64,
+    /// `RecordVerb` (voicemail) or `DialVerb`.
+    pub source: String,
+}
+
+type Recordings = Arc<Mutex<Vec<FakeRecording>>>;
+
 /// A running media server.
 #[derive(Debug, Clone)]
 pub struct MediaServer {
@@ -37,6 +56,7 @@ pub struct MediaServer {
     pub base_url: String,
     downloads: Arc<AtomicUsize>,
     files: Files,
+    recordings: Recordings,
 }
 
 impl MediaServer {
@@ -53,6 +73,62 @@ impl MediaServer {
         }
         format!("{}{path}", self.base_url)
     }
+
+    /// Registers a completed recording so the Recordings list shows it.
+    pub fn add_recording(&self, rec: FakeRecording) {
+        if let Ok(mut r) = self.recordings.lock() {
+            if !r.iter().any(|x| x.recording_sid == rec.recording_sid) {
+                r.push(rec);
+            }
+        }
+    }
+}
+
+/// The JSON page of the Recordings list for `query` (`CallSid`, `PageSize`, `Page`), with
+/// `next_page_uri` when more follow (Twilio's paging shape).
+fn recordings_page(all: &[FakeRecording], account_sid: &str, path: &str, query: &str) -> String {
+    let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let call = q.get("CallSid").cloned().unwrap_or_default();
+    let size: usize = q
+        .get("PageSize")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50)
+        .max(1);
+    let page: usize = q.get("Page").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let matching: Vec<&FakeRecording> = all
+        .iter()
+        .filter(|r| call.is_empty() || r.call_sid == call)
+        .collect();
+    let items: Vec<serde_json::Value> = matching
+        .iter()
+        .skip(page * size)
+        .take(size)
+        .map(|r| {
+            serde_json::json!({
+                "account_sid": account_sid, "api_version": "2010-04-01", "call_sid": r.call_sid,
+                "sid": r.recording_sid, "status": "completed", "source": r.source,
+                "duration": r.duration.to_string(), "channels": 1,
+                "uri": format!("/2010-04-01/Accounts/{account_sid}/Recordings/{}.json", r.recording_sid),
+            })
+        })
+        .collect();
+    let next = ((page + 1) * size < matching.len()).then(|| {
+        format!(
+            "{path}?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("CallSid", &call)
+                .append_pair("PageSize", &size.to_string())
+                .append_pair("Page", &(page + 1).to_string())
+                .finish()
+        )
+    });
+    serde_json::json!({
+        "recordings": items, "page": page, "page_size": size,
+        "next_page_uri": next, "uri": format!("{path}?{query}"),
+    })
+    .to_string()
 }
 
 /// Starts serving `wav` (and files added later) on 127.0.0.1:`port` (0 = a free port) to requests
@@ -72,14 +148,23 @@ pub async fn serve(
     .to_ascii_lowercase();
     let downloads = Arc::new(AtomicUsize::new(0));
     let files: Files = Arc::default();
-    let (wav, counter, served) = (Arc::new(wav), downloads.clone(), files.clone());
+    let recordings: Recordings = Arc::default();
+    let (wav, counter, served, known) = (
+        Arc::new(wav),
+        downloads.clone(),
+        files.clone(),
+        recordings.clone(),
+    );
+    let account = account_sid.to_owned();
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
-            let (wav, expected, counter, served) = (
+            let (wav, expected, counter, served, known, account) = (
                 wav.clone(),
                 expected.clone(),
                 counter.clone(),
                 served.clone(),
+                known.clone(),
+                account.clone(),
             );
             tokio::spawn(async move {
                 let mut head = Vec::new();
@@ -96,21 +181,58 @@ pub async fn serve(
                 let auth_ok = head
                     .lines()
                     .any(|l| l.trim().to_ascii_lowercase() == expected);
+                let (bare, query) = path.split_once('?').unwrap_or((path, ""));
+                let list_path = format!("/2010-04-01/Accounts/{account}/Recordings.json");
+                if request_line.starts_with("POST ") && bare == "/_sim/recordings" && auth_ok {
+                    let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+                        .into_owned()
+                        .collect();
+                    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+                    let rec = FakeRecording {
+                        call_sid: get("CallSid"),
+                        recording_sid: get("RecordingSid"),
+                        duration: get("Duration").parse().unwrap_or(0),
+                        source: get("Source"),
+                    };
+                    if let Ok(mut r) = known.lock() {
+                        if !r.iter().any(|x| x.recording_sid == rec.recording_sid) {
+                            r.push(rec);
+                        }
+                    }
+                    let _ = sock
+                        .write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                    let _ = sock.shutdown().await;
+                    return;
+                }
+                let listing = (request_line.starts_with("GET ") && bare == list_path).then(|| {
+                    let all = known.lock().map(|r| r.clone()).unwrap_or_default();
+                    (
+                        "application/json".to_owned(),
+                        recordings_page(&all, &account, &list_path, query).into_bytes(),
+                    )
+                });
                 let file = served.lock().ok().and_then(|f| f.get(path).cloned());
                 let lower = request_line.to_ascii_lowercase();
                 let recording = lower.starts_with("get ")
                     && lower.contains("/recordings/re")
                     && lower.contains(".wav ");
-                let found = match file {
-                    Some(f) => Some(f),
-                    None if recording => Some(("audio/x-wav".to_owned(), wav.as_ref().clone())),
-                    None => None,
+                let found = match (listing.is_some(), file) {
+                    (true, _) => listing.clone(),
+                    (false, Some(f)) => Some(f),
+                    (false, None) if recording => {
+                        Some(("audio/x-wav".to_owned(), wav.as_ref().clone()))
+                    }
+                    (false, None) => None,
                 };
+                let is_download = listing.is_none();
                 let reply = match (auth_ok, found) {
                     (false, _) => b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
                     (true, None) => b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
                     (true, Some((content_type, bytes))) => {
-                        counter.fetch_add(1, Ordering::SeqCst);
+                        if is_download {
+                            counter.fetch_add(1, Ordering::SeqCst);
+                        }
                         let mut r = format!(
                             "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                             bytes.len()
@@ -129,6 +251,7 @@ pub async fn serve(
         base_url,
         downloads,
         files,
+        recordings,
     })
 }
 

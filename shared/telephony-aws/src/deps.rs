@@ -33,6 +33,8 @@ pub struct Deps {
     pub http: reqwest::Client,
     /// `numbers` table with its in-memory cache.
     pub numbers: NumberDirectory,
+    /// Twilio REST client, built on first use (only the monitor's reconciler calls Twilio).
+    twilio: std::sync::OnceLock<twilio_api::Client>,
 }
 
 impl Deps {
@@ -64,6 +66,7 @@ impl Deps {
             sns: aws_sdk_sns::Client::new(sdk),
             http,
             numbers,
+            twilio: std::sync::OnceLock::new(),
             config,
         }
     }
@@ -139,6 +142,24 @@ impl Deps {
             .find(&self.dynamo, e164, &self.config.default_number)
             .await?
             .is_some())
+    }
+
+    /// The Twilio REST client for this account (`TWILIO_ACCOUNT_SID` + the primary auth token,
+    /// `TWILIO_API_BASE`), built on first use.
+    ///
+    /// Errors: [`crate::Error::Twilio`] when the HTTP client cannot be built.
+    pub fn twilio(&self) -> Result<&twilio_api::Client, crate::Error> {
+        if let Some(c) = self.twilio.get() {
+            return Ok(c);
+        }
+        let c = &self.config;
+        let client = twilio_api::Client::new(twilio_api::ClientConfig {
+            account_sid: c.account_sid.clone(),
+            username: c.account_sid.clone(),
+            password: c.auth_tokens.first().cloned().unwrap_or_default(),
+            api_base: c.twilio_api_base.clone(),
+        })?;
+        Ok(self.twilio.get_or_init(|| client))
     }
 
     /// Replies (TwiML builders) in `language` under the public base URL.

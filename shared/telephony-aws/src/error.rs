@@ -44,6 +44,9 @@ pub enum Error {
         /// The reason.
         message: String,
     },
+    /// A Twilio REST call failed (after the client's retries).
+    #[error("Twilio REST call failed: {0}")]
+    Twilio(#[from] twilio_api::TwilioError),
     /// A stored item does not have the shape this code writes.
     #[error("stored item {pk} is malformed: {message}")]
     Corrupt {
@@ -73,7 +76,7 @@ impl Error {
             Error::Dynamo { .. } | Error::Corrupt { .. } => "dynamodb",
             Error::S3 { .. } => "s3",
             Error::Sns { .. } => "sns",
-            Error::Download { .. } => "twilio",
+            Error::Download { .. } | Error::Twilio(_) => "twilio",
         }
     }
 }

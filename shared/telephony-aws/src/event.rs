@@ -332,6 +332,37 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any rawPath, rawQueryString, Host, body and base64 flag: a request or a clean refusal,
+        /// never a panic; an accepted request carries exactly the raw path and query.
+        #[test]
+        fn any_event_becomes_a_request_or_a_refusal(
+            path in proptest::prelude::any::<String>(),
+            query in proptest::prelude::any::<String>(),
+            host in proptest::prelude::any::<String>(),
+            body in proptest::prelude::any::<String>(),
+            b64 in proptest::prelude::any::<bool>(),
+        ) {
+            let mut ev = event(&path, &query, &host);
+            ev["body"] = json!(body);
+            ev["isBase64Encoded"] = json!(b64);
+            if let Ok(req) = request_from_event(ev) {
+                proptest::prop_assert_eq!(raw_target(&req), (path.as_str(), query.as_str()));
+                proptest::prop_assert_eq!(req.uri().path(), path.as_str());
+            }
+        }
+
+        /// Twilio-shaped targets (our own callback URLs) are always accepted.
+        #[test]
+        fn twilio_targets_are_accepted(
+            path in "/[a-z-]{1,30}",
+            query in "([A-Za-z]{1,8}=[A-Za-z0-9%+._~-]{0,12}&?){0,4}",
+        ) {
+            let req = request_from_event(event(&path, &query, "h"));
+            proptest::prop_assert!(req.is_ok(), "{:?}", req.err());
+        }
+    }
+
     #[test]
     fn responses_become_payload_2_0_results() {
         let mut r = http::Response::new(Body::Text("<Response/>".into()));

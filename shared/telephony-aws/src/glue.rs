@@ -203,6 +203,35 @@ pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Refusal> {
     }
 }
 
+/// How a handler's error is reported: bad input (a missing or malformed CallSid…) is a WARN
+/// with the `InvalidRequests` metric; anything else is a dependency failure, an ERROR with
+/// `DependencyErrors` by dependency (what the "database connection failures" alarm watches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The request's own parameters are wrong.
+    BadInput,
+    /// DynamoDB, S3, SNS or Twilio failed.
+    Dependency(&'static str),
+}
+
+impl Failure {
+    /// Classifies `e`.
+    pub fn of(e: &Error) -> Self {
+        match e {
+            Error::Param(_) => Failure::BadInput,
+            other => Failure::Dependency(other.dependency()),
+        }
+    }
+
+    /// Emits the failure's metric.
+    fn count(self) {
+        match self {
+            Failure::BadInput => metrics::count("InvalidRequests", None),
+            Failure::Dependency(d) => metrics::count("DependencyErrors", Some(("Dependency", d))),
+        }
+    }
+}
+
 /// A plain-text (or empty) reply with `status`.
 pub fn plain(status: StatusCode, text: &str) -> Response<Body> {
     let mut r = Response::new(if text.is_empty() {
@@ -271,19 +300,19 @@ where
     };
     match answer(deps, &hook).await {
         Ok(doc) => twiml(&doc),
-        Err(Error::Param(e)) => {
-            tracing::warn!(route = route.path(), error = %e, "bad message parameters; empty reply");
-            metrics::count("InvalidRequests", None);
-            twiml(&Twiml::new())
-        }
         Err(e) => {
             let sid = hook
                 .params
                 .get("MessageSid")
                 .or(hook.params.get("SmsSid"))
                 .unwrap_or("-");
-            tracing::error!(message_sid = sid, route = route.path(), error = %e, "message not handled; empty reply");
-            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            let failure = Failure::of(&e);
+            if failure == Failure::BadInput {
+                tracing::warn!(message_sid = sid, route = route.path(), error = %e, "bad message parameters; empty reply");
+            } else {
+                tracing::error!(message_sid = sid, route = route.path(), error = %e, "message not handled; empty reply");
+            }
+            failure.count();
             twiml(&Twiml::new())
         }
     }
@@ -317,18 +346,15 @@ pub fn voice_reply(
 ) -> Response<Body> {
     match result {
         Ok(doc) => twiml(&doc),
-        Err(Error::Param(e)) => {
-            // Bad input (a missing or malformed CallSid…) is not a dependency failure: WARN and
-            // its own metric, and the caller still gets the safe TwiML.
-            tracing::warn!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "bad webhook parameters; serving the safe fallback TwiML");
-            metrics::count("InvalidRequests", None);
-            metrics::count("FallbackReplies", None);
-            twiml(&safe_twiml(config))
-        }
         Err(e) => {
-            tracing::error!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "serving the safe fallback TwiML");
+            let failure = Failure::of(&e);
+            if failure == Failure::BadInput {
+                tracing::warn!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "bad webhook parameters; serving the safe fallback TwiML");
+            } else {
+                tracing::error!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "serving the safe fallback TwiML");
+            }
+            failure.count();
             metrics::count("FallbackReplies", None);
-            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
             twiml(&safe_twiml(config))
         }
     }
@@ -346,15 +372,36 @@ pub fn safe_twiml(config: &Config) -> Twiml {
 pub fn callback_reply(hook: &Webhook, route: Route, result: Result<(), Error>) -> Response<Body> {
     match result {
         Ok(()) => plain(StatusCode::NO_CONTENT, ""),
-        Err(Error::Param(e)) => {
-            tracing::warn!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "bad callback parameters");
-            metrics::count("InvalidRequests", None);
-            plain(StatusCode::BAD_REQUEST, &e.to_string())
-        }
-        Err(e) => {
-            tracing::error!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "callback failed; Twilio will retry");
-            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
-            plain(StatusCode::SERVICE_UNAVAILABLE, "")
-        }
+        Err(e) => match Failure::of(&e) {
+            Failure::BadInput => {
+                tracing::warn!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "bad callback parameters");
+                Failure::BadInput.count();
+                plain(StatusCode::BAD_REQUEST, &e.to_string())
+            }
+            failure => {
+                tracing::error!(call_sid = hook.call_sid_for_log(), route = route.path(), error = %e, "callback failed; Twilio will retry");
+                failure.count();
+                plain(StatusCode::SERVICE_UNAVAILABLE, "")
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use telephony_core::ParamError;
+
+    #[test]
+    fn bad_input_is_not_a_dependency_failure() {
+        assert_eq!(
+            Failure::of(&Error::Param(ParamError::Missing("CallSid"))),
+            Failure::BadInput
+        );
+        let dynamo = Error::Dynamo {
+            op: "GetItem calls",
+            message: "timeout".into(),
+        };
+        assert_eq!(Failure::of(&dynamo), Failure::Dependency("dynamodb"));
     }
 }

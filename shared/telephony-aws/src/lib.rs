@@ -17,6 +17,7 @@ pub mod ops;
 pub mod ratelimit;
 pub mod recordings;
 pub mod store;
+pub mod voicemail;
 
 pub use config::{Config, ConfigError};
 pub use deps::Deps;

@@ -8,9 +8,13 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use telephony_core::{CallSid, RecordingSid};
 
-/// The S3 key of a recording.
-pub fn recording_key(call: &CallSid, rec: &RecordingSid) -> String {
-    format!("recordings/{call}/{rec}.wav")
+/// The S3 key of a recording; a recording whose CallSid was malformed is kept under
+/// `recordings/unknown-call/` rather than lost.
+pub fn recording_key(call: Option<&CallSid>, rec: &RecordingSid) -> String {
+    match call {
+        Some(call) => format!("recordings/{call}/{rec}.wav"),
+        None => format!("recordings/unknown-call/{rec}.wav"),
+    }
 }
 
 /// The S3 key of MMS media item `index` of a message.

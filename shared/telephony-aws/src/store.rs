@@ -73,7 +73,13 @@ pub struct CallRecord {
     pub menu_choice: Option<String>,
     /// `DialCallStatus` of the department dial.
     pub dial_status: Option<String>,
+    /// The voicemail recorded on this call, once stored.
+    pub voicemail_recording_sid: Option<String>,
 }
+
+/// Value of `vm_pending` while a call's voicemail is not yet stored and announced (the
+/// `voicemails-pending` index is sparse: only such calls carry the attribute).
+pub const VOICEMAIL_PENDING: &str = "pending";
 
 /// What a previous delivery of a recording callback already stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,8 +97,8 @@ pub struct RecordingState {
 pub struct RecordingRecord {
     /// Natural key.
     pub recording_sid: RecordingSid,
-    /// The call it belongs to.
-    pub call_sid: CallSid,
+    /// The call it belongs to (`None`: the callback's CallSid was malformed; stored as `unknown`).
+    pub call_sid: Option<CallSid>,
     /// `voicemail` or `dial`.
     pub kind: String,
     /// S3 key of the copy, or `None` when it was not copied (too large); then `twilio_url` stays.
@@ -236,7 +242,79 @@ impl<'a> Calls<'a> {
             status: get_s(&item, "status"),
             menu_choice: get_s(&item, "menu_choice"),
             dial_status: get_s(&item, "dial_status"),
+            voicemail_recording_sid: get_s(&item, "voicemail_recording_sid"),
         }))
+    }
+
+    /// Marks the call as having reached the voicemail step (`vm_pending`, `vm_pending_at` set
+    /// once), so the reconciler finds it if its recording never arrives. Idempotent.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn mark_voicemail_pending(&self, sid: &CallSid, now: u64) -> Result<(), Error> {
+        self.update(sid.as_str())
+            .update_expression(
+                "SET vm_pending = :p, vm_pending_at = if_not_exists(vm_pending_at, :now), expires_at = if_not_exists(expires_at, :exp)",
+            )
+            .expression_attribute_values(":p", s(VOICEMAIL_PENDING))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem calls (voicemail pending)"))?;
+        Ok(())
+    }
+
+    /// Clears the voicemail-pending mark once the voicemail is stored and announced (or known
+    /// never to come).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn clear_voicemail_pending(&self, sid: &CallSid) -> Result<(), Error> {
+        self.update(sid.as_str())
+            .update_expression("REMOVE vm_pending, vm_pending_at")
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| {
+                if is_conditional(&e) {
+                    Ok(())
+                } else {
+                    Err(Error::dynamo("UpdateItem calls (voicemail done)")(e))
+                }
+            })
+    }
+
+    /// Calls marked voicemail-pending at or before `before` (Unix seconds), oldest first, at most
+    /// `limit`, read through the sparse `voicemails-pending` index (no scan). Returns
+    /// `(CallSid, vm_pending_at)`; items whose key is not a CallSid are skipped.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn pending_voicemails(
+        &self,
+        before: u64,
+        limit: i32,
+    ) -> Result<Vec<(CallSid, u64)>, Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(self.table)
+            .index_name("voicemails-pending")
+            .key_condition_expression("vm_pending = :p AND vm_pending_at <= :before")
+            .expression_attribute_values(":p", s(VOICEMAIL_PENDING))
+            .expression_attribute_values(":before", n(before))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(Error::dynamo("Query calls (voicemails-pending)"))?;
+        Ok(out
+            .items()
+            .iter()
+            .filter_map(|item| {
+                let sid = CallSid::parse(&get_s(item, "pk")?).ok()?;
+                let at = item.get("vm_pending_at")?.as_n().ok()?.parse().ok()?;
+                Some((sid, at))
+            })
+            .collect())
     }
 
     /// Stores the caller's consent once per call and returns the consent in force: the stored one
@@ -390,7 +468,10 @@ impl<'a> Calls<'a> {
             .condition_expression("attribute_not_exists(created_at)")
             .expression_attribute_names("#kind", "kind")
             .expression_attribute_values(":kind", s("recording"))
-            .expression_attribute_values(":call", s(rec.call_sid.as_str()))
+            .expression_attribute_values(
+                ":call",
+                s(rec.call_sid.as_ref().map_or("unknown", CallSid::as_str)),
+            )
             .expression_attribute_values(":rk", s(rec.kind.clone()))
             .expression_attribute_values(":url", s(rec.twilio_url.clone()))
             .expression_attribute_values(":d", n(rec.duration_secs))
@@ -409,13 +490,13 @@ impl<'a> Calls<'a> {
             Err(e) if is_conditional(&e) => Claim::AlreadyExists,
             Err(e) => return Err(Error::dynamo("UpdateItem calls (recording)")(e)),
         };
-        if claim == Claim::Created {
+        if let (Claim::Created, Some(call_sid)) = (claim, &rec.call_sid) {
             let pointer = if rec.kind == "voicemail" {
                 "voicemail_recording_sid"
             } else {
                 "dial_recording_sid"
             };
-            self.update(rec.call_sid.as_str())
+            self.update(call_sid.as_str())
                 .update_expression(format!("SET {pointer} = :r, updated_at = :now"))
                 .expression_attribute_values(":r", s(rec.recording_sid.as_str()))
                 .expression_attribute_values(":now", n(now))

@@ -1,0 +1,292 @@
+//! Voicemail that is never lost (issue "Hardening", finding 3): one path that stores a recording
+//! and announces it once, used by `/voice-recording-callback` and by the reconciler, and the
+//! reconciler itself.
+//!
+//! Three layers make loss impossible rather than unlikely:
+//! 1. the recording and transcription callback URLs ask Twilio to retry failures
+//!    ([`telephony_core::routes::CALLBACK_RETRY_FRAGMENT`]), and the callback answers 503 while
+//!    storage is down;
+//! 2. `/voice-voicemail` marks the call `vm_pending` when the caller reaches the voicemail step
+//!    (and again at the `<Record>` action), cleared only once the voicemail is stored *and*
+//!    announced;
+//! 3. [`reconcile`] (the monitor's scheduled run) finds calls still pending after
+//!    [`RECONCILE_AFTER`], lists their recordings through the Twilio REST API and runs the same
+//!    [`store_and_announce`], so a recording whose every callback failed is copied and announced
+//!    exactly once.
+
+use crate::notifier::{self, Notice};
+use crate::recordings;
+use crate::store::{CallRecord, Claim, RecordingRecord};
+use crate::{metrics, Deps, Error};
+use std::time::Duration;
+use telephony_core::flow::Consent;
+use telephony_core::{CallSid, RecordingSid};
+
+/// A pending voicemail is reconciled once it is this old: Twilio's own callback retries are long
+/// over by then (3 retries within its 15 s budget).
+pub const RECONCILE_AFTER: Duration = Duration::from_secs(300);
+/// A call still without any recording at Twilio (and no final status) this long after the
+/// voicemail step is given up; the mark is cleared.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Pending calls handled per run (the next run takes the rest).
+pub const RECONCILE_BATCH: i32 = 25;
+
+/// A completed recording as a callback or Twilio's Recordings list gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedRecording {
+    /// The call it was made on (`None` when the callback's CallSid was malformed: the recording
+    /// is still kept, under `unknown-call`, and announced).
+    pub call_sid: Option<CallSid>,
+    /// Its SID (the recording item's key).
+    pub recording_sid: RecordingSid,
+    /// `RecordingUrl` (Twilio's URL without extension).
+    pub url: String,
+    /// `RecordingDuration`, seconds.
+    pub duration_secs: Option<u64>,
+    /// `true` for the voicemail `<Record>`, `false` for a consented `<Dial record>`.
+    pub voicemail: bool,
+}
+
+/// What [`store_and_announce`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored (and, for a voicemail, announced) by this call.
+    Now,
+    /// A previous delivery had done everything already.
+    Already,
+    /// A dial recording of a call without consent: not kept.
+    NotKept,
+}
+
+/// Copies a completed recording to S3, creates its item once and, for a voicemail, sends one
+/// notice and clears the call's voicemail-pending mark. Safe to repeat: each step is skipped when
+/// a previous delivery did it. A failed copy keeps Twilio's URL on the item (logged, counted).
+///
+/// Errors: [`Error::Dynamo`] or [`Error::Sns`] — the caller answers 503 so Twilio retries, or the
+/// reconciler retries on its next run.
+pub async fn store_and_announce(
+    deps: &Deps,
+    rec: &CompletedRecording,
+    now: u64,
+) -> Result<Stored, Error> {
+    let calls = deps.calls();
+    let read_call = async {
+        match &rec.call_sid {
+            Some(sid) => calls.get_call(sid).await,
+            None => Ok(None),
+        }
+    };
+    let (state, call) = tokio::join!(calls.recording_state(&rec.recording_sid), read_call);
+    let (state, call) = (state?, call?.unwrap_or_default());
+    let call_for_log = rec.call_sid.as_ref().map_or("unknown", CallSid::as_str);
+    if state.stored && (state.notified || !rec.voicemail) {
+        if let (true, Some(sid)) = (rec.voicemail, &rec.call_sid) {
+            calls.clear_voicemail_pending(sid).await?;
+        }
+        return Ok(Stored::Already);
+    }
+    if !rec.voicemail && Consent::from_stored(call.consent.as_deref()) != Consent::Granted {
+        tracing::warn!(call_sid = call_for_log, recording_sid = %rec.recording_sid, "dial recording without consent: not kept");
+        metrics::count("RecordingsWithoutConsent", None);
+        return Ok(Stored::NotKept);
+    }
+    let mut s3_key = state.s3_key;
+    if !state.stored {
+        s3_key = copy_to_s3(deps, rec).await;
+        let record = RecordingRecord {
+            recording_sid: rec.recording_sid.clone(),
+            call_sid: rec.call_sid.clone(),
+            kind: if rec.voicemail { "voicemail" } else { "dial" }.to_owned(),
+            s3_key: s3_key.clone(),
+            twilio_url: rec.url.clone(),
+            duration_secs: rec.duration_secs.unwrap_or(0),
+        };
+        if calls.store_recording(&record, now).await? == Claim::Created && rec.voicemail {
+            metrics::count("VoicemailsRecorded", None);
+        }
+    }
+    if rec.voicemail {
+        announce(deps, &call, rec, s3_key.as_deref(), now).await?;
+        if let Some(sid) = &rec.call_sid {
+            calls.clear_voicemail_pending(sid).await?;
+        }
+    }
+    Ok(Stored::Now)
+}
+
+/// Copies the recording; `None` (logged, counted) when it could not be copied.
+async fn copy_to_s3(deps: &Deps, rec: &CompletedRecording) -> Option<String> {
+    let key = recordings::recording_key(rec.call_sid.as_ref(), &rec.recording_sid);
+    let call_for_log = rec.call_sid.as_ref().map_or("unknown", CallSid::as_str);
+    match recordings::copy_to_s3(
+        deps,
+        &recordings::wav_url(&rec.url),
+        deps.config.recording_max_bytes,
+        &key,
+        "audio/wav",
+        rec.recording_sid.as_str(),
+    )
+    .await
+    {
+        Ok(()) => Some(key),
+        Err(e) => {
+            tracing::error!(call_sid = call_for_log, recording_sid = %rec.recording_sid, error = %e, "recording not copied; Twilio URL kept");
+            metrics::count(
+                "RecordingCopyFailures",
+                Some(("Dependency", e.dependency())),
+            );
+            None
+        }
+    }
+}
+
+async fn announce(
+    deps: &Deps,
+    call: &CallRecord,
+    rec: &CompletedRecording,
+    s3_key: Option<&str>,
+    now: u64,
+) -> Result<(), Error> {
+    let notice = Notice {
+        kind: "voicemail",
+        call_sid: rec.call_sid.as_ref().map_or("unknown", CallSid::as_str),
+        recording_sid: rec.recording_sid.as_str(),
+        caller: call.from.as_deref(),
+        dialled: call.to.as_deref(),
+        duration_seconds: rec.duration_secs,
+        s3_uri: s3_key.map(|k| format!("s3://{}/{k}", deps.config.recordings_bucket)),
+        transcript: None,
+    };
+    notifier::notify_once(
+        deps,
+        call,
+        "notified_at",
+        "New voicemail from",
+        &notice,
+        now,
+    )
+    .await
+}
+
+/// What one [`reconcile`] run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reconciled {
+    /// Pending calls looked at.
+    pub checked: usize,
+    /// Recordings this run stored and announced (each counted `RecordingsReconciled`).
+    pub recovered: usize,
+    /// Calls found already done (their mark cleared).
+    pub already_done: usize,
+    /// Calls given up: the call ended with no recording at Twilio (hung up before the beep), or
+    /// none appeared within [`GIVE_UP_AFTER`].
+    pub given_up: usize,
+    /// Calls left for the next run (Twilio or AWS failed, or the recording is still processing).
+    pub deferred: usize,
+}
+
+/// Finds calls that reached the voicemail step at least [`RECONCILE_AFTER`] before `now` and
+/// still have no announced voicemail, fetches their recordings from Twilio (Recordings list by
+/// CallSid) and stores and announces each completed `<Record>` recording once.
+///
+/// Errors: [`Error::Dynamo`] when the pending index cannot be read; per-call failures are logged,
+/// counted and left for the next run.
+pub async fn reconcile(deps: &Deps, now: u64) -> Result<Reconciled, Error> {
+    let calls = deps.calls();
+    let before = now.saturating_sub(RECONCILE_AFTER.as_secs());
+    let pending = calls.pending_voicemails(before, RECONCILE_BATCH).await?;
+    let mut report = Reconciled {
+        checked: pending.len(),
+        ..Reconciled::default()
+    };
+    for (call_sid, since) in pending {
+        match reconcile_call(deps, &call_sid, since, now).await {
+            Ok(CallOutcome::Recovered(n)) => {
+                report.recovered += n;
+                for _ in 0..n {
+                    metrics::count("RecordingsReconciled", None);
+                }
+                tracing::warn!(call_sid = %call_sid, recordings = n, "voicemail recovered by the reconciler");
+            }
+            Ok(CallOutcome::AlreadyDone) => report.already_done += 1,
+            Ok(CallOutcome::GivenUp) => {
+                report.given_up += 1;
+                tracing::info!(call_sid = %call_sid, "call ended without a voicemail recording at Twilio; mark cleared");
+            }
+            Ok(CallOutcome::NotYet) => report.deferred += 1,
+            Err(e) => {
+                report.deferred += 1;
+                tracing::error!(call_sid = %call_sid, error = %e, "voicemail reconciliation failed; retried next run");
+                metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            }
+        }
+    }
+    Ok(report)
+}
+
+enum CallOutcome {
+    Recovered(usize),
+    AlreadyDone,
+    GivenUp,
+    NotYet,
+}
+
+async fn reconcile_call(
+    deps: &Deps,
+    call_sid: &CallSid,
+    since: u64,
+    now: u64,
+) -> Result<CallOutcome, Error> {
+    let twilio = deps.twilio()?;
+    let listed = twilio.list_call_recordings(call_sid.as_str()).await?;
+    let mut recovered = 0;
+    let mut waiting = false;
+    for r in listed
+        .iter()
+        .filter(|r| r.source.as_deref() == Some("RecordVerb"))
+    {
+        match r.status.as_deref() {
+            Some("completed") => {}
+            Some("in-progress" | "paused" | "processing") => {
+                waiting = true;
+                continue;
+            }
+            _ => continue,
+        }
+        let Ok(recording_sid) = RecordingSid::parse(&r.sid) else {
+            continue;
+        };
+        let rec = CompletedRecording {
+            call_sid: Some(call_sid.clone()),
+            url: twilio.recording_url(recording_sid.as_str()),
+            recording_sid,
+            duration_secs: r.duration_secs(),
+            voicemail: true,
+        };
+        if store_and_announce(deps, &rec, now).await? == Stored::Now {
+            recovered += 1;
+        }
+    }
+    let calls = deps.calls();
+    if recovered > 0 {
+        return Ok(CallOutcome::Recovered(recovered));
+    }
+    if waiting {
+        return Ok(CallOutcome::NotYet);
+    }
+    let call = calls.get_call(call_sid).await?.unwrap_or_default();
+    if call.voicemail_recording_sid.is_some() {
+        calls.clear_voicemail_pending(call_sid).await?;
+        return Ok(CallOutcome::AlreadyDone);
+    }
+    // Twilio lists a recording from the moment it starts: a call that has ended with none was
+    // hung up before the beep. Without a final status (its callback lost too), wait a day.
+    let ended = matches!(
+        call.status.as_deref(),
+        Some("completed" | "busy" | "no-answer" | "failed" | "canceled")
+    );
+    if ended || now.saturating_sub(since) >= GIVE_UP_AFTER.as_secs() {
+        calls.clear_voicemail_pending(call_sid).await?;
+        return Ok(CallOutcome::GivenUp);
+    }
+    Ok(CallOutcome::NotYet)
+}

@@ -1,0 +1,300 @@
+//! A small Twilio REST client: only the calls the hotline makes, each documented with its endpoint
+//! (Twilio's OpenAPI specification, `twilio_api_v2010.json`, is the contract).
+//!
+//! - Authentication: HTTP basic auth with the account SID and auth token, or an API key SID and
+//!   secret (Twilio "API keys"); the account SID is always the path's `{AccountSid}`.
+//! - Timeouts: 2 s to connect, 5 s per request in all.
+//! - Retries: only idempotent requests (GET) are retried, on 429, 5xx and transport failures,
+//!   with exponential backoff (200 ms, 400 ms; a `Retry-After` of up to 2 s is honoured).
+//! - Errors: [`TwilioError`], carrying Twilio's `code`, `message`, `more_info` and the HTTP status.
+//! - Lists follow `next_page_uri` until it is null.
+
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Connection set-up timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Whole-request timeout.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts of an idempotent request (first try + retries).
+pub const GET_ATTEMPTS: u32 = 3;
+/// First backoff; doubled for each further retry.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// Pages followed at most by one list call (a guard against a server that never ends a list).
+pub const MAX_PAGES: usize = 100;
+
+/// A failed Twilio call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TwilioError {
+    /// Twilio answered with an error document (Twilio "API responses": `code`, `message`,
+    /// `more_info`, `status`).
+    #[error("Twilio {status} (code {code:?}): {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Twilio error code, e.g. 20404.
+        code: Option<u32>,
+        /// Twilio's message.
+        message: String,
+        /// Link to the error's documentation.
+        more_info: Option<String>,
+    },
+    /// No answer (connection refused, timeout, TLS…).
+    #[error("Twilio request failed: {0}")]
+    Transport(String),
+    /// An answer this client cannot read.
+    #[error("unexpected Twilio answer: {0}")]
+    Decode(String),
+}
+
+impl TwilioError {
+    /// Whether a retry of an idempotent request may succeed: 429, 5xx, or no answer.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            TwilioError::Api { status, .. } => *status == 429 || *status >= 500,
+            TwilioError::Transport(_) => true,
+            TwilioError::Decode(_) => false,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorDoc {
+    code: Option<u32>,
+    message: Option<String>,
+    more_info: Option<String>,
+}
+
+/// Credentials and base URL of the client.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// The account whose resources are read (`AC…`).
+    pub account_sid: String,
+    /// Basic-auth user: the account SID, or an API key SID (`SK…`).
+    pub username: String,
+    /// Basic-auth password: the auth token, or the API key secret.
+    pub password: String,
+    /// Base of the `api` host (`https://api.twilio.com`; a mock in tests), no trailing slash.
+    pub api_base: String,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("account_sid", &self.account_sid)
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("api_base", &self.api_base)
+            .finish()
+    }
+}
+
+/// A recording (Twilio Recording resource, `api.v2010.account.recording`), the fields we use.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Recording {
+    /// `RE…`.
+    pub sid: String,
+    /// The call it was made on.
+    pub call_sid: Option<String>,
+    /// `in-progress`, `paused`, `stopped`, `processing`, `completed`, `absent` or `deleted`.
+    pub status: Option<String>,
+    /// `RecordVerb` (a `<Record>`: voicemail), `DialVerb`, `Conference`, …
+    pub source: Option<String>,
+    /// Length in seconds, as a decimal string (`null` while recording).
+    pub duration: Option<String>,
+    /// `/2010-04-01/Accounts/AC…/Recordings/RE….json`.
+    pub uri: Option<String>,
+}
+
+impl Recording {
+    /// Duration in whole seconds, if known.
+    pub fn duration_secs(&self) -> Option<u64> {
+        self.duration.as_deref()?.trim().parse().ok()
+    }
+}
+
+#[derive(Deserialize)]
+struct RecordingPage {
+    #[serde(default)]
+    recordings: Vec<Recording>,
+    next_page_uri: Option<String>,
+}
+
+/// The client; cheap to clone, build once per process.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    config: ClientConfig,
+}
+
+impl Client {
+    /// Builds the client (rustls, the timeouts above).
+    ///
+    /// Errors: [`TwilioError::Transport`] when the HTTP client cannot be built.
+    pub fn new(config: ClientConfig) -> Result<Self, TwilioError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| TwilioError::Transport(e.to_string()))?;
+        Ok(Self { http, config })
+    }
+
+    /// The configuration (credentials are not printed by its `Debug`).
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Absolute URL of a Twilio path or `next_page_uri` (which Twilio gives relative to the host).
+    fn url(&self, path_and_query: &str) -> String {
+        format!(
+            "{}{path_and_query}",
+            self.config.api_base.trim_end_matches('/')
+        )
+    }
+
+    /// The public URL of a recording (no extension), as `RecordingUrl` gives it in callbacks.
+    pub fn recording_url(&self, recording_sid: &str) -> String {
+        self.url(&format!(
+            "/2010-04-01/Accounts/{}/Recordings/{recording_sid}",
+            self.config.account_sid
+        ))
+    }
+
+    /// Every recording of one call, all pages.
+    ///
+    /// Endpoint: `GET /2010-04-01/Accounts/{AccountSid}/Recordings.json?CallSid={CallSid}`
+    /// (api v2010 "Read multiple Recording resources"; `PageSize` up to 1000).
+    ///
+    /// Errors: [`TwilioError`] after the retries.
+    pub async fn list_call_recordings(
+        &self,
+        call_sid: &str,
+    ) -> Result<Vec<Recording>, TwilioError> {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("CallSid", call_sid)
+            .append_pair("PageSize", "50")
+            .finish();
+        let mut next = Some(format!(
+            "/2010-04-01/Accounts/{}/Recordings.json?{query}",
+            self.config.account_sid
+        ));
+        let mut all = Vec::new();
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(TwilioError::Decode(format!(
+                    "more than {MAX_PAGES} pages of recordings"
+                )));
+            }
+            let page: RecordingPage = self.get_json(&self.url(&path)).await?;
+            all.extend(page.recordings);
+            next = page.next_page_uri.filter(|u| !u.is_empty());
+        }
+        Ok(all)
+    }
+
+    /// GET with retries (429, 5xx, transport) and backoff; decodes the JSON answer.
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, TwilioError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            let result = self.get_once(url).await;
+            match result {
+                Ok(bytes) => {
+                    return serde_json::from_slice(&bytes)
+                        .map_err(|e| TwilioError::Decode(e.to_string()))
+                }
+                Err((e, retry_after)) if e.is_retryable() && attempt < GET_ATTEMPTS => {
+                    let wait = retry_after.unwrap_or(backoff).min(Duration::from_secs(2));
+                    tracing::warn!(attempt, error = %e, wait_ms = wait.as_millis() as u64, "Twilio GET failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
+    }
+
+    async fn get_once(&self, url: &str) -> Result<Vec<u8>, (TwilioError, Option<Duration>)> {
+        let resp = self
+            .http
+            .get(url)
+            .basic_auth(&self.config.username, Some(&self.config.password))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| (TwilioError::Transport(e.without_url().to_string()), None))?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| (TwilioError::Transport(e.without_url().to_string()), None))?;
+        if (200..300).contains(&status) {
+            return Ok(bytes.to_vec());
+        }
+        let doc: Option<ErrorDoc> = serde_json::from_slice(&bytes).ok();
+        let err = TwilioError::Api {
+            status,
+            code: doc.as_ref().and_then(|d| d.code),
+            message: doc
+                .as_ref()
+                .and_then(|d| d.message.clone())
+                .unwrap_or_else(|| format!("HTTP {status}")),
+            more_info: doc.and_then(|d| d.more_info),
+        };
+        Err((err, retry_after))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_errors_are_429_5xx_and_transport() {
+        let api = |status| TwilioError::Api {
+            status,
+            code: None,
+            message: String::new(),
+            more_info: None,
+        };
+        assert!(api(429).is_retryable());
+        assert!(api(503).is_retryable());
+        assert!(!api(400).is_retryable());
+        assert!(!api(404).is_retryable());
+        assert!(TwilioError::Transport("x".into()).is_retryable());
+        assert!(!TwilioError::Decode("x".into()).is_retryable());
+    }
+
+    #[test]
+    fn recordings_decode_from_twilio_json() {
+        let page: RecordingPage = serde_json::from_str(
+            r#"{"recordings":[{"sid":"RE1","call_sid":"CA1","status":"completed","source":"RecordVerb",
+                "duration":"12","uri":"/2010-04-01/Accounts/AC1/Recordings/RE1.json","price":null}],
+                "next_page_uri":null,"page":0}"#,
+        )
+        .unwrap();
+        assert_eq!(page.recordings[0].duration_secs(), Some(12));
+        assert_eq!(page.next_page_uri, None);
+    }
+
+    #[test]
+    fn credentials_are_not_printed() {
+        let c = ClientConfig {
+            account_sid: "AC1".into(),
+            username: "AC1".into(),
+            password: "secret-token".into(),
+            api_base: "https://api.twilio.com".into(),
+        };
+        assert!(!format!("{c:?}").contains("secret-token"));
+    }
+}
