@@ -143,3 +143,53 @@ async fn a_recording_callback_with_a_bad_call_sid_still_keeps_the_recording() {
         vec![format!("recordings/unknown-call/{rec_sid}.wav")]
     );
 }
+
+#[tokio::test]
+async fn a_call_made_entirely_during_an_outage_still_has_its_voicemail_recovered() {
+    let proxy = OutageProxy::start(moto_endpoint()).await;
+    let s = stack_via(&[], &proxy.endpoint).await;
+    proxy.set_down(true);
+    let sc = script(&s, &[Some("1"), Some("1")], "no-answer", 6);
+    let log = call_simulator::play_call(
+        &InProcess(&s.deps),
+        &sc,
+        &format!("{PUBLIC_BASE_URL}/voice-frontdoor"),
+    )
+    .await;
+    proxy.set_down(false);
+    // The caller was never failed: every TwiML answer was 200 (the safe apology + voicemail).
+    assert_eq!(log.ended, "hangup", "{log:#?}");
+    assert!(
+        log.twiml_replies().all(|st| st.reply.status == 200),
+        "{log:#?}"
+    );
+    assert!(
+        s.deps
+            .calls()
+            .raw_item(&sc.call_sid)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing was written during the outage"
+    );
+
+    let run = voicemail::reconcile(&s.deps, now_secs() + 600)
+        .await
+        .unwrap();
+    assert_eq!((run.recovered, run.swept), (0, 1), "{run:?}");
+    let prefix = format!("recordings/{}/", sc.call_sid);
+    assert_eq!(s3_keys(&s, &prefix).await.len(), 1);
+    let topic = &s.resources["VoicemailTopic"];
+    assert_eq!(
+        voicemail_notices(&sns_messages(topic).await, &sc.call_sid).len(),
+        1
+    );
+    let again = voicemail::reconcile(&s.deps, now_secs() + 660)
+        .await
+        .unwrap();
+    assert_eq!(again.swept, 0, "{again:?}");
+    assert_eq!(
+        voicemail_notices(&sns_messages(topic).await, &sc.call_sid).len(),
+        1
+    );
+}

@@ -45,6 +45,8 @@ pub struct FakeRecording {
     pub duration: u64,
     /// `RecordVerb` (voicemail) or `DialVerb`.
     pub source: String,
+    /// Creation time, Unix seconds (`date_created` in the list, RFC 2822).
+    pub created_at: i64,
 }
 
 type Recordings = Arc<Mutex<Vec<FakeRecording>>>;
@@ -90,7 +92,13 @@ fn recordings_page(all: &[FakeRecording], account_sid: &str, path: &str, query: 
     let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
+    // Filters: CallSid, and DateCreated> (on or after a UTC date).
     let call = q.get("CallSid").cloned().unwrap_or_default();
+    let since = q
+        .get("DateCreated>")
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp());
     let size: usize = q
         .get("PageSize")
         .and_then(|v| v.parse().ok())
@@ -100,6 +108,7 @@ fn recordings_page(all: &[FakeRecording], account_sid: &str, path: &str, query: 
     let matching: Vec<&FakeRecording> = all
         .iter()
         .filter(|r| call.is_empty() || r.call_sid == call)
+        .filter(|r| since.is_none_or(|t| r.created_at >= t))
         .collect();
     let items: Vec<serde_json::Value> = matching
         .iter()
@@ -111,6 +120,9 @@ fn recordings_page(all: &[FakeRecording], account_sid: &str, path: &str, query: 
                 "sid": r.recording_sid, "status": "completed", "source": r.source,
                 "duration": r.duration.to_string(), "channels": 1,
                 "uri": format!("/2010-04-01/Accounts/{account_sid}/Recordings/{}.json", r.recording_sid),
+                "date_created": chrono::DateTime::from_timestamp(r.created_at, 0)
+                    .unwrap_or_default()
+                    .to_rfc2822(),
             })
         })
         .collect();
@@ -193,6 +205,9 @@ pub async fn serve(
                         recording_sid: get("RecordingSid"),
                         duration: get("Duration").parse().unwrap_or(0),
                         source: get("Source"),
+                        created_at: get("CreatedAt")
+                            .parse()
+                            .unwrap_or_else(|_| chrono::Utc::now().timestamp()),
                     };
                     if let Ok(mut r) = known.lock() {
                         if !r.iter().any(|x| x.recording_sid == rec.recording_sid) {

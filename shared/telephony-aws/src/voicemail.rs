@@ -12,7 +12,11 @@
 //! 3. [`reconcile`] (the monitor's scheduled run) finds calls still pending after
 //!    [`RECONCILE_AFTER`], lists their recordings through the Twilio REST API and runs the same
 //!    [`store_and_announce`], so a recording whose every callback failed is copied and announced
-//!    exactly once.
+//!    exactly once;
+//! 4. and, so that nothing depends on one of our own writes having succeeded (a call that began
+//!    and ended inside an outage has no mark), it also sweeps Twilio's list of `<Record>`
+//!    recordings created today and yesterday (UTC) and stores any completed one that has no
+//!    recording item yet.
 
 use crate::notifier::{self, Notice};
 use crate::recordings;
@@ -182,6 +186,8 @@ pub struct Reconciled {
     pub given_up: usize,
     /// Calls left for the next run (Twilio or AWS failed, or the recording is still processing).
     pub deferred: usize,
+    /// Recordings found only by the sweep of Twilio's list (no mark), stored and announced.
+    pub swept: usize,
 }
 
 /// Finds calls that reached the voicemail step at least [`RECONCILE_AFTER`] before `now` and
@@ -220,7 +226,68 @@ pub async fn reconcile(deps: &Deps, now: u64) -> Result<Reconciled, Error> {
             }
         }
     }
+    match sweep(deps, now).await {
+        Ok(n) => {
+            report.swept = n;
+            for _ in 0..n {
+                metrics::count("RecordingsReconciled", None);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "sweep of Twilio's recordings failed; retried next run");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+        }
+    }
     Ok(report)
+}
+
+/// `YYYY-MM-DD` (UTC) of Unix second `secs`.
+fn utc_date(secs: u64) -> String {
+    chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(i64::MAX), 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Stores completed `<Record>` recordings Twilio lists since yesterday (UTC), at least
+/// [`RECONCILE_AFTER`] old (younger ones are left to their callbacks), that have no item here
+/// yet; returns how many. The Twilio account is the hotline's own (README "Deploying"), so every
+/// `<Record>` recording on it is a voicemail — including one whose call began during an outage
+/// and was never written here (its notice then says "unknown caller"). Racing a late callback is harmless: both
+/// paths create the item and claim the notice once.
+async fn sweep(deps: &Deps, now: u64) -> Result<usize, Error> {
+    let since = utc_date(now.saturating_sub(86_400));
+    let listed = deps.twilio()?.list_recordings_created_since(&since).await?;
+    let calls = deps.calls();
+    let mut stored = 0;
+    let old_enough = now.saturating_sub(RECONCILE_AFTER.as_secs());
+    for r in listed.iter().filter(|r| {
+        r.source.as_deref() == Some("RecordVerb")
+            && r.status.as_deref() == Some("completed")
+            && r.created_at().is_some_and(|t| t <= old_enough)
+    }) {
+        let (Ok(rec_sid), Some(Ok(call_sid))) = (
+            RecordingSid::parse(&r.sid),
+            r.call_sid.as_deref().map(CallSid::parse),
+        ) else {
+            continue;
+        };
+        if calls.recording_state(&rec_sid).await?.stored {
+            continue;
+        }
+        let rec = CompletedRecording {
+            call_sid: Some(call_sid),
+            url: deps.twilio()?.recording_url(rec_sid.as_str()),
+            recording_sid: rec_sid,
+            duration_secs: r.duration_secs(),
+            voicemail: true,
+        };
+        if store_and_announce(deps, &rec, now).await? == Stored::Now {
+            tracing::warn!(call_sid = ?rec.call_sid, recording_sid = %rec.recording_sid, "voicemail recovered by the sweep of Twilio's recordings");
+            stored += 1;
+        }
+    }
+    Ok(stored)
 }
 
 enum CallOutcome {
@@ -289,4 +356,17 @@ async fn reconcile_call(
         return Ok(CallOutcome::GivenUp);
     }
     Ok(CallOutcome::NotYet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_date;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(951_782_400), "2000-02-29");
+        assert_eq!(utc_date(1_795_262_400), "2026-11-21");
+        assert_eq!(utc_date(1_798_761_599), "2026-12-31");
+    }
 }

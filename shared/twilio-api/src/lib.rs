@@ -104,9 +104,17 @@ pub struct Recording {
     pub duration: Option<String>,
     /// `/2010-04-01/Accounts/AC…/Recordings/RE….json`.
     pub uri: Option<String>,
+    /// When it was created, RFC 2822 (`Tue, 22 Nov 2026 15:04:05 +0000`).
+    pub date_created: Option<String>,
 }
 
 impl Recording {
+    /// `date_created` as Unix seconds, if present and valid RFC 2822.
+    pub fn created_at(&self) -> Option<u64> {
+        let t = chrono::DateTime::parse_from_rfc2822(self.date_created.as_deref()?).ok()?;
+        u64::try_from(t.timestamp()).ok()
+    }
+
     /// Duration in whole seconds, if known.
     pub fn duration_secs(&self) -> Option<u64> {
         self.duration.as_deref()?.trim().parse().ok()
@@ -171,13 +179,34 @@ impl Client {
         &self,
         call_sid: &str,
     ) -> Result<Vec<Recording>, TwilioError> {
-        let query: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("CallSid", call_sid)
-            .append_pair("PageSize", "50")
-            .finish();
+        self.list_recordings(&[("CallSid", call_sid), ("PageSize", "50")])
+            .await
+    }
+
+    /// Every recording created on or after `date` (`YYYY-MM-DD`, UTC), all pages.
+    ///
+    /// Endpoint: `GET /2010-04-01/Accounts/{AccountSid}/Recordings.json?DateCreated>={date}`
+    /// (the query parameter is named `DateCreated>` in the specification, sent URL-encoded as
+    /// `DateCreated%3E=…`).
+    ///
+    /// Errors: [`TwilioError`] after the retries.
+    pub async fn list_recordings_created_since(
+        &self,
+        date: &str,
+    ) -> Result<Vec<Recording>, TwilioError> {
+        self.list_recordings(&[("DateCreated>", date), ("PageSize", "100")])
+            .await
+    }
+
+    async fn list_recordings(&self, query: &[(&str, &str)]) -> Result<Vec<Recording>, TwilioError> {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in query {
+            ser.append_pair(k, v);
+        }
         let mut next = Some(format!(
-            "/2010-04-01/Accounts/{}/Recordings.json?{query}",
-            self.config.account_sid
+            "/2010-04-01/Accounts/{}/Recordings.json?{}",
+            self.config.account_sid,
+            ser.finish()
         ));
         let mut all = Vec::new();
         let mut pages = 0;
@@ -279,11 +308,12 @@ mod tests {
     fn recordings_decode_from_twilio_json() {
         let page: RecordingPage = serde_json::from_str(
             r#"{"recordings":[{"sid":"RE1","call_sid":"CA1","status":"completed","source":"RecordVerb",
-                "duration":"12","uri":"/2010-04-01/Accounts/AC1/Recordings/RE1.json","price":null}],
+                "duration":"12","date_created":"Sun, 29 Nov 2026 15:04:05 +0000","uri":"/2010-04-01/Accounts/AC1/Recordings/RE1.json","price":null}],
                 "next_page_uri":null,"page":0}"#,
         )
         .unwrap();
         assert_eq!(page.recordings[0].duration_secs(), Some(12));
+        assert_eq!(page.recordings[0].created_at(), Some(1_795_878_245));
         assert_eq!(page.next_page_uri, None);
     }
 
