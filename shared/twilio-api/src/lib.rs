@@ -199,14 +199,17 @@ impl Client {
     }
 
     async fn list_recordings(&self, query: &[(&str, &str)]) -> Result<Vec<Recording>, TwilioError> {
-        let mut ser = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in query {
-            ser.append_pair(k, v);
-        }
-        let mut next = Some(format!(
-            "/2010-04-01/Accounts/{}/Recordings.json?{}",
-            self.config.account_sid,
+        // Built before any await: the serializer is not `Send`.
+        let encoded = {
+            let mut ser = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query {
+                ser.append_pair(k, v);
+            }
             ser.finish()
+        };
+        let mut next = Some(format!(
+            "/2010-04-01/Accounts/{}/Recordings.json?{encoded}",
+            self.config.account_sid
         ));
         let mut all = Vec::new();
         let mut pages = 0;
