@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum infra/local/requirements.txt | cut -c1-12)
 ENV_FILE := .local/stack.env
 
-.PHONY: run call text summary test venv lint-template check-rust bench sizes events clean
+.PHONY: run call text summary test venv lint-template check-rust bench sizes soak events clean
 
 ## Install the pinned Python tools (moto, cargo-lambda, cfn-lint, sam) into .venv.
 venv: $(STAMP)
@@ -57,6 +57,11 @@ sizes: venv
 	@fail=0; for f in target/lambda/*/bootstrap; do \
 	  s=$$(stat -c %s $$f); printf '%-32s %8d bytes\n' $$(basename $$(dirname $$f)) $$s; \
 	  [ $$s -le 6000000 ] || fail=1; done; exit $$fail
+
+## Load and fault run: 200 calls + 200 texts with Twilio-style redelivery, AWS down once mid-run
+## (ARGS="--calls 500 --texts 500 --outage-seconds 5"). Not part of `make test`.
+soak: venv
+	cargo run --quiet -p integration-tests --bin soak -- $(ARGS)
 
 ## Regenerate the signed sample events.
 events:

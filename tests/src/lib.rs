@@ -313,6 +313,7 @@ pub fn script(
         media_base_url: stack.media.base_url.clone(),
         auth_token: AUTH_TOKEN.into(),
         max_requests: 40,
+        retry_backoff: std::time::Duration::from_millis(50),
     }
 }
 

@@ -56,4 +56,5 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
         now,
     )
     .await
+    .map(|_| ())
 }

@@ -168,6 +168,9 @@ pub struct Script {
     pub auth_token: String,
     /// At most this many webhook requests (guards against a reply loop).
     pub max_requests: usize,
+    /// Wait before the first retry a connection override (`#rc=…`) asks for; doubled for each
+    /// further retry (Twilio spaces its retries within its 15 s budget).
+    pub retry_backoff: std::time::Duration,
 }
 
 /// One request of the call and its reply.
@@ -252,6 +255,7 @@ impl<T: Transport> Sim<'_, T> {
         let sig = signature::compute(&self.script.auth_token, url, &params);
         let mut reply = self.transport.post(url, &params, &sig).await;
         let mut retries = overrides.retries;
+        let mut backoff = self.script.retry_backoff;
         while retries > 0 && overrides.retries_on(reply.status) {
             retries -= 1;
             self.log.steps.push(Step {
@@ -259,7 +263,8 @@ impl<T: Transport> Sim<'_, T> {
                 params: params.clone(),
                 reply: reply.clone(),
             });
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
             reply = self.transport.post(url, &params, &sig).await;
         }
         self.log.steps.push(Step {

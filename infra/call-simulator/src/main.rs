@@ -50,6 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         media_base_url: media.base_url.clone(),
         auth_token: token,
         max_requests: 40,
+        retry_backoff: std::time::Duration::from_millis(50),
     };
     let transport = HttpTransport::new(&config.public_base_url, &target);
     let voice_url = format!("{}/voice-frontdoor", config.public_base_url);

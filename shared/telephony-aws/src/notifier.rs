@@ -78,9 +78,11 @@ pub async fn publish<T: Serialize>(
     Ok(())
 }
 
-/// Sends `notice` at most once per recording: claims `claim_attr` (e.g. `notified_at`) on the
-/// recording item with a conditional update, publishes to the dialled number's topic (or the
-/// default one), and gives the claim back if the publish fails so Twilio's retry can send it.
+/// Sends `notice` once per recording: claims it on the recording item with a conditional update
+/// ([`crate::store::Calls::claim_notice`]), publishes to the dialled number's topic (or the
+/// default one), then records `claim_attr` (e.g. `notified_at`) as sent. A failed publish gives
+/// the claim back so Twilio's retry sends it; a claim that could not be given back goes stale and
+/// the reconciler sends it (at least once, never lost).
 /// `call` supplies the caller and dialled numbers.
 ///
 /// Errors: [`Error::Dynamo`] or [`Error::Sns`].
@@ -91,14 +93,22 @@ pub async fn notify_once(
     subject: &str,
     notice: &Notice<'_>,
     now: u64,
-) -> Result<(), Error> {
+) -> Result<NoticeSent, Error> {
     let calls = deps.calls();
     if calls
         .claim_notice(notice.recording_sid, claim_attr, now)
         .await?
         == Claim::AlreadyExists
     {
-        return Ok(());
+        let sent = calls
+            .raw_item(notice.recording_sid)
+            .await?
+            .is_some_and(|item| item.contains_key(claim_attr));
+        return Ok(if sent {
+            NoticeSent::Before
+        } else {
+            NoticeSent::InFlight
+        });
     }
     let number = deps.number_config(call.to.as_deref().unwrap_or("")).await;
     let topic = number
@@ -111,10 +121,25 @@ pub async fn notify_once(
         .map(mask_phone)
         .unwrap_or_else(|| "unknown caller".into());
     if let Err(e) = publish(&deps.sns, topic, &format!("{subject} {caller}"), notice).await {
-        calls
-            .release_notice(notice.recording_sid, claim_attr)
-            .await?;
+        if let Err(release) = calls.release_notice(notice.recording_sid, claim_attr).await {
+            tracing::warn!(recording_sid = notice.recording_sid, error = %release, "notice claim not released; it goes stale");
+        }
         return Err(e);
     }
-    Ok(())
+    calls
+        .confirm_notice(notice.recording_sid, claim_attr, now)
+        .await?;
+    Ok(NoticeSent::Now)
+}
+
+/// What [`notify_once`] found or did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeSent {
+    /// Published and recorded by this call.
+    Now,
+    /// A previous delivery published it.
+    Before,
+    /// Another delivery holds a fresh claim and may still fail: not known to be sent yet (the
+    /// voicemail stays marked pending, so the reconciler checks again).
+    InFlight,
 }

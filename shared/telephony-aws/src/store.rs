@@ -77,6 +77,10 @@ pub struct CallRecord {
     pub voicemail_recording_sid: Option<String>,
 }
 
+/// How long a notice claim holds before another delivery may take it over (a publish takes well
+/// under a second; Twilio's callback retries and the reconciler come later than this).
+pub const NOTICE_CLAIM_STALE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Value of `vm_pending` while a call's voicemail is not yet stored and announced (the
 /// `voicemails-pending` index is sparse: only such calls carry the attribute).
 pub const VOICEMAIL_PENDING: &str = "pending";
@@ -572,8 +576,12 @@ impl<'a> Calls<'a> {
         }
     }
 
-    /// Claims the right to send one notice: sets `attr` (e.g. `notified_at`) on item `pk` only if
-    /// it is unset. `Created` → send it; `AlreadyExists` → a previous delivery did.
+    /// Claims the right to send one notice recorded as `attr` (e.g. `notified_at`) on item `pk`:
+    /// sets `<attr>_claim` only if the notice was not sent (`attr` unset) and no other delivery
+    /// holds a fresh claim. A claim older than [`NOTICE_CLAIM_STALE`] is taken over: a delivery
+    /// that claimed, failed to publish and could not give the claim back (storage went down in
+    /// between) never blocks the notice for good. `Created` → send it, then
+    /// [`Calls::confirm_notice`]; `AlreadyExists` → sent, or being sent.
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn claim_notice(
@@ -584,10 +592,17 @@ impl<'a> Calls<'a> {
     ) -> Result<Claim, Error> {
         let r = self
             .update(pk)
-            .update_expression("SET #a = :now")
-            .condition_expression("attribute_not_exists(#a)")
+            .update_expression("SET #c = :now")
+            .condition_expression(
+                "attribute_not_exists(#a) AND (attribute_not_exists(#c) OR #c < :stale)",
+            )
             .expression_attribute_names("#a", attr)
+            .expression_attribute_names("#c", format!("{attr}_claim"))
             .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(
+                ":stale",
+                n(now.saturating_sub(NOTICE_CLAIM_STALE.as_secs())),
+            )
             .send()
             .await;
         match r {
@@ -597,13 +612,34 @@ impl<'a> Calls<'a> {
         }
     }
 
-    /// Gives a notice claim back after the publish failed, so Twilio's retry sends it.
+    /// Records that the claimed notice went out: sets `attr`, drops the claim.
     ///
-    /// Errors: [`Error::Dynamo`].
+    /// Errors: [`Error::Dynamo`] (the notice is then sent again once the claim is stale: at
+    /// least once, never lost).
+    pub async fn confirm_notice(
+        &self,
+        pk: &str,
+        attr: &'static str,
+        now: u64,
+    ) -> Result<(), Error> {
+        self.update(pk)
+            .update_expression("SET #a = :now REMOVE #c")
+            .expression_attribute_names("#a", attr)
+            .expression_attribute_names("#c", format!("{attr}_claim"))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem calls (notice sent)"))?;
+        Ok(())
+    }
+
+    /// Gives a notice claim back after the publish failed, so a retry sends it at once.
+    ///
+    /// Errors: [`Error::Dynamo`] (the claim then expires after [`NOTICE_CLAIM_STALE`]).
     pub async fn release_notice(&self, pk: &str, attr: &'static str) -> Result<(), Error> {
         self.update(pk)
-            .update_expression("REMOVE #a")
-            .expression_attribute_names("#a", attr)
+            .update_expression("REMOVE #c")
+            .expression_attribute_names("#c", format!("{attr}_claim"))
             .send()
             .await
             .map_err(Error::dynamo("UpdateItem calls (release notice)"))?;

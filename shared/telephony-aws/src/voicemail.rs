@@ -18,7 +18,7 @@
 //!    recordings created today and yesterday (UTC) and stores any completed one that has no
 //!    recording item yet.
 
-use crate::notifier::{self, Notice};
+use crate::notifier::{self, Notice, NoticeSent};
 use crate::recordings;
 use crate::store::{CallRecord, Claim, RecordingRecord};
 use crate::{metrics, Deps, Error};
@@ -110,9 +110,14 @@ pub async fn store_and_announce(
         }
     }
     if rec.voicemail {
-        announce(deps, &call, rec, s3_key.as_deref(), now).await?;
-        if let Some(sid) = &rec.call_sid {
+        let sent = announce(deps, &call, rec, s3_key.as_deref(), now).await?;
+        // Clear the mark only once the notice is known to be out; a notice another delivery is
+        // still sending keeps the call pending for the reconciler to check.
+        if let (true, Some(sid)) = (sent != NoticeSent::InFlight, &rec.call_sid) {
             calls.clear_voicemail_pending(sid).await?;
+        }
+        if sent != NoticeSent::Now && state.stored {
+            return Ok(Stored::Already);
         }
     }
     Ok(Stored::Now)
@@ -150,7 +155,7 @@ async fn announce(
     rec: &CompletedRecording,
     s3_key: Option<&str>,
     now: u64,
-) -> Result<(), Error> {
+) -> Result<NoticeSent, Error> {
     let notice = Notice {
         kind: "voicemail",
         call_sid: rec.call_sid.as_ref().map_or("unknown", CallSid::as_str),
@@ -272,7 +277,8 @@ async fn sweep(deps: &Deps, now: u64) -> Result<usize, Error> {
         ) else {
             continue;
         };
-        if calls.recording_state(&rec_sid).await?.stored {
+        let state = calls.recording_state(&rec_sid).await?;
+        if state.stored && state.notified {
             continue;
         }
         let rec = CompletedRecording {

@@ -316,7 +316,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(page.recordings[0].duration_secs(), Some(12));
-        assert_eq!(page.recordings[0].created_at(), Some(1_795_878_245));
+        assert_eq!(page.recordings[0].created_at(), Some(1_795_964_645));
         assert_eq!(page.next_page_uri, None);
     }
 
