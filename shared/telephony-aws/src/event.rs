@@ -174,7 +174,8 @@ pub fn request_from_event(event: serde_json::Value) -> Result<Request, Malformed
 }
 
 /// The Lambda result API Gateway expects for a response (payload 2.0): `statusCode`, `headers`,
-/// `body` (text, or base64 with `isBase64Encoded` for bytes that are not UTF-8).
+/// `body` (text, or base64 with `isBase64Encoded` for bytes that are not UTF-8), `cookies` (always
+/// empty; local emulators such as `cargo lambda watch` require the field).
 pub fn response_to_event(resp: http::Response<Body>) -> serde_json::Value {
     let (parts, body) = resp.into_parts();
     let headers: serde_json::Map<String, serde_json::Value> = header_pairs(&parts.headers)
@@ -196,6 +197,7 @@ pub fn response_to_event(resp: http::Response<Body>) -> serde_json::Value {
         "headers": headers,
         "body": body,
         "isBase64Encoded": b64,
+        "cookies": [],
     })
 }
 
@@ -373,6 +375,10 @@ mod tests {
         assert_eq!(v["headers"]["content-type"], "text/xml");
         assert_eq!(v["body"], "<Response/>");
         assert_eq!(v["isBase64Encoded"], false);
+        // The shape local tooling (cargo lambda watch) parses responses into.
+        let typed: aws_lambda_events::apigw::ApiGatewayV2httpResponse =
+            serde_json::from_value(v.clone()).expect("an ApiGatewayV2httpResponse");
+        assert_eq!(typed.status_code, 200);
         let v = response_to_event(http::Response::new(Body::Binary(vec![0xff, 0])));
         assert_eq!(v["isBase64Encoded"], true);
         assert_eq!(v["body"], "/wA=");
