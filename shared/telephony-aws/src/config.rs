@@ -3,6 +3,7 @@
 use std::time::Duration;
 use telephony_core::flow::NumberConfig;
 use telephony_core::ratelimit::{parse_limits, Limit};
+use telephony_core::twiml::is_xml_char;
 use telephony_core::E164;
 
 /// A missing or invalid setting, named.
@@ -124,6 +125,17 @@ impl Config {
             })
         };
 
+        // Operator text spoken or texted to callers must be XML 1.0 text, or TwiML holding it
+        // is rejected by Twilio (12100); refused here, at start-up, with the variable named (the
+        // TwiML writer also drops such characters, as a second line of defence).
+        for name in ["BUSINESS_NAME", "SMS_AUTO_REPLY"] {
+            if let Some(bad) = opt(name).and_then(|v| v.chars().find(|c| !is_xml_char(*c))) {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("holds the control character U+{:04X}", bad as u32),
+                });
+            }
+        }
         let stage = opt("STAGE").unwrap_or_else(|| "prod".into());
         let bypass_asked = opt("TWILIO_SIGNATURE_BYPASS").is_some_and(|v| v == "true");
         if bypass_asked && stage != "local" {
@@ -273,6 +285,15 @@ mod tests {
             load(&v),
             Err(ConfigError::Invalid {
                 name: "SALES_TARGET_E164",
+                ..
+            })
+        ));
+        let mut v = base();
+        v.insert("BUSINESS_NAME", "Acme\u{1} Plumbing");
+        assert!(matches!(
+            load(&v),
+            Err(ConfigError::Invalid {
+                name: "BUSINESS_NAME",
                 ..
             })
         ));
