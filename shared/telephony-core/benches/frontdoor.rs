@@ -104,4 +104,31 @@ fn sms_reply(c: &mut Criterion) {
 }
 
 criterion_group!(benches, frontdoor, sms_reply);
-criterion_main!(benches);
+criterion_main!(benches, part_benches);
+
+fn parts(c: &mut Criterion) {
+    let body = body();
+    let params = Params::from_form(body.as_bytes()).unwrap();
+    let sig = signature::compute(TOKEN, URL, params.pairs());
+    c.bench_function("part_parse", |b| {
+        b.iter(|| black_box(Params::from_form(black_box(body.as_bytes())).unwrap()))
+    });
+    c.bench_function("part_verify", |b| {
+        b.iter(|| {
+            signature::verify(&[TOKEN], URL, SignedBody::Form(params.pairs()), Some(&sig)).unwrap()
+        })
+    });
+    c.bench_function("part_twiml", |b| {
+        b.iter(|| {
+            black_box(
+                Replies::new(
+                    "https://abc123.execute-api.ca-central-1.amazonaws.com",
+                    "en-CA",
+                )
+                .greeting("TradeLine 24/7")
+                .to_xml(),
+            )
+        })
+    });
+}
+criterion_group!(part_benches, parts);

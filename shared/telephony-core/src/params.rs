@@ -1,6 +1,6 @@
 //! Webhook form parameters (`application/x-www-form-urlencoded`, Twilio "TwiML voice request").
 //!
-//! The body is decoded once with `serde_html_form` into ordered pairs, repeated keys kept (the
+//! The body is decoded once with `form_urlencoded` into ordered pairs, repeated keys kept (the
 //! signature needs every value), and read through typed accessors.
 
 use crate::ids::{CallSid, IdError};
@@ -33,9 +33,12 @@ impl Params {
     ///
     /// Errors: [`ParamError::Malformed`] for invalid UTF-8 after percent-decoding or a broken pair.
     pub fn from_form(body: &[u8]) -> Result<Self, ParamError> {
-        let text = std::str::from_utf8(body).map_err(|e| ParamError::Malformed(e.to_string()))?;
-        let pairs: Vec<(String, String)> =
-            serde_html_form::from_str(text).map_err(|e| ParamError::Malformed(e.to_string()))?;
+        std::str::from_utf8(body).map_err(|e| ParamError::Malformed(e.to_string()))?;
+        // `form_urlencoded` (the `url` project's WHATWG form parser, also what serde_html_form
+        // runs underneath) without the serde layer: the same pairs, in body order, repeats kept.
+        let pairs = form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         Ok(Self { pairs })
     }
 

@@ -131,11 +131,12 @@ impl Twiml {
     /// [`is_xml_char`]) are dropped from every text and attribute, so operator text holding one
     /// cannot make Twilio reject the document (error 12100).
     pub fn to_xml(&self) -> String {
-        let mut w = Writer::new(Vec::with_capacity(512));
+        let mut w = Writer::new(Vec::with_capacity(2048));
         match write_response(&mut w, &self.verbs) {
             Ok(()) => match String::from_utf8(w.into_inner()) {
                 // The markup the writer adds is plain ASCII, so removing forbidden characters
                 // from the whole document removes them from the content only.
+                Ok(xml) if has_only_xml_chars(&xml) => xml,
                 Ok(xml) => xml_safe(&xml).into_owned(),
                 Err(_) => WRITER_FAILED.to_owned(),
             },
@@ -151,9 +152,42 @@ pub const fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// Whether every character of `text` is an XML 1.0 `Char`, by a byte scan: a C0 control other
+/// than tab, newline and carriage return is one byte below 0x20; U+FFFE and U+FFFF are
+/// `EF BF BE` and `EF BF BF` in UTF-8. (Surrogates cannot occur in a `str`.)
+fn has_only_xml_chars(text: &str) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let b = text.as_bytes();
+    let mut i = 0;
+    // Eight bytes at a time: a word of printable ASCII only (every byte in 0x20..=0x7F) is fine;
+    // any other word is checked byte by byte.
+    while i + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[i..i + 8]);
+        let v = u64::from_le_bytes(word);
+        let below_space = v.wrapping_sub(LOW * 0x20) & !v & HIGH;
+        if (below_space | (v & HIGH)) != 0 && !bytes_are_xml(b, i, i + 8) {
+            return false;
+        }
+        i += 8;
+    }
+    bytes_are_xml(b, i, b.len())
+}
+
+/// The byte-wise check of `all[from..to]` (a `EF BF BE/BF` sequence may run past `to`).
+fn bytes_are_xml(all: &[u8], from: usize, to: usize) -> bool {
+    (from..to).all(|i| match all[i] {
+        0x09 | 0x0A | 0x0D => true,
+        0x00..=0x1F => false,
+        0xEF => !(all.get(i + 1) == Some(&0xBF) && matches!(all.get(i + 2), Some(0xBE | 0xBF))),
+        _ => true,
+    })
+}
+
 /// `text` without the characters XML 1.0 forbids ([`is_xml_char`]); borrowed when it has none.
 pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().all(is_xml_char) {
+    if has_only_xml_chars(text) {
         std::borrow::Cow::Borrowed(text)
     } else {
         std::borrow::Cow::Owned(text.chars().filter(|c| is_xml_char(*c)).collect())
@@ -361,6 +395,22 @@ mod tests {
             }
         }
         seen
+    }
+
+    #[test]
+    fn forbidden_characters_are_found_wherever_they_are() {
+        let base = "a".repeat(21);
+        for bad in ["\u{0}", "\u{1}", "\u{b}", "\u{1f}", "\u{fffe}", "\u{ffff}"] {
+            for at in 0..base.len() {
+                let text = format!("{}{bad}{}", &base[..at], &base[at..]);
+                assert!(!has_only_xml_chars(&text), "{bad:?} at {at}");
+                assert_eq!(xml_safe(&text), base.as_str());
+            }
+        }
+        for good in ["plain", "tab\tnew\nline\r", "é€😀", "\u{fffd}\u{e000}", ""] {
+            let text = format!("{base}{good}{base}");
+            assert!(has_only_xml_chars(&text), "{good:?}");
+        }
     }
 
     #[test]
