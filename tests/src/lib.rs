@@ -170,6 +170,27 @@ pub async fn stack_via(overrides: &[(&str, &str)], aws_endpoint: &str) -> Stack 
     }
 }
 
+/// The environment a function process needs to serve `stack` (settings, resource names, the moto
+/// endpoint and the fake Twilio API), for running a real bootstrap against it.
+pub fn stack_env(stack: &Stack) -> Vec<(String, String)> {
+    let mut vars = common_vars();
+    vars.insert("TWILIO_API_BASE".into(), stack.media.base_url.clone());
+    vars.insert("AWS_ENDPOINT_URL".into(), moto_endpoint().to_owned());
+    for (var, logical) in [
+        ("CALLS_TABLE", "CallsTable"),
+        ("NUMBERS_TABLE", "NumbersTable"),
+        ("RATE_LIMITS_TABLE", "RateLimitsTable"),
+        ("RECORDINGS_BUCKET", "RecordingsBucket"),
+        ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"),
+        ("MESSAGES_TABLE", "MessagesTable"),
+        ("OPT_OUTS_TABLE", "OptOutsTable"),
+        ("SMS_TOPIC_ARN", "SmsTopic"),
+    ] {
+        vars.insert(var.into(), stack.resources[logical].clone());
+    }
+    vars.into_iter().collect()
+}
+
 /// Settings every test stack shares (resources are added per stack).
 fn common_vars() -> HashMap<String, String> {
     [

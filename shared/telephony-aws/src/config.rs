@@ -109,7 +109,9 @@ impl Config {
         let e164 = |k: &'static str| -> Result<Option<E164>, ConfigError> {
             opt(k)
                 .map(|v| {
-                    E164::parse(&v).map_err(|e| ConfigError::Invalid {
+                    // Syntax only: the numbering-plan check is the health check's (start-up
+                    // must not pay libphonenumber's metadata build).
+                    E164::parse_syntax(&v).map_err(|e| ConfigError::Invalid {
                         name: k,
                         reason: e.to_string(),
                     })
@@ -280,7 +282,7 @@ mod tests {
         assert!(load(&v).unwrap().signature_bypass);
 
         let mut v = base();
-        v.insert("SALES_TARGET_E164", "123");
+        v.insert("SALES_TARGET_E164", "+1 416 555 0100 ext. 7");
         assert!(matches!(
             load(&v),
             Err(ConfigError::Invalid {

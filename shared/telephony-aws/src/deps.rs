@@ -29,8 +29,9 @@ pub struct Deps {
     pub s3: aws_sdk_s3::Client,
     /// SNS client.
     pub sns: aws_sdk_sns::Client,
-    /// HTTPS client for Twilio media (rustls).
-    pub http: reqwest::Client,
+    /// HTTPS client for Twilio media (rustls), built on first use (loading root certificates
+    /// takes ~4 ms; most functions never download media).
+    http: std::sync::OnceLock<reqwest::Client>,
     /// `numbers` table with its in-memory cache.
     pub numbers: NumberDirectory,
     /// Twilio REST client, built on first use (only the monitor's reconciler calls Twilio).
@@ -54,17 +55,12 @@ impl Deps {
         let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(true)
             .build();
-        let http = reqwest::Client::builder()
-            .timeout(DOWNLOAD_TIMEOUT)
-            .connect_timeout(AWS_CONNECT_TIMEOUT)
-            .build()
-            .unwrap_or_default();
         let numbers = NumberDirectory::new(config.numbers_table.clone(), config.number_cache_ttl);
         Self {
             dynamo: aws_sdk_dynamodb::Client::new(sdk),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             sns: aws_sdk_sns::Client::new(sdk),
-            http,
+            http: std::sync::OnceLock::new(),
             numbers,
             twilio: std::sync::OnceLock::new(),
             config,
@@ -142,6 +138,17 @@ impl Deps {
             .find(&self.dynamo, e164, &self.config.default_number)
             .await?
             .is_some())
+    }
+
+    /// The HTTPS client for Twilio media downloads (6 s timeout), built on first use.
+    pub fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(DOWNLOAD_TIMEOUT)
+                .connect_timeout(AWS_CONNECT_TIMEOUT)
+                .build()
+                .unwrap_or_default()
+        })
     }
 
     /// The Twilio REST client for this account (`TWILIO_ACCOUNT_SID` + the primary auth token,

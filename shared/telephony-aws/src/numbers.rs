@@ -91,10 +91,13 @@ fn parse(
     };
     let target = |k: &str, fallback: &Option<E164>| -> Result<Option<E164>, Error> {
         match text(k) {
-            Some(v) => E164::parse(&v).map(Some).map_err(|e| Error::Corrupt {
-                pk: pk.to_owned(),
-                message: format!("{k}: {e}"),
-            }),
+            // Syntax only, on the call path; operators' writes get the full check.
+            Some(v) => E164::parse_syntax(&v)
+                .map(Some)
+                .map_err(|e| Error::Corrupt {
+                    pk: pk.to_owned(),
+                    message: format!("{k}: {e}"),
+                }),
             None => Ok(fallback.clone()),
         }
     };

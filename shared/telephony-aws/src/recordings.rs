@@ -149,7 +149,7 @@ pub async fn copy_to_s3(
     let c = &deps.config;
     let token = c.auth_tokens.first().map(String::as_str).unwrap_or("");
     match download(
-        &deps.http,
+        deps.http(),
         &c.twilio_api_base,
         url,
         &c.account_sid,

@@ -150,18 +150,40 @@ fn e164_digits(raw: &str) -> Option<String> {
 impl E164 {
     /// Parses a number that must already carry its `+` and country code. Group separators
     /// (spaces, `-`, `.`, parentheses) are tolerated and removed; the result is `+` and digits.
+    /// Both checks: [`E164::parse_syntax`], then [`E164::check_numbering_plan`].
     ///
     /// Errors: [`E164Error::Invalid`] for extensions, letters, more than 15 digits, or anything
     /// libphonenumber does not call a valid number of its country.
     pub fn parse(raw: &str) -> Result<Self, E164Error> {
-        let invalid = || E164Error::Invalid(mask_phone(raw.trim()));
-        let digits = e164_digits(raw).ok_or_else(invalid)?;
-        let plain = format!("+{digits}");
-        let number = phonenumber::parse(None, &plain).map_err(|_| invalid())?;
-        if !phonenumber::is_valid(&number) {
-            return Err(invalid());
+        let n = Self::parse_syntax(raw)?;
+        n.check_numbering_plan()?;
+        Ok(n)
+    }
+
+    /// The E.164 syntax check alone (ITU-T E.164: `+`, a non-zero first digit, at most 15
+    /// digits; separators tolerated, extensions and letters refused), without libphonenumber's
+    /// metadata. Used at start-up and for stored configuration, so no function pays the
+    /// metadata's one-time build (~110 ms) before answering; the full check runs where operators
+    /// write numbers and in the health check.
+    ///
+    /// Errors: [`E164Error::Invalid`].
+    pub fn parse_syntax(raw: &str) -> Result<Self, E164Error> {
+        let digits = e164_digits(raw).ok_or_else(|| E164Error::Invalid(mask_phone(raw.trim())))?;
+        Ok(Self(format!("+{digits}")))
+    }
+
+    /// Whether libphonenumber (the `phonenumber` crate's metadata) calls this a valid number of
+    /// its country (`+1123` is not: flaw F-41). The first call builds the metadata (~110 ms).
+    ///
+    /// Errors: [`E164Error::Invalid`].
+    pub fn check_numbering_plan(&self) -> Result<(), E164Error> {
+        let invalid = || E164Error::Invalid(mask_phone(&self.0));
+        let number = phonenumber::parse(None, &self.0).map_err(|_| invalid())?;
+        if phonenumber::is_valid(&number) {
+            Ok(())
+        } else {
+            Err(invalid())
         }
-        Ok(Self(plain))
     }
 
     /// The number in E.164 form.
@@ -259,6 +281,17 @@ mod tests {
         ] {
             assert!(E164::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn syntax_check_alone_skips_the_numbering_plan() {
+        let n = E164::parse_syntax("+1123").unwrap();
+        assert!(n.check_numbering_plan().is_err());
+        assert!(E164::parse_syntax("+1 (587) 742-8885 x12").is_err());
+        assert_eq!(
+            E164::parse_syntax(" +44 20 7946 0958").unwrap().as_str(),
+            "+442079460958"
+        );
     }
 
     #[test]
