@@ -4,6 +4,10 @@
 //! to S3, staff notified on SNS, and the auto-reply at most once per sender per window, never to an
 //! opted-out sender, one of our own numbers, or a short code. An internal error answers an empty
 //! `<Response/>` (nothing sent).
+//!
+//! Two sequential AWS waits for a text (spec §6): everything independent of the message claim
+//! runs with it, then the notice, the finished message and an unused window together (MMS media
+//! copies come between, one per item).
 
 use telephony_aws::messages::{MediaItem, StoredReply};
 use telephony_aws::notifier::{self, MessageNotice};
@@ -31,94 +35,137 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let now = now_secs();
     let msgs = deps.messages();
     let raw = serde_json::to_string(p.pairs()).map_err(|e| ParamError::Malformed(e.to_string()))?;
-    if msgs
-        .claim_message(sid.as_str(), from, to, body, &raw, now)
-        .await?
-        == Claim::AlreadyExists
-    {
+    let keyword = Keyword::detect(body);
+    let window = deps.config.sms_auto_reply_window.as_secs();
+    let may_reply = keyword.is_none() && sms::is_replyable_sender(from) && from != to;
+
+    // Wait 1: the message claim with everything that does not depend on it — the reads the
+    // reply needs, the opt-out/opt-in write of a keyword (idempotent, and durable before the
+    // message is finished), and the auto-reply window, claimed speculatively and given back below
+    // if it is not used.
+    let keyword_write = async {
+        match keyword {
+            Some(k @ (Keyword::OptOut | Keyword::OptIn)) => {
+                let source = format!("keyword:{}", body.trim());
+                msgs.set_opt_out(from, k == Keyword::OptOut, &source, now)
+                    .await
+            }
+            _ => Ok(()),
+        }
+    };
+    let window_claim = async {
+        if may_reply {
+            msgs.claim_auto_reply(from, to, window, now).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let reads = async {
+        if may_reply {
+            let (own, opted) = tokio::join!(deps.is_own_number(from), msgs.is_opted_out(from, now));
+            Ok::<_, Error>((own?, opted?))
+        } else {
+            Ok((false, false))
+        }
+    };
+    let (claim, written, window_claim, reads, number) = tokio::join!(
+        msgs.claim_message(sid.as_str(), from, to, body, &raw, now),
+        keyword_write,
+        window_claim,
+        reads,
+        deps.number_config(to)
+    );
+    let (claim, window_claim) = (claim?, window_claim?);
+    written?;
+    let (own, opted_out) = reads?;
+    let claimed_window = window_claim == Some(Claim::Created);
+    let release = async {
+        if claimed_window {
+            if let Err(e) = msgs.release_auto_reply(from, to, window, now).await {
+                tracing::warn!(error = %e, "unused auto-reply window not given back");
+            }
+        }
+    };
+
+    if claim == Claim::AlreadyExists {
         tracing::info!(message_sid = %sid, "retried message webhook; answering the first reply");
-        return Ok(match msgs.stored_reply(sid.as_str()).await? {
+        let (stored, ()) = tokio::join!(msgs.stored_reply(sid.as_str()), release);
+        return Ok(match stored? {
             StoredReply::Done(text) => sms::reply(text.as_deref()),
             StoredReply::Pending => sms::reply(None),
         });
     }
     metrics::count("SmsReceived", None);
-    let keyword = Keyword::detect(body);
     let mut media = Vec::new();
     let reply = match keyword {
         Some(Keyword::OptOut) => {
-            msgs.set_opt_out(from, true, &format!("keyword:{}", body.trim()), now)
-                .await?;
             tracing::info!(message_sid = %sid, from = %mask_phone(from), "opt-out recorded");
             metrics::count("SmsOptOut", None);
             None
         }
         Some(Keyword::OptIn) => {
-            msgs.set_opt_out(from, false, &format!("keyword:{}", body.trim()), now)
-                .await?;
             metrics::count("SmsOptIn", None);
             None
         }
-        Some(Keyword::Help) => {
-            let number = deps.number_config(to).await;
-            Some(sms::help_text(&number.business_name, to))
-        }
+        Some(Keyword::Help) => Some(sms::help_text(&number.business_name, to)),
         None => {
+            // MMS only: the copies are extra waits (Twilio download + S3 put per item).
             media = copy_media(deps, sid.as_str(), p).await;
-            let reply = auto_reply(deps, from, to, now).await?;
-            let notice = MessageNotice {
-                kind: "sms",
-                message_sid: sid.as_str(),
-                from,
-                to,
-                body,
-                media: media.iter().map(|m| media_ref(deps, m)).collect(),
-                auto_reply: reply.as_deref(),
-            };
-            let subject = format!("Text from {}", mask_phone(from));
-            notifier::publish(&deps.sns, &deps.config.sms_topic_arn, &subject, &notice).await?;
-            reply
+            if !may_reply {
+                tracing::info!(from = %mask_phone(from), "no auto-reply to a short code");
+            } else if own {
+                tracing::info!(from = %mask_phone(from), "no auto-reply to our own number");
+            }
+            if claimed_window && !own && !opted_out {
+                metrics::count("SmsAutoReplies", None);
+                let template = number
+                    .sms_auto_reply
+                    .as_deref()
+                    .unwrap_or(sms::DEFAULT_AUTO_REPLY);
+                Some(sms::auto_reply_text(template, &number.business_name))
+            } else {
+                None
+            }
         }
     };
-    msgs.finish(
-        sid.as_str(),
-        reply.as_deref(),
-        keyword.map(Keyword::as_str),
-        &media,
-    )
-    .await?;
-    Ok(sms::reply(reply.as_deref()))
-}
+    let used_window = reply.is_some() && keyword.is_none();
 
-/// The auto-reply for `from`, or `None`: never to a short code or other non-long-code sender,
-/// never to our own numbers (auto-responder loops), never to an opted-out sender, and at most
-/// once per window (the window is only claimed when a reply is really due).
-async fn auto_reply(deps: &Deps, from: &str, to: &str, now: u64) -> Result<Option<String>, Error> {
-    if !sms::is_replyable_sender(from) || from == to {
-        tracing::info!(from = %mask_phone(from), "no auto-reply to a short code");
-        return Ok(None);
-    }
-    let msgs = deps.messages();
-    // Two independent reads: is the sender one of ours, and has it opted out.
-    let (own, opted_out) = tokio::join!(deps.is_own_number(from), msgs.is_opted_out(from, now));
-    if own? {
-        tracing::info!(from = %mask_phone(from), "no auto-reply to our own number");
-        return Ok(None);
-    }
-    if opted_out? {
-        return Ok(None);
-    }
-    let window = deps.config.sms_auto_reply_window.as_secs();
-    if msgs.claim_auto_reply(from, to, window, now).await? == Claim::AlreadyExists {
-        return Ok(None);
-    }
-    let number = deps.number_config(to).await;
-    let template = number
-        .sms_auto_reply
-        .as_deref()
-        .unwrap_or(sms::DEFAULT_AUTO_REPLY);
-    metrics::count("SmsAutoReplies", None);
-    Ok(Some(sms::auto_reply_text(template, &number.business_name)))
+    // Wait 2: the staff notice (not for keywords), the message finished with its reply, and an
+    // unused window given back.
+    let notice = async {
+        if keyword.is_some() {
+            return Ok(());
+        }
+        let notice = MessageNotice {
+            kind: "sms",
+            message_sid: sid.as_str(),
+            from,
+            to,
+            body,
+            media: media.iter().map(|m| media_ref(deps, m)).collect(),
+            auto_reply: reply.as_deref(),
+        };
+        let subject = format!("Text from {}", mask_phone(from));
+        notifier::publish(&deps.sns, &deps.config.sms_topic_arn, &subject, &notice).await
+    };
+    let unused = async {
+        if !used_window {
+            release.await;
+        }
+    };
+    let (published, finished, ()) = tokio::join!(
+        notice,
+        msgs.finish(
+            sid.as_str(),
+            reply.as_deref(),
+            keyword.map(Keyword::as_str),
+            &media,
+        ),
+        unused
+    );
+    published?;
+    finished?;
+    Ok(sms::reply(reply.as_deref()))
 }
 
 /// Copies each `MediaUrl{N}` (N < `NumMedia`, at most 10) to S3; media over the cap or that

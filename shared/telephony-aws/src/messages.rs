@@ -285,6 +285,36 @@ impl<'a> Messages<'a> {
         }
     }
 
+    /// Gives back an auto-reply window claimed with [`Messages::claim_auto_reply`] at `now` that
+    /// turned out not to be used (the sender was opted out, or one of ours): deleted only if it
+    /// is still that claim.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn release_auto_reply(
+        &self,
+        from: &str,
+        to: &str,
+        window_secs: u64,
+        now: u64,
+    ) -> Result<(), Error> {
+        let r = self
+            .client
+            .delete_item()
+            .table_name(self.windows)
+            .key("pk", s(format!("autoreply#{from}#{to}")))
+            .condition_expression("expires_at = :end")
+            .expression_attribute_values(":end", n(now + window_secs))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if conditional(&e) => Ok(()),
+            Err(e) => Err(Error::dynamo("DeleteItem rate-limits (auto-reply window)")(
+                e,
+            )),
+        }
+    }
+
     /// The raw message item (operators' views and tests).
     ///
     /// Errors: [`Error::Dynamo`].
