@@ -47,9 +47,20 @@ lint-template: venv
 	$(VENV)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --region ca-central-1 -t template.yaml
 
-## Frontdoor compute benchmark (criterion).
-bench:
-	cargo bench -p telephony-core --bench frontdoor
+## The performance table (criterion, the official Twilio libraries side by side, release bootstraps
+## under a Lambda Runtime API emulator); the peers are installed into .local/bench (git-ignored).
+TWILIO_NODE := 6.2.0
+TWILIO_PYTHON := 9.13.0
+BENCH_STAMP := .local/bench/.installed-$(TWILIO_NODE)-$(TWILIO_PYTHON)
+$(BENCH_STAMP):
+	mkdir -p .local/bench
+	npm install --silent --no-audit --no-fund --prefix .local/bench/node twilio@$(TWILIO_NODE)
+	python3 -m venv .local/bench/py
+	.local/bench/py/bin/pip install --quiet --disable-pip-version-check twilio==$(TWILIO_PYTHON)
+	touch $@
+
+bench: venv $(BENCH_STAMP)
+	python3 infra/bench/run.py
 
 ## Release build of every function with cargo-lambda; prints each bootstrap's size, fails over 6 MB.
 sizes: venv

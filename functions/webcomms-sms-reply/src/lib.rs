@@ -34,7 +34,8 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let body = p.get("Body").unwrap_or("");
     let now = now_secs();
     let msgs = deps.messages();
-    let raw = serde_json::to_string(p.pairs()).map_err(|e| ParamError::Malformed(e.to_string()))?;
+    let raw = serde_json::to_string(&p.pairs().collect::<Vec<_>>())
+        .map_err(|e| ParamError::Malformed(e.to_string()))?;
     let keyword = Keyword::detect(body);
     let window = deps.config.sms_auto_reply_window.as_secs();
     let may_reply = keyword.is_none() && sms::is_replyable_sender(from) && from != to;

@@ -181,10 +181,11 @@ pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Refusal> {
         .headers()
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok());
+    let pairs: Vec<(&str, &str)> = params.pairs().collect();
     let signed = if is_json {
         SignedBody::Json(body)
     } else {
-        SignedBody::Form(params.pairs())
+        SignedBody::Pairs(&pairs)
     };
     let url = signed_url(config, req);
     let with_fragment = Route::from_path(event::raw_target(req).0)

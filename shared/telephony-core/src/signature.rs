@@ -42,13 +42,15 @@ impl SignatureError {
 pub enum SignedBody<'a> {
     /// `application/x-www-form-urlencoded`: the decoded pairs, repeats kept, in any order.
     Form(&'a [(String, String)]),
+    /// The same, borrowed (e.g. from [`crate::Params::pairs`]).
+    Pairs(&'a [(&'a str, &'a str)]),
     /// Any JSON body: the raw bytes, checked against the URL's `bodySHA256`.
     Json(&'a [u8]),
 }
 
 /// Computes the expected signature (base64, 28 characters) of `url` and `params` under `token`.
 pub fn compute(token: &str, url: &str, params: &[(String, String)]) -> String {
-    let data = SignedData::new(params);
+    let data = SignedData::new(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     base64::engine::general_purpose::STANDARD.encode(data.mac(&keyed(token), url))
 }
 
@@ -65,11 +67,8 @@ struct SignedData<'a> {
 }
 
 impl<'a> SignedData<'a> {
-    fn new(params: &'a [(String, String)]) -> Self {
-        let mut sorted: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+    fn new(params: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut sorted: Vec<(&str, &str)> = params.collect();
         // Sort by name then value (byte order) and drop exact repeats: this is Twilio's
         // "values de-duplicated and sorted per name" rule.
         sorted.sort_unstable();
@@ -127,13 +126,14 @@ pub fn verify_any(
         .map(str::trim)
         .filter(|h| !h.is_empty())
         .ok_or(SignatureError::Missing)?;
-    let params: &[(String, String)] = match body {
-        SignedBody::Form(p) => p,
+    let data = match body {
+        SignedBody::Form(p) => SignedData::new(p.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        SignedBody::Pairs(p) => SignedData::new(p.iter().copied()),
         SignedBody::Json(raw) => {
             for url in urls {
                 check_body_sha256(url, raw)?;
             }
-            &[]
+            SignedData::new(std::iter::empty())
         }
     };
     // A valid header is 28 base64 characters = 20 bytes; the decoder's size estimate wants a
@@ -144,7 +144,6 @@ pub fn verify_any(
             Ok(20) => buf[..20].try_into().unwrap_or([0; 20]),
             _ => return Err(SignatureError::Invalid),
         };
-    let data = SignedData::new(params);
     for token in tokens.iter().filter(|t| !t.is_empty()) {
         let key = keyed(token);
         for url in urls {
