@@ -31,6 +31,7 @@ for var, logical in [("CALLS_TABLE", "CallsTable"), ("NUMBERS_TABLE", "NumbersTa
     print(f"{var}={r[logical]}")
 PY
 } > .local/stack.env
+(set -a && source .local/stack.env && set +a && cargo run --quiet -p call-simulator -- check-config)
 echo "moto on http://127.0.0.1:$MOTO_PORT; resources: $resources"
 echo "serving every route on http://127.0.0.1:9000 (functions compile on first request); try: make call"
 PATH="$PWD/$VENV/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P 9000 --env-file .local/stack.env

@@ -5,7 +5,7 @@
 
 pub mod proxy;
 
-use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::config::Credentials;
 use call_simulator::{encode_form, media, Reply, Script, Transport};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -86,13 +86,13 @@ pub fn moto_endpoint() -> &'static str {
 }
 
 /// SDK configuration for `endpoint` with static test credentials.
-pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    telephony_aws::deps::sdk_config_loader()
-        .endpoint_url(endpoint)
-        .region(Region::new("ca-central-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-        .await
+pub async fn sdk_config(endpoint: &str) -> telephony_aws::deps::SdkConfig {
+    telephony_aws::deps::AwsTarget {
+        region: "ca-central-1".into(),
+        endpoint_url: Some(endpoint.into()),
+        credentials: Credentials::new("testing", "testing", None, None, "tests"),
+    }
+    .sdk_config()
 }
 
 /// A fresh stack: its own tables, bucket and topic in moto, a media server serving a real WAV,

@@ -11,7 +11,7 @@
 //! monitor's gauges) from the local stack.
 
 use call_simulator::{media, play_call, HttpTransport, Script};
-use telephony_aws::deps::sdk_config_loader;
+use telephony_aws::deps::AwsTarget;
 use telephony_aws::{Config, Deps};
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
@@ -28,6 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.get(1).map(String::as_str) {
         Some("text") => return text(&args).await,
         Some("summary") => return summary().await,
+        Some("check-config") => return check_config(),
         _ => {}
     }
     let (config, token, media) = fake_twilio(media::tone_wav(3)).await?;
@@ -75,7 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         media.downloads()
     );
 
-    let sdk = sdk_config_loader().load().await;
+    let sdk = AwsTarget::from_env()?.sdk_config();
     let deps = Deps::new(config, &sdk);
     let item = deps.calls().raw_item(&script.call_sid).await?;
     println!("\n== call record ({}):\n{item:#?}", deps.config.calls_table);
@@ -174,7 +175,7 @@ async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         reply.status, reply.body
     );
 
-    let sdk = sdk_config_loader().load().await;
+    let sdk = AwsTarget::from_env()?.sdk_config();
     let deps = Deps::new(config, &sdk);
     println!(
         "\n== message record ({}):\n{:#?}",
@@ -228,7 +229,7 @@ async fn print_sns(topic_arn: &str, needle: &str) -> Result<(), Box<dyn std::err
 /// monitor's gauges, exactly as `GET /ops/metrics/summary` and the monitor compute them.
 async fn summary() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
-    let sdk = sdk_config_loader().load().await;
+    let sdk = AwsTarget::from_env()?.sdk_config();
     let deps = Deps::new(config, &sdk);
     let now = telephony_aws::now_secs();
     let summary = telephony_aws::ops::summary(&deps, now).await?;
@@ -242,4 +243,28 @@ async fn summary() -> Result<(), Box<dyn std::error::Error>> {
         serde_json::to_string_pretty(&gauges)?
     );
     Ok(())
+}
+
+/// Checks the configured numbers (`SALES_TARGET_E164`, `SUPPORT_TARGET_E164`, `HOTLINE_E164`)
+/// against libphonenumber's numbering plans, which the functions themselves only check for
+/// E.164 syntax (the `numbering-plan` crate says why). Exits non-zero naming each bad one.
+fn check_config() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    let d = &config.default_number;
+    let mut bad = Vec::new();
+    for (name, n) in [
+        ("SALES_TARGET_E164", d.sales_target.as_ref()),
+        ("SUPPORT_TARGET_E164", d.support_target.as_ref()),
+        ("HOTLINE_E164", config.hotline.as_ref()),
+    ] {
+        if let Some(Err(e)) = n.map(numbering_plan::check) {
+            bad.push(format!("{name}: {e}"));
+        }
+    }
+    if bad.is_empty() {
+        println!("configured numbers: valid numbers of their countries");
+        Ok(())
+    } else {
+        Err(format!("not a number of its country: {}", bad.join("; ")).into())
+    }
 }

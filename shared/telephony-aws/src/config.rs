@@ -109,8 +109,8 @@ impl Config {
         let e164 = |k: &'static str| -> Result<Option<E164>, ConfigError> {
             opt(k)
                 .map(|v| {
-                    // Syntax only: the numbering-plan check is the health check's (start-up
-                    // must not pay libphonenumber's metadata build).
+                    // Syntax only: libphonenumber's numbering-plan check runs where operators
+                    // write numbers (the `numbering-plan` crate; `call-simulator check-config`).
                     E164::parse_syntax(&v).map_err(|e| ConfigError::Invalid {
                         name: k,
                         reason: e.to_string(),

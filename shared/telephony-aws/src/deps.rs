@@ -2,9 +2,13 @@
 
 use crate::config::{Config, ConfigError};
 use crate::numbers::NumberDirectory;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::region::Region;
+pub use aws_types::SdkConfig;
 use std::time::Duration;
 
 /// Per-attempt timeout of an AWS call: about 2 s (spec §2.3).
@@ -45,7 +49,7 @@ impl Deps {
     /// Errors: [`ConfigError`] for missing or invalid settings.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
-        let sdk = sdk_config_loader().load().await;
+        let sdk = AwsTarget::from_env()?.sdk_config();
         Ok(Self::new(config, &sdk))
     }
 
@@ -68,17 +72,73 @@ impl Deps {
     }
 }
 
-/// The SDK loader with the hotline's timeouts and retry budget applied.
-pub fn sdk_config_loader() -> aws_config::ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(AWS_CONNECT_TIMEOUT)
-                .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
-                .operation_timeout(AWS_OPERATION_TIMEOUT)
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(AWS_MAX_ATTEMPTS))
+/// Where the SDK clients send their calls and with which keys.
+#[derive(Debug, Clone)]
+pub struct AwsTarget {
+    /// Region, e.g. `ca-central-1`.
+    pub region: String,
+    /// Endpoint override for every service (`AWS_ENDPOINT_URL`; moto locally), `None` in AWS.
+    pub endpoint_url: Option<String>,
+    /// Access key, secret and (for a role) session token.
+    pub credentials: Credentials,
+}
+
+impl AwsTarget {
+    /// Reads what Lambda gives every function (AWS docs, "Defined runtime environment
+    /// variables"): `AWS_REGION` (or `AWS_DEFAULT_REGION`), the execution role's
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, and the optional
+    /// `AWS_ENDPOINT_URL`. Profiles, SSO and instance metadata are deliberately not read: no
+    /// function needs them, and the provider chain that reads them links an STS client into
+    /// every bootstrap (issue 7: bootstraps ≤ 6 MB).
+    ///
+    /// Errors: [`ConfigError::Missing`] when the region or the keys are absent.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let region = var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .ok_or(ConfigError::Missing("AWS_REGION"))?;
+        let key = var("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing("AWS_ACCESS_KEY_ID"))?;
+        let secret =
+            var("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing("AWS_SECRET_ACCESS_KEY"))?;
+        Ok(Self {
+            region,
+            endpoint_url: var("AWS_ENDPOINT_URL"),
+            credentials: Credentials::new(key, secret, var("AWS_SESSION_TOKEN"), None, "env"),
+        })
+    }
+
+    /// The SDK configuration with the hotline's timeouts, retry budget and HTTPS client
+    /// (rustls on ring, the same crypto provider as the Twilio client: one TLS stack per
+    /// bootstrap).
+    pub fn sdk_config(&self) -> SdkConfig {
+        use aws_smithy_http_client::tls;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let mut b = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(SharedCredentialsProvider::new(self.credentials.clone()))
+            .http_client(http)
+            .time_source(aws_smithy_async::time::SystemTimeSource::new())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(AWS_CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+                    .operation_timeout(AWS_OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(AWS_MAX_ATTEMPTS));
+        if let Some(sleep) = aws_smithy_async::rt::sleep::default_async_sleep() {
+            b = b.sleep_impl(sleep);
+        }
+        if let Some(url) = &self.endpoint_url {
+            b = b.endpoint_url(url.clone());
+        }
+        b.build()
+    }
 }
 
 impl Deps {

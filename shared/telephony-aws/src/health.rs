@@ -60,41 +60,12 @@ pub async fn check(deps: &Deps) -> (Value, bool) {
         Box::pin(topic(&c.voicemail_topic_arn)),
         Box::pin(topic(&c.sms_topic_arn)),
     );
-    // The configured numbers get libphonenumber's full numbering-plan check here, not at
-    // start-up (E164::parse_syntax there).
-    let d = &c.default_number;
-    let bad_numbers: Vec<&str> = [
-        ("SALES_TARGET_E164", d.sales_target.as_ref()),
-        ("SUPPORT_TARGET_E164", d.support_target.as_ref()),
-        ("HOTLINE_E164", c.hotline.as_ref()),
-    ]
-    .into_iter()
-    .filter(|(_, n)| n.is_some_and(|n| n.check_numbering_plan().is_err()))
-    .map(|(name, _)| name)
-    .collect();
-    let numbers_ok = (
-        bad_numbers.is_empty(),
-        if bad_numbers.is_empty() {
-            "valid".to_owned()
-        } else {
-            format!("not a number of its country: {}", bad_numbers.join(", "))
-        },
-    );
     let all = [
-        &calls,
-        &numbers,
-        &limits,
-        &messages,
-        &opt_outs,
-        &bucket,
-        &voicemail,
-        &sms,
-        &numbers_ok,
+        &calls, &numbers, &limits, &messages, &opt_outs, &bucket, &voicemail, &sms,
     ];
     let healthy = all.iter().all(|(ok, _)| *ok);
     let report = json!({
         "config": "loaded",
-        "config_numbers": numbers_ok.1,
         "calls_table": calls.1,
         "numbers_table": numbers.1,
         "rate_limits_table": limits.1,

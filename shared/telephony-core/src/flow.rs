@@ -404,7 +404,7 @@ mod tests {
     const BASE: &str = "https://hooks.example";
 
     fn e(s: &str) -> E164 {
-        E164::parse(s).unwrap()
+        E164::parse_syntax(s).unwrap()
     }
 
     fn config() -> NumberConfig {
