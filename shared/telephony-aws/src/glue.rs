@@ -53,7 +53,10 @@ where
 {
     crate::logging::init();
     let deps: &'static Deps = Box::leak(Box::new(Deps::from_env().await?));
-    lambda_runtime::run(lambda_runtime::service_fn(
+    // `run_concurrent`: sequential unless Lambda's managed concurrency sets
+    // `AWS_LAMBDA_MAX_CONCURRENCY` above 1 (then one long-poll loop per slot); unlike `run`, it
+    // does not warn when `cargo lambda watch` sets it to 1.
+    lambda_runtime::run_concurrent(lambda_runtime::service_fn(
         move |ev: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
             let resp = match event::request_from_event(ev.payload) {
                 // Boxed: the handler futures are deep, and the runtime's own future wraps them.
@@ -82,7 +85,7 @@ where
 {
     crate::logging::init();
     let deps: &'static Deps = Box::leak(Box::new(Deps::from_env().await?));
-    lambda_runtime::run(lambda_runtime::service_fn(
+    lambda_runtime::run_concurrent(lambda_runtime::service_fn(
         move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
             handler(deps).await.map_err(LambdaError::from)
         },

@@ -1,6 +1,6 @@
 //! Webhook form parameters (`application/x-www-form-urlencoded`, Twilio "TwiML voice request").
 //!
-//! The body is decoded once with `form_urlencoded` into ordered pairs, repeated keys kept (the
+//! The body is decoded once (the WHATWG form rules, as `form_urlencoded`) into ordered pairs, repeated keys kept (the
 //! signature needs every value), and read through typed accessors.
 
 use crate::ids::{CallSid, IdError};
@@ -31,6 +31,29 @@ pub struct Params {
     spans: Vec<(u32, u32, u32)>,
 }
 
+/// Appends one decoded name or value of a form (`+` → space, then percent-decoding) to `buf`,
+/// with invalid UTF-8 in the decoded bytes replaced by U+FFFD (as `form_urlencoded` does). `+`
+/// never occurs inside a percent escape, so splitting on it first is exact.
+fn decode_into(buf: &mut Vec<u8>, raw: &[u8]) {
+    let start = buf.len();
+    for (i, seg) in raw.split(|b| *b == b'+').enumerate() {
+        if i > 0 {
+            buf.push(b' ');
+        }
+        if seg.contains(&b'%') {
+            buf.extend(percent_encoding::percent_decode(seg));
+        } else {
+            buf.extend_from_slice(seg);
+        }
+    }
+    // Only escapes can produce invalid UTF-8 (the body itself was checked).
+    if raw.contains(&b'%') && std::str::from_utf8(&buf[start..]).is_err() {
+        let fixed = String::from_utf8_lossy(&buf[start..]).into_owned();
+        buf.truncate(start);
+        buf.extend_from_slice(fixed.as_bytes());
+    }
+}
+
 impl Params {
     /// Decodes a form body (`a=1&b=2`; `+` is a space; repeated keys kept).
     ///
@@ -38,17 +61,27 @@ impl Params {
     pub fn from_form(body: &[u8]) -> Result<Self, ParamError> {
         std::str::from_utf8(body).map_err(|e| ParamError::Malformed(e.to_string()))?;
         u32::try_from(body.len()).map_err(|_| ParamError::Malformed("body too large".into()))?;
-        // `form_urlencoded` (the `url` project's WHATWG form parser, also what serde_html_form
-        // runs underneath) without the serde layer: the same pairs, in body order, repeats kept.
-        // Decoding never makes a form longer, so the buffer never reallocates.
-        let mut p = Self {
-            buf: String::with_capacity(body.len()),
-            spans: Vec::with_capacity(body.iter().filter(|b| **b == b'&').count() + 1),
-        };
-        for (k, v) in form_urlencoded::parse(body) {
-            p.push(&k, &v);
+        // The WHATWG `application/x-www-form-urlencoded` parser (URL Standard §5.1, what the
+        // `form_urlencoded` crate implements and the property tests compare against): split on
+        // `&`, skip empty sequences, split each at the first `=`, `+` is a space, then
+        // percent-decode (`percent_encoding`) and replace invalid UTF-8 with U+FFFD. Decoded
+        // straight into one buffer: no per-value allocation for escaped values.
+        let mut buf = Vec::with_capacity(body.len());
+        let mut spans = Vec::with_capacity(body.iter().filter(|b| **b == b'&').count() + 1);
+        for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &pair[pair.len()..]),
+            };
+            let start = buf.len();
+            decode_into(&mut buf, name);
+            let mid = buf.len();
+            decode_into(&mut buf, value);
+            let to32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            spans.push((to32(start), to32(mid), to32(buf.len())));
         }
-        Ok(p)
+        let buf = String::from_utf8(buf).map_err(|e| ParamError::Malformed(e.to_string()))?;
+        Ok(Self { buf, spans })
     }
 
     /// Parameters from pairs (tests, the call simulator, query strings).

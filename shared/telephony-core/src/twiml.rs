@@ -1,16 +1,11 @@
-//! TwiML documents, written with `quick-xml` (spec §2.5): every attribute value and text node is
-//! escaped by the writer, so a hostile caller name or URL cannot break the XML (flaw F-03).
+//! TwiML documents (spec §2.5): every attribute value and text node is escaped with
+//! `quick_xml::escape::escape`, so a hostile caller name or URL cannot break the XML (flaw F-03);
+//! the tests and property tests parse every document back with a strict XML 1.0 parser.
 //!
 //! Only the verbs and attributes the hotline uses are modelled (Twilio TwiML reference: `<Say>`,
 //! `<Gather>`, `<Dial>`/`<Number>`, `<Record>`, `<Redirect>`, `<Reject>`, `<Hangup>`, `<Pause>`).
 
-use quick_xml::events::{BytesDecl, BytesText, Event};
-use quick_xml::Writer;
 use std::time::Duration;
-
-/// Returned only if the XML writer fails, which writing into memory does not do.
-const WRITER_FAILED: &str =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>";
 
 /// A `<Say>`: text spoken with a voice and language.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,16 +126,14 @@ impl Twiml {
     /// [`is_xml_char`]) are dropped from every text and attribute, so operator text holding one
     /// cannot make Twilio reject the document (error 12100).
     pub fn to_xml(&self) -> String {
-        let mut w = Writer::new(Vec::with_capacity(2048));
-        match write_response(&mut w, &self.verbs) {
-            Ok(()) => match String::from_utf8(w.into_inner()) {
-                // The markup the writer adds is plain ASCII, so removing forbidden characters
-                // from the whole document removes them from the content only.
-                Ok(xml) if has_only_xml_chars(&xml) => xml,
-                Ok(xml) => xml_safe(&xml).into_owned(),
-                Err(_) => WRITER_FAILED.to_owned(),
-            },
-            Err(_) => WRITER_FAILED.to_owned(),
+        let mut w = Out(String::with_capacity(2048));
+        write_response(&mut w, &self.verbs);
+        // The markup written around the content is plain ASCII, so removing forbidden
+        // characters from the whole document removes them from the content only.
+        if has_only_xml_chars(&w.0) {
+            w.0
+        } else {
+            xml_safe(&w.0).into_owned()
         }
     }
 }
@@ -194,27 +187,71 @@ pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-type W = Writer<Vec<u8>>;
-type R = std::io::Result<()>;
+/// The XML output: markup written directly, every attribute value and text node through
+/// `quick_xml::escape::escape` (`<`, `>`, `&`, `'`, `"`; borrowed when nothing needs escaping).
+/// No per-element buffers, unlike `quick_xml::Writer`'s element builder, which allocated once per
+/// element and attribute list (a third of the frontdoor's compute; issue 7).
+struct Out(String);
 
-fn write_response(w: &mut W, verbs: &[Verb]) -> R {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    if verbs.is_empty() {
-        w.create_element("Response").write_empty()?;
-        return Ok(());
+impl Out {
+    fn text(&mut self, t: &str) {
+        self.0.push_str(&quick_xml::escape::escape(t));
     }
-    w.create_element("Response").write_inner_content(|w| {
-        for verb in verbs {
-            write_verb(w, verb)?;
+
+    fn start(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        self.0.push('<');
+        self.0.push_str(name);
+        for (k, v) in attrs {
+            self.0.push(' ');
+            self.0.push_str(k);
+            self.0.push_str("=\"");
+            self.text(v);
+            self.0.push('"');
         }
-        Ok(())
-    })?;
-    Ok(())
+    }
+
+    /// `<name attrs…>`.
+    fn open(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        self.start(name, attrs);
+        self.0.push('>');
+    }
+
+    /// `</name>`.
+    fn close(&mut self, name: &str) {
+        self.0.push_str("</");
+        self.0.push_str(name);
+        self.0.push('>');
+    }
+
+    /// `<name attrs…/>`.
+    fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        self.start(name, attrs);
+        self.0.push_str("/>");
+    }
+
+    /// `<name attrs…>text</name>`.
+    fn element(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) {
+        self.open(name, attrs);
+        self.text(text);
+        self.close(name);
+    }
 }
 
-fn secs(d: Duration) -> String {
-    d.as_secs().to_string()
+fn write_response(w: &mut Out, verbs: &[Verb]) {
+    w.0.push_str(XML_DECL);
+    if verbs.is_empty() {
+        w.empty("Response", &[]);
+        return;
+    }
+    w.open("Response", &[]);
+    for verb in verbs {
+        write_verb(w, verb);
+    }
+    w.close("Response");
 }
+
+/// The XML declaration every document starts with.
+const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
 fn flag(b: bool) -> &'static str {
     if b {
@@ -224,116 +261,84 @@ fn flag(b: bool) -> &'static str {
     }
 }
 
-fn write_say(w: &mut W, say: &Say) -> R {
-    w.create_element("Say")
-        .with_attribute(("voice", say.voice))
-        .with_attribute(("language", say.language))
-        .write_text_content(BytesText::new(&say.text))?;
-    Ok(())
+fn write_say(w: &mut Out, say: &Say) {
+    w.element(
+        "Say",
+        &[("voice", say.voice), ("language", say.language)],
+        &say.text,
+    );
 }
 
-fn write_verb(w: &mut W, verb: &Verb) -> R {
+fn write_verb(w: &mut Out, verb: &Verb) {
+    let mut n1 = itoa::Buffer::new();
+    let mut n2 = itoa::Buffer::new();
     match verb {
         Verb::Say(say) => write_say(w, say),
         Verb::Gather(g) => {
-            let (num_digits, timeout) = (g.num_digits.to_string(), secs(g.timeout));
-            w.create_element("Gather")
-                .with_attribute(("input", "dtmf"))
-                .with_attribute(("action", g.action.as_str()))
-                .with_attribute(("method", "POST"))
-                .with_attribute(("numDigits", num_digits.as_str()))
-                .with_attribute(("timeout", timeout.as_str()))
-                .with_attribute(("actionOnEmptyResult", flag(g.action_on_empty_result)))
-                .write_inner_content(|w| {
-                    for say in &g.prompts {
-                        write_say(w, say)?;
-                    }
-                    Ok(())
-                })?;
-            Ok(())
+            w.open(
+                "Gather",
+                &[
+                    ("input", "dtmf"),
+                    ("action", &g.action),
+                    ("method", "POST"),
+                    ("numDigits", n1.format(g.num_digits)),
+                    ("timeout", n2.format(g.timeout.as_secs())),
+                    ("actionOnEmptyResult", flag(g.action_on_empty_result)),
+                ],
+            );
+            for say in &g.prompts {
+                write_say(w, say);
+            }
+            w.close("Gather");
         }
         Verb::Dial(d) => {
-            let timeout = secs(d.timeout);
-            let mut el = w
-                .create_element("Dial")
-                .with_attribute(("action", d.action.as_str()))
-                .with_attribute(("method", "POST"))
-                .with_attribute(("timeout", timeout.as_str()))
-                .with_attribute(("answerOnBridge", flag(d.answer_on_bridge)));
+            let mut attrs: Vec<(&str, &str)> = vec![
+                ("action", &d.action),
+                ("method", "POST"),
+                ("timeout", n1.format(d.timeout.as_secs())),
+                ("answerOnBridge", flag(d.answer_on_bridge)),
+            ];
             if let Some(record) = d.record {
-                el = el.with_attribute(("record", record));
+                attrs.push(("record", record));
                 if let Some(cb) = &d.recording_status_callback {
-                    el = el
-                        .with_attribute(("recordingStatusCallback", cb.as_str()))
-                        .with_attribute(("recordingStatusCallbackMethod", "POST"));
+                    attrs.push(("recordingStatusCallback", cb));
+                    attrs.push(("recordingStatusCallbackMethod", "POST"));
                 }
             }
-            el.write_inner_content(|w| {
-                let n = &d.number;
-                let mut num = w.create_element("Number");
-                if let Some(cb) = &n.status_callback {
-                    num = num
-                        .with_attribute(("statusCallback", cb.as_str()))
-                        .with_attribute(("statusCallbackMethod", "POST"));
-                }
-                if let Some(events) = n.status_callback_event {
-                    num = num.with_attribute(("statusCallbackEvent", events));
-                }
-                num.write_text_content(BytesText::new(&n.e164))?;
-                Ok(())
-            })?;
-            Ok(())
+            w.open("Dial", &attrs);
+            let n = &d.number;
+            let mut num: Vec<(&str, &str)> = Vec::new();
+            if let Some(cb) = &n.status_callback {
+                num.push(("statusCallback", cb));
+                num.push(("statusCallbackMethod", "POST"));
+            }
+            if let Some(events) = n.status_callback_event {
+                num.push(("statusCallbackEvent", events));
+            }
+            w.element("Number", &num, &n.e164);
+            w.close("Dial");
         }
         Verb::Record(r) => {
-            let max_length = secs(r.max_length);
-            let mut el = w
-                .create_element("Record")
-                .with_attribute(("action", r.action.as_str()))
-                .with_attribute(("method", "POST"))
-                .with_attribute(("maxLength", max_length.as_str()))
-                .with_attribute(("finishOnKey", r.finish_on_key))
-                .with_attribute(("playBeep", flag(r.play_beep)))
-                .with_attribute((
-                    "recordingStatusCallback",
-                    r.recording_status_callback.as_str(),
-                ))
-                .with_attribute(("recordingStatusCallbackMethod", "POST"));
+            let mut attrs: Vec<(&str, &str)> = vec![
+                ("action", &r.action),
+                ("method", "POST"),
+                ("maxLength", n1.format(r.max_length.as_secs())),
+                ("finishOnKey", r.finish_on_key),
+                ("playBeep", flag(r.play_beep)),
+                ("recordingStatusCallback", &r.recording_status_callback),
+                ("recordingStatusCallbackMethod", "POST"),
+            ];
             if let Some(cb) = &r.transcribe_callback {
-                el = el
-                    .with_attribute(("transcribe", "true"))
-                    .with_attribute(("transcribeCallback", cb.as_str()));
+                attrs.push(("transcribe", "true"));
+                attrs.push(("transcribeCallback", cb));
             }
-            el.write_empty()?;
-            Ok(())
+            w.empty("Record", &attrs);
         }
-        Verb::Redirect(url) => {
-            w.create_element("Redirect")
-                .with_attribute(("method", "POST"))
-                .write_text_content(BytesText::new(url))?;
-            Ok(())
-        }
-        Verb::Pause(d) => {
-            let length = secs(*d);
-            w.create_element("Pause")
-                .with_attribute(("length", length.as_str()))
-                .write_empty()?;
-            Ok(())
-        }
-        Verb::Reject(reason) => {
-            w.create_element("Reject")
-                .with_attribute(("reason", *reason))
-                .write_empty()?;
-            Ok(())
-        }
-        Verb::Hangup => {
-            w.create_element("Hangup").write_empty()?;
-            Ok(())
-        }
-        Verb::Message(text) => {
-            w.create_element("Message")
-                .write_text_content(BytesText::new(text))?;
-            Ok(())
-        }
+        Verb::Redirect(url) => w.element("Redirect", &[("method", "POST")], url),
+        Verb::Pause(d) => w.empty("Pause", &[("length", n1.format(d.as_secs()))]),
+        Verb::Reject(reason) => w.empty("Reject", &[("reason", reason)]),
+        Verb::Hangup => w.empty("Hangup", &[]),
+        Verb::Message(text) => w.element("Message", &[], text),
     }
 }
 

@@ -103,6 +103,21 @@ proptest! {
     }
 
     #[test]
+    fn forms_decode_exactly_as_the_whatwg_parser(
+        body in "([a-zA-Z0-9]|%[0-9a-fA-F]{2}|%[0-9a-fA-F]?|[+&=%]|[éü€😀]){0,60}",
+    ) {
+        // The reference: the `form_urlencoded` crate (URL Standard §5.1), escapes of invalid
+        // UTF-8 (`%ff`), stray `%`, empty pairs and repeated `=` included.
+        let want: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let parsed = Params::from_form(body.as_bytes()).unwrap();
+        let got: Vec<(String, String)> =
+            parsed.pairs().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
     fn any_body_bytes_parse_or_fail_cleanly(body in prop::collection::vec(any::<u8>(), 0..200)) {
         let _ = Params::from_form(&body);
     }
