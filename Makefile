@@ -1,37 +1,51 @@
 # tradeline-telephony: the two commands of the README are `make run` and `make test`.
 SHELL := /bin/bash
 VENV := .venv
+LINT_VENV := .venv-lint
 STAMP := $(VENV)/.installed-$(shell sha1sum infra/local/requirements.txt | cut -c1-12)
+LINT_STAMP := $(LINT_VENV)/.installed-$(shell sha1sum infra/local/requirements-lint.txt | cut -c1-12)
 ENV_FILE := .local/stack.env
+# Every function package: what `make run` serves, built the way `cargo lambda watch` runs them.
+FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run call text summary test venv lint-template check-rust bench sizes soak events clean
+.PHONY: run call text summary test venv lint-venv lint-template check-rust bench sizes soak events clean
 
-## Install the pinned Python tools (moto, cargo-lambda, cfn-lint, sam) into .venv.
+## Install the pinned Python tools the local run needs (moto, cargo-lambda) into .venv.
 venv: $(STAMP)
 $(STAMP): infra/local/requirements.txt
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
-	touch $@
+	@echo "installing moto and cargo-lambda into $(VENV) (once)"
+	@python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
+	@touch $@
+
+## The template linters (cfn-lint, sam) for `make test`, in their own venv.
+lint-venv: $(LINT_STAMP)
+$(LINT_STAMP): infra/local/requirements-lint.txt
+	@echo "installing cfn-lint and aws-sam-cli into $(LINT_VENV) (once)"
+	@python3 -m venv $(LINT_VENV)
+	@$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements-lint.txt
+	@touch $@
 
 ## Run the hotline locally: moto + every route on http://127.0.0.1:9000.
 run: venv
-	cargo build --workspace --bins
-	infra/local/run.sh
+	@echo "building every function and the simulator (first time: a few minutes)"
+	@cargo build --quiet $(foreach f,$(FUNCTIONS),-p $(f)) -p call-simulator --bins
+	@infra/local/run.sh
 
 ## Play a call against `make run` (ARGS="--digits 1,1 --dial no-answer --message-seconds 7").
 call:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
-	set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- $(ARGS)
+	@set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- $(ARGS)
 
 ## Send a text to `make run` (ARGS='--body STOP' or ARGS='--body "see photo" --media infra/local/sample-photo.png').
 text:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
-	set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- text $(ARGS)
+	@set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- text $(ARGS)
 
 ## What an operator sees, from the local stack (the ops summary and the monitor's gauges).
 summary:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
-	set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- summary
+	@set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- summary $(ARGS)
 
 ## Everything CI checks: formatting, clippy, template lint, unit and integration tests.
 test: venv lint-template check-rust
@@ -43,9 +57,9 @@ check-rust:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-lint-template: venv
-	$(VENV)/bin/cfn-lint template.yaml
-	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --region ca-central-1 -t template.yaml
+lint-template: lint-venv
+	$(LINT_VENV)/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(LINT_VENV)/bin/sam validate --lint --region ca-central-1 -t template.yaml
 
 ## The performance table (criterion, the official Twilio libraries side by side, release bootstraps
 ## under a Lambda Runtime API emulator); the peers are installed into .local/bench (git-ignored).

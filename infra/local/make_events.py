@@ -20,6 +20,11 @@ ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 CALL = "CA5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
 REC = "RE5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
 CALLER = "+14165550123"
+# Each texting event has a sender of its own, so no event changes what another answers (an
+# opt-out or an auto-reply window of one sender never silences another's event).
+HELP_SENDER = "+14165550124"
+MMS_SENDER = "+14165550125"
+OPTED_OUT = "+14165550126"
 MSG = "SM5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
 MSG2 = "SM6f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
 MSG3 = "SM7f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
@@ -103,9 +108,9 @@ EVENTS = {
     "voice-fallback": event("/voice-fallback", "", voice(ErrorCode="11200", ErrorUrl=BASE_URL + "/voice-frontdoor")),
     "voice-health": event("/voice-health", "", None, method="GET"),
     "webcomms-sms-reply": event("/webcomms-sms-reply", "", sms()),
-    "webcomms-sms-reply-legacy": event("/twilio/sms", "", sms(MessageSid=MSG2, SmsSid=MSG2, SmsMessageSid=MSG2, Body="HELP")),
+    "webcomms-sms-reply-legacy": event("/twilio/sms", "", sms(MessageSid=MSG2, SmsSid=MSG2, SmsMessageSid=MSG2, Body="HELP", From=HELP_SENDER)),
     "webcomms-sms-reply-mms": event("/webcomms-sms-reply", "", sms(
-        MessageSid=MMS, SmsSid=MMS, SmsMessageSid=MMS, Body="Here is the leak", NumMedia="1",
+        MessageSid=MMS, SmsSid=MMS, SmsMessageSid=MMS, Body="Here is the leak", NumMedia="1", From=MMS_SENDER,
         MediaContentType0="image/png",
         MediaUrl0=f"http://127.0.0.1:9181/2010-04-01/Accounts/{ACCOUNT}/Messages/{MMS}/Media/ME5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e")),
     "webcomms-sms-status": event("/webcomms-sms-status", "", [
@@ -113,7 +118,7 @@ EVENTS = {
         ("SmsStatus", "delivered"), ("From", HOTLINE), ("To", CALLER), ("ApiVersion", "2010-04-01")]),
     "webcomms-sms-status-legacy": event("/twilio/sms-status", "", [
         ("AccountSid", ACCOUNT), ("MessageSid", MSG3), ("MessageStatus", "undelivered"), ("ErrorCode", "21610"),
-        ("ErrorMessage", "Attempt to send to unsubscribed recipient"), ("From", HOTLINE), ("To", CALLER)]),
+        ("ErrorMessage", "Attempt to send to unsubscribed recipient"), ("From", HOTLINE), ("To", OPTED_OUT)]),
 }
 
 

@@ -2,7 +2,9 @@
 # Runs the hotline locally: moto (DynamoDB/S3/SNS) on 127.0.0.1:4566, the stack's resources created
 # from template.yaml, and every route served by `cargo lambda watch` on 127.0.0.1:9000 under the
 # template's paths (router: [workspace.metadata.lambda.watch.router] in Cargo.toml).
-# Stop with Ctrl-C; moto stops with it. Then, in another shell: `make call`.
+# Also the fake Twilio media host and REST API (TWILIO_API_BASE), so sample events that fetch media
+# or recordings work on their own. Stop with Ctrl-C; moto and the fake Twilio stop with it; if moto
+# dies, the whole run stops and says so. Then, in another shell: `make call`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=.venv
@@ -11,7 +13,8 @@ mkdir -p .local
 
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" > .local/moto.log 2>&1 &
 MOTO_PID=$!
-trap 'kill $MOTO_PID 2>/dev/null || true' EXIT INT TERM
+PIDS="$MOTO_PID"
+trap 'kill $PIDS 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 1 100); do
   "$VENV/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/moto-api/data.json', timeout=1)" 2>/dev/null && break
   sleep 0.2
@@ -31,7 +34,27 @@ for var, logical in [("CALLS_TABLE", "CallsTable"), ("NUMBERS_TABLE", "NumbersTa
     print(f"{var}={r[logical]}")
 PY
 } > .local/stack.env
-(set -a && source .local/stack.env && set +a && cargo run --quiet -p call-simulator -- check-config)
-echo "moto on http://127.0.0.1:$MOTO_PORT; resources: $resources"
-echo "serving every route on http://127.0.0.1:9000 (functions compile on first request); try: make call"
-PATH="$PWD/$VENV/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P 9000 --env-file .local/stack.env
+set -a && source .local/stack.env && set +a
+target/debug/call-simulator check-config
+target/debug/call-simulator fake-twilio > .local/fake-twilio.log 2>&1 &
+PIDS="$PIDS $!"
+
+PATH="$PWD/$VENV/bin:$PATH" cargo lambda watch -q -A 127.0.0.1 -P 9000 --env-file .local/stack.env &
+WATCH_PID=$!
+PIDS="$PIDS $WATCH_PID"
+for _ in $(seq 1 150); do
+  (exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null && break
+  sleep 0.2
+done
+echo "ready: every route on http://127.0.0.1:9000 (moto on :$MOTO_PORT, fake Twilio on $TWILIO_API_BASE)"
+echo "try, in another shell: make call"
+
+# Watchdog: without moto every request would fail; stop the run and say why.
+while kill -0 "$WATCH_PID" 2>/dev/null; do
+  if ! kill -0 "$MOTO_PID" 2>/dev/null; then
+    echo "moto (local AWS) stopped; see .local/moto.log. Stopping; run make run again." >&2
+    exit 1
+  fi
+  sleep 1
+done
+wait "$WATCH_PID"

@@ -6,6 +6,7 @@
 //! The transport is pluggable: [`HttpTransport`] posts to a running local stack; tests pass a
 //! transport that calls the handlers in-process.
 
+pub mod cli;
 pub mod media;
 pub mod twiml;
 

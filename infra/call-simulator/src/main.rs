@@ -10,17 +10,10 @@
 //! Summary: `call-simulator summary` prints what an operator sees (the ops API's summary and the
 //! monitor's gauges) from the local stack.
 
+use call_simulator::cli::{arg, check_options, CALL_OPTIONS, TEXT_OPTIONS};
 use call_simulator::{media, play_call, HttpTransport, Script};
 use telephony_aws::deps::AwsTarget;
 use telephony_aws::{Config, Deps};
-
-fn arg(args: &[String], name: &str, default: &str) -> String {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| default.to_owned())
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,8 +22,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("text") => return text(&args).await,
         Some("summary") => return summary().await,
         Some("check-config") => return check_config(),
+        Some("fake-twilio") => return serve_fake_twilio().await,
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return Ok(());
+        }
         _ => {}
     }
+    check_options(args.get(1..).unwrap_or_default(), CALL_OPTIONS)?;
+    let quiet = args.iter().any(|a| a == "--quiet");
     let (config, token, media) = fake_twilio(media::tone_wav(3)).await?;
     let target = arg(&args, "--target", &config.public_base_url);
     let nanos = std::time::SystemTime::now()
@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_nanos();
     let script = Script {
         call_sid: format!("CA{:032x}", nanos),
-        from: arg(&args, "--from", "+14165550123"),
+        from: arg(&args, "--from", &fresh_caller()),
         to: arg(&args, "--to", "+15877428885"),
         account_sid: config.account_sid.clone(),
         digits: arg(&args, "--digits", "1,1")
@@ -48,44 +48,132 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         dial_status: arg(&args, "--dial", "no-answer"),
         message_seconds: arg(&args, "--message-seconds", "7").parse()?,
         transcript: "Hi, this is Sam from Calgary, please call me back about a quote.".into(),
-        media_base_url: media.base_url.clone(),
+        media_base_url: media.base_url().to_owned(),
         auth_token: token,
         max_requests: 40,
         retry_backoff: std::time::Duration::from_millis(50),
     };
     let transport = HttpTransport::new(&config.public_base_url, &target);
     let voice_url = format!("{}/voice-frontdoor", config.public_base_url);
-    println!(
-        "== call {} from {} to {}",
-        script.call_sid, script.from, script.to
-    );
+    let downloads_before = media.downloads().await;
     let log = play_call(&transport, &script, &voice_url).await;
-    for step in &log.steps {
-        let path = step
-            .url
-            .strip_prefix(&config.public_base_url)
-            .unwrap_or(&step.url);
-        println!("\n--> POST {path}  [{}]", step.reply.status);
-        if !step.reply.body.is_empty() {
-            println!("{}", step.reply.body);
+    if !quiet {
+        println!(
+            "== call {} from {} to {}",
+            script.call_sid, script.from, script.to
+        );
+        for step in &log.steps {
+            let path = step
+                .url
+                .strip_prefix(&config.public_base_url)
+                .unwrap_or(&step.url);
+            println!("\n--> POST {path}  [{}]", step.reply.status);
+            if !step.reply.body.is_empty() {
+                println!("{}", step.reply.body);
+            }
         }
     }
-    println!(
-        "\n== call ended: {}; recordings served: {}",
-        log.ended,
-        media.downloads()
-    );
 
     let sdk = AwsTarget::from_env()?.sdk_config();
     let deps = Deps::new(config, &sdk);
     let item = deps.calls().raw_item(&script.call_sid).await?;
-    println!("\n== call record ({}):\n{item:#?}", deps.config.calls_table);
-    print_s3(&deps, &format!("recordings/{}/", script.call_sid)).await?;
-    print_sns(&deps.config.voicemail_topic_arn, &script.call_sid).await?;
+    let objects = s3_keys(&deps, &format!("recordings/{}/", script.call_sid)).await?;
+    let notices = sns_notices(&deps.config.voicemail_topic_arn, &script.call_sid).await?;
+    if !quiet {
+        println!(
+            "\n== call record ({}):\n{}",
+            deps.config.calls_table,
+            item_json(item.as_ref())
+        );
+        print_objects(&deps, &objects);
+        print_notices(&deps.config.voicemail_topic_arn, &notices);
+        println!();
+    }
+    let downloads = media.downloads().await.saturating_sub(downloads_before);
+    let stored = objects
+        .iter()
+        .map(|(k, _)| format!("s3://{}/{k}", deps.config.recordings_bucket))
+        .collect::<Vec<_>>();
+    let outcome = if stored.is_empty() {
+        log.ended.clone()
+    } else {
+        format!("voicemail stored: {}", stored.join(", "))
+    };
+    println!(
+        "call {} from {}: {outcome}; {} recording download(s), {} notice(s); heard {} prompt(s)",
+        script.call_sid,
+        script.from,
+        downloads,
+        notices.len(),
+        log.heard.len()
+    );
     if log.ended.starts_with("error:") {
         return Err(log.ended.into());
     }
     Ok(())
+}
+
+/// `--help`: every option of every subcommand (the README's examples use only these; a test
+/// checks them).
+const USAGE: &str = "call-simulator: plays Twilio against the local stack (make run)
+
+make call ARGS='…'     one signed call through the voice webhooks
+  --digits D,D,…       keys pressed at each <Gather>, in order; '-' = silence (default 1,1)
+  --dial STATUS        outcome of a <Dial>: completed | no-answer | busy | failed (default no-answer)
+  --message-seconds N  length of the voicemail left (default 7)
+  --from E164          caller (default: a fresh +1647555 01xx number per call)
+  --to E164            number called (default +15877428885, the hotline)
+  --target URL         where requests are sent, if not PUBLIC_BASE_URL (signatures still use it)
+  --quiet              only the one-line verdict
+
+make text ARGS='…'     one signed inbound text (SMS, or MMS with --media)
+  --body TEXT          message text (default \"Hi, do you service furnaces?\")
+  --media FILE         attach a local file (repeatable)
+  --from, --to, --target, --quiet   as for a call
+
+make summary           the ops summary and the monitor's gauges
+call-simulator check-config   configured numbers against their numbering plans
+call-simulator fake-twilio    the fake Twilio media host and REST API (make run starts it)";
+
+/// A caller number for one run when `--from` is not given: `+1647555 01xx` (the fictional
+/// 555-01xx block), varied per run so the README's examples do not share opt-outs, auto-reply
+/// windows or the per-caller rate limit.
+fn fresh_caller() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("+164755501{:02}", (nanos / 1000) % 100)
+}
+
+/// A DynamoDB item as plain JSON (`{"status": "completed", "duration": 42}`), not the SDK's
+/// debug form.
+fn item_json(
+    item: Option<&std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+) -> String {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    fn value(v: &A) -> serde_json::Value {
+        match v {
+            A::S(s) => s.clone().into(),
+            A::N(n) => n
+                .parse::<i64>()
+                .map(Into::into)
+                .or_else(|_| n.parse::<f64>().map(Into::into))
+                .unwrap_or_else(|_| n.clone().into()),
+            A::Bool(b) => (*b).into(),
+            A::Null(_) => serde_json::Value::Null,
+            A::L(l) => l.iter().map(value).collect(),
+            A::M(m) => m.iter().map(|(k, v)| (k.clone(), value(v))).collect(),
+            A::Ss(ss) => ss.clone().into(),
+            A::Ns(ns) => ns.clone().into(),
+            other => format!("{other:?}").into(),
+        }
+    }
+    let Some(item) = item else {
+        return "(none)".into();
+    };
+    let sorted: std::collections::BTreeMap<_, _> =
+        item.iter().map(|(k, v)| (k.clone(), value(v))).collect();
+    serde_json::to_string_pretty(&sorted).unwrap_or_default()
 }
 
 fn content_type_of(path: &str) -> &'static str {
@@ -102,11 +190,85 @@ fn content_type_of(path: &str) -> &'static str {
     }
 }
 
-/// The stack's configuration, the auth token to sign with, and the fake Twilio media host
-/// listening on `TWILIO_API_BASE`'s port (serving `wav` as every recording).
+/// The fake Twilio host a command uses: its own, or the long-lived one `make run` started on
+/// the same port (`TWILIO_API_BASE`), driven over HTTP.
+enum MediaHost {
+    Own(media::MediaServer),
+    Shared {
+        base_url: String,
+        auth: (String, String),
+        http: reqwest::Client,
+    },
+}
+
+impl MediaHost {
+    fn base_url(&self) -> &str {
+        match self {
+            Self::Own(m) => &m.base_url,
+            Self::Shared { base_url, .. } => base_url,
+        }
+    }
+
+    /// Serves `bytes` at `path`; returns its URL.
+    async fn add(
+        &self,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, Box<dyn std::error::Error>> {
+        match self {
+            Self::Own(m) => Ok(m.add(path, content_type, bytes)),
+            Self::Shared {
+                base_url,
+                auth,
+                http,
+            } => {
+                http.post(format!("{base_url}/_sim/media"))
+                    .basic_auth(&auth.0, Some(&auth.1))
+                    .query(&[("path", path), ("type", content_type)])
+                    .body(bytes)
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                Ok(format!("{base_url}{path}"))
+            }
+        }
+    }
+
+    /// Recordings downloaded so far (0 if the shared host cannot be asked).
+    async fn downloads(&self) -> usize {
+        match self {
+            Self::Own(m) => m.downloads(),
+            Self::Shared {
+                base_url,
+                auth,
+                http,
+            } => {
+                let resp = http
+                    .get(format!("{base_url}/_sim/downloads"))
+                    .basic_auth(&auth.0, Some(&auth.1))
+                    .send()
+                    .await;
+                match resp {
+                    Ok(r) => r
+                        .text()
+                        .await
+                        .ok()
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0),
+                    Err(_) => 0,
+                }
+            }
+        }
+    }
+}
+
+/// The stack's configuration, the auth token to sign with, and the fake Twilio media host on
+/// `TWILIO_API_BASE`'s port: started here (serving `wav` as every recording), or, when `make run`
+/// already serves it there, that one.
 async fn fake_twilio(
     wav: Vec<u8>,
-) -> Result<(Config, String, media::MediaServer), Box<dyn std::error::Error>> {
+) -> Result<(Config, String, MediaHost), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     let token = config
         .auth_tokens
@@ -119,13 +281,39 @@ async fn fake_twilio(
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
-    let media = media::serve(wav, &config.account_sid, &token, port).await?;
-    Ok((config, token, media))
+    let host = match media::serve(wav, &config.account_sid, &token, port).await {
+        Ok(m) => MediaHost::Own(m),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => MediaHost::Shared {
+            base_url: format!("http://127.0.0.1:{port}"),
+            auth: (config.account_sid.clone(), token.clone()),
+            http: reqwest::Client::new(),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    Ok((config, token, host))
+}
+
+/// `fake-twilio`: the fake Twilio media host and REST API on `TWILIO_API_BASE`, until killed
+/// (`make run` starts it, so the sample events' media and recording URLs resolve).
+async fn serve_fake_twilio() -> Result<(), Box<dyn std::error::Error>> {
+    let (_, _, host) = fake_twilio(media::tone_wav(3)).await?;
+    match host {
+        MediaHost::Own(m) => {
+            println!("fake Twilio (media and REST) on {}", m.base_url);
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+        MediaHost::Shared { base_url, .. } => {
+            Err(format!("{base_url} is already in use (another make run?)").into())
+        }
+    }
 }
 
 /// Sends one signed inbound text (optionally MMS with local files) and prints what happened.
 async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     use call_simulator::Transport as _;
+    check_options(args.get(2..).unwrap_or_default(), TEXT_OPTIONS)?;
+    let quiet = args.iter().any(|a| a == "--quiet");
     let (config, token, media) = fake_twilio(Vec::new()).await?;
     let files: Vec<&String> = args
         .windows(2)
@@ -145,7 +333,7 @@ async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         ("ApiVersion", "2010-04-01".into()),
         ("MessageSid", sid.clone()),
         ("SmsSid", sid.clone()),
-        ("From", arg(args, "--from", "+14165550123")),
+        ("From", arg(args, "--from", &fresh_caller())),
         ("To", arg(args, "--to", "+15877428885")),
         ("Body", arg(args, "--body", "Hi, do you service furnaces?")),
         ("NumMedia", files.len().to_string()),
@@ -160,7 +348,10 @@ async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             "/2010-04-01/Accounts/{}/Messages/{sid}/Media/ME{i:032x}",
             config.account_sid
         );
-        params.push((format!("MediaUrl{i}"), media.add(&path, ctype, bytes)));
+        params.push((
+            format!("MediaUrl{i}"),
+            media.add(&path, ctype, bytes).await?,
+        ));
         params.push((format!("MediaContentType{i}"), ctype.to_owned()));
     }
     let url = format!("{}/webcomms-sms-reply", config.public_base_url);
@@ -170,59 +361,108 @@ async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     );
     let sig = telephony_core::signature::compute(&token, &url, &params);
     let reply = transport.post(&url, &params, &sig).await;
-    println!(
-        "== text {sid}\n--> POST /webcomms-sms-reply  [{}]\n{}",
-        reply.status, reply.body
-    );
-
+    let from = params
+        .iter()
+        .find(|(k, _)| k == "From")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     let sdk = AwsTarget::from_env()?.sdk_config();
     let deps = Deps::new(config, &sdk);
+    let item = deps.messages().raw_item(&sid).await?;
+    let objects = s3_keys(&deps, &format!("media/{sid}/")).await?;
+    let notices = sns_notices(&deps.config.sms_topic_arn, &sid).await?;
+    if !quiet {
+        println!(
+            "== text {sid} from {from}\n--> POST /webcomms-sms-reply  [{}]\n{}",
+            reply.status, reply.body
+        );
+        println!(
+            "\n== message record ({}):\n{}",
+            deps.config.messages_table,
+            item_json(item.as_ref())
+        );
+        print_objects(&deps, &objects);
+        print_notices(&deps.config.sms_topic_arn, &notices);
+        println!();
+    }
+    let answer = match reply_text(&reply.body) {
+        Some(t) => format!("replied \"{t}\""),
+        None if reply.status == 200 => "no reply text".to_owned(),
+        None => format!("HTTP {}", reply.status),
+    };
     println!(
-        "\n== message record ({}):\n{:#?}",
-        deps.config.messages_table,
-        deps.messages().raw_item(&sid).await?
+        "text {sid} from {from}: {answer}; {} media file(s) stored, {} notice(s)",
+        objects.len(),
+        notices.len()
     );
-    print_s3(&deps, &format!("media/{sid}/")).await?;
-    print_sns(&deps.config.sms_topic_arn, &sid).await?;
     if reply.status != 200 {
         return Err(format!("HTTP {}", reply.status).into());
     }
     Ok(())
 }
 
-/// Lists the bucket's objects under `prefix`.
-async fn print_s3(deps: &Deps, prefix: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let bucket = &deps.config.recordings_bucket;
+/// The text of the first `<Message>` of a messaging TwiML reply.
+fn reply_text(xml: &str) -> Option<String> {
+    let start = xml.find("<Message>")? + "<Message>".len();
+    let end = xml[start..].find("</Message>")? + start;
+    quick_xml::escape::unescape(&xml[start..end])
+        .ok()
+        .map(|t| t.into_owned())
+}
+
+/// The bucket's objects under `prefix`: key and size in bytes.
+async fn s3_keys(
+    deps: &Deps,
+    prefix: &str,
+) -> Result<Vec<(String, i64)>, Box<dyn std::error::Error>> {
     let listed = deps
         .s3
         .list_objects_v2()
-        .bucket(bucket)
+        .bucket(&deps.config.recordings_bucket)
         .prefix(prefix)
         .send()
         .await?;
-    println!("\n== S3 s3://{bucket}/{prefix}");
-    for obj in listed.contents() {
-        println!(
-            "   {} ({} bytes)",
-            obj.key().unwrap_or("?"),
-            obj.size().unwrap_or(0)
-        );
-    }
-    Ok(())
+    Ok(listed
+        .contents()
+        .iter()
+        .map(|o| (o.key().unwrap_or("?").to_owned(), o.size().unwrap_or(0)))
+        .collect())
 }
 
-/// Prints the SNS messages sent to `topic_arn` that mention `needle` (moto's data API; local only).
-async fn print_sns(topic_arn: &str, needle: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") else {
-        return Ok(());
-    };
-    println!("\n== SNS messages on {topic_arn}");
-    for (subject, message) in call_simulator::moto_sns_messages(&endpoint, topic_arn).await? {
-        if message.contains(needle) {
-            println!("   [{subject}] {message}");
-        }
+fn print_objects(deps: &Deps, objects: &[(String, i64)]) {
+    println!("\n== S3 s3://{}", deps.config.recordings_bucket);
+    if objects.is_empty() {
+        println!("   (nothing stored)");
     }
-    Ok(())
+    for (key, size) in objects {
+        println!("   {key} ({size} bytes)");
+    }
+}
+
+/// The SNS messages sent to `topic_arn` that mention `needle` (moto's data API; local only):
+/// subject and message.
+async fn sns_notices(
+    topic_arn: &str,
+    needle: &str,
+) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
+    let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") else {
+        return Ok(Vec::new());
+    };
+    Ok(call_simulator::moto_sns_messages(&endpoint, topic_arn)
+        .await?
+        .into_iter()
+        .filter(|(_, m)| m.contains(needle))
+        .collect())
+}
+
+fn print_notices(topic_arn: &str, notices: &[(String, String)]) {
+    println!("\n== SNS messages on {topic_arn}");
+    if notices.is_empty() {
+        println!("   (none)");
+    }
+    for (subject, message) in notices {
+        println!("   [{subject}] {message}");
+    }
 }
 
 /// Prints the operator's view of the local stack: the nine views (1 h / 24 h / 7 d) and the
@@ -234,15 +474,38 @@ async fn summary() -> Result<(), Box<dyn std::error::Error>> {
     let now = telephony_aws::now_secs();
     let summary = telephony_aws::ops::summary(&deps, now).await?;
     println!(
-        "== summary (GET /ops/metrics/summary)\n{}",
-        serde_json::to_string_pretty(&summary)?
+        "== summary (GET /ops/metrics/summary; rates shown as percentages, the API gives 0-1)\n{}",
+        serde_json::to_string_pretty(&as_percentages(serde_json::to_value(&summary)?))?
     );
     let gauges = telephony_aws::ops::gauges(&deps, now).await?;
     println!(
         "\n== monitor gauges\n{}",
-        serde_json::to_string_pretty(&gauges)?
+        serde_json::to_string_pretty(&as_percentages(serde_json::to_value(&gauges)?))?
     );
     Ok(())
+}
+
+/// Every number under a key ending in `_rate` (a 0–1 fraction in the API) as a percentage
+/// string, `0.5` → `"50.0 %"`.
+fn as_percentages(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match (&v, k.ends_with("_rate")) {
+                        (Value::Number(n), true) => {
+                            Value::String(format!("{:.1} %", n.as_f64().unwrap_or(0.0) * 100.0))
+                        }
+                        _ => as_percentages(v),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(as_percentages).collect()),
+        other => other,
+    }
 }
 
 /// Checks the configured numbers (`SALES_TARGET_E164`, `SUPPORT_TARGET_E164`, `HOTLINE_E164`)

@@ -1,10 +1,12 @@
 //! The fake Twilio media host and REST API: serves one WAV for any
 //! `…/Recordings/<RecordingSid>.wav` request, any file registered with [`MediaServer::add`] at its
-//! exact path (MMS media), and the Recordings list of a call
-//! (`GET /2010-04-01/Accounts/{AccountSid}/Recordings.json?CallSid=…`, paged with `PageSize` and
-//! `next_page_uri` like Twilio) for recordings the simulator made
+//! exact path (MMS media), a 1×1 PNG for any other `…/Media/ME…` path (the sample events'), and
+//! the Recordings list of a call (`GET /2010-04-01/Accounts/{AccountSid}/Recordings.json?CallSid=…`,
+//! paged with `PageSize` and `next_page_uri` like Twilio) for recordings the simulator made
 //! ([`MediaServer::add_recording`], or `POST /_sim/recordings?CallSid=…&RecordingSid=…&Duration=…&Source=…`),
 //! to requests carrying the right basic-auth credentials (401 otherwise); counts the WAV downloads.
+//! A long-lived host (`call-simulator fake-twilio`, started by `make run`) is driven from other
+//! processes with `POST /_sim/media?path=…&type=…` (body: the file) and `GET /_sim/downloads`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -187,13 +189,36 @@ pub async fn serve(
                         Ok(n) => head.extend_from_slice(&buf[..n]),
                     }
                 }
-                let head = String::from_utf8_lossy(&head).into_owned();
+                let head_bytes = head;
+                let head = String::from_utf8_lossy(&head_bytes).into_owned();
                 let request_line = head.lines().next().unwrap_or("");
                 let path = request_line.split(' ').nth(1).unwrap_or("");
                 let auth_ok = head
                     .lines()
                     .any(|l| l.trim().to_ascii_lowercase() == expected);
                 let (bare, query) = path.split_once('?').unwrap_or((path, ""));
+                if bare == "/_sim/media" || bare == "/_sim/downloads" {
+                    let reply = if !auth_ok {
+                        b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+                    } else if request_line.starts_with("POST ") {
+                        let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+                            .into_owned()
+                            .collect();
+                        let body = read_body(&mut sock, &head, &head_bytes).await;
+                        if let (Some(p), Ok(mut files)) = (q.get("path"), served.lock()) {
+                            let ctype = q.get("type").cloned().unwrap_or_default();
+                            files.insert(p.clone(), (ctype, body));
+                        }
+                        b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                            .to_vec()
+                    } else {
+                        let n = counter.load(Ordering::SeqCst).to_string();
+                        format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{n}", n.len()).into_bytes()
+                    };
+                    let _ = sock.write_all(&reply).await;
+                    let _ = sock.shutdown().await;
+                    return;
+                }
                 let list_path = format!("/2010-04-01/Accounts/{account}/Recordings.json");
                 if request_line.starts_with("POST ") && bare == "/_sim/recordings" && auth_ok {
                     let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
@@ -238,6 +263,9 @@ pub async fn serve(
                     (false, None) if recording => {
                         Some(("audio/x-wav".to_owned(), wav.as_ref().clone()))
                     }
+                    (false, None) if lower.starts_with("get ") && lower.contains("/media/me") => {
+                        Some(("image/png".to_owned(), PIXEL_PNG.to_vec()))
+                    }
                     (false, None) => None,
                 };
                 let is_download = listing.is_none();
@@ -268,6 +296,41 @@ pub async fn serve(
         files,
         recordings,
     })
+}
+
+/// A 1×1 PNG, served for any MMS media path nobody registered (the sample events' media URLs).
+const PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// The request body after the head: what was already read past `\r\n\r\n`, then the rest of
+/// `content-length` bytes (at most 20 MB).
+async fn read_body(sock: &mut tokio::net::TcpStream, head: &str, raw: &[u8]) -> Vec<u8> {
+    let len: usize = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0)
+        .min(20 << 20);
+    let start = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |i| i + 4);
+    let mut body = raw[start..].to_vec();
+    let mut buf = [0u8; 8192];
+    while body.len() < len {
+        match sock.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    body.truncate(len);
+    body
 }
 
 fn b64(s: &str) -> String {

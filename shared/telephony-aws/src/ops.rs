@@ -1,7 +1,7 @@
 //! Operator views over DynamoDB, through the `calls` table's indexes only (no scans): active calls,
 //! the voicemail backlog, and per-window call statistics (volume per hour, rate-limit violations,
 //! failed calls, dial errors, success and consent rates). Used by the monitor's gauges, the ops
-//! API and the local summary command (issue "Observability": the seeds' nine monitoring views).
+//! API and the local summary command (the nine monitoring views of the original product's operations plan).
 
 use crate::deps::Deps;
 use crate::error::Error;
