@@ -8,7 +8,7 @@ ENV_FILE := .local/stack.env
 # Every function package: what `make run` serves, built the way `cargo lambda watch` runs them.
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run call text summary test venv lint-venv lint-template check-rust bench sizes soak events clean
+.PHONY: run call text summary test venv lint-venv prism lint-template check-rust bench sizes soak events clean
 
 ## Install the pinned Python tools the local run needs (moto, cargo-lambda) into .venv.
 venv: $(STAMP)
@@ -47,8 +47,18 @@ summary:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
 	@set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- summary $(ARGS)
 
+## The Prism mock server for the Twilio contract tests (npm, pinned) in .local/prism.
+PRISM := 5.16.0
+PRISM_STAMP := .local/prism/.installed-$(PRISM)
+prism: $(PRISM_STAMP)
+$(PRISM_STAMP):
+	@echo "installing the Prism mock server $(PRISM) into .local/prism (once)"
+	@mkdir -p .local/prism
+	@npm install --silent --no-audit --no-fund --prefix .local/prism @stoplight/prism-cli@$(PRISM)
+	@touch $@
+
 ## Everything CI checks: formatting, clippy, template lint, unit and integration tests.
-test: venv lint-template check-rust
+test: venv prism lint-template check-rust
 	@mkdir -p .local
 	set -o pipefail; cargo test --workspace 2>&1 | tee .local/test.log
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "%d passed, %d failed\n", p, f; exit (f > 0 || p == 0)}' .local/test.log

@@ -3,6 +3,7 @@
 //! `infra/local/bootstrap.py`), the handlers called in-process as Lambda would, and the call
 //! simulator driving whole calls through them.
 
+pub mod prism;
 pub mod proxy;
 
 use aws_sdk_dynamodb::config::Credentials;
@@ -49,7 +50,8 @@ struct Moto {
     _child: Child,
 }
 
-fn free_port() -> u16 {
+/// A TCP port free on 127.0.0.1 at the time of the call.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -38,6 +38,9 @@ pub struct Config {
     /// `TWILIO_API_BASE` (default `https://api.twilio.com`): recordings are only downloaded from
     /// URLs under it, so credentials never go to another host.
     pub twilio_api_base: String,
+    /// `TWILIO_MESSAGING_BASE` (default `https://messaging.twilio.com`): Twilio's messaging v1
+    /// host (Messaging Services), a mock locally.
+    pub twilio_messaging_base: String,
     /// `TWILIO_SIGNATURE_BYPASS=true` with `STAGE=local`: skip signature checks (warns per request).
     pub signature_bypass: bool,
     /// `CALLS_TABLE`.
@@ -174,8 +177,9 @@ impl Config {
             public_base_url,
             auth_tokens,
             account_sid: opt("TWILIO_ACCOUNT_SID").unwrap_or_default(),
-            twilio_api_base: opt("TWILIO_API_BASE")
-                .unwrap_or_else(|| "https://api.twilio.com".into()),
+            twilio_api_base: opt("TWILIO_API_BASE").unwrap_or_else(|| twilio_api::API_BASE.into()),
+            twilio_messaging_base: opt("TWILIO_MESSAGING_BASE")
+                .unwrap_or_else(|| twilio_api::MESSAGING_BASE.into()),
             signature_bypass: bypass_asked,
             calls_table: req("CALLS_TABLE")?,
             numbers_table: req("NUMBERS_TABLE")?,

@@ -225,6 +225,7 @@ impl Deps {
             username: c.account_sid.clone(),
             password: c.auth_tokens.first().cloned().unwrap_or_default(),
             api_base: c.twilio_api_base.clone(),
+            messaging_base: c.twilio_messaging_base.clone(),
         })?;
         Ok(self.twilio.get_or_init(|| client))
     }

@@ -4,8 +4,12 @@
 //! - Authentication: HTTP basic auth with the account SID and auth token, or an API key SID and
 //!   secret (Twilio "API keys"); the account SID is always the path's `{AccountSid}`.
 //! - Timeouts: 2 s to connect, 5 s per request in all.
-//! - Retries: only idempotent requests (GET) are retried, on 429, 5xx and transport failures,
-//!   with exponential backoff (200 ms, 400 ms; a `Retry-After` of up to 2 s is honoured).
+//! - Retries: only idempotent requests ([`Retry::Idempotent`]: reads, updates to given values,
+//!   deletes) are retried, on 429, 5xx and transport failures, with exponential backoff (200 ms,
+//!   400 ms; a `Retry-After` of up to 2 s is honoured); creations (buying a number, a subaccount)
+//!   are sent once.
+//! - Hosts: `api` (v2010) and `messaging` (v1), each configurable so tests point them at a mock
+//!   (the Prism mock server on Twilio's OpenAPI documents, `infra/twilio-oai/`).
 //! - Errors: [`TwilioError`], carrying Twilio's `code`, `message`, `more_info` and the HTTP status.
 //! - Lists follow `next_page_uri` until it is null.
 
@@ -76,6 +80,24 @@ pub struct ClientConfig {
     pub password: String,
     /// Base of the `api` host (`https://api.twilio.com`; a mock in tests), no trailing slash.
     pub api_base: String,
+    /// Base of the `messaging` host (`https://messaging.twilio.com`), no trailing slash.
+    pub messaging_base: String,
+}
+
+/// Twilio's production hosts (api v2010; messaging v1).
+pub const API_BASE: &str = "https://api.twilio.com";
+/// See [`API_BASE`].
+pub const MESSAGING_BASE: &str = "https://messaging.twilio.com";
+
+/// Which requests a failure may be retried for (the module docs give the policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads, updates of an existing resource to given values, deletes: the same request twice
+    /// leaves the same state, so 429/5xx/transport failures are retried with backoff.
+    Idempotent,
+    /// Creations (a purchase, a subaccount): never retried here, a retry could buy twice. The
+    /// caller's saga decides, after looking at what exists.
+    Once,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -85,6 +107,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("username", &self.username)
             .field("password", &"***")
             .field("api_base", &self.api_base)
+            .field("messaging_base", &self.messaging_base)
             .finish()
     }
 }
@@ -154,7 +177,7 @@ impl Client {
     }
 
     /// Absolute URL of a Twilio path or `next_page_uri` (which Twilio gives relative to the host).
-    fn url(&self, path_and_query: &str) -> String {
+    pub(crate) fn url(&self, path_and_query: &str) -> String {
         format!(
             "{}{path_and_query}",
             self.config.api_base.trim_end_matches('/')
@@ -229,18 +252,33 @@ impl Client {
 
     /// GET with retries (429, 5xx, transport) and backoff; decodes the JSON answer.
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, TwilioError> {
+        let bytes = self
+            .send(reqwest::Method::GET, url, None, Retry::Idempotent)
+            .await?;
+        decode(&bytes)
+    }
+
+    /// One request with the retry policy `retry`; the answer's body on 2xx.
+    ///
+    /// Errors: [`TwilioError::Api`] for a non-2xx answer (after the retries it allows),
+    /// [`TwilioError::Transport`] when no answer came.
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        form: Option<&[(&str, String)]>,
+        retry: Retry,
+    ) -> Result<Vec<u8>, TwilioError> {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
-            let result = self.get_once(url).await;
-            match result {
-                Ok(bytes) => {
-                    return serde_json::from_slice(&bytes)
-                        .map_err(|e| TwilioError::Decode(e.to_string()))
-                }
-                Err((e, retry_after)) if e.is_retryable() && attempt < GET_ATTEMPTS => {
+            match self.send_once(method.clone(), url, form).await {
+                Ok(bytes) => return Ok(bytes),
+                Err((e, retry_after))
+                    if retry == Retry::Idempotent && e.is_retryable() && attempt < GET_ATTEMPTS =>
+                {
                     let wait = retry_after.unwrap_or(backoff).min(Duration::from_secs(2));
-                    tracing::warn!(attempt, error = %e, wait_ms = wait.as_millis() as u64, "Twilio GET failed; retrying");
+                    tracing::warn!(attempt, %method, error = %e, wait_ms = wait.as_millis() as u64, "Twilio request failed; retrying");
                     tokio::time::sleep(wait).await;
                     backoff *= 2;
                     attempt += 1;
@@ -250,12 +288,30 @@ impl Client {
         }
     }
 
-    async fn get_once(&self, url: &str) -> Result<Vec<u8>, (TwilioError, Option<Duration>)> {
-        let resp = self
+    async fn send_once(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        form: Option<&[(&str, String)]>,
+    ) -> Result<Vec<u8>, (TwilioError, Option<Duration>)> {
+        let mut req = self
             .http
-            .get(url)
+            .request(method, url)
             .basic_auth(&self.config.username, Some(&self.config.password))
-            .header("accept", "application/json")
+            .header("accept", "application/json");
+        if let Some(form) = form {
+            let body = {
+                let mut ser = form_urlencoded::Serializer::new(String::new());
+                for (k, v) in form {
+                    ser.append_pair(k, v);
+                }
+                ser.finish()
+            };
+            req = req
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        let resp = req
             .send()
             .await
             .map_err(|e| (TwilioError::Transport(e.without_url().to_string()), None))?;
@@ -286,6 +342,15 @@ impl Client {
         Err((err, retry_after))
     }
 }
+
+/// Decodes a JSON answer.
+///
+/// Errors: [`TwilioError::Decode`].
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, TwilioError> {
+    serde_json::from_slice(bytes).map_err(|e| TwilioError::Decode(e.to_string()))
+}
+
+pub mod numbers;
 
 #[cfg(test)]
 mod tests {
@@ -326,7 +391,8 @@ mod tests {
             account_sid: "AC1".into(),
             username: "AC1".into(),
             password: "secret-token".into(),
-            api_base: "https://api.twilio.com".into(),
+            api_base: API_BASE.into(),
+            messaging_base: MESSAGING_BASE.into(),
         };
         assert!(!format!("{c:?}").contains("secret-token"));
     }
