@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod glue;
 pub mod health;
+pub mod idempotency;
 pub mod logging;
 pub mod messages;
 pub mod metrics;
