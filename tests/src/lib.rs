@@ -156,6 +156,8 @@ pub async fn stack_via(overrides: &[(&str, &str)], aws_endpoint: &str) -> Stack 
         ("MESSAGES_TABLE", "MessagesTable"),
         ("OPT_OUTS_TABLE", "OptOutsTable"),
         ("SMS_TOPIC_ARN", "SmsTopic"),
+        ("TRANSACTIONS_TABLE", "TransactionsTable"),
+        ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
     ] {
         vars.insert(var.into(), resources[logical].clone());
     }
@@ -255,6 +257,7 @@ pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
         "/webcomms-sms-status" | "/twilio/sms-status" => {
             webcomms_sms_status::handler(deps, req).await
         }
+        p if p.starts_with("/ops/numbers/") => Box::pin(ops_provisioning::handler(deps, req)).await,
         p if p.starts_with("/ops/") => Box::pin(ops_api::handler(deps, req)).await,
         other => panic!("no route for {other}"),
     }
@@ -398,6 +401,17 @@ pub fn verbs(xml: &str) -> Vec<call_simulator::twiml::SimVerb> {
 /// An API Gateway HTTP API (payload 2.0) request for the ops API, signed in by `principal`
 /// (an IAM ARN in `requestContext.authorizer.iam.userArn`) or anonymous (`None`).
 pub fn ops_request(method: &str, path_and_query: &str, principal: Option<&str>) -> Request {
+    ops_request_with(method, path_and_query, principal, &[], None)
+}
+
+/// [`ops_request`] with extra headers (e.g. `Idempotency-Key`) and a JSON body.
+pub fn ops_request_with(
+    method: &str,
+    path_and_query: &str,
+    principal: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Request {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
@@ -410,9 +424,19 @@ pub fn ops_request(method: &str, path_and_query: &str, principal: Option<&str>) 
     if let Some(arn) = principal {
         ctx["authorizer"] = serde_json::json!({"iam": {"accessKey": "AKIA", "accountId": "123456789012", "callerId": "AIDA", "userArn": arn, "userId": "AIDA"}});
     }
-    let event = serde_json::json!({
+    let mut h = serde_json::json!({"host": "127.0.0.1"});
+    for (k, v) in headers {
+        h[k.to_ascii_lowercase()] = serde_json::Value::String((*v).to_owned());
+    }
+    if body.is_some() {
+        h["content-type"] = "application/json".into();
+    }
+    let mut event = serde_json::json!({
         "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": query,
-        "headers": {"host": "127.0.0.1"}, "requestContext": ctx, "isBase64Encoded": false
+        "headers": h, "requestContext": ctx, "isBase64Encoded": false
     });
+    if let Some(b) = body {
+        event["body"] = b.into();
+    }
     telephony_aws::event::request_from_event(event).expect("ops event")
 }

@@ -113,6 +113,7 @@ fn template_declares_exactly_the_routes_the_code_uses() {
         .collect();
     let ops: BTreeSet<(String, String)> = ops_api::ROUTES
         .iter()
+        .chain(ops_provisioning::ROUTES.iter())
         .map(|(m, p)| (p.to_string(), m.to_string()))
         .collect();
     let want: BTreeSet<_> = want.union(&ops).cloned().collect();

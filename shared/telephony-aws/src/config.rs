@@ -41,6 +41,12 @@ pub struct Config {
     /// `TWILIO_MESSAGING_BASE` (default `https://messaging.twilio.com`): Twilio's messaging v1
     /// host (Messaging Services), a mock locally.
     pub twilio_messaging_base: String,
+    /// `TRANSACTIONS_TABLE`: provisioning sagas (ops functions only).
+    pub transactions_table: Option<String>,
+    /// `IDEMPOTENCY_TABLE`: idempotency keys of the ops API (ops functions only).
+    pub idempotency_table: Option<String>,
+    /// `MESSAGING_SERVICE_SID` (`MG…`): the Messaging Service new numbers join, if any.
+    pub messaging_service_sid: Option<String>,
     /// `TWILIO_SIGNATURE_BYPASS=true` with `STAGE=local`: skip signature checks (warns per request).
     pub signature_bypass: bool,
     /// `CALLS_TABLE`.
@@ -180,6 +186,9 @@ impl Config {
             twilio_api_base: opt("TWILIO_API_BASE").unwrap_or_else(|| twilio_api::API_BASE.into()),
             twilio_messaging_base: opt("TWILIO_MESSAGING_BASE")
                 .unwrap_or_else(|| twilio_api::MESSAGING_BASE.into()),
+            transactions_table: opt("TRANSACTIONS_TABLE"),
+            idempotency_table: opt("IDEMPOTENCY_TABLE"),
+            messaging_service_sid: opt("MESSAGING_SERVICE_SID"),
             signature_bypass: bypass_asked,
             calls_table: req("CALLS_TABLE")?,
             numbers_table: req("NUMBERS_TABLE")?,

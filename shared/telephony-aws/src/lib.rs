@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod notifier;
 pub mod numbers;
 pub mod ops;
+pub mod provisioning;
 pub mod ratelimit;
 pub mod recordings;
 pub mod store;

@@ -1,0 +1,235 @@
+//! Onboarding a client's number end to end (issue 9): the ops route, the idempotency keys and the
+//! saga against moto (our tables) and the Prism mock of Twilio's OpenAPI documents (every Twilio
+//! call must match the specification). The bought number then answers a call with its business
+//! name; a failed record step releases the purchase.
+
+use integration_tests::*;
+use std::collections::HashMap;
+use telephony_aws::Deps;
+
+const OPERATOR: &str = "arn:aws:iam::123456789012:user/operator";
+
+async fn prism_stack(extra: &[(&str, &str)]) -> Stack {
+    let api = prism::api_v2010().base_url.clone();
+    let messaging = prism::messaging_v1().base_url.clone();
+    let mut o: Vec<(&str, &str)> = vec![
+        ("TWILIO_API_BASE", api.as_str()),
+        ("TWILIO_MESSAGING_BASE", messaging.as_str()),
+    ];
+    o.extend_from_slice(extra);
+    stack(&o).await
+}
+
+async fn onboard(deps: &Deps, key: Option<&str>, body: &str) -> (u16, serde_json::Value) {
+    let headers: Vec<(&str, &str)> = key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
+    let req = ops_request_with(
+        "POST",
+        "/ops/numbers/onboard",
+        Some(OPERATOR),
+        &headers,
+        Some(body),
+    );
+    let r = to_reply(dispatch(deps, req).await);
+    (r.status, serde_json::from_str(&r.body).unwrap_or_default())
+}
+
+fn prism_requests(prism: &prism::Prism) -> Vec<String> {
+    prism
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("Request received"))
+        .cloned()
+        .collect()
+}
+
+/// The onboarding transactions of this stack (its own table; scanned, tests only).
+async fn onboard_transactions(
+    s: &Stack,
+) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let items = s
+        .deps
+        .dynamo
+        .scan()
+        .table_name(&s.resources["TransactionsTable"])
+        .send()
+        .await
+        .unwrap();
+    items
+        .items()
+        .iter()
+        .filter(|i| attr_s(i, "kind").as_deref() == Some("onboard"))
+        .cloned()
+        .collect()
+}
+
+const ACME: &str = r#"{"org_id":"acme","business_name":"Acme Plumbing","country":"CA","area_code":"587","sales_target":"+14165550101"}"#;
+
+#[tokio::test]
+async fn onboarding_buys_binds_records_and_the_number_answers() {
+    let s = prism_stack(&[]).await;
+    let (status, body) = onboard(&s.deps, Some("k-onboard-1"), ACME).await;
+    assert_eq!(status, 201, "{body}");
+    let e164 = body["e164"].as_str().unwrap().to_owned();
+    assert_eq!(
+        body["voice_url"],
+        format!("{PUBLIC_BASE_URL}/voice-frontdoor")
+    );
+    assert_eq!(
+        body["sms_url"],
+        format!("{PUBLIC_BASE_URL}/webcomms-sms-reply")
+    );
+    assert_eq!(
+        body["status_callback"],
+        format!("{PUBLIC_BASE_URL}/voice-status")
+    );
+
+    // The numbers item, read back through the same directory the voice flow uses.
+    let item = s
+        .deps
+        .dynamo
+        .get_item()
+        .table_name(&s.deps.config.numbers_table)
+        .key(
+            "e164",
+            aws_sdk_dynamodb::types::AttributeValue::S(e164.clone()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("numbers item");
+    assert_eq!(
+        attr_s(&item, "business_name").as_deref(),
+        Some("Acme Plumbing")
+    );
+    assert_eq!(attr_s(&item, "created_by").as_deref(), Some(OPERATOR));
+    let tx = s
+        .deps
+        .dynamo
+        .get_item()
+        .table_name(&s.resources["TransactionsTable"])
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(
+                body["transaction_id"].as_str().unwrap().into(),
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("transaction");
+    assert_eq!(attr_s(&tx, "status").as_deref(), Some("completed"));
+    assert!(
+        !tx.contains_key("open_since"),
+        "a finished saga leaves the open index"
+    );
+
+    // A call to the new number hears its business name.
+    let mut call = script(&s, &[Some("1"), Some("9")], "no-answer", 3);
+    call.to = e164.clone();
+    let log = play(&s, &call).await;
+    assert!(
+        log.heard.iter().any(|h| h.contains("Acme Plumbing")),
+        "{:?}",
+        log.heard
+    );
+
+    // The same key again: the stored answer, and no second saga (each saga is one transaction
+    // in this stack's own table; the purchase is one of its steps).
+    let (again, replay) = onboard(&s.deps, Some("k-onboard-1"), ACME).await;
+    assert_eq!((again, &replay), (201, &body));
+    assert_eq!(
+        onboard_transactions(&s).await.len(),
+        1,
+        "a replay runs nothing"
+    );
+    // Same key, other body: 422; no key: 400.
+    let (changed, err) = onboard(
+        &s.deps,
+        Some("k-onboard-1"),
+        &ACME.replace("Acme Plumbing", "Other"),
+    )
+    .await;
+    assert_eq!(changed, 422, "{err}");
+    assert_eq!(onboard(&s.deps, None, ACME).await.0, 400);
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_before_anything_is_bought() {
+    let s = prism_stack(&[]).await;
+    for (i, bad) in [
+        r#"{"org_id":"acme","business_name":"A","country":"FR"}"#,
+        r#"{"org_id":"acme","business_name":"A","country":"CA","area_code":"5a7"}"#,
+        r#"{"org_id":"acme","business_name":"A","country":"CA","sales_target":"416-555-0101"}"#,
+        r#"{"org_id":"acme","business_name":"A","country":"CA","surprise":1}"#,
+        "not json",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (status, body) = onboard(&s.deps, Some(&format!("bad-{i}")), bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+    let anonymous = ops_request_with(
+        "POST",
+        "/ops/numbers/onboard",
+        None,
+        &[("Idempotency-Key", "x")],
+        Some(ACME),
+    );
+    assert_eq!(to_reply(dispatch(&s.deps, anonymous).await).status, 403);
+}
+
+#[tokio::test]
+async fn a_failed_record_step_releases_the_number() {
+    // The numbers table does not exist: the purchase succeeds, the record step fails, and the
+    // saga must release the number it bought (the DELETE reaches Twilio's mock).
+    let s = prism_stack(&[("NUMBERS_TABLE", "no-such-table")]).await;
+    let deletes_before = prism_requests(prism::api_v2010())
+        .iter()
+        .filter(|l| l.contains("delete"))
+        .count();
+    let (status, body) = onboard(&s.deps, Some("k-fail-1"), ACME).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "rolled_back");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("number released"),
+        "{body}"
+    );
+    let deletes_after = prism_requests(prism::api_v2010())
+        .iter()
+        .filter(|l| l.contains("delete"))
+        .count();
+    assert!(
+        deletes_after > deletes_before,
+        "no DELETE of the bought number reached Twilio"
+    );
+    // The transaction says so.
+    let items = s
+        .deps
+        .dynamo
+        .scan()
+        .table_name(&s.resources["TransactionsTable"])
+        .send()
+        .await
+        .unwrap();
+    let tx: Vec<&HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> = items
+        .items()
+        .iter()
+        .filter(|i| attr_s(i, "kind").as_deref() == Some("onboard"))
+        .collect();
+    assert_eq!(tx.len(), 1);
+    assert_eq!(attr_s(tx[0], "status").as_deref(), Some("compensated"));
+    // A 5xx answer gives the key back: the same key may be retried.
+    let (retry, _) = onboard(&s.deps, Some("k-fail-1"), ACME).await;
+    assert_eq!(retry, 502);
+}
