@@ -233,3 +233,24 @@ async fn a_failed_record_step_releases_the_number() {
     let (retry, _) = onboard(&s.deps, Some("k-fail-1"), ACME).await;
     assert_eq!(retry, 502);
 }
+
+#[tokio::test]
+async fn a_double_click_with_two_keys_buys_one_number() {
+    // Two onboardings of one org at once, each with its own Idempotency-Key (two browser tabs):
+    // the org lock lets one run; the other is told an onboarding is in progress.
+    let s = prism_stack(&[]).await;
+    let (a, b) = tokio::join!(
+        onboard(&s.deps, Some("tab-1"), ACME),
+        onboard(&s.deps, Some("tab-2"), ACME)
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{a:?} {b:?}");
+    let refused = if a.0 == 409 { &a.1 } else { &b.1 };
+    assert_eq!(refused["error"]["code"], "onboarding_in_progress");
+    assert_eq!(
+        onboard_transactions(&s).await.len(),
+        1,
+        "exactly one saga, one purchase"
+    );
+}
