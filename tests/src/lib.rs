@@ -257,7 +257,9 @@ pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
         "/webcomms-sms-status" | "/twilio/sms-status" => {
             webcomms_sms_status::handler(deps, req).await
         }
-        p if p.starts_with("/ops/numbers/") => Box::pin(ops_provisioning::handler(deps, req)).await,
+        p if p == "/ops/numbers" || p.starts_with("/ops/numbers/") => {
+            Box::pin(ops_provisioning::handler(deps, req)).await
+        }
         p if p.starts_with("/ops/") => Box::pin(ops_api::handler(deps, req)).await,
         other => panic!("no route for {other}"),
     }

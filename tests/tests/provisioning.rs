@@ -254,3 +254,149 @@ async fn a_double_click_with_two_keys_buys_one_number() {
         "exactly one saga, one purchase"
     );
 }
+
+async fn ops(
+    deps: &Deps,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let req = ops_request_with(method, path, Some(OPERATOR), headers, body);
+    let r = to_reply(dispatch(deps, req).await);
+    (r.status, serde_json::from_str(&r.body).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn numbers_are_listed_shown_repointed_reconfigured_and_released() {
+    let s = prism_stack(&[]).await;
+    let (status, body) = onboard(&s.deps, Some("k-admin-1"), ACME).await;
+    assert_eq!(status, 201, "{body}");
+    let e164 = body["e164"].as_str().unwrap().to_owned();
+    let path = format!("/ops/numbers/{}", e164.replace('+', "%2B"));
+
+    let (st, list) = ops(&s.deps, "GET", "/ops/numbers", &[], None).await;
+    assert_eq!(st, 200, "{list}");
+    let row = list["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["e164"] == e164.as_str())
+        .expect("listed");
+    assert_eq!(row["in_table"], true);
+    assert!(
+        list["numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["at_twilio"] == true),
+        "Twilio's list merged in"
+    );
+
+    let (st, shown) = ops(&s.deps, "GET", &path, &[], None).await;
+    assert_eq!(st, 200, "{shown}");
+    assert_eq!(shown["config"]["business_name"], "Acme Plumbing");
+    assert_eq!(shown["config"]["version"], 1);
+
+    // PATCH with one URL sends only that field (and its method); {} re-applies all of ours.
+    let (st, patched) = ops(
+        &s.deps,
+        "PATCH",
+        &format!("{path}/webhooks"),
+        &[("Idempotency-Key", "p1")],
+        Some(r#"{"voice_url":"https://new.example/voice-frontdoor"}"#),
+    )
+    .await;
+    assert_eq!(st, 200, "{patched}");
+    assert_eq!(
+        patched["sent"],
+        serde_json::json!(["VoiceUrl", "VoiceMethod"])
+    );
+    let (st, reapplied) = ops(
+        &s.deps,
+        "PATCH",
+        &format!("{path}/webhooks"),
+        &[("Idempotency-Key", "p2")],
+        Some("{}"),
+    )
+    .await;
+    assert_eq!(st, 200, "{reapplied}");
+    assert_eq!(
+        reapplied["sent"].as_array().unwrap().len(),
+        8,
+        "{reapplied}"
+    );
+
+    // PUT config: If-Match required, stale version refused, current version accepted.
+    let cfg = r#"{"business_name":"Acme Plumbing & Heating"}"#;
+    assert_eq!(
+        ops(
+            &s.deps,
+            "PUT",
+            &format!("{path}/config"),
+            &[("Idempotency-Key", "c0")],
+            Some(cfg)
+        )
+        .await
+        .0,
+        428
+    );
+    let (st, stale) = ops(
+        &s.deps,
+        "PUT",
+        &format!("{path}/config"),
+        &[("Idempotency-Key", "c1"), ("If-Match", "7")],
+        Some(cfg),
+    )
+    .await;
+    assert_eq!(
+        (st, stale["error"]["code"].as_str()),
+        (409, Some("version_mismatch"))
+    );
+    let (st, ok) = ops(
+        &s.deps,
+        "PUT",
+        &format!("{path}/config"),
+        &[("Idempotency-Key", "c2"), ("If-Match", "1")],
+        Some(cfg),
+    )
+    .await;
+    assert_eq!((st, ok["version"].as_u64()), (200, Some(2)), "{ok}");
+    let (_, shown) = ops(&s.deps, "GET", &path, &[], None).await;
+    assert_eq!(shown["config"]["business_name"], "Acme Plumbing & Heating");
+    let (st, bad) = ops(
+        &s.deps,
+        "PUT",
+        &format!("{path}/config"),
+        &[("Idempotency-Key", "c3"), ("If-Match", "2")],
+        Some(r#"{"sales_target":"not a number"}"#),
+    )
+    .await;
+    assert_eq!(st, 400, "{bad}");
+
+    // DELETE releases at Twilio and removes our item; again is harmless.
+    let (st, released) = ops(&s.deps, "DELETE", &path, &[("Idempotency-Key", "d1")], None).await;
+    assert_eq!(
+        (st, released["released"].as_bool()),
+        (200, Some(true)),
+        "{released}"
+    );
+    assert_eq!(
+        ops(&s.deps, "GET", &path, &[], None).await.1["config"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        ops(&s.deps, "DELETE", &path, &[("Idempotency-Key", "d2")], None)
+            .await
+            .0,
+        200
+    );
+
+    // A path that is not a number: 400, nothing sent.
+    assert_eq!(
+        ops(&s.deps, "GET", "/ops/numbers/not-a-number", &[], None)
+            .await
+            .0,
+        400
+    );
+}

@@ -7,6 +7,18 @@
 //!   `Idempotency-Key` header ([`telephony_aws::idempotency`]); runs the saga of
 //!   [`telephony_aws::provisioning`].
 //!
+//! - `GET /ops/numbers` — our numbers merged with Twilio's list (all pages), each flagged
+//!   `webhooks_ok` when its voice and SMS URLs point at this stack;
+//! - `GET /ops/numbers/{e164}` — our item and Twilio's view of the number;
+//! - `PATCH /ops/numbers/{e164}/webhooks` — `{voice_url?, voice_fallback_url?, status_callback?,
+//!   sms_url?}`: only the given fields change at Twilio; `{}` re-applies this stack's URLs;
+//! - `PUT /ops/numbers/{e164}/config` — `{business_name?, sales_target?, support_target?,
+//!   language?, sms_auto_reply?}` with `If-Match: <version>` (optimistic concurrency: 409 on a
+//!   stale version, 428 without it);
+//! - `DELETE /ops/numbers/{e164}` — release at Twilio, then remove our item; safe to retry.
+//!
+//! POST, PUT, PATCH and DELETE require an `Idempotency-Key`.
+//!
 //! Errors are `{"error": {"code", "message"}}`: 400 bad input, 404 unknown route, 409 busy org /
 //! no number / key in flight, 422 key reused with another body, 502 rolled back after a Twilio or
 //! store failure, 503 a table unreachable or not configured. Never Twilio's raw body.
@@ -14,11 +26,20 @@
 use serde_json::{json, Value};
 use telephony_aws::http::{Method, StatusCode};
 use telephony_aws::idempotency::{self, Idempotency};
-use telephony_aws::provisioning::{self, OnboardError, OnboardRequest, Saga};
+use telephony_aws::provisioning::{
+    self, ConfigChange, NumberAdmin, OnboardError, OnboardRequest, Saga, WebhookChange,
+};
 use telephony_aws::{glue, Body, Deps, Request, Response};
 
 /// Every `(method, path)` this function serves (template.yaml declares the same; a test checks).
-pub const ROUTES: [(&str, &str); 1] = [("POST", "/ops/numbers/onboard")];
+pub const ROUTES: [(&str, &str); 6] = [
+    ("POST", "/ops/numbers/onboard"),
+    ("GET", "/ops/numbers"),
+    ("GET", "/ops/numbers/{e164}"),
+    ("PATCH", "/ops/numbers/{e164}/webhooks"),
+    ("PUT", "/ops/numbers/{e164}/config"),
+    ("DELETE", "/ops/numbers/{e164}"),
+];
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     glue::json(
@@ -44,9 +65,6 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
             "an IAM-signed request is required",
         );
     };
-    if (req.method(), req.uri().path()) != (&Method::POST, "/ops/numbers/onboard") {
-        return error(StatusCode::NOT_FOUND, "not_found", "no such route");
-    }
     let c = &deps.config;
     let (Some(tx_table), Some(idem_table)) = (&c.transactions_table, &c.idempotency_table) else {
         return error(
@@ -55,18 +73,107 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
             "TRANSACTIONS_TABLE and IDEMPOTENCY_TABLE must be set",
         );
     };
+    let path = req.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let method = req.method().clone();
+    // The number in the path: `+` may arrive percent-encoded (%2B).
+    let number = segments.get(2).map(|raw| {
+        let decoded =
+            telephony_core::Params::from_form(format!("n={}", raw.replace('+', "%2B")).as_bytes())
+                .ok()
+                .and_then(|p| p.get("n").map(str::to_owned))
+                .unwrap_or_default();
+        telephony_core::E164::parse_syntax(&decoded)
+    });
+    let route = match (&method, segments.as_slice()) {
+        (&Method::POST, ["ops", "numbers", "onboard"]) => "POST /ops/numbers/onboard",
+        (&Method::GET, ["ops", "numbers"]) => "GET /ops/numbers",
+        (&Method::GET, ["ops", "numbers", _]) => "GET /ops/numbers/{e164}",
+        (&Method::PATCH, ["ops", "numbers", _, "webhooks"]) => "PATCH /ops/numbers/{e164}/webhooks",
+        (&Method::PUT, ["ops", "numbers", _, "config"]) => "PUT /ops/numbers/{e164}/config",
+        (&Method::DELETE, ["ops", "numbers", _]) => "DELETE /ops/numbers/{e164}",
+        _ => return error(StatusCode::NOT_FOUND, "not_found", "no such route"),
+    };
+    let e164 = match number {
+        Some(Ok(n)) if route != "POST /ops/numbers/onboard" => Some(n),
+        Some(Err(e)) if route != "POST /ops/numbers/onboard" => {
+            return error(StatusCode::BAD_REQUEST, "bad_number", &e.to_string())
+        }
+        _ => None,
+    };
+    let twilio = match deps.twilio() {
+        Ok(t) => t,
+        Err(e) => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "twilio_unavailable",
+                &e.to_string(),
+            )
+        }
+    };
+    let admin = NumberAdmin {
+        dynamo: &deps.dynamo,
+        twilio,
+        numbers_table: &c.numbers_table,
+        public_base_url: &c.public_base_url,
+    };
+    let now = telephony_aws::now_secs();
+    if method == Method::GET {
+        let (status, value) = match &e164 {
+            None => admin.list().await,
+            Some(n) => admin.show(n).await,
+        };
+        return glue::json(status, &value);
+    }
     let key = req
         .headers()
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok());
+    let if_match = req
+        .headers()
+        .get("if-match")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().trim_matches('"').to_owned());
     let body = body_bytes(&req);
-    let scope = format!("{principal}#POST /ops/numbers/onboard");
+    let scope = format!("{principal}#{route}");
     let idem = Idempotency::new(&deps.dynamo, idem_table);
-    let now = telephony_aws::now_secs();
     idempotency::respond(&idem, &scope, key, body, now * 1000, || async {
-        onboard(deps, tx_table, body, &principal, now).await
+        match (route, e164) {
+            ("POST /ops/numbers/onboard", _) => {
+                onboard(deps, tx_table, body, &principal, now).await
+            }
+            (r, Some(n)) if r.starts_with("PATCH") => {
+                match serde_json::from_slice::<WebhookChange>(if body.is_empty() {
+                    b"{}"
+                } else {
+                    body
+                }) {
+                    Ok(change) => admin.set_webhooks(&n, &change).await,
+                    Err(e) => bad_request("bad_json", &e.to_string()),
+                }
+            }
+            (r, Some(n)) if r.starts_with("PUT") => {
+                match serde_json::from_slice::<ConfigChange>(body) {
+                    Ok(change) => {
+                        admin
+                            .set_config(&n, &change, if_match.as_deref(), &principal, now)
+                            .await
+                    }
+                    Err(e) => bad_request("bad_json", &e.to_string()),
+                }
+            }
+            (_, Some(n)) => admin.release(&n).await,
+            (_, None) => bad_request("bad_number", "a number is required"),
+        }
     })
     .await
+}
+
+fn bad_request(code: &str, message: &str) -> (StatusCode, Value) {
+    (
+        StatusCode::BAD_REQUEST,
+        json!({ "error": { "code": code, "message": message } }),
+    )
 }
 
 async fn onboard(

@@ -568,6 +568,445 @@ impl Saga<'_> {
     }
 }
 
+/// `PATCH /ops/numbers/{e164}/webhooks` body: only the given URLs change; none given re-applies
+/// this stack's URLs for all four.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookChange {
+    /// `VoiceUrl`.
+    pub voice_url: Option<String>,
+    /// `VoiceFallbackUrl`.
+    pub voice_fallback_url: Option<String>,
+    /// `StatusCallback`.
+    pub status_callback: Option<String>,
+    /// `SmsUrl`.
+    pub sms_url: Option<String>,
+}
+
+impl WebhookChange {
+    /// The Twilio fields to send: the given URLs (each must be `https://`, or `http://` for a
+    /// local stack under `base`) with POST, or all of this stack's when none is given.
+    ///
+    /// Errors: a message naming a URL that is not http(s).
+    pub fn fields(&self, base: &str) -> Result<NumberFields, String> {
+        let given = [
+            &self.voice_url,
+            &self.voice_fallback_url,
+            &self.status_callback,
+            &self.sms_url,
+        ];
+        if given.iter().all(|u| u.is_none()) {
+            let mut f = webhook_fields(base, "");
+            f.friendly_name = None;
+            return Ok(f);
+        }
+        for u in given.into_iter().flatten() {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err(format!("{u:?} is not an http(s) URL"));
+            }
+        }
+        let post = |u: &Option<String>| u.as_ref().map(|_| "POST".to_owned());
+        Ok(NumberFields {
+            voice_url: self.voice_url.clone(),
+            voice_method: post(&self.voice_url),
+            voice_fallback_url: self.voice_fallback_url.clone(),
+            voice_fallback_method: post(&self.voice_fallback_url),
+            status_callback: self.status_callback.clone(),
+            status_callback_method: post(&self.status_callback),
+            sms_url: self.sms_url.clone(),
+            sms_method: post(&self.sms_url),
+            ..Default::default()
+        })
+    }
+}
+
+/// `PUT /ops/numbers/{e164}/config` body: the per-number settings the voice and SMS flows read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigChange {
+    /// Spoken in the greeting.
+    pub business_name: Option<String>,
+    /// Sales line, E.164.
+    pub sales_target: Option<String>,
+    /// Support line, E.164.
+    pub support_target: Option<String>,
+    /// `en-CA`, `en-US` or `fr-CA`.
+    pub language: Option<String>,
+    /// SMS auto-reply template (`{business}` is replaced).
+    pub sms_auto_reply: Option<String>,
+}
+
+impl ConfigChange {
+    /// The attributes to set, validated (pure).
+    ///
+    /// Errors: a message naming the first bad field, or that nothing was given.
+    pub fn attributes(&self) -> Result<Vec<(&'static str, String)>, String> {
+        let mut out = Vec::new();
+        let text_ok =
+            |t: &str| !t.trim().is_empty() && t.chars().all(telephony_core::twiml::is_xml_char);
+        if let Some(b) = &self.business_name {
+            if !text_ok(b) || b.chars().count() > 100 {
+                return Err("business_name must be 1-100 characters XML can carry".into());
+            }
+            out.push(("business_name", b.trim().to_owned()));
+        }
+        for (k, v) in [
+            ("sales_target", &self.sales_target),
+            ("support_target", &self.support_target),
+        ] {
+            if let Some(v) = v {
+                let n = E164::parse_syntax(v).map_err(|e| format!("{k}: {e}"))?;
+                out.push((k, n.as_str().to_owned()));
+            }
+        }
+        if let Some(l) = &self.language {
+            if !["en-CA", "en-US", "fr-CA"].contains(&l.as_str()) {
+                return Err("language must be en-CA, en-US or fr-CA".into());
+            }
+            out.push(("language", l.clone()));
+        }
+        if let Some(t) = &self.sms_auto_reply {
+            if !text_ok(t) || t.chars().count() > 320 {
+                return Err("sms_auto_reply must be 1-320 characters XML can carry".into());
+            }
+            out.push(("sms_auto_reply", t.clone()));
+        }
+        if out.is_empty() {
+            return Err("nothing to change".into());
+        }
+        Ok(out)
+    }
+}
+
+/// Reads and changes numbers already onboarded (the ops routes other than onboarding). Every
+/// method answers `(status, JSON)`, errors as `{"error": {"code", "message"}}`.
+pub struct NumberAdmin<'a> {
+    /// DynamoDB.
+    pub dynamo: &'a aws_sdk_dynamodb::Client,
+    /// Twilio.
+    pub twilio: &'a twilio_api::Client,
+    /// `numbers` table.
+    pub numbers_table: &'a str,
+    /// `PUBLIC_BASE_URL`.
+    pub public_base_url: &'a str,
+}
+
+type Answer = (http::StatusCode, serde_json::Value);
+
+fn fail(status: http::StatusCode, code: &str, message: &str) -> Answer {
+    (
+        status,
+        serde_json::json!({ "error": { "code": code, "message": message } }),
+    )
+}
+
+fn item_json(item: &std::collections::HashMap<String, AttributeValue>) -> serde_json::Value {
+    item.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                AttributeValue::S(s) => serde_json::Value::from(s.clone()),
+                AttributeValue::N(n) => n
+                    .parse::<i64>()
+                    .map_or_else(|_| n.clone().into(), Into::into),
+                AttributeValue::Bool(b) => (*b).into(),
+                _ => serde_json::Value::Null,
+            };
+            (k.clone(), v)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+impl NumberAdmin<'_> {
+    fn ours(&self, n: &twilio_api::numbers::IncomingNumber) -> bool {
+        let base = self.public_base_url.trim_end_matches('/');
+        let under = |u: &Option<String>| u.as_deref().is_some_and(|u| u.starts_with(base));
+        under(&n.voice_url) && under(&n.sms_url)
+    }
+
+    async fn item(
+        &self,
+        e164: &E164,
+    ) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, Error> {
+        Ok(self
+            .dynamo
+            .get_item()
+            .table_name(self.numbers_table)
+            .key("e164", s(e164.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem numbers"))?
+            .item)
+    }
+
+    /// `GET /ops/numbers`: our items (a paginated scan of the small `numbers` table) merged with
+    /// Twilio's list (all pages) by E.164.
+    pub async fn list(&self) -> Answer {
+        use http::StatusCode;
+        let mut ours = std::collections::BTreeMap::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .dynamo
+                .scan()
+                .table_name(self.numbers_table)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => {
+                    return fail(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "store_unavailable",
+                        &Error::dynamo("Scan numbers")(e).to_string(),
+                    )
+                }
+            };
+            for i in page.items() {
+                if let Some(AttributeValue::S(n)) = i.get("e164") {
+                    ours.insert(n.clone(), item_json(i));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        let at_twilio = match self.twilio.list_numbers(None).await {
+            Ok(l) => l,
+            Err(e) => return fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string()),
+        };
+        let mut rows = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for n in &at_twilio {
+            let Some(e) = n.phone_number.clone() else {
+                continue;
+            };
+            seen.insert(e.clone());
+            rows.push(serde_json::json!({
+                "e164": e, "phone_sid": n.sid, "at_twilio": true,
+                "in_table": ours.contains_key(&e), "webhooks_ok": self.ours(n),
+                "voice_url": n.voice_url, "sms_url": n.sms_url, "config": ours.get(&e),
+            }));
+        }
+        for (e, item) in &ours {
+            if !seen.contains(e) {
+                rows.push(serde_json::json!({
+                    "e164": e, "at_twilio": false, "in_table": true, "webhooks_ok": false, "config": item,
+                }));
+            }
+        }
+        (
+            StatusCode::OK,
+            serde_json::json!({ "count": rows.len(), "numbers": rows }),
+        )
+    }
+
+    /// `GET /ops/numbers/{e164}`.
+    pub async fn show(&self, e164: &E164) -> Answer {
+        use http::StatusCode;
+        let item = match self.item(e164).await {
+            Ok(i) => i,
+            Err(e) => {
+                return fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    &e.to_string(),
+                )
+            }
+        };
+        let twilio = match self.twilio.find_number(e164.as_str()).await {
+            Ok(t) => t,
+            Err(e) => return fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string()),
+        };
+        if item.is_none() && twilio.is_none() {
+            return fail(
+                StatusCode::NOT_FOUND,
+                "unknown_number",
+                "not in the numbers table nor at Twilio",
+            );
+        }
+        let webhooks_ok = twilio.as_ref().is_some_and(|n| self.ours(n));
+        (
+            StatusCode::OK,
+            serde_json::json!({
+                "e164": e164.as_str(),
+                "config": item.as_ref().map(item_json),
+                "twilio": twilio.map(|n| serde_json::json!({
+                    "phone_sid": n.sid, "voice_url": n.voice_url, "voice_fallback_url": n.voice_fallback_url,
+                    "status_callback": n.status_callback, "sms_url": n.sms_url,
+                })),
+                "webhooks_ok": webhooks_ok,
+            }),
+        )
+    }
+
+    async fn phone_sid(&self, e164: &E164) -> Result<Option<String>, Answer> {
+        use http::StatusCode;
+        let item = self.item(e164).await.map_err(|e| {
+            fail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                &e.to_string(),
+            )
+        })?;
+        if let Some(sid) = item
+            .as_ref()
+            .and_then(|i| i.get("phone_sid"))
+            .and_then(|v| v.as_s().ok())
+        {
+            return Ok(Some(sid.clone()));
+        }
+        self.twilio
+            .find_number(e164.as_str())
+            .await
+            .map(|n| n.and_then(|n| n.sid))
+            .map_err(|e| fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string()))
+    }
+
+    /// `PATCH /ops/numbers/{e164}/webhooks`: only the given fields are sent to Twilio.
+    pub async fn set_webhooks(&self, e164: &E164, change: &WebhookChange) -> Answer {
+        use http::StatusCode;
+        let fields = match change.fields(self.public_base_url) {
+            Ok(f) => f,
+            Err(m) => return fail(StatusCode::BAD_REQUEST, "invalid", &m),
+        };
+        let sid = match self.phone_sid(e164).await {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                return fail(
+                    StatusCode::NOT_FOUND,
+                    "unknown_number",
+                    "not ours at Twilio",
+                )
+            }
+            Err(a) => return a,
+        };
+        match self.twilio.update_number(&sid, &fields).await {
+            Ok(n) => (
+                StatusCode::OK,
+                serde_json::json!({
+                    "e164": e164.as_str(), "phone_sid": sid,
+                    "sent": fields.form().iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+                    "voice_url": n.voice_url, "sms_url": n.sms_url,
+                }),
+            ),
+            Err(e) => fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string()),
+        }
+    }
+
+    /// `PUT /ops/numbers/{e164}/config` with `If-Match: <version>`: a conditional update that
+    /// bumps `version`.
+    pub async fn set_config(
+        &self,
+        e164: &E164,
+        change: &ConfigChange,
+        if_match: Option<&str>,
+        principal: &str,
+        now: u64,
+    ) -> Answer {
+        use http::StatusCode;
+        let Some(expected) = if_match else {
+            return fail(
+                StatusCode::PRECONDITION_REQUIRED,
+                "if_match_required",
+                "send If-Match with the item's version (GET it first)",
+            );
+        };
+        let Ok(expected) = expected.parse::<u64>() else {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "bad_if_match",
+                "If-Match must be the item's numeric version",
+            );
+        };
+        let attrs = match change.attributes() {
+            Ok(a) => a,
+            Err(m) => return fail(StatusCode::BAD_REQUEST, "invalid", &m),
+        };
+        let mut expr = String::from("SET version = :next, updated_at = :now, updated_by = :by");
+        let mut u = self
+            .dynamo
+            .update_item()
+            .table_name(self.numbers_table)
+            .key("e164", s(e164.as_str()))
+            .condition_expression("attribute_exists(e164) AND version = :expected")
+            .expression_attribute_values(":expected", n(expected))
+            .expression_attribute_values(":next", n(expected + 1))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":by", s(principal));
+        for (i, (k, v)) in attrs.iter().enumerate() {
+            expr.push_str(&format!(", #a{i} = :v{i}"));
+            u = u
+                .expression_attribute_names(format!("#a{i}"), *k)
+                .expression_attribute_values(format!(":v{i}"), s(v));
+        }
+        match u.update_expression(expr).send().await {
+            Ok(_) => (
+                StatusCode::OK,
+                serde_json::json!({ "e164": e164.as_str(), "version": expected + 1 }),
+            ),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
+            {
+                match self.item(e164).await {
+                    Ok(None) => fail(
+                        StatusCode::NOT_FOUND,
+                        "unknown_number",
+                        "not in the numbers table",
+                    ),
+                    _ => fail(
+                        StatusCode::CONFLICT,
+                        "version_mismatch",
+                        "the item changed since that version; GET it again",
+                    ),
+                }
+            }
+            Err(e) => fail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                &Error::dynamo("UpdateItem numbers")(e).to_string(),
+            ),
+        }
+    }
+
+    /// `DELETE /ops/numbers/{e164}`: release at Twilio (a number already gone counts as
+    /// released), then delete our item. Safe to retry at any point.
+    pub async fn release(&self, e164: &E164) -> Answer {
+        use http::StatusCode;
+        let sid = match self.phone_sid(e164).await {
+            Ok(s) => s,
+            Err(a) => return a,
+        };
+        if let Some(sid) = &sid {
+            if let Err(e) = self.twilio.release_number(sid).await {
+                return fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string());
+            }
+        }
+        if let Err(e) = self
+            .dynamo
+            .delete_item()
+            .table_name(self.numbers_table)
+            .key("e164", s(e164.as_str()))
+            .send()
+            .await
+        {
+            return fail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                &Error::dynamo("DeleteItem numbers")(e).to_string(),
+            );
+        }
+        (
+            StatusCode::OK,
+            serde_json::json!({ "e164": e164.as_str(), "released": sid.is_some(), "phone_sid": sid }),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
