@@ -110,6 +110,20 @@ pub struct Stack {
     pub resources: HashMap<String, String>,
 }
 
+/// Environment variable → template logical id of each stack resource a function reads.
+const RESOURCE_VARS: [(&str, &str); 10] = [
+    ("CALLS_TABLE", "CallsTable"),
+    ("NUMBERS_TABLE", "NumbersTable"),
+    ("RATE_LIMITS_TABLE", "RateLimitsTable"),
+    ("RECORDINGS_BUCKET", "RecordingsBucket"),
+    ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"),
+    ("MESSAGES_TABLE", "MessagesTable"),
+    ("OPT_OUTS_TABLE", "OptOutsTable"),
+    ("SMS_TOPIC_ARN", "SmsTopic"),
+    ("TRANSACTIONS_TABLE", "TransactionsTable"),
+    ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+];
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Creates the resources of template.yaml under a unique prefix and returns the stack.
@@ -147,18 +161,7 @@ pub async fn stack_via(overrides: &[(&str, &str)], aws_endpoint: &str) -> Stack 
         .expect("media server");
     let mut vars = common_vars();
     vars.insert("TWILIO_API_BASE".into(), media.base_url.clone());
-    for (var, logical) in [
-        ("CALLS_TABLE", "CallsTable"),
-        ("NUMBERS_TABLE", "NumbersTable"),
-        ("RATE_LIMITS_TABLE", "RateLimitsTable"),
-        ("RECORDINGS_BUCKET", "RecordingsBucket"),
-        ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"),
-        ("MESSAGES_TABLE", "MessagesTable"),
-        ("OPT_OUTS_TABLE", "OptOutsTable"),
-        ("SMS_TOPIC_ARN", "SmsTopic"),
-        ("TRANSACTIONS_TABLE", "TransactionsTable"),
-        ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
-    ] {
+    for (var, logical) in RESOURCE_VARS {
         vars.insert(var.into(), resources[logical].clone());
     }
     for (k, v) in overrides {
@@ -180,16 +183,7 @@ pub fn stack_env(stack: &Stack) -> Vec<(String, String)> {
     let mut vars = common_vars();
     vars.insert("TWILIO_API_BASE".into(), stack.media.base_url.clone());
     vars.insert("AWS_ENDPOINT_URL".into(), moto_endpoint().to_owned());
-    for (var, logical) in [
-        ("CALLS_TABLE", "CallsTable"),
-        ("NUMBERS_TABLE", "NumbersTable"),
-        ("RATE_LIMITS_TABLE", "RateLimitsTable"),
-        ("RECORDINGS_BUCKET", "RecordingsBucket"),
-        ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"),
-        ("MESSAGES_TABLE", "MessagesTable"),
-        ("OPT_OUTS_TABLE", "OptOutsTable"),
-        ("SMS_TOPIC_ARN", "SmsTopic"),
-    ] {
+    for (var, logical) in RESOURCE_VARS {
         vars.insert(var.into(), stack.resources[logical].clone());
     }
     vars.into_iter().collect()

@@ -214,21 +214,9 @@ async fn a_failed_record_step_releases_the_number() {
         "no DELETE of the bought number reached Twilio"
     );
     // The transaction says so.
-    let items = s
-        .deps
-        .dynamo
-        .scan()
-        .table_name(&s.resources["TransactionsTable"])
-        .send()
-        .await
-        .unwrap();
-    let tx: Vec<&HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> = items
-        .items()
-        .iter()
-        .filter(|i| attr_s(i, "kind").as_deref() == Some("onboard"))
-        .collect();
+    let tx = onboard_transactions(&s).await;
     assert_eq!(tx.len(), 1);
-    assert_eq!(attr_s(tx[0], "status").as_deref(), Some("compensated"));
+    assert_eq!(attr_s(&tx[0], "status").as_deref(), Some("compensated"));
     // A 5xx answer gives the key back: the same key may be retried.
     let (retry, _) = onboard(&s.deps, Some("k-fail-1"), ACME).await;
     assert_eq!(retry, 502);

@@ -23,7 +23,7 @@
 //! no number / key in flight, 422 key reused with another body, 502 rolled back after a Twilio or
 //! store failure, 503 a table unreachable or not configured. Never Twilio's raw body.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use telephony_aws::http::{Method, StatusCode};
 use telephony_aws::idempotency::{self, Idempotency};
 use telephony_aws::provisioning::{
@@ -41,12 +41,7 @@ pub const ROUTES: [(&str, &str); 6] = [
     ("DELETE", "/ops/numbers/{e164}"),
 ];
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
-    glue::json(
-        status,
-        &json!({ "error": { "code": code, "message": message } }),
-    )
-}
+use glue::json_error as error;
 
 fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
@@ -78,11 +73,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let method = req.method().clone();
     // The number in the path: `+` may arrive percent-encoded (%2B).
     let number = segments.get(2).map(|raw| {
-        let decoded =
-            telephony_core::Params::from_form(format!("n={}", raw.replace('+', "%2B")).as_bytes())
-                .ok()
-                .and_then(|p| p.get("n").map(str::to_owned))
-                .unwrap_or_default();
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
         telephony_core::E164::parse_syntax(&decoded)
     });
     let route = match (&method, segments.as_slice()) {
@@ -140,7 +131,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     idempotency::respond(&idem, &scope, key, body, now * 1000, || async {
         match (route, e164) {
             ("POST /ops/numbers/onboard", _) => {
-                onboard(deps, tx_table, body, &principal, now).await
+                onboard(deps, twilio, tx_table, body, &principal, now).await
             }
             (r, Some(n)) if r.starts_with("PATCH") => {
                 match serde_json::from_slice::<WebhookChange>(if body.is_empty() {
@@ -170,41 +161,24 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 fn bad_request(code: &str, message: &str) -> (StatusCode, Value) {
-    (
-        StatusCode::BAD_REQUEST,
-        json!({ "error": { "code": code, "message": message } }),
-    )
+    (StatusCode::BAD_REQUEST, glue::error_body(code, message))
 }
 
 async fn onboard(
     deps: &Deps,
+    twilio: &telephony_aws::twilio_api::Client,
     tx_table: &str,
     body: &[u8],
     principal: &str,
     now: u64,
 ) -> (StatusCode, Value) {
-    let bad = |code: &str, m: String| {
-        (
-            StatusCode::BAD_REQUEST,
-            json!({ "error": { "code": code, "message": m } }),
-        )
-    };
     let request: OnboardRequest = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => return bad("bad_json", e.to_string()),
+        Err(e) => return bad_request("bad_json", &e.to_string()),
     };
     let plan = match provisioning::validate(&request) {
         Ok(p) => p,
-        Err(m) => return bad("invalid", m),
-    };
-    let twilio = match deps.twilio() {
-        Ok(t) => t,
-        Err(e) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "error": { "code": "twilio_unavailable", "message": e.to_string() } }),
-            )
-        }
+        Err(m) => return bad_request("invalid", &m),
     };
     let c = &deps.config;
     let saga = Saga {
@@ -228,10 +202,7 @@ async fn onboard(
                 OnboardError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             };
             tracing::warn!(org = %plan.org_id, error = %e, "onboarding did not complete");
-            (
-                status,
-                json!({ "error": { "code": code, "message": e.to_string() } }),
-            )
+            (status, glue::error_body(code, &e.to_string()))
         }
     }
 }

@@ -80,14 +80,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let objects = s3_keys(&deps, &format!("recordings/{}/", script.call_sid)).await?;
     let notices = sns_notices(&deps.config.voicemail_topic_arn, &script.call_sid).await?;
     if !quiet {
-        println!(
-            "\n== call record ({}):\n{}",
-            deps.config.calls_table,
-            item_json(item.as_ref())
+        let c = &deps.config;
+        print_artifacts(
+            &deps,
+            ("call", &c.calls_table),
+            item.as_ref(),
+            &objects,
+            (&c.voicemail_topic_arn, &notices),
         );
-        print_objects(&deps, &objects);
-        print_notices(&deps.config.voicemail_topic_arn, &notices);
-        println!();
     }
     let downloads = media.downloads().await.saturating_sub(downloads_before);
     let stored = objects
@@ -143,37 +143,6 @@ fn fresh_caller() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     format!("+164755501{:02}", (nanos / 1000) % 100)
-}
-
-/// A DynamoDB item as plain JSON (`{"status": "completed", "duration": 42}`), not the SDK's
-/// debug form.
-fn item_json(
-    item: Option<&std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
-) -> String {
-    use aws_sdk_dynamodb::types::AttributeValue as A;
-    fn value(v: &A) -> serde_json::Value {
-        match v {
-            A::S(s) => s.clone().into(),
-            A::N(n) => n
-                .parse::<i64>()
-                .map(Into::into)
-                .or_else(|_| n.parse::<f64>().map(Into::into))
-                .unwrap_or_else(|_| n.clone().into()),
-            A::Bool(b) => (*b).into(),
-            A::Null(_) => serde_json::Value::Null,
-            A::L(l) => l.iter().map(value).collect(),
-            A::M(m) => m.iter().map(|(k, v)| (k.clone(), value(v))).collect(),
-            A::Ss(ss) => ss.clone().into(),
-            A::Ns(ns) => ns.clone().into(),
-            other => format!("{other:?}").into(),
-        }
-    }
-    let Some(item) = item else {
-        return "(none)".into();
-    };
-    let sorted: std::collections::BTreeMap<_, _> =
-        item.iter().map(|(k, v)| (k.clone(), value(v))).collect();
-    serde_json::to_string_pretty(&sorted).unwrap_or_default()
 }
 
 fn content_type_of(path: &str) -> &'static str {
@@ -376,14 +345,14 @@ async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             "== text {sid} from {from}\n--> POST /webcomms-sms-reply  [{}]\n{}",
             reply.status, reply.body
         );
-        println!(
-            "\n== message record ({}):\n{}",
-            deps.config.messages_table,
-            item_json(item.as_ref())
+        let c = &deps.config;
+        print_artifacts(
+            &deps,
+            ("message", &c.messages_table),
+            item.as_ref(),
+            &objects,
+            (&c.sms_topic_arn, &notices),
         );
-        print_objects(&deps, &objects);
-        print_notices(&deps.config.sms_topic_arn, &notices);
-        println!();
     }
     let answer = match reply_text(&reply.body) {
         Some(t) => format!("replied \"{t}\""),
@@ -429,7 +398,20 @@ async fn s3_keys(
         .collect())
 }
 
-fn print_objects(deps: &Deps, objects: &[(String, i64)]) {
+/// Prints what a call or text left behind: its record (`kind` in `table`) as JSON, the S3
+/// objects, and the SNS notices on `topic`.
+fn print_artifacts(
+    deps: &Deps,
+    (kind, table): (&str, &str),
+    item: Option<&std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+    objects: &[(String, i64)],
+    (topic, notices): (&str, &[(String, String)]),
+) {
+    let record = item.map_or_else(
+        || "(none)".to_owned(),
+        |i| serde_json::to_string_pretty(&telephony_aws::store::item_json(i)).unwrap_or_default(),
+    );
+    println!("\n== {kind} record ({table}):\n{record}");
     println!("\n== S3 s3://{}", deps.config.recordings_bucket);
     if objects.is_empty() {
         println!("   (nothing stored)");
@@ -437,6 +419,14 @@ fn print_objects(deps: &Deps, objects: &[(String, i64)]) {
     for (key, size) in objects {
         println!("   {key} ({size} bytes)");
     }
+    println!("\n== SNS messages on {topic}");
+    if notices.is_empty() {
+        println!("   (none)");
+    }
+    for (subject, message) in notices {
+        println!("   [{subject}] {message}");
+    }
+    println!();
 }
 
 /// The SNS messages sent to `topic_arn` that mention `needle` (moto's data API; local only):
@@ -453,16 +443,6 @@ async fn sns_notices(
         .into_iter()
         .filter(|(_, m)| m.contains(needle))
         .collect())
-}
-
-fn print_notices(topic_arn: &str, notices: &[(String, String)]) {
-    println!("\n== SNS messages on {topic_arn}");
-    if notices.is_empty() {
-        println!("   (none)");
-    }
-    for (subject, message) in notices {
-        println!("   [{subject}] {message}");
-    }
 }
 
 /// Prints the operator's view of the local stack: the nine views (1 h / 24 h / 7 d) and the

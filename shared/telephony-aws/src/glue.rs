@@ -274,6 +274,17 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     r
 }
 
+/// The error body of the provisioning routes: `{"error": {"code": "...", "message": "..."}}`
+/// (`code` machine-readable, `message` for people; never a dependency's raw answer).
+pub fn error_body(code: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({ "error": { "code": code, "message": message } })
+}
+
+/// [`error_body`] as a JSON response with `status`.
+pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    json(status, &error_body(code, message))
+}
+
 /// A whole voice (TwiML) webhook: [`accept`], then `answer`, then [`voice_reply`]. Every
 /// TwiML-answering function's handler is this call with its own `answer`.
 pub async fn voice_webhook<F>(deps: &Deps, req: Request, route: Route, answer: F) -> Response<Body>

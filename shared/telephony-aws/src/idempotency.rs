@@ -235,12 +235,7 @@ where
     Fut: std::future::Future<Output = (http::StatusCode, serde_json::Value)>,
 {
     use http::StatusCode;
-    let err = |status: StatusCode, code: &str, message: &str| {
-        crate::glue::json(
-            status,
-            &serde_json::json!({ "error": { "code": code, "message": message } }),
-        )
-    };
+    let err = crate::glue::json_error;
     let key = match key.map(IdempotencyKey::parse) {
         None => {
             return err(

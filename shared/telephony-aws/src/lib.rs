@@ -28,6 +28,7 @@ pub use event::{Body, Request};
 pub use glue::LambdaError;
 pub use glue::Webhook;
 pub use http::{self, Response};
+pub use twilio_api;
 
 /// Seconds since the Unix epoch (DynamoDB TTL attributes and timestamps are in this unit).
 pub fn now_secs() -> u64 {

@@ -63,6 +63,35 @@ pub struct OnboardPlan {
     pub language: String,
 }
 
+/// A business name as spoken in the greeting: 1–100 characters XML can carry, trimmed.
+fn check_business_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty()
+        || name.chars().count() > 100
+        || !name.chars().all(telephony_core::twiml::is_xml_char)
+    {
+        return Err("business_name must be 1-100 characters XML can carry".into());
+    }
+    Ok(name.to_owned())
+}
+
+/// The prompt languages the flows speak.
+const LANGUAGES: [&str; 3] = ["en-CA", "en-US", "fr-CA"];
+
+fn check_language(l: &str) -> Result<(), String> {
+    if LANGUAGES.contains(&l) {
+        Ok(())
+    } else {
+        Err("language must be en-CA, en-US or fr-CA".into())
+    }
+}
+
+/// A target line `k`: E.164 syntax (the numbering plan is checked where operators prepare
+/// numbers: libphonenumber stays out of the bootstraps).
+fn check_target(k: &str, v: &str) -> Result<E164, String> {
+    E164::parse_syntax(v).map_err(|e| format!("{k}: {e}"))
+}
+
 /// Checks an onboarding request (pure).
 ///
 /// Errors: a message naming the first bad field: an org id outside `[a-z0-9-]{1,64}`, an empty
@@ -76,13 +105,7 @@ pub fn validate(r: &OnboardRequest) -> Result<OnboardPlan, String> {
     if !org_ok {
         return Err("org_id must be 1-64 of a-z, 0-9 and -".into());
     }
-    let name = r.business_name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err("business_name must be 1-100 characters".into());
-    }
-    if name.chars().any(|c| !telephony_core::twiml::is_xml_char(c)) {
-        return Err("business_name holds characters XML cannot carry".into());
-    }
+    let business_name = check_business_name(&r.business_name)?;
     let country = match r.country.as_str() {
         "CA" => "CA",
         "US" => "US",
@@ -94,21 +117,15 @@ pub fn validate(r: &OnboardRequest) -> Result<OnboardPlan, String> {
             return Err("area_code must be three digits, the first 2-9".into());
         }
     }
-    let target = |k: &str, v: &Option<String>| -> Result<Option<E164>, String> {
-        v.as_deref()
-            .map(|s| E164::parse_syntax(s).map_err(|e| format!("{k}: {e}")))
-            .transpose()
-    };
+    let target = |k: &str, v: &Option<String>| v.as_deref().map(|s| check_target(k, s)).transpose();
     let language = r.language.clone().unwrap_or_else(|| match country {
         "US" => "en-US".into(),
         _ => "en-CA".into(),
     });
-    if !["en-CA", "en-US", "fr-CA"].contains(&language.as_str()) {
-        return Err("language must be en-CA, en-US or fr-CA".into());
-    }
+    check_language(&language)?;
     Ok(OnboardPlan {
         org_id: r.org_id.clone(),
-        business_name: name.to_owned(),
+        business_name,
         country,
         area_code: r.area_code.clone(),
         sales_target: target("sales_target", &r.sales_target)?,
@@ -120,10 +137,10 @@ pub fn validate(r: &OnboardRequest) -> Result<OnboardPlan, String> {
 /// The webhooks every number of ours is bound to, all POST, under `base` (`PUBLIC_BASE_URL`).
 /// Twilio numbers have no SMS status callback field: delivery status comes per message or from
 /// the Messaging Service.
-pub fn webhook_fields(base: &str, friendly_name: &str) -> NumberFields {
+pub fn webhook_fields(base: &str, friendly_name: Option<&str>) -> NumberFields {
     let post = || Some("POST".to_owned());
     NumberFields {
-        friendly_name: Some(friendly_name.to_owned()),
+        friendly_name: friendly_name.map(str::to_owned),
         voice_url: Some(Route::Frontdoor.url(base, &[])),
         voice_method: post(),
         voice_fallback_url: Some(Route::Fallback.url(base, &[])),
@@ -396,7 +413,7 @@ impl Saga<'_> {
         // 2. Buy (sent once per candidate; the next candidate only when Twilio says 400).
         let fields = webhook_fields(
             self.public_base_url,
-            &format!("{} ({})", plan.business_name, plan.org_id),
+            Some(&format!("{} ({})", plan.business_name, plan.org_id)),
         );
         self.record(&id, "buy", "started", "in_progress", now, None)
             .await?;
@@ -524,9 +541,12 @@ impl Saga<'_> {
             cause,
             "onboarding step failed; compensating"
         );
-        let _ = self
+        if let Err(e) = self
             .record(id, step, "failed", "in_progress", now, Some(cause))
-            .await;
+            .await
+        {
+            tracing::warn!(transaction = id, error = %e, "step failure not recorded");
+        }
         let mut undone = Vec::new();
         if step == "messaging_service" {
             let r = self
@@ -552,9 +572,12 @@ impl Saga<'_> {
             Ok(()) => cause.to_owned(),
             Err(e) => format!("{cause}; release of {phone_sid} failed: {e}"),
         };
-        let _ = self
+        if let Err(e) = self
             .record(id, "compensate", status, status, now, Some(&note))
-            .await;
+            .await
+        {
+            tracing::warn!(transaction = id, error = %e, "compensation not recorded");
+        }
         crate::metrics::count("FailedTransactions", Some(("Kind", "onboard")));
         OnboardError::RolledBack {
             step,
@@ -596,9 +619,7 @@ impl WebhookChange {
             &self.sms_url,
         ];
         if given.iter().all(|u| u.is_none()) {
-            let mut f = webhook_fields(base, "");
-            f.friendly_name = None;
-            return Ok(f);
+            return Ok(webhook_fields(base, None));
         }
         for u in given.into_iter().flatten() {
             if !(u.starts_with("https://") || u.starts_with("http://")) {
@@ -642,31 +663,24 @@ impl ConfigChange {
     /// Errors: a message naming the first bad field, or that nothing was given.
     pub fn attributes(&self) -> Result<Vec<(&'static str, String)>, String> {
         let mut out = Vec::new();
-        let text_ok =
-            |t: &str| !t.trim().is_empty() && t.chars().all(telephony_core::twiml::is_xml_char);
         if let Some(b) = &self.business_name {
-            if !text_ok(b) || b.chars().count() > 100 {
-                return Err("business_name must be 1-100 characters XML can carry".into());
-            }
-            out.push(("business_name", b.trim().to_owned()));
+            out.push(("business_name", check_business_name(b)?));
         }
         for (k, v) in [
             ("sales_target", &self.sales_target),
             ("support_target", &self.support_target),
         ] {
             if let Some(v) = v {
-                let n = E164::parse_syntax(v).map_err(|e| format!("{k}: {e}"))?;
-                out.push((k, n.as_str().to_owned()));
+                out.push((k, check_target(k, v)?.as_str().to_owned()));
             }
         }
         if let Some(l) = &self.language {
-            if !["en-CA", "en-US", "fr-CA"].contains(&l.as_str()) {
-                return Err("language must be en-CA, en-US or fr-CA".into());
-            }
+            check_language(l)?;
             out.push(("language", l.clone()));
         }
         if let Some(t) = &self.sms_auto_reply {
-            if !text_ok(t) || t.chars().count() > 320 {
+            let xml_ok = t.chars().all(telephony_core::twiml::is_xml_char);
+            if t.trim().is_empty() || !xml_ok || t.chars().count() > 320 {
                 return Err("sms_auto_reply must be 1-320 characters XML can carry".into());
             }
             out.push(("sms_auto_reply", t.clone()));
@@ -694,27 +708,7 @@ pub struct NumberAdmin<'a> {
 type Answer = (http::StatusCode, serde_json::Value);
 
 fn fail(status: http::StatusCode, code: &str, message: &str) -> Answer {
-    (
-        status,
-        serde_json::json!({ "error": { "code": code, "message": message } }),
-    )
-}
-
-fn item_json(item: &std::collections::HashMap<String, AttributeValue>) -> serde_json::Value {
-    item.iter()
-        .map(|(k, v)| {
-            let v = match v {
-                AttributeValue::S(s) => serde_json::Value::from(s.clone()),
-                AttributeValue::N(n) => n
-                    .parse::<i64>()
-                    .map_or_else(|_| n.clone().into(), Into::into),
-                AttributeValue::Bool(b) => (*b).into(),
-                _ => serde_json::Value::Null,
-            };
-            (k.clone(), v)
-        })
-        .collect::<serde_json::Map<_, _>>()
-        .into()
+    (status, crate::glue::error_body(code, message))
 }
 
 impl NumberAdmin<'_> {
@@ -766,7 +760,7 @@ impl NumberAdmin<'_> {
             };
             for i in page.items() {
                 if let Some(AttributeValue::S(n)) = i.get("e164") {
-                    ours.insert(n.clone(), item_json(i));
+                    ours.insert(n.clone(), crate::store::item_json(i));
                 }
             }
             match page.last_evaluated_key {
@@ -833,7 +827,7 @@ impl NumberAdmin<'_> {
             StatusCode::OK,
             serde_json::json!({
                 "e164": e164.as_str(),
-                "config": item.as_ref().map(item_json),
+                "config": item.as_ref().map(crate::store::item_json),
                 "twilio": twilio.map(|n| serde_json::json!({
                     "phone_sid": n.sid, "voice_url": n.voice_url, "voice_fallback_url": n.voice_fallback_url,
                     "status_callback": n.status_callback, "sms_url": n.sms_url,
@@ -1047,7 +1041,7 @@ mod tests {
 
     #[test]
     fn webhooks_point_at_this_stack_with_post() {
-        let f = webhook_fields("https://api.example", "Acme (acme)");
+        let f = webhook_fields("https://api.example", Some("Acme (acme)"));
         assert_eq!(
             f.voice_url.as_deref(),
             Some("https://api.example/voice-frontdoor")

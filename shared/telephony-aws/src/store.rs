@@ -658,3 +658,29 @@ impl<'a> Calls<'a> {
         Ok(out.item)
     }
 }
+/// A DynamoDB item as plain JSON, keys sorted (`{"status": "completed", "duration_s": 42}`):
+/// strings, numbers (integers where they are), booleans, null, lists, maps and sets; for the ops
+/// API's answers and the simulator's printout, never the SDK's debug form.
+pub fn item_json(item: &HashMap<String, AttributeValue>) -> serde_json::Value {
+    fn value(v: &AttributeValue) -> serde_json::Value {
+        use AttributeValue as A;
+        match v {
+            A::S(s) => s.clone().into(),
+            A::N(n) => n
+                .parse::<i64>()
+                .map(Into::into)
+                .or_else(|_| n.parse::<f64>().map(Into::into))
+                .unwrap_or_else(|_| n.clone().into()),
+            A::Bool(b) => (*b).into(),
+            A::Null(_) => serde_json::Value::Null,
+            A::L(l) => l.iter().map(value).collect(),
+            A::M(m) => m.iter().map(|(k, v)| (k.clone(), value(v))).collect(),
+            A::Ss(ss) => ss.clone().into(),
+            A::Ns(ns) => ns.clone().into(),
+            other => format!("{other:?}").into(),
+        }
+    }
+    let sorted: std::collections::BTreeMap<_, _> =
+        item.iter().map(|(k, v)| (k.clone(), value(v))).collect();
+    serde_json::to_value(sorted).unwrap_or_default()
+}

@@ -222,14 +222,7 @@ impl Client {
     }
 
     async fn list_recordings(&self, query: &[(&str, &str)]) -> Result<Vec<Recording>, TwilioError> {
-        // Built before any await: the serializer is not `Send`.
-        let encoded = {
-            let mut ser = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in query {
-                ser.append_pair(k, v);
-            }
-            ser.finish()
-        };
+        let encoded = encode(query);
         let mut next = Some(format!(
             "/2010-04-01/Accounts/{}/Recordings.json?{encoded}",
             self.config.account_sid
@@ -300,13 +293,7 @@ impl Client {
             .basic_auth(&self.config.username, Some(&self.config.password))
             .header("accept", "application/json");
         if let Some(form) = form {
-            let body = {
-                let mut ser = form_urlencoded::Serializer::new(String::new());
-                for (k, v) in form {
-                    ser.append_pair(k, v);
-                }
-                ser.finish()
-            };
+            let body = encode(form);
             req = req
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(body);
@@ -341,6 +328,17 @@ impl Client {
         };
         Err((err, retry_after))
     }
+}
+
+/// `application/x-www-form-urlencoded` pairs, for query strings and request bodies (Twilio takes
+/// both in this encoding). A plain function: the serializer is not `Send`, so it never lives
+/// across an await.
+pub(crate) fn encode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        ser.append_pair(k.as_ref(), v.as_ref());
+    }
+    ser.finish()
 }
 
 /// Decodes a JSON answer.

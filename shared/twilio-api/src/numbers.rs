@@ -3,7 +3,7 @@
 //! documents (`twilio_api_v2010.json`, `twilio_messaging_v1.json`, vendored in
 //! `infra/twilio-oai/`), which the contract tests run every method against.
 
-use crate::{decode, Client, Retry, TwilioError, MAX_PAGES};
+use crate::{decode, encode as query, Client, Retry, TwilioError, MAX_PAGES};
 use reqwest::Method;
 use serde::Deserialize;
 
@@ -170,14 +170,6 @@ pub struct ServiceNumber {
     pub service_sid: Option<String>,
     /// E.164.
     pub phone_number: Option<String>,
-}
-
-fn query(pairs: &[(&str, String)]) -> String {
-    let mut ser = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        ser.append_pair(k, v);
-    }
-    ser.finish()
 }
 
 impl Client {
