@@ -30,7 +30,8 @@ r = json.loads(sys.argv[1])
 for var, logical in [("CALLS_TABLE", "CallsTable"), ("NUMBERS_TABLE", "NumbersTable"),
                      ("RATE_LIMITS_TABLE", "RateLimitsTable"), ("RECORDINGS_BUCKET", "RecordingsBucket"),
                      ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"), ("MESSAGES_TABLE", "MessagesTable"),
-                     ("OPT_OUTS_TABLE", "OptOutsTable"), ("SMS_TOPIC_ARN", "SmsTopic")]:
+                     ("OPT_OUTS_TABLE", "OptOutsTable"), ("SMS_TOPIC_ARN", "SmsTopic"),
+                     ("TRANSACTIONS_TABLE", "TransactionsTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable")]:
     print(f"{var}={r[logical]}")
 PY
 } > .local/stack.env
