@@ -202,7 +202,7 @@ async fn a_failed_record_step_releases_the_number() {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("number released"),
+            .contains("released"),
         "{body}"
     );
     let deletes_after = prism_requests(prism::api_v2010())
@@ -386,5 +386,212 @@ async fn numbers_are_listed_shown_repointed_reconfigured_and_released() {
             .await
             .0,
         400
+    );
+}
+
+/// Prism log lines of requests whose line mentions `needle` (a path or SID).
+fn prism_lines(prism: &prism::Prism, method: &str, needle: &str) -> usize {
+    prism_requests(prism)
+        .iter()
+        .filter(|l| l.contains(&format!("{method} ")) && l.contains(needle))
+        .count()
+}
+
+fn step(name: &str, status: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    A::M(
+        [
+            ("name".to_owned(), A::S(name.into())),
+            ("status".to_owned(), A::S(status.into())),
+        ]
+        .into(),
+    )
+}
+
+/// A transaction item as the saga leaves it when its Lambda dies after `steps` (attribute names
+/// of `telephony_aws::provisioning`), opened `open_since`.
+async fn abandoned(
+    s: &Stack,
+    id: &str,
+    open_since: u64,
+    steps: &[(&str, &str)],
+    bought: Option<(&str, &str)>,
+) {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let mut put = s
+        .deps
+        .dynamo
+        .put_item()
+        .table_name(&s.resources["TransactionsTable"])
+        .item("pk", A::S(id.into()))
+        .item("kind", A::S("onboard".into()))
+        .item("org_id", A::S(format!("org-{id}").to_lowercase()))
+        .item("principal", A::S(OPERATOR.into()))
+        .item("status", A::S("in_progress".into()))
+        .item("open_kind", A::S("onboard".into()))
+        .item("open_since", A::N(open_since.to_string()))
+        .item("created_at", A::N(open_since.to_string()))
+        .item("created_day", A::N((open_since / 86_400).to_string()))
+        .item(
+            "steps",
+            A::L(steps.iter().map(|(n, st)| step(n, st)).collect()),
+        );
+    if let Some((e164, sid)) = bought {
+        put = put
+            .item("e164", A::S(e164.into()))
+            .item("phone_sid", A::S(sid.into()));
+    }
+    put.send().await.unwrap();
+}
+
+async fn tx_item(s: &Stack, id: &str) -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    s.deps
+        .dynamo
+        .get_item()
+        .table_name(&s.resources["TransactionsTable"])
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(id.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("transaction item")
+}
+
+#[tokio::test]
+async fn abandoned_sagas_are_finished_or_compensated_by_the_monitor() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let s = prism_stack(&[]).await;
+    let now = telephony_aws::now_secs();
+    // A unique SID, so this test's DELETE is told apart in Prism's shared log.
+    let sid = format!("PN{:032x}", now as u128 * 7919 + std::process::id() as u128);
+    let e164 = "+15875550177";
+    // 1. Crashed after the numbers item was written, before the step was recorded.
+    abandoned(
+        &s,
+        "TXcrashed",
+        now - 600,
+        &[("search", "done"), ("buy", "started"), ("buy", "done")],
+        Some((e164, &sid)),
+    )
+    .await;
+    s.deps
+        .dynamo
+        .put_item()
+        .table_name(&s.resources["NumbersTable"])
+        .item("e164", A::S(e164.into()))
+        .item("phone_sid", A::S(sid.clone()))
+        .item("business_name", A::S("Half Done".into()))
+        .send()
+        .await
+        .unwrap();
+    // 2. Every step done, only the final status lost: finished, nothing released.
+    let kept_sid = format!("PN{:032x}", now as u128 * 7907 + std::process::id() as u128);
+    abandoned(
+        &s,
+        "TXdone",
+        now - 600,
+        &[("buy", "done"), ("record", "done")],
+        Some(("+15875550178", &kept_sid)),
+    )
+    .await;
+    // 3. Still within its lease: a live Lambda may be running it; untouched.
+    abandoned(&s, "TXlive", now - 10, &[("search", "started")], None).await;
+
+    let out = telephony_monitor::handler(&s.deps).await.unwrap();
+    let sagas = &out["sagas"];
+    assert_eq!(sagas["examined"], 2, "{out}");
+    assert_eq!(sagas["completed"], 1, "{out}");
+    assert_eq!(sagas["compensated"], 1, "{out}");
+
+    let crashed = tx_item(&s, "TXcrashed").await;
+    assert_eq!(attr_s(&crashed, "status").as_deref(), Some("compensated"));
+    assert!(!crashed.contains_key("open_kind"), "left the open index");
+    assert_eq!(
+        prism_lines(prism::api_v2010(), "delete", &sid),
+        1,
+        "the abandoned purchase was released once"
+    );
+    let gone = s
+        .deps
+        .dynamo
+        .get_item()
+        .table_name(&s.resources["NumbersTable"])
+        .key("e164", A::S(e164.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(gone.item.is_none(), "its numbers item was deleted");
+
+    let done = tx_item(&s, "TXdone").await;
+    assert_eq!(attr_s(&done, "status").as_deref(), Some("completed"));
+    assert_eq!(prism_lines(prism::api_v2010(), "delete", &kept_sid), 0);
+    let live = tx_item(&s, "TXlive").await;
+    assert_eq!(attr_s(&live, "status").as_deref(), Some("in_progress"));
+
+    // A second run finds nothing more to do (closed sagas left the index).
+    let again = telephony_monitor::handler(&s.deps).await.unwrap();
+    assert_eq!(again["sagas"]["examined"], 0, "{again}");
+
+    // The ops summary's failed_transactions view shows the compensated one.
+    let (status, summary) = ops(&s.deps, "GET", "/ops/metrics/summary", &[], None).await;
+    assert_eq!(status, 200, "{summary}");
+    let failed = &summary["failed_transactions"];
+    assert_eq!(failed["count"], 1, "{failed}");
+    assert_eq!(failed["transactions"][0]["transaction_id"], "TXcrashed");
+    assert_eq!(failed["transactions"][0]["status"], "compensated");
+    assert_eq!(failed["by_status"]["completed"], 1, "{failed}");
+    assert_eq!(failed["by_status"]["in_progress"], 1, "{failed}");
+}
+
+#[tokio::test]
+async fn one_subaccount_per_org_is_created_once_and_holds_its_numbers() {
+    let s = prism_stack(&[("SUBACCOUNT_PER_ORG", "true")]).await;
+    let (status, first) = onboard(&s.deps, Some("sub-1"), ACME).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["subaccount_created"], true);
+    let sub = first["account_sid"].as_str().unwrap().to_owned();
+    assert_ne!(sub, ACCOUNT_SID, "bought under the org's subaccount");
+    assert!(
+        prism_lines(
+            prism::api_v2010(),
+            "post",
+            &format!("/2010-04-01/Accounts/{sub}/IncomingPhoneNumbers.json")
+        ) >= 1,
+        "the purchase went to the subaccount's path"
+    );
+    let e164 = first["e164"].as_str().unwrap().to_owned();
+    // Its numbers item names the subaccount; the org record holds it.
+    let (_, shown) = ops(&s.deps, "GET", &format!("/ops/numbers/{e164}"), &[], None).await;
+    assert_eq!(shown["config"]["account_sid"], sub.as_str(), "{shown}");
+    // Released under the subaccount, then a second onboarding of the org reuses it.
+    let (status, released) = ops(
+        &s.deps,
+        "DELETE",
+        &format!("/ops/numbers/{e164}"),
+        &[("Idempotency-Key", "sub-del")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{released}");
+    assert!(
+        prism_lines(
+            prism::api_v2010(),
+            "delete",
+            &format!("/2010-04-01/Accounts/{sub}/IncomingPhoneNumbers/")
+        ) >= 1
+    );
+    let (status, second) = onboard(&s.deps, Some("sub-2"), ACME).await;
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(second["subaccount_created"], false, "created once per org");
+    assert_eq!(second["account_sid"], sub.as_str());
+    let txs = onboard_transactions(&s).await;
+    assert_eq!(
+        txs.iter()
+            .filter(|t| t.get("subaccount_created").is_some())
+            .count(),
+        1,
+        "one saga created the subaccount"
     );
 }

@@ -3,7 +3,8 @@
 //!
 //! - `POST /ops/numbers/onboard` — `{org_id, business_name, country: "CA"|"US", area_code?,
 //!   sales_target?, support_target?, language?}` → 201 `{transaction_id, e164, phone_sid,
-//!   matched_by, voice_url, voice_fallback_url, status_callback, sms_url}`. Requires an
+//!   matched_by: "area_code"|"region"|"country", region, account_sid, subaccount_created,
+//!   messaging_service_sid, voice_url, voice_fallback_url, status_callback, sms_url}`. Requires an
 //!   `Idempotency-Key` header ([`telephony_aws::idempotency`]); runs the saga of
 //!   [`telephony_aws::provisioning`].
 //!
@@ -61,7 +62,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         );
     };
     let c = &deps.config;
-    let (Some(tx_table), Some(idem_table)) = (&c.transactions_table, &c.idempotency_table) else {
+    let (Some(_), Some(idem_table)) = (&c.transactions_table, &c.idempotency_table) else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_configured",
@@ -130,9 +131,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let idem = Idempotency::new(&deps.dynamo, idem_table);
     idempotency::respond(&idem, &scope, key, body, now * 1000, || async {
         match (route, e164) {
-            ("POST /ops/numbers/onboard", _) => {
-                onboard(deps, twilio, tx_table, body, &principal, now).await
-            }
+            ("POST /ops/numbers/onboard", _) => onboard(deps, twilio, body, &principal, now).await,
             (r, Some(n)) if r.starts_with("PATCH") => {
                 match serde_json::from_slice::<WebhookChange>(if body.is_empty() {
                     b"{}"
@@ -167,7 +166,6 @@ fn bad_request(code: &str, message: &str) -> (StatusCode, Value) {
 async fn onboard(
     deps: &Deps,
     twilio: &telephony_aws::twilio_api::Client,
-    tx_table: &str,
     body: &[u8],
     principal: &str,
     now: u64,
@@ -180,14 +178,11 @@ async fn onboard(
         Ok(p) => p,
         Err(m) => return bad_request("invalid", &m),
     };
-    let c = &deps.config;
-    let saga = Saga {
-        dynamo: &deps.dynamo,
-        twilio,
-        transactions_table: tx_table,
-        numbers_table: &c.numbers_table,
-        public_base_url: &c.public_base_url,
-        messaging_service_sid: c.messaging_service_sid.as_deref(),
+    let Some(saga) = Saga::from_deps(deps, twilio) else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            glue::error_body("not_configured", "TRANSACTIONS_TABLE must be set"),
+        );
     };
     match saga.onboard(&plan, principal, now).await {
         Ok(done) => (

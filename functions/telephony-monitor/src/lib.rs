@@ -3,10 +3,13 @@
 //! `VoicemailBacklogOver24h`, `ConsentRate24h`, `CallSuccessRate24h` (percent) — and
 //! `HealthCheckFailed` (1 when the health check fails, the alarm's input) — and reconciles
 //! voicemails whose recording callbacks were all lost ([`voicemail::reconcile`]: recordings
-//! fetched from Twilio, stored and announced once, `RecordingsReconciled`).
+//! fetched from Twilio, stored and announced once, `RecordingsReconciled`), and finishes or
+//! compensates onboarding sagas abandoned by a crash or timeout ([`Saga::sweep`], through the
+//! `open-transactions` index; `SagasSwept`).
 
 use serde_json::{json, Value};
 use telephony_aws::ops::{self, Gauges};
+use telephony_aws::provisioning::Saga;
 use telephony_aws::{health, metrics, now_secs, voicemail, Deps, Error};
 
 /// One monitor run; returns what it published.
@@ -15,10 +18,11 @@ use telephony_aws::{health, metrics, now_secs, voicemail, Deps, Error};
 pub async fn handler(deps: &Deps) -> Result<Value, Error> {
     // Boxed: the futures are large, and the monitor also runs on small test-thread stacks.
     let now = now_secs();
-    let ((_, healthy), gauges, reconciled) = tokio::join!(
+    let ((_, healthy), gauges, reconciled, swept) = tokio::join!(
         Box::pin(health::check(deps)),
         Box::pin(ops::gauges(deps, now)),
-        Box::pin(voicemail::reconcile(deps, now))
+        Box::pin(voicemail::reconcile(deps, now)),
+        Box::pin(sweep(deps, now))
     );
     metrics::gauge(
         "HealthCheckFailed",
@@ -35,7 +39,35 @@ pub async fn handler(deps: &Deps) -> Result<Value, Error> {
     };
     let gauges = gauges?;
     publish(&gauges);
-    Ok(json!({ "healthy": healthy, "gauges": gauges, "reconciled": reconciled }))
+    Ok(json!({ "healthy": healthy, "gauges": gauges, "reconciled": reconciled, "sagas": swept }))
+}
+
+/// The saga sweep, when this stack has a transactions table (`null` otherwise).
+async fn sweep(deps: &Deps, now: u64) -> Value {
+    if deps.config.transactions_table.is_none() {
+        return Value::Null;
+    }
+    let twilio = match deps.twilio() {
+        Ok(t) => t,
+        Err(e) => return json!({ "error": e.to_string() }),
+    };
+    let Some(saga) = Saga::from_deps(deps, twilio) else {
+        return Value::Null;
+    };
+    match saga.sweep(now).await {
+        Ok(r) => {
+            let done = r.completed + r.compensated + r.compensation_failed;
+            if done > 0 {
+                metrics::gauge("SagasSwept", f64::from(done), "Count");
+            }
+            json!(r)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "saga sweep could not read its index");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            json!({ "error": e.to_string() })
+        }
+    }
 }
 
 /// Emits one EMF gauge per value (rates as percent; absent rates are not published).

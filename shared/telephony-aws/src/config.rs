@@ -47,6 +47,9 @@ pub struct Config {
     pub idempotency_table: Option<String>,
     /// `MESSAGING_SERVICE_SID` (`MG…`): the Messaging Service new numbers join, if any.
     pub messaging_service_sid: Option<String>,
+    /// `SUBACCOUNT_PER_ORG=true`: onboarding gives each org its own Twilio subaccount (created
+    /// once) and buys the org's numbers under it. Default false (numbers in the main account).
+    pub subaccount_per_org: bool,
     /// `TWILIO_SIGNATURE_BYPASS=true` with `STAGE=local`: skip signature checks (warns per request).
     pub signature_bypass: bool,
     /// `CALLS_TABLE`.
@@ -189,6 +192,7 @@ impl Config {
             transactions_table: opt("TRANSACTIONS_TABLE"),
             idempotency_table: opt("IDEMPOTENCY_TABLE"),
             messaging_service_sid: opt("MESSAGING_SERVICE_SID"),
+            subaccount_per_org: opt("SUBACCOUNT_PER_ORG").as_deref() == Some("true"),
             signature_bypass: bypass_asked,
             calls_table: req("CALLS_TABLE")?,
             numbers_table: req("NUMBERS_TABLE")?,

@@ -58,13 +58,21 @@ pub enum Error {
 }
 
 impl Error {
-    /// A DynamoDB error for `op`, with the SDK's full error context.
+    /// A DynamoDB error for `op`: a service error as `Code: message`; any other failure
+    /// (timeout, connection, decoding) with the SDK's full error context.
     pub fn dynamo<E: std::error::Error + ProvideErrorMetadata + 'static, R: std::fmt::Debug>(
         op: &'static str,
     ) -> impl FnOnce(aws_sdk_dynamodb::error::SdkError<E, R>) -> Error {
-        move |e| Error::Dynamo {
-            op,
-            message: DisplayErrorContext(&e).to_string(),
+        move |e| {
+            let message = match e.as_service_error() {
+                Some(se) => format!(
+                    "{}: {}",
+                    se.code().unwrap_or("ServiceError"),
+                    se.message().unwrap_or("no message")
+                ),
+                None => DisplayErrorContext(&e).to_string(),
+            };
+            Error::Dynamo { op, message }
         }
     }
 

@@ -35,24 +35,42 @@ async fn query(
     partition: (&str, &str),
     sort: (&str, u64, u64),
 ) -> Result<Vec<Item>, Error> {
+    query_table(
+        deps,
+        &deps.config.calls_table,
+        index,
+        (partition.0, AttributeValue::S(partition.1.to_owned())),
+        sort,
+    )
+    .await
+}
+
+/// [`query`] on any table's index, the partition value typed.
+async fn query_table(
+    deps: &Deps,
+    table: &str,
+    index: &str,
+    partition: (&str, AttributeValue),
+    sort: (&str, u64, u64),
+) -> Result<Vec<Item>, Error> {
     let mut items = Vec::new();
     let mut start: Option<Item> = None;
     loop {
         let out = deps
             .dynamo
             .query()
-            .table_name(&deps.config.calls_table)
+            .table_name(table)
             .index_name(index)
             .key_condition_expression("#p = :p AND #s BETWEEN :lo AND :hi")
             .expression_attribute_names("#p", partition.0)
             .expression_attribute_names("#s", sort.0)
-            .expression_attribute_values(":p", AttributeValue::S(partition.1.to_owned()))
+            .expression_attribute_values(":p", partition.1.clone())
             .expression_attribute_values(":lo", AttributeValue::N(sort.1.to_string()))
             .expression_attribute_values(":hi", AttributeValue::N(sort.2.to_string()))
             .set_exclusive_start_key(start.take())
             .send()
             .await
-            .map_err(Error::dynamo("Query calls"))?;
+            .map_err(Error::dynamo("Query"))?;
         items.extend(out.items.unwrap_or_default());
         match out.last_evaluated_key {
             Some(k) if !k.is_empty() => start = Some(k),
@@ -164,6 +182,8 @@ pub struct CallFacts {
     pub rate_limited: bool,
     /// `DialCallStatus` of the department dial, if any.
     pub dial_status: Option<String>,
+    /// The number called, E.164.
+    pub to: Option<String>,
 }
 
 /// Calls that reached the frontdoor in `[since, until]` (index `calls-by-day`, one Query per day).
@@ -191,6 +211,7 @@ pub async fn calls_between(deps: &Deps, since: u64, until: u64) -> Result<Vec<Ca
                     .copied()
                     .unwrap_or(false),
                 dial_status: text(&i, "dial_status"),
+                to: text(&i, "to"),
             });
         }
         day += 1;
@@ -297,13 +318,13 @@ pub async fn summary(deps: &Deps, now: u64) -> Result<Value, Error> {
         Box::pin(voicemails(deps, VOICEMAIL_NEW, 0, now)),
     );
     let (active, backlog) = (active?, backlog?);
-    let numbers = deps
-        .dynamo
-        .describe_table()
-        .table_name(&deps.config.numbers_table)
-        .send()
-        .await
-        .map_err(Error::dynamo("DescribeTable numbers"))?;
+    let day_ago = now.saturating_sub(86_400);
+    let last_day: Vec<CallFacts> = week.iter().filter(|f| f.at >= day_ago).cloned().collect();
+    let (numbers, failed) = tokio::join!(
+        Box::pin(number_provisioning_status(deps, &last_day)),
+        Box::pin(failed_transactions(deps, day_ago, now)),
+    );
+    let (numbers, failed) = (numbers?, failed?);
     let mut windows = serde_json::Map::new();
     for (name, secs) in [("1h", 3600), ("24h", 86_400), ("7d", 7 * 86_400)] {
         let since = now.saturating_sub(secs);
@@ -316,13 +337,12 @@ pub async fn summary(deps: &Deps, now: u64) -> Result<Value, Error> {
                 "calls": w.calls,
                 "recent_errors": {"dial_errors": w.dial_errors},
                 "rate_limit_violations": w.rate_limit_violations,
-                "failed_transactions": w.failed_calls,
+                "failed_calls": w.failed_calls,
                 "call_success": {"completed": w.completed_calls, "failed": w.failed_calls, "rate": w.call_success_rate},
                 "consent": {"given": w.consent_given, "declined": w.consent_declined, "rate": w.consent_rate},
             }),
         );
     }
-    let day_ago = now.saturating_sub(86_400);
     Ok(json!({
         "generated_at": now,
         "active_calls": {"count": active.len(), "calls": active},
@@ -330,12 +350,121 @@ pub async fn summary(deps: &Deps, now: u64) -> Result<Value, Error> {
             "new": backlog.len(),
             "older_than_24h": backlog.iter().filter(|v| v.created_at < day_ago).count(),
         },
-        "number_provisioning": {
-            "numbers_configured": numbers.table.and_then(|t| t.item_count).unwrap_or(0),
-            "hotline": deps.config.hotline.as_ref().map(|h| h.as_str().to_owned()),
-            "default_targets_set": deps.config.default_number.sales_target.is_some() && deps.config.default_number.support_target.is_some(),
-        },
+        "number_provisioning_status": numbers,
+        "failed_transactions": failed,
         "windows": windows,
+    }))
+}
+
+/// Transaction statuses that mean "did not complete" (spec §7.3; the original's view only ever
+/// saw `failed`, flaw F-87).
+pub const FAILED_TRANSACTION_STATES: [&str; 4] = [
+    "failed",
+    "compensating",
+    "compensated",
+    "compensation_failed",
+];
+
+/// The seeds' `failed_transactions` view: provisioning transactions created in `[since, until]`
+/// that did not complete (index `transactions-by-day` of the transactions table, one Query per
+/// day), newest first, each with its duration in seconds; plus a count per status of all of
+/// them. `null` when the stack has no transactions table.
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn failed_transactions(deps: &Deps, since: u64, until: u64) -> Result<Value, Error> {
+    let Some(table) = &deps.config.transactions_table else {
+        return Ok(Value::Null);
+    };
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    let mut failed = Vec::new();
+    for day in since / 86_400..=until / 86_400 {
+        let items = query_table(
+            deps,
+            table,
+            "transactions-by-day",
+            ("created_day", AttributeValue::N(day.to_string())),
+            ("created_at", since, until),
+        )
+        .await?;
+        for i in items {
+            let status = text(&i, "status").unwrap_or_default();
+            *by_status.entry(status.clone()).or_default() += 1;
+            if FAILED_TRANSACTION_STATES.contains(&status.as_str()) {
+                let created = number(&i, "created_at").unwrap_or(0);
+                failed.push(json!({
+                    "transaction_id": text(&i, "pk"),
+                    "kind": text(&i, "kind"),
+                    "org_id": text(&i, "org_id"),
+                    "status": status,
+                    "error": text(&i, "error"),
+                    "principal": text(&i, "principal"),
+                    "created_at": created,
+                    "duration_secs": number(&i, "updated_at").map(|u| u.saturating_sub(created)),
+                }));
+            }
+        }
+    }
+    failed.sort_by_key(|v| std::cmp::Reverse(v["created_at"].as_u64()));
+    Ok(json!({ "count": failed.len(), "by_status": by_status, "transactions": failed }))
+}
+
+/// The seeds' `number_provisioning_status` view: every number in the `numbers` table (a
+/// paginated scan of that small configuration table) with its org, account (subaccount or
+/// main), who created it, and its calls in `last_day` (the 24 h window's call facts); plus the
+/// stack's default hotline.
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn number_provisioning_status(
+    deps: &Deps,
+    last_day: &[CallFacts],
+) -> Result<Value, Error> {
+    let mut calls: HashMap<&str, u64> = HashMap::new();
+    for f in last_day {
+        if let Some(to) = &f.to {
+            *calls.entry(to.as_str()).or_default() += 1;
+        }
+    }
+    let mut rows = Vec::new();
+    let mut start = None;
+    loop {
+        let page = deps
+            .dynamo
+            .scan()
+            .table_name(&deps.config.numbers_table)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(Error::dynamo("Scan numbers"))?;
+        for i in page.items() {
+            let e164 = text(i, "e164").unwrap_or_default();
+            rows.push(json!({
+                "calls_24h": calls.get(e164.as_str()).copied().unwrap_or(0),
+                "e164": e164,
+                "org_id": text(i, "org_id"),
+                "business_name": text(i, "business_name"),
+                "phone_sid": text(i, "phone_sid"),
+                "account_sid": text(i, "account_sid"),
+                "language": text(i, "language"),
+                "created_by": text(i, "created_by"),
+                "created_at": number(i, "created_at"),
+                "version": number(i, "version"),
+            }));
+        }
+        match page.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => break,
+        }
+    }
+    let hotline = deps.config.hotline.as_ref().map(|h| h.as_str().to_owned());
+    Ok(json!({
+        "count": rows.len(),
+        "numbers": rows,
+        "hotline": hotline.as_ref().map(|h| json!({
+            "e164": h,
+            "calls_24h": calls.get(h.as_str()).copied().unwrap_or(0),
+            "default_targets_set": deps.config.default_number.sales_target.is_some()
+                && deps.config.default_number.support_target.is_some(),
+        })),
     }))
 }
 
@@ -350,6 +479,7 @@ mod tests {
             status: status.map(Into::into),
             rate_limited: limited,
             dial_status: None,
+            to: None,
         }
     }
 

@@ -154,6 +154,47 @@ pub fn webhook_fields(base: &str, friendly_name: Option<&str>) -> NumberFields {
     }
 }
 
+/// The searches an onboarding tries in order, until one finds numbers: the area code; the
+/// province/state it serves (`InRegion`, when [`telephony_core::area_codes`] knows it); the
+/// whole country. Each asks for voice- and SMS-capable local numbers, 5 per page. Pure.
+///
+/// Returns `(matched_by, region, search)` triples; `matched_by` is `area_code`, `region` or
+/// `country`.
+pub fn search_plan(
+    country: &'static str,
+    area_code: Option<&str>,
+) -> Vec<(&'static str, Option<&'static str>, NumberSearch)> {
+    let base = NumberSearch {
+        sms_enabled: Some(true),
+        voice_enabled: Some(true),
+        page_size: Some(5),
+        ..Default::default()
+    };
+    let mut plan = Vec::new();
+    if let Some(a) = area_code {
+        plan.push((
+            "area_code",
+            None,
+            NumberSearch {
+                area_code: Some(a.to_owned()),
+                ..base.clone()
+            },
+        ));
+        if let Some(region) = telephony_core::area_codes::region_of(country, a) {
+            plan.push((
+                "region",
+                Some(region),
+                NumberSearch {
+                    in_region: Some(region.to_owned()),
+                    ..base.clone()
+                },
+            ));
+        }
+    }
+    plan.push(("country", None, base));
+    plan
+}
+
 /// The result of an onboarding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Onboarded {
@@ -163,8 +204,17 @@ pub struct Onboarded {
     pub e164: String,
     /// Its Twilio SID, `PN…`.
     pub phone_sid: String,
-    /// Which search found it: `area_code` or `country` (when the area code had none).
+    /// Which search found it: `area_code`; `region` (none in the area code, one in its
+    /// province/state, [`telephony_core::area_codes`]); or `country`.
     pub matched_by: &'static str,
+    /// The province/state searched (`InRegion`) when `matched_by` is `region`.
+    pub region: Option<&'static str>,
+    /// The Twilio account the number is under (`AC…`): the org's subaccount, or the main account.
+    pub account_sid: String,
+    /// This onboarding created the org's subaccount.
+    pub subaccount_created: bool,
+    /// The Messaging Service the number joined, if any.
+    pub messaging_service_sid: Option<String>,
     /// The webhook URLs bound.
     pub voice_url: String,
     /// See `voice_url`.
@@ -199,11 +249,120 @@ pub enum OnboardError {
     Store(#[from] Error),
 }
 
+/// Transaction states (spec `original-tradeline.md` §7.3 "port design"): `in_progress` →
+/// `completed` | `failed` (nothing to undo) | `compensating` → `compensated` |
+/// `compensation_failed`. Open states keep the item in the sparse `open-transactions` index,
+/// where the monitor's [`Saga::sweep`] finds them.
+pub const OPEN_STATES: [&str; 3] = ["in_progress", "compensating", "compensation_failed"];
+
+/// What an onboarding has done so far, as recorded on its transaction item: what compensation
+/// undoes, in the saga and in the monitor's sweep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SagaState {
+    /// Transaction id (`TX…`).
+    pub id: String,
+    /// Org.
+    pub org_id: String,
+    /// The subaccount the number is bought under, if not the main account.
+    pub account_sid: Option<String>,
+    /// This saga created that subaccount (compensation closes it).
+    pub subaccount_created: bool,
+    /// The number a purchase was sent for, its outcome not yet known (a crash mid-purchase).
+    pub candidate: Option<String>,
+    /// The number bought.
+    pub e164: Option<String>,
+    /// Its SID.
+    pub phone_sid: Option<String>,
+    /// The Messaging Service the number must join, if any.
+    pub messaging_service_sid: Option<String>,
+    /// Steps recorded `done`.
+    pub done: Vec<String>,
+}
+
+impl SagaState {
+    /// Reads the state from a transaction item (attributes `pk`, `org_id`, `account_sid`,
+    /// `subaccount_created`, `candidate`, `e164`, `phone_sid`, `messaging_service_sid`,
+    /// `steps[].{name,status}`).
+    pub fn from_item(item: &Item) -> Self {
+        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+        let done = item
+            .get("steps")
+            .and_then(|v| v.as_l().ok())
+            .map(|l| {
+                l.iter()
+                    .filter_map(|s| s.as_m().ok())
+                    .filter(|m| {
+                        m.get("status")
+                            .and_then(|v| v.as_s().ok())
+                            .is_some_and(|v| v == "done")
+                    })
+                    .filter_map(|m| m.get("name").and_then(|v| v.as_s().ok()).cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            id: text("pk").unwrap_or_default(),
+            org_id: text("org_id").unwrap_or_default(),
+            account_sid: text("account_sid"),
+            subaccount_created: item
+                .get("subaccount_created")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
+            candidate: text("candidate"),
+            e164: text("e164"),
+            phone_sid: text("phone_sid"),
+            messaging_service_sid: text("messaging_service_sid"),
+            done,
+        }
+    }
+
+    fn did(&self, step: &str) -> bool {
+        self.done.iter().any(|d| d == step)
+    }
+
+    /// Every step ran: the number is recorded and, when a service is configured, joined it.
+    pub fn finished(&self) -> bool {
+        self.phone_sid.is_some()
+            && self.did("record")
+            && (self.messaging_service_sid.is_none() || self.did("messaging_service"))
+    }
+}
+
+/// A step failure inside the saga.
+enum StepFailed {
+    /// No number to buy (Twilio said so, or the search failed).
+    NoNumber(&'static str, String),
+    /// A step failed.
+    Step(&'static str, String),
+    /// Our own table failed.
+    Store(&'static str, Error),
+}
+
+impl From<(&'static str, Error)> for StepFailed {
+    fn from((step, e): (&'static str, Error)) -> Self {
+        StepFailed::Store(step, e)
+    }
+}
+
+/// What a monitor sweep did with the sagas left open past their lease.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// Open transactions past the lease.
+    pub examined: u32,
+    /// Found with every step done; marked `completed`.
+    pub completed: u32,
+    /// Undone; now `compensated` (or `failed` when nothing had been done).
+    pub compensated: u32,
+    /// The compensation failed again (`compensation_failed`; retried at the next run).
+    pub compensation_failed: u32,
+}
+
 /// The tables and clients a saga uses.
 pub struct Saga<'a> {
     /// DynamoDB.
     pub dynamo: &'a aws_sdk_dynamodb::Client,
-    /// Twilio.
+    /// Twilio (the main account).
     pub twilio: &'a twilio_api::Client,
     /// `transactions` table.
     pub transactions_table: &'a str,
@@ -211,9 +370,14 @@ pub struct Saga<'a> {
     pub numbers_table: &'a str,
     /// `PUBLIC_BASE_URL`.
     pub public_base_url: &'a str,
-    /// The Messaging Service numbers join, if configured.
+    /// The Messaging Service numbers join, if configured (main-account numbers only: a service
+    /// belongs to one account).
     pub messaging_service_sid: Option<&'a str>,
+    /// One subaccount per org (`SUBACCOUNT_PER_ORG`).
+    pub subaccount_per_org: bool,
 }
+
+type Item = std::collections::HashMap<String, AttributeValue>;
 
 fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
@@ -222,7 +386,37 @@ fn n(v: u64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-impl Saga<'_> {
+fn conditional_failed<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|x| x.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+impl<'a> Saga<'a> {
+    /// A saga over the configured tables, or `None` when `TRANSACTIONS_TABLE` is not set.
+    pub fn from_deps(deps: &'a crate::Deps, twilio: &'a twilio_api::Client) -> Option<Self> {
+        let c = &deps.config;
+        Some(Self {
+            dynamo: &deps.dynamo,
+            twilio,
+            transactions_table: c.transactions_table.as_deref()?,
+            numbers_table: &c.numbers_table,
+            public_base_url: &c.public_base_url,
+            messaging_service_sid: c.messaging_service_sid.as_deref(),
+            subaccount_per_org: c.subaccount_per_org,
+        })
+    }
+
+    fn client(&self, st: &SagaState) -> twilio_api::Client {
+        match &st.account_sid {
+            Some(a) => self.twilio.for_account(a),
+            None => self.twilio.clone(),
+        }
+    }
+
     async fn lock(&self, org: &str, now: u64) -> Result<bool, Error> {
         let r = self
             .dynamo
@@ -237,12 +431,7 @@ impl Saga<'_> {
             .await;
         match r {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if conditional_failed(&e) => Ok(false),
             Err(e) => Err(Error::dynamo("PutItem org lock")(e)),
         }
     }
@@ -261,25 +450,48 @@ impl Saga<'_> {
         }
     }
 
-    /// Records a step (`name` → `status`) on transaction `id`, and the transaction's status.
+    /// Sets attributes of transaction `id` (what compensation will need, written before the
+    /// remote call it protects).
+    async fn note(&self, id: &str, attrs: &[(&str, AttributeValue)]) -> Result<(), Error> {
+        let mut expr = String::from("SET updated_at = :now");
+        let mut u = self
+            .dynamo
+            .update_item()
+            .table_name(self.transactions_table)
+            .key("pk", s(id))
+            .expression_attribute_values(":now", n(crate::now_secs()));
+        for (i, (k, v)) in attrs.iter().enumerate() {
+            expr.push_str(&format!(", #n{i} = :n{i}"));
+            u = u
+                .expression_attribute_names(format!("#n{i}"), *k)
+                .expression_attribute_values(format!(":n{i}"), v.clone());
+        }
+        u.update_expression(expr)
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem transaction"))?;
+        Ok(())
+    }
+
+    /// Records a step (`name` → `status`) on transaction `id`, and the transaction's status;
+    /// a closed status leaves the `open-transactions` index.
     async fn record(
         &self,
         id: &str,
         step: &str,
         step_status: &str,
         tx_status: &str,
-        now: u64,
         error: Option<&str>,
     ) -> Result<(), Error> {
+        let now = crate::now_secs();
         let mut expr = String::from(
             "SET #st = :st, updated_at = :now, steps = list_append(if_not_exists(steps, :empty), :step)",
         );
         if error.is_some() {
             expr.push_str(", #err = :err");
         }
-        if tx_status != "in_progress" {
-            // Closed: leave the sparse index of open sagas.
-            expr.push_str(" REMOVE open_kind, open_since");
+        if !OPEN_STATES.contains(&tx_status) {
+            expr.push_str(" REMOVE open_kind, open_since, sweep_until");
         }
         let mut u = self
             .dynamo
@@ -340,7 +552,12 @@ impl Saga<'_> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let id = format!("TX{nanos:032x}");
-        self.dynamo
+        // A service belongs to one account: subaccount numbers do not join the main one's.
+        let service = self
+            .messaging_service_sid
+            .filter(|_| !self.subaccount_per_org);
+        let mut put = self
+            .dynamo
             .put_item()
             .table_name(self.transactions_table)
             .item("pk", s(&id))
@@ -351,78 +568,192 @@ impl Saga<'_> {
             .item("open_kind", s("onboard"))
             .item("open_since", n(now))
             .item("created_at", n(now))
+            .item("created_day", n(now / 86_400))
             .item("steps", AttributeValue::L(vec![]))
             .item("expires_at", n(now + TRANSACTION_RETENTION_SECS))
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(svc) = service {
+            put = put.item("messaging_service_sid", s(svc));
+        }
+        put.send()
+            .await
+            .map_err(Error::dynamo("PutItem transaction"))?;
+        let mut st = SagaState {
+            id: id.clone(),
+            org_id: plan.org_id.clone(),
+            messaging_service_sid: service.map(str::to_owned),
+            ..Default::default()
+        };
+        let failure = match self.run(plan, principal, now, &mut st).await {
+            Ok(done) => return Ok(done),
+            Err(f) => f,
+        };
+        let (step, cause, no_number) = match failure {
+            StepFailed::NoNumber(step, m) => (step, m, true),
+            StepFailed::Step(step, m) => (step, m, false),
+            StepFailed::Store(step, e) => (step, e.to_string(), false),
+        };
+        let nothing_to_undo =
+            st.phone_sid.is_none() && st.candidate.is_none() && !st.subaccount_created;
+        if nothing_to_undo {
+            if let Err(e) = self
+                .record(&id, step, "failed", "failed", Some(&cause))
+                .await
+            {
+                tracing::warn!(transaction = %id, error = %e, "failure not recorded");
+            }
+            crate::metrics::count("FailedTransactions", Some(("Kind", "onboard")));
+            return Err(if no_number {
+                OnboardError::NoNumber(cause)
+            } else {
+                OnboardError::RolledBack {
+                    step,
+                    compensated: "nothing to undo".into(),
+                    cause,
+                }
+            });
+        }
+        let (_, undone, note) = self.compensate(&st, step, &cause).await;
+        Err(if no_number {
+            OnboardError::NoNumber(format!("{cause} ({undone})"))
+        } else {
+            OnboardError::RolledBack {
+                step,
+                compensated: undone,
+                cause: note,
+            }
+        })
+    }
+
+    /// The org's subaccount: the recorded one (`org#<org>` in the transactions table), else a
+    /// new one (created once: `create_subaccount` is never retried).
+    async fn org_subaccount(
+        &self,
+        plan: &OnboardPlan,
+        st: &mut SagaState,
+    ) -> Result<String, StepFailed> {
+        const STEP: &str = "subaccount";
+        let org_key = format!("org#{}", plan.org_id);
+        let known = self
+            .dynamo
+            .get_item()
+            .table_name(self.transactions_table)
+            .key("pk", s(&org_key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| (STEP, Error::dynamo("GetItem org")(e)))?;
+        if let Some(sid) = known
+            .item
+            .as_ref()
+            .and_then(|i| i.get("subaccount_sid"))
+            .and_then(|v| v.as_s().ok())
+        {
+            return Ok(sid.clone());
+        }
+        let account = self
+            .twilio
+            .create_subaccount(&format!("TradeLine 24/7 {}", plan.org_id))
+            .await
+            .map_err(|e| StepFailed::Step(STEP, e.to_string()))?;
+        let Some(sid) = account.sid else {
+            return Err(StepFailed::Step(STEP, "Twilio's answer has no sid".into()));
+        };
+        st.account_sid = Some(sid.clone());
+        st.subaccount_created = true;
+        self.note(
+            &st.id,
+            &[
+                ("account_sid", s(&sid)),
+                ("subaccount_created", AttributeValue::Bool(true)),
+            ],
+        )
+        .await
+        .map_err(|e| (STEP, e))?;
+        self.dynamo
+            .put_item()
+            .table_name(self.transactions_table)
+            .item("pk", s(&org_key))
+            .item("subaccount_sid", s(&sid))
+            .item("created_by_transaction", s(&st.id))
+            .item("created_at", n(crate::now_secs()))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(Error::dynamo("PutItem transaction"))?;
+            .map_err(|e| (STEP, Error::dynamo("PutItem org")(e)))?;
+        Ok(sid)
+    }
 
-        // 1. Search: the area code first, then the whole country.
-        let base_search = NumberSearch {
-            sms_enabled: Some(true),
-            voice_enabled: Some(true),
-            page_size: Some(5),
-            ..Default::default()
-        };
-        self.record(&id, "search", "started", "in_progress", now, None)
-            .await?;
-        let mut searches = Vec::new();
-        if let Some(a) = &plan.area_code {
-            searches.push((
-                "area_code",
-                NumberSearch {
-                    area_code: Some(a.clone()),
-                    ..base_search.clone()
-                },
-            ));
+    async fn run(
+        &self,
+        plan: &OnboardPlan,
+        principal: &str,
+        now: u64,
+        st: &mut SagaState,
+    ) -> Result<Onboarded, StepFailed> {
+        let id = st.id.clone();
+        // 0. The org's subaccount, when configured.
+        if self.subaccount_per_org {
+            self.record(&id, "subaccount", "started", "in_progress", None)
+                .await
+                .map_err(|e| ("subaccount", e))?;
+            let sid = self.org_subaccount(plan, st).await?;
+            st.account_sid = Some(sid);
+            self.record(&id, "subaccount", "done", "in_progress", None)
+                .await
+                .map_err(|e| ("subaccount", e))?;
         }
-        searches.push(("country", base_search));
+        let twilio = self.client(st);
+
+        // 1. Search: the area code, then its province/state, then the whole country.
+        self.record(&id, "search", "started", "in_progress", None)
+            .await
+            .map_err(|e| ("search", e))?;
+        let searches = search_plan(plan.country, plan.area_code.as_deref());
         let mut candidates = Vec::new();
-        for (by, q) in &searches {
-            match self.twilio.search_local_numbers(plan.country, q).await {
-                Ok(found) => {
-                    candidates = found
-                        .into_iter()
-                        .filter_map(|n| n.phone_number)
-                        .map(|e| (*by, e))
-                        .collect();
-                }
-                Err(e) => {
-                    let msg = e.to_string();
-                    self.record(&id, "search", "failed", "failed", now, Some(&msg))
-                        .await?;
-                    return Err(OnboardError::NoNumber(msg));
-                }
-            }
+        for (by, region, q) in &searches {
+            let found = twilio
+                .search_local_numbers(plan.country, q)
+                .await
+                .map_err(|e| StepFailed::NoNumber("search", e.to_string()))?;
+            candidates = found
+                .into_iter()
+                .filter_map(|n| n.phone_number)
+                .map(|e| (*by, *region, e))
+                .collect();
             if !candidates.is_empty() {
                 break;
             }
         }
         if candidates.is_empty() {
-            self.record(&id, "search", "failed", "failed", now, Some("none found"))
-                .await?;
-            return Err(OnboardError::NoNumber(format!(
-                "no local number in {}",
-                plan.country
-            )));
+            return Err(StepFailed::NoNumber(
+                "search",
+                format!("no local number in {}", plan.country),
+            ));
         }
-        self.record(&id, "search", "done", "in_progress", now, None)
-            .await?;
+        self.record(&id, "search", "done", "in_progress", None)
+            .await
+            .map_err(|e| ("search", e))?;
 
-        // 2. Buy (sent once per candidate; the next candidate only when Twilio says 400).
+        // 2. Buy (sent once per candidate; the next candidate only when Twilio says 400). The
+        // candidate is noted first: after a crash mid-purchase the sweep looks it up.
         let fields = webhook_fields(
             self.public_base_url,
             Some(&format!("{} ({})", plan.business_name, plan.org_id)),
         );
-        self.record(&id, "buy", "started", "in_progress", now, None)
-            .await?;
+        self.record(&id, "buy", "started", "in_progress", None)
+            .await
+            .map_err(|e| ("buy", e))?;
         let mut bought = None;
         let mut last_error = String::new();
-        for (by, e164) in candidates.iter().take(PURCHASE_ATTEMPTS) {
-            match self.twilio.buy_number(e164, &fields).await {
+        for (by, region, e164) in candidates.iter().take(PURCHASE_ATTEMPTS) {
+            self.note(&id, &[("candidate", s(e164))])
+                .await
+                .map_err(|e| ("buy", e))?;
+            st.candidate = Some(e164.clone());
+            match twilio.buy_number(e164, &fields).await {
                 Ok(n) => {
-                    bought = Some((*by, n));
+                    bought = Some((*by, *region, n));
                     break;
                 }
                 Err(twilio_api::TwilioError::Api {
@@ -430,61 +761,78 @@ impl Saga<'_> {
                     message,
                     ..
                 }) => {
+                    // Known outcome: not bought.
+                    st.candidate = None;
                     last_error = message;
                 }
                 Err(e) => {
                     // Unknown outcome (no answer): it may have been bought. Look before giving up.
                     last_error = e.to_string();
-                    if let Ok(Some(n)) = self.twilio.find_number(e164).await {
-                        bought = Some((*by, n));
+                    if let Ok(found) = twilio.find_number(e164).await {
+                        if found.is_none() {
+                            st.candidate = None;
+                        }
+                        bought = found.map(|n| (*by, *region, n));
                     }
                     break;
                 }
             }
         }
-        let Some((matched_by, number)) = bought else {
-            self.record(&id, "buy", "failed", "failed", now, Some(&last_error))
-                .await?;
-            return Err(OnboardError::NoNumber(last_error));
+        let Some((matched_by, region, number)) = bought else {
+            return Err(StepFailed::NoNumber("buy", last_error));
         };
         let (Some(phone_sid), Some(e164)) = (number.sid.clone(), number.phone_number.clone())
         else {
-            let msg = "Twilio's purchase answer has no sid or number".to_owned();
-            self.record(&id, "buy", "failed", "failed", now, Some(&msg))
-                .await?;
-            return Err(OnboardError::NoNumber(msg));
+            return Err(StepFailed::Step(
+                "buy",
+                "Twilio's purchase answer has no sid or number".into(),
+            ));
         };
-        self.record(&id, "buy", "done", "in_progress", now, None)
-            .await?;
-
-        // 3. Record it; 4. join the Messaging Service. A failure undoes the purchase.
-        let step_failed = match self
-            .write_number(plan, &e164, &phone_sid, principal, now)
+        st.phone_sid = Some(phone_sid.clone());
+        st.e164 = Some(e164.clone());
+        st.candidate = None;
+        self.note(&id, &[("phone_sid", s(&phone_sid)), ("e164", s(&e164))])
             .await
-        {
-            Err(e) => Some(("record", e.to_string())),
-            Ok(()) => match self.messaging_service_sid {
-                Some(svc) => self
-                    .twilio
-                    .add_number_to_service(svc, &phone_sid)
-                    .await
-                    .err()
-                    .map(|e| ("messaging_service", e.to_string())),
-                None => None,
-            },
-        };
-        if let Some((step, cause)) = step_failed {
-            return Err(self
-                .compensate(&id, step, &cause, &e164, &phone_sid, now)
-                .await);
+            .map_err(|e| ("buy", e))?;
+        self.record(&id, "buy", "done", "in_progress", None)
+            .await
+            .map_err(|e| ("buy", e))?;
+
+        // 3. Record it; 4. join the Messaging Service.
+        self.write_number(
+            plan,
+            &e164,
+            &phone_sid,
+            st.account_sid.as_deref(),
+            principal,
+            now,
+        )
+        .await
+        .map_err(|e| ("record", e))?;
+        self.record(&id, "record", "done", "in_progress", None)
+            .await
+            .map_err(|e| ("record", e))?;
+        if let Some(svc) = &st.messaging_service_sid {
+            twilio
+                .add_number_to_service(svc, &phone_sid)
+                .await
+                .map_err(|e| StepFailed::Step("messaging_service", e.to_string()))?;
+            self.record(&id, "messaging_service", "done", "in_progress", None)
+                .await
+                .map_err(|e| ("messaging_service", e))?;
         }
-        self.record(&id, "record", "done", "completed", now, None)
-            .await?;
+        self.record(&id, "complete", "done", "completed", None)
+            .await
+            .map_err(|e| ("complete", e))?;
         Ok(Onboarded {
             transaction_id: id,
             e164,
             phone_sid,
             matched_by,
+            region,
+            account_sid: twilio.config().account_sid.clone(),
+            subaccount_created: st.subaccount_created,
+            messaging_service_sid: st.messaging_service_sid.clone(),
             voice_url: fields.voice_url.unwrap_or_default(),
             voice_fallback_url: fields.voice_fallback_url.unwrap_or_default(),
             status_callback: fields.status_callback.unwrap_or_default(),
@@ -497,6 +845,7 @@ impl Saga<'_> {
         plan: &OnboardPlan,
         e164: &str,
         phone_sid: &str,
+        account_sid: Option<&str>,
         principal: &str,
         now: u64,
     ) -> Result<(), Error> {
@@ -513,6 +862,9 @@ impl Saga<'_> {
             .item("created_at", n(now))
             .item("version", n(1))
             .condition_expression("attribute_not_exists(e164)");
+        if let Some(a) = account_sid {
+            put = put.item("account_sid", s(a));
+        }
         if let Some(t) = &plan.sales_target {
             put = put.item("sales_target", s(t.as_str()));
         }
@@ -523,18 +875,20 @@ impl Saga<'_> {
         Ok(())
     }
 
-    /// Undoes the purchase (and our item, if written) after `step` failed; the transaction ends
-    /// `compensated`, or `failed` with the compensation's error if the release itself failed
-    /// (the monitor's sweep retries it).
+    /// Undoes what `st` records, in reverse order, each undo idempotent: our numbers item (only
+    /// if it is this purchase's), the purchase (or the candidate of a purchase whose outcome was
+    /// unknown, looked up first), the subaccount this saga created. The transaction ends
+    /// `compensated` (`failed` when there was nothing to undo), or `compensation_failed` — left
+    /// in the open index, so the monitor's sweep tries again.
+    ///
+    /// Returns `(status, what was undone, cause with any compensation error)`.
     async fn compensate(
         &self,
-        id: &str,
-        step: &'static str,
+        st: &SagaState,
+        step: &str,
         cause: &str,
-        e164: &str,
-        phone_sid: &str,
-        now: u64,
-    ) -> OnboardError {
+    ) -> (&'static str, String, String) {
+        let id = st.id.as_str();
         tracing::warn!(
             transaction = id,
             step,
@@ -542,51 +896,164 @@ impl Saga<'_> {
             "onboarding step failed; compensating"
         );
         if let Err(e) = self
-            .record(id, step, "failed", "in_progress", now, Some(cause))
+            .record(id, step, "failed", "compensating", Some(cause))
             .await
         {
             tracing::warn!(transaction = id, error = %e, "step failure not recorded");
         }
+        let twilio = self.client(st);
         let mut undone = Vec::new();
-        if step == "messaging_service" {
+        let mut errors = Vec::new();
+        if let (Some(e164), Some(sid)) = (&st.e164, &st.phone_sid) {
             let r = self
                 .dynamo
                 .delete_item()
                 .table_name(self.numbers_table)
                 .key("e164", s(e164))
+                .condition_expression("phone_sid = :sid")
+                .expression_attribute_values(":sid", s(sid))
                 .send()
                 .await;
-            if r.is_ok() {
-                undone.push("numbers item deleted");
+            match r {
+                Ok(_) => undone.push("numbers item deleted".to_owned()),
+                Err(e) if conditional_failed(&e) => {}
+                Err(e) => {
+                    // A missing table means there is no item to delete.
+                    let e = Error::dynamo("DeleteItem numbers")(e);
+                    tracing::warn!(transaction = id, error = %e, "numbers item not deleted");
+                }
             }
         }
-        let released = self.twilio.release_number(phone_sid).await;
-        let status = match &released {
-            Ok(()) => {
-                undone.push("number released");
-                "compensated"
-            }
-            Err(_) => "failed",
+        let release = match (&st.phone_sid, &st.candidate) {
+            (Some(sid), _) => Some(sid.clone()),
+            (None, Some(candidate)) => match twilio.find_number(candidate).await {
+                Ok(found) => found.and_then(|n| n.sid),
+                Err(e) => {
+                    errors.push(format!("lookup of {candidate} failed: {e}"));
+                    None
+                }
+            },
+            (None, None) => None,
         };
-        let note = match &released {
-            Ok(()) => cause.to_owned(),
-            Err(e) => format!("{cause}; release of {phone_sid} failed: {e}"),
+        if let Some(sid) = release {
+            match twilio.release_number(&sid).await {
+                Ok(()) => undone.push(format!("number {sid} released")),
+                Err(e) => errors.push(format!("release of {sid} failed: {e}")),
+            }
+        }
+        if let (true, Some(account)) = (st.subaccount_created, &st.account_sid) {
+            match self.twilio.close_subaccount(account).await {
+                Ok(_) => {
+                    undone.push(format!("subaccount {account} closed"));
+                    let r = self
+                        .dynamo
+                        .delete_item()
+                        .table_name(self.transactions_table)
+                        .key("pk", s(&format!("org#{}", st.org_id)))
+                        .condition_expression("subaccount_sid = :a")
+                        .expression_attribute_values(":a", s(account))
+                        .send()
+                        .await;
+                    if let Err(e) = r.map_err(Error::dynamo("DeleteItem org")) {
+                        tracing::warn!(transaction = id, error = %e, "org record not deleted");
+                    }
+                }
+                Err(e) => errors.push(format!("close of subaccount {account} failed: {e}")),
+            }
+        }
+        let status = match (errors.is_empty(), undone.is_empty()) {
+            (false, _) => "compensation_failed",
+            (true, true) => "failed",
+            (true, false) => "compensated",
+        };
+        let note = if errors.is_empty() {
+            cause.to_owned()
+        } else {
+            format!("{cause}; {}", errors.join("; "))
         };
         if let Err(e) = self
-            .record(id, "compensate", status, status, now, Some(&note))
+            .record(id, "compensate", status, status, Some(&note))
             .await
         {
             tracing::warn!(transaction = id, error = %e, "compensation not recorded");
         }
         crate::metrics::count("FailedTransactions", Some(("Kind", "onboard")));
-        OnboardError::RolledBack {
-            step,
-            compensated: if undone.is_empty() {
-                "nothing undone".into()
-            } else {
-                undone.join(", ")
-            },
-            cause: note,
+        let undone = if undone.is_empty() {
+            "nothing undone".to_owned()
+        } else {
+            undone.join(", ")
+        };
+        (status, undone, note)
+    }
+
+    /// The monitor's sweep: every onboarding still open after its lease ([`LOCK_LEASE_SECS`],
+    /// well past the function's 30 s timeout) was abandoned by a crash or a timeout. Found
+    /// through the sparse `open-transactions` index (a Query, no scan); each is claimed with a
+    /// conditional write (two sweeps never work on one), then finished when every step is done
+    /// (only the final record was lost) or compensated.
+    ///
+    /// Errors: [`Error::Dynamo`] when the index cannot be read.
+    pub async fn sweep(&self, now: u64) -> Result<SweepReport, Error> {
+        let mut report = SweepReport::default();
+        let mut start = None;
+        loop {
+            let page = self
+                .dynamo
+                .query()
+                .table_name(self.transactions_table)
+                .index_name("open-transactions")
+                .key_condition_expression("open_kind = :k AND open_since <= :cutoff")
+                .expression_attribute_values(":k", s("onboard"))
+                .expression_attribute_values(":cutoff", n(now.saturating_sub(LOCK_LEASE_SECS)))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(Error::dynamo("Query open-transactions"))?;
+            for item in page.items() {
+                report.examined += 1;
+                let st = SagaState::from_item(item);
+                let claimed = self
+                    .dynamo
+                    .update_item()
+                    .table_name(self.transactions_table)
+                    .key("pk", s(&st.id))
+                    .update_expression("SET sweep_until = :until")
+                    .condition_expression(
+                        "attribute_exists(open_kind) AND (attribute_not_exists(sweep_until) OR sweep_until < :now)",
+                    )
+                    .expression_attribute_values(":until", n(now + LOCK_LEASE_SECS))
+                    .expression_attribute_values(":now", n(now))
+                    .send()
+                    .await;
+                match claimed {
+                    Ok(_) => {}
+                    Err(e) if conditional_failed(&e) => continue,
+                    Err(e) => return Err(Error::dynamo("UpdateItem transaction claim")(e)),
+                }
+                if st.finished() {
+                    self.record(&st.id, "sweep", "done", "completed", None)
+                        .await?;
+                    report.completed += 1;
+                    continue;
+                }
+                let (status, undone, _) = self
+                    .compensate(
+                        &st,
+                        "sweep",
+                        "abandoned in progress; found by the monitor's sweep",
+                    )
+                    .await;
+                tracing::warn!(transaction = %st.id, status, undone, "abandoned onboarding swept");
+                if status == "compensation_failed" {
+                    report.compensation_failed += 1;
+                } else {
+                    report.compensated += 1;
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(report),
+            }
         }
     }
 }
@@ -718,10 +1185,7 @@ impl NumberAdmin<'_> {
         under(&n.voice_url) && under(&n.sms_url)
     }
 
-    async fn item(
-        &self,
-        e164: &E164,
-    ) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, Error> {
+    async fn item(&self, e164: &E164) -> Result<Option<Item>, Error> {
         Ok(self
             .dynamo
             .get_item()
@@ -768,10 +1232,24 @@ impl NumberAdmin<'_> {
                 _ => break,
             }
         }
-        let at_twilio = match self.twilio.list_numbers(None).await {
-            Ok(l) => l,
-            Err(e) => return fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string()),
-        };
+        // The main account's numbers and those of every org subaccount our items name.
+        let accounts: std::collections::BTreeSet<String> = ours
+            .values()
+            .filter_map(|c| {
+                c.get("account_sid")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            })
+            .collect();
+        let mut at_twilio = Vec::new();
+        for client in std::iter::once(self.twilio.clone())
+            .chain(accounts.iter().map(|a| self.twilio.for_account(a)))
+        {
+            match client.list_numbers(None).await {
+                Ok(l) => at_twilio.extend(l),
+                Err(e) => return fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string()),
+            }
+        }
         let mut rows = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for n in &at_twilio {
@@ -811,7 +1289,11 @@ impl NumberAdmin<'_> {
                 )
             }
         };
-        let twilio = match self.twilio.find_number(e164.as_str()).await {
+        let twilio = match self
+            .client_for(item.as_ref())
+            .find_number(e164.as_str())
+            .await
+        {
             Ok(t) => t,
             Err(e) => return fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string()),
         };
@@ -837,7 +1319,19 @@ impl NumberAdmin<'_> {
         )
     }
 
-    async fn phone_sid(&self, e164: &E164) -> Result<Option<String>, Answer> {
+    /// The Twilio client for a number: its subaccount's when our item names one.
+    fn client_for(&self, item: Option<&Item>) -> twilio_api::Client {
+        match item
+            .and_then(|i| i.get("account_sid"))
+            .and_then(|v| v.as_s().ok())
+        {
+            Some(a) => self.twilio.for_account(a),
+            None => self.twilio.clone(),
+        }
+    }
+
+    /// The number's SID (ours, else Twilio's by E.164) and the client of its account.
+    async fn phone_sid(&self, e164: &E164) -> Result<(Option<String>, twilio_api::Client), Answer> {
         use http::StatusCode;
         let item = self.item(e164).await.map_err(|e| {
             fail(
@@ -846,18 +1340,20 @@ impl NumberAdmin<'_> {
                 &e.to_string(),
             )
         })?;
+        let twilio = self.client_for(item.as_ref());
         if let Some(sid) = item
             .as_ref()
             .and_then(|i| i.get("phone_sid"))
             .and_then(|v| v.as_s().ok())
         {
-            return Ok(Some(sid.clone()));
+            return Ok((Some(sid.clone()), twilio));
         }
-        self.twilio
+        let sid = twilio
             .find_number(e164.as_str())
             .await
             .map(|n| n.and_then(|n| n.sid))
-            .map_err(|e| fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string()))
+            .map_err(|e| fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string()))?;
+        Ok((sid, twilio))
     }
 
     /// `PATCH /ops/numbers/{e164}/webhooks`: only the given fields are sent to Twilio.
@@ -867,9 +1363,9 @@ impl NumberAdmin<'_> {
             Ok(f) => f,
             Err(m) => return fail(StatusCode::BAD_REQUEST, "invalid", &m),
         };
-        let sid = match self.phone_sid(e164).await {
-            Ok(Some(s)) => s,
-            Ok(None) => {
+        let (sid, twilio) = match self.phone_sid(e164).await {
+            Ok((Some(s), twilio)) => (s, twilio),
+            Ok((None, _)) => {
                 return fail(
                     StatusCode::NOT_FOUND,
                     "unknown_number",
@@ -878,7 +1374,7 @@ impl NumberAdmin<'_> {
             }
             Err(a) => return a,
         };
-        match self.twilio.update_number(&sid, &fields).await {
+        match twilio.update_number(&sid, &fields).await {
             Ok(n) => (
                 StatusCode::OK,
                 serde_json::json!({
@@ -971,12 +1467,12 @@ impl NumberAdmin<'_> {
     /// released), then delete our item. Safe to retry at any point.
     pub async fn release(&self, e164: &E164) -> Answer {
         use http::StatusCode;
-        let sid = match self.phone_sid(e164).await {
-            Ok(s) => s,
+        let (sid, twilio) = match self.phone_sid(e164).await {
+            Ok(found) => found,
             Err(a) => return a,
         };
         if let Some(sid) = &sid {
-            if let Err(e) = self.twilio.release_number(sid).await {
+            if let Err(e) = twilio.release_number(sid).await {
                 return fail(StatusCode::BAD_GATEWAY, "twilio_error", &e.to_string());
             }
         }
@@ -1037,6 +1533,75 @@ mod tests {
         );
         bad(|r| r.business_name = " ".into(), "business_name");
         bad(|r| r.language = Some("de-DE".into()), "language");
+    }
+
+    #[test]
+    fn the_search_falls_back_from_area_code_to_region_to_country() {
+        let plan = search_plan("CA", Some("587"));
+        let steps: Vec<_> = plan.iter().map(|(by, r, _)| (*by, *r)).collect();
+        assert_eq!(
+            steps,
+            [
+                ("area_code", None),
+                ("region", Some("AB")),
+                ("country", None)
+            ]
+        );
+        assert_eq!(plan[0].2.area_code.as_deref(), Some("587"));
+        assert_eq!(plan[0].2.in_region, None);
+        assert_eq!(plan[1].2.in_region.as_deref(), Some("AB"));
+        assert_eq!(plan[1].2.area_code, None);
+        assert_eq!(
+            (plan[2].2.area_code.clone(), plan[2].2.in_region.clone()),
+            (None, None)
+        );
+        assert!(plan
+            .iter()
+            .all(|(_, _, q)| q.sms_enabled == Some(true) && q.voice_enabled == Some(true)));
+        // An area code of no single region (867: three territories): straight to the country.
+        let by: Vec<_> = search_plan("CA", Some("867")).iter().map(|p| p.0).collect();
+        assert_eq!(by, ["area_code", "country"]);
+        let by: Vec<_> = search_plan("US", None).iter().map(|p| p.0).collect();
+        assert_eq!(by, ["country"]);
+    }
+
+    #[test]
+    fn saga_state_reads_what_the_saga_wrote() {
+        let step = |name: &str, status: &str| {
+            AttributeValue::M(
+                [
+                    ("name".to_owned(), s(name)),
+                    ("status".to_owned(), s(status)),
+                ]
+                .into(),
+            )
+        };
+        let mut item: Item = [
+            ("pk".to_owned(), s("TX1")),
+            ("org_id".to_owned(), s("acme")),
+            ("phone_sid".to_owned(), s("PN1")),
+            ("e164".to_owned(), s("+15875550100")),
+            (
+                "steps".to_owned(),
+                AttributeValue::L(vec![
+                    step("buy", "started"),
+                    step("buy", "done"),
+                    step("record", "done"),
+                ]),
+            ),
+        ]
+        .into();
+        let st = SagaState::from_item(&item);
+        assert_eq!(st.done, ["buy", "record"]);
+        assert!(st.finished(), "bought and recorded, no service to join");
+        item.insert("messaging_service_sid".into(), s("MG1"));
+        assert!(
+            !SagaState::from_item(&item).finished(),
+            "the service step is missing"
+        );
+        item.remove("phone_sid");
+        item.remove("messaging_service_sid");
+        assert!(!SagaState::from_item(&item).finished());
     }
 
     #[test]

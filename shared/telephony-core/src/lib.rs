@@ -11,7 +11,9 @@
 //! - [`ratelimit`]: fixed-window arithmetic for the distributed rate limiter (spec §3);
 //! - [`prompts`]: every sentence the caller hears;
 //! - [`sms`]: messaging keywords, auto-reply rules, message status order (spec §4).
+//! - [`area_codes`]: North American area code → province/state (onboarding search fallback).
 
+pub mod area_codes;
 pub mod flow;
 pub mod ids;
 pub mod params;

@@ -176,6 +176,19 @@ impl Client {
         &self.config
     }
 
+    /// The same client acting on account `account_sid` (a subaccount of this one): the parent
+    /// account's credentials are valid for its subaccounts' resources ("Subaccounts", Twilio
+    /// docs: `/2010-04-01/Accounts/{SubaccountSid}/…` with the parent's auth). Shares the
+    /// connection pool.
+    pub fn for_account(&self, account_sid: &str) -> Self {
+        let mut config = self.config.clone();
+        config.account_sid = account_sid.to_owned();
+        Self {
+            http: self.http.clone(),
+            config,
+        }
+    }
+
     /// Absolute URL of a Twilio path or `next_page_uri` (which Twilio gives relative to the host).
     pub(crate) fn url(&self, path_and_query: &str) -> String {
         format!(
