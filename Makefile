@@ -8,7 +8,7 @@ ENV_FILE := .local/stack.env
 # Every function package: what `make run` serves, built the way `cargo lambda watch` runs them.
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: run call text summary test venv lint-venv prism lint-template check-rust bench sizes soak events clean
+.PHONY: run call text summary ops test venv lint-venv prism lint-template check-rust bench sizes soak events clean
 
 ## Install the pinned Python tools the local run needs (moto, cargo-lambda) into .venv.
 venv: $(STAMP)
@@ -27,9 +27,9 @@ $(LINT_STAMP): infra/local/requirements-lint.txt
 	@touch $@
 
 ## Run the hotline locally: moto + every route on http://127.0.0.1:9000.
-run: venv
-	@echo "building every function and the simulator (first time: a few minutes)"
-	@cargo build --quiet $(foreach f,$(FUNCTIONS),-p $(f)) -p call-simulator --bins
+run: venv prism
+	@echo "building every function, the simulator and the operator CLI (first time: a few minutes)"
+	@cargo build --quiet $(foreach f,$(FUNCTIONS),-p $(f)) -p call-simulator -p tradeline-ops --bins
 	@infra/local/run.sh
 
 ## Play a call against `make run` (ARGS="--digits 1,1 --dial no-answer --message-seconds 7").
@@ -46,6 +46,14 @@ text:
 summary:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
 	@set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- summary $(ARGS)
+
+## The operator CLI against `make run`, signed with the run's local operator key
+## (ARGS='numbers onboard --org acme --business "Acme Plumbing" --country CA --area-code 587').
+ops:
+	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
+	@set -a && source $(ENV_FILE) && set +a && \
+	  AWS_ACCESS_KEY_ID=$$LOCAL_OPERATOR_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$$LOCAL_OPERATOR_SECRET_ACCESS_KEY \
+	  cargo run --quiet -p tradeline-ops --bin tradeline-ops -- $(ARGS)
 
 ## The Prism mock server for the Twilio contract tests (npm, pinned) in .local/prism.
 PRISM := 5.16.0

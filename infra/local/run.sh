@@ -3,18 +3,31 @@
 # from template.yaml, and every route served by `cargo lambda watch` on 127.0.0.1:9000 under the
 # template's paths (router: [workspace.metadata.lambda.watch.router] in Cargo.toml).
 # Also the fake Twilio media host and REST API (TWILIO_API_BASE), so sample events that fetch media
-# or recordings work on their own. Stop with Ctrl-C; moto and the fake Twilio stop with it; if moto
+# or recordings work on their own; every other Twilio REST call (number search, purchase,
+# Messaging Services) is answered by the Prism mock of Twilio's OpenAPI documents
+# (infra/twilio-oai), which refuses any call the specification does not allow. The ops routes are
+# also served by the local IAM gateway on 127.0.0.1:9100: it verifies SigV4 signatures made with
+# this run's operator key (a fresh secret each run) and tells the functions who called, as API
+# Gateway's AWS_IAM authorizer does; `make ops` signs with that key. Stop with Ctrl-C; moto and the fake Twilio stop with it; if moto
 # dies, the whole run stops and says so. Then, in another shell: `make call`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=.venv
 MOTO_PORT=${MOTO_PORT:-4566}
+PRISM_API_PORT=${PRISM_API_PORT:-4010}
+PRISM_MESSAGING_PORT=${PRISM_MESSAGING_PORT:-4011}
+OPS_GATEWAY_PORT=${OPS_GATEWAY_PORT:-9100}
+PRISM=.local/prism/node_modules/.bin/prism
 mkdir -p .local
 
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" > .local/moto.log 2>&1 &
 MOTO_PID=$!
 PIDS="$MOTO_PID"
 trap 'kill $PIDS 2>/dev/null || true' EXIT INT TERM
+"$PRISM" mock -h 127.0.0.1 -p "$PRISM_API_PORT" infra/twilio-oai/twilio_api_v2010.json > .local/prism-api.log 2>&1 &
+PIDS="$PIDS $!"
+"$PRISM" mock -h 127.0.0.1 -p "$PRISM_MESSAGING_PORT" infra/twilio-oai/twilio_messaging_v1.json > .local/prism-messaging.log 2>&1 &
+PIDS="$PIDS $!"
 for _ in $(seq 1 100); do
   "$VENV/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/moto-api/data.json', timeout=1)" 2>/dev/null && break
   sleep 0.2
@@ -24,6 +37,14 @@ resources=$("$VENV/bin/python" infra/local/bootstrap.py --endpoint "http://127.0
 {
   cat infra/local/stack.env
   echo "AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT"
+  echo "FAKE_TWILIO_UPSTREAM=http://127.0.0.1:$PRISM_API_PORT"
+  echo "TWILIO_MESSAGING_BASE=http://127.0.0.1:$PRISM_MESSAGING_PORT"
+  echo "OPS_GATEWAY_PORT=$OPS_GATEWAY_PORT"
+  echo "TRADELINE_API_URL=http://127.0.0.1:$OPS_GATEWAY_PORT"
+  echo "LAMBDA_INVOKE_BASE=http://127.0.0.1:9000"
+  echo "LOCAL_OPERATOR_ARN=arn:aws:iam::000000000000:user/local-operator"
+  echo "LOCAL_OPERATOR_ACCESS_KEY_ID=AKIALOCALOPERATOR001"
+  echo "LOCAL_OPERATOR_SECRET_ACCESS_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(20))')"
   "$VENV/bin/python" - "$resources" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
@@ -47,8 +68,16 @@ for _ in $(seq 1 150); do
   (exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null && break
   sleep 0.2
 done
-echo "ready: every route on http://127.0.0.1:9000 (moto on :$MOTO_PORT, fake Twilio on $TWILIO_API_BASE)"
-echo "try, in another shell: make call"
+for port in "$PRISM_API_PORT" "$PRISM_MESSAGING_PORT"; do
+  for _ in $(seq 1 300); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+    sleep 0.2
+  done
+done
+target/debug/local-iam-gateway 2> .local/ops-gateway.log &
+PIDS="$PIDS $!"
+echo "ready: every route on http://127.0.0.1:9000 (moto on :$MOTO_PORT, fake Twilio on $TWILIO_API_BASE, Prism on :$PRISM_API_PORT/:$PRISM_MESSAGING_PORT, ops API with SigV4 on :$OPS_GATEWAY_PORT)"
+echo "try, in another shell: make call; make ops ARGS='numbers list'"
 
 # Watchdog: without moto every request would fail; stop the run and say why.
 while kill -0 "$WATCH_PID" 2>/dev/null; do

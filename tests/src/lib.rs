@@ -156,7 +156,7 @@ pub async fn stack_via(overrides: &[(&str, &str)], aws_endpoint: &str) -> Stack 
     let resources: HashMap<String, String> =
         serde_json::from_slice(&out.stdout).expect("bootstrap JSON");
     let wav = media::tone_wav(2);
-    let media = media::serve(wav.clone(), ACCOUNT_SID, AUTH_TOKEN, 0)
+    let media = media::serve(wav.clone(), ACCOUNT_SID, AUTH_TOKEN, 0, None)
         .await
         .expect("media server");
     let mut vars = common_vars();

@@ -112,7 +112,11 @@ async fn the_cli_onboards_through_the_iam_gateway_and_strangers_are_refused() {
     let path = format!("/ops/numbers/{}", e164.replace('+', "%2B"));
     let shown = operator.send("GET", &path, &[], None).await.unwrap();
     assert_eq!(shown.status, 200, "{}", shown.body);
-    assert!(shown.body["twilio"]["phone_sid"].is_string(), "{}", shown.body);
+    assert!(
+        shown.body["twilio"]["phone_sid"].is_string(),
+        "{}",
+        shown.body
+    );
     // The function saw the caller the gateway verified.
     assert_eq!(shown.body["config"]["created_by"], ARN);
 

@@ -250,7 +250,10 @@ async fn fake_twilio(
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
-    let host = match media::serve(wav, &config.account_sid, &token, port).await {
+    let upstream = std::env::var("FAKE_TWILIO_UPSTREAM")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let host = match media::serve(wav, &config.account_sid, &token, port, upstream).await {
         Ok(m) => MediaHost::Own(m),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => MediaHost::Shared {
             base_url: format!("http://127.0.0.1:{port}"),

@@ -146,13 +146,18 @@ fn recordings_page(all: &[FakeRecording], account_sid: &str, path: &str, query: 
 }
 
 /// Starts serving `wav` (and files added later) on 127.0.0.1:`port` (0 = a free port) to requests
-/// authorised as `account_sid`/`token`. Stops with the tokio runtime.
+/// authorised as `account_sid`/`token`. Any other authorised REST call (number purchases,
+/// accounts…) goes to `upstream` when given — `make run` passes the Prism mock of Twilio's
+/// OpenAPI document, so the ops routes get the answers the specification defines — and is 404
+/// otherwise. Stops with the tokio runtime.
 pub async fn serve(
     wav: Vec<u8>,
     account_sid: &str,
     token: &str,
     port: u16,
+    upstream: Option<String>,
 ) -> std::io::Result<MediaServer> {
+    let upstream = Arc::new(upstream);
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let expected = format!(
@@ -172,13 +177,14 @@ pub async fn serve(
     let account = account_sid.to_owned();
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
-            let (wav, expected, counter, served, known, account) = (
+            let (wav, expected, counter, served, known, account, upstream) = (
                 wav.clone(),
                 expected.clone(),
                 counter.clone(),
                 served.clone(),
                 known.clone(),
                 account.clone(),
+                upstream.clone(),
             );
             tokio::spawn(async move {
                 let mut head = Vec::new();
@@ -269,6 +275,13 @@ pub async fn serve(
                     (false, None) => None,
                 };
                 let is_download = listing.is_none();
+                if let (true, None, Some(up)) = (auth_ok, &found, upstream.as_deref()) {
+                    let body = read_body(&mut sock, &head, &head_bytes).await;
+                    let reply = forward(up, request_line, &head, body).await;
+                    let _ = sock.write_all(&reply).await;
+                    let _ = sock.shutdown().await;
+                    return;
+                }
                 let reply = match (auth_ok, found) {
                     (false, _) => b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
                     (true, None) => b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
@@ -296,6 +309,56 @@ pub async fn serve(
         files,
         recordings,
     })
+}
+
+/// Sends one request to `upstream` (method and path from `request_line`, the `authorization`
+/// and `content-type` headers from `head`) and returns the raw HTTP reply; 502 when the upstream
+/// does not answer.
+async fn forward(upstream: &str, request_line: &str, head: &str, body: Vec<u8>) -> Vec<u8> {
+    let mut parts = request_line.split(' ');
+    let (method, path) = (parts.next().unwrap_or("GET"), parts.next().unwrap_or("/"));
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    let Ok(method) = reqwest::Method::from_bytes(method.as_bytes()) else {
+        return b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            .to_vec();
+    };
+    let mut req = reqwest::Client::new().request(method, format!("{upstream}{path}"));
+    for name in ["authorization", "content-type"] {
+        if let Some(v) = header(name) {
+            req = req.header(name, v);
+        }
+    }
+    match req.body(body).send().await {
+        Ok(r) => {
+            let status = r.status();
+            let ctype = r
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/json")
+                .to_owned();
+            let bytes = r.bytes().await.unwrap_or_default();
+            let mut out = format!(
+                "HTTP/1.1 {} {}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or(""),
+                bytes.len()
+            )
+            .into_bytes();
+            out.extend_from_slice(&bytes);
+            out
+        }
+        Err(_) => {
+            b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+        }
+    }
 }
 
 /// A 1×1 PNG, served for any MMS media path nobody registered (the sample events' media URLs).
