@@ -5,6 +5,7 @@
 
 pub mod prism;
 pub mod proxy;
+pub mod scripted;
 
 use aws_sdk_dynamodb::config::Credentials;
 use call_simulator::{encode_form, media, Reply, Script, Transport};

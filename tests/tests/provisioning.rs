@@ -5,6 +5,7 @@
 
 use integration_tests::*;
 use std::collections::HashMap;
+use telephony_aws::provisioning::PURCHASE_ATTEMPTS;
 use telephony_aws::Deps;
 
 const OPERATOR: &str = "arn:aws:iam::123456789012:user/operator";
@@ -594,4 +595,67 @@ async fn one_subaccount_per_org_is_created_once_and_holds_its_numbers() {
         1,
         "one saga created the subaccount"
     );
+}
+
+/// Three candidates in the area code (Twilio's AvailablePhoneNumbers page shape).
+fn three_candidates() -> (u16, String) {
+    let n = |e: &str| {
+        serde_json::json!({"phone_number": e, "friendly_name": e, "iso_country": "CA",
+        "capabilities": {"voice": true, "SMS": true, "MMS": true}})
+    };
+    (
+        200,
+        serde_json::json!({"available_phone_numbers": [n("+15875550101"), n("+15875550102"), n("+15875550103")],
+            "uri": "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/AvailablePhoneNumbers/CA/Local.json"})
+        .to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_number_gone_at_purchase_is_replaced_once_then_a_clear_error() {
+    use integration_tests::scripted::{self, twilio_error, Rule};
+    let gone = || twilio_error(400, 21422, "PhoneNumber is not available");
+    let script = |buys: Vec<(u16, String)>| {
+        vec![
+            Rule {
+                method: "GET",
+                path: "/AvailablePhoneNumbers/CA/Local.json".into(),
+                answers: [three_candidates()].into(),
+            },
+            Rule {
+                method: "POST",
+                path: "/IncomingPhoneNumbers.json".into(),
+                answers: buys.into(),
+            },
+        ]
+    };
+    let upstream = Some(prism::api_v2010().base_url.clone());
+
+    // The first candidate is gone: the second is bought.
+    let twilio = scripted::start(upstream.clone(), script(vec![gone()])).await;
+    let s = prism_stack(&[("TWILIO_API_BASE", twilio.base_url.as_str())]).await;
+    let (status, body) = onboard(&s.deps, Some("gone-1"), ACME).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(twilio.count("POST", "/IncomingPhoneNumbers.json"), 2);
+
+    // Both attempts gone: a clear 409, the third candidate untried, nothing to release.
+    let twilio = scripted::start(upstream, script(vec![gone(), gone()])).await;
+    let s = prism_stack(&[("TWILIO_API_BASE", twilio.base_url.as_str())]).await;
+    let (status, body) = onboard(&s.deps, Some("gone-2"), ACME).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "no_number_available");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PhoneNumber is not available"),
+        "{body}"
+    );
+    assert_eq!(
+        twilio.count("POST", "/IncomingPhoneNumbers.json"),
+        PURCHASE_ATTEMPTS
+    );
+    assert_eq!(twilio.count("DELETE", "/IncomingPhoneNumbers/"), 0);
+    let tx = onboard_transactions(&s).await;
+    assert_eq!(attr_s(&tx[0], "status").as_deref(), Some("failed"));
 }

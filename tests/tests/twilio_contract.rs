@@ -112,3 +112,59 @@ async fn the_mock_refuses_what_the_specification_does_not_allow() {
         Err(TwilioError::Decode(_))
     ));
 }
+
+#[tokio::test]
+async fn reads_are_retried_on_429_and_5xx_purchases_are_sent_once() {
+    use integration_tests::scripted::{self, twilio_error, Rule};
+    let s = scripted::start(
+        Some(prism::api_v2010().base_url.clone()),
+        vec![
+            Rule {
+                method: "GET",
+                path: "/IncomingPhoneNumbers.json".into(),
+                answers: [
+                    twilio_error(429, 20429, "Too Many Requests"),
+                    twilio_error(503, 20503, "Service Unavailable"),
+                ]
+                .into(),
+            },
+            Rule {
+                method: "POST",
+                path: "/IncomingPhoneNumbers.json".into(),
+                answers: [twilio_error(503, 20503, "Service Unavailable")].into(),
+            },
+            Rule {
+                method: "GET",
+                path: "/AvailablePhoneNumbers/".into(),
+                answers: [twilio_error(400, 21452, "No numbers found")].into(),
+            },
+        ],
+    )
+    .await;
+    let c = Client::new(ClientConfig {
+        api_base: s.base_url.clone(),
+        ..client().config().clone()
+    })
+    .unwrap();
+    // A read: 429, then 503, then Prism's answer — three attempts, one success.
+    ok("list after retries", c.list_numbers(None).await);
+    assert_eq!(s.count("GET", "/IncomingPhoneNumbers.json"), 3);
+    // A purchase answered 503 is not repeated: a retry could buy a second number.
+    match c.buy_number("+15017122661", &webhooks()).await {
+        Err(TwilioError::Api { status: 503, .. }) => {}
+        other => panic!("expected the 503, got {other:?}"),
+    }
+    assert_eq!(s.count("POST", "/IncomingPhoneNumbers.json"), 1);
+    // A 400 on a read is an answer, not a failure to retry.
+    let search = NumberSearch {
+        area_code: Some("587".into()),
+        ..Default::default()
+    };
+    match c.search_local_numbers("CA", &search).await {
+        Err(TwilioError::Api {
+            status: 400, code, ..
+        }) => assert_eq!(code, Some(21452)),
+        other => panic!("expected the 400, got {other:?}"),
+    }
+    assert_eq!(s.count("GET", "/AvailablePhoneNumbers/"), 1);
+}
