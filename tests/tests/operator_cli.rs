@@ -158,15 +158,17 @@ async fn the_cli_onboards_through_the_iam_gateway_and_strangers_are_refused() {
         .await
         .unwrap();
     assert_eq!(listed.status, 200);
-    let before = s
-        .deps
-        .dynamo
-        .scan()
-        .table_name(&s.resources["NumbersTable"])
-        .send()
-        .await
-        .unwrap()
-        .count;
+    let numbers = || async {
+        s.deps
+            .dynamo
+            .scan()
+            .table_name(&s.resources["NumbersTable"])
+            .send()
+            .await
+            .unwrap()
+            .count
+    };
+    let before = numbers().await;
     let blocked = stranger
         .send(
             "POST",
@@ -177,14 +179,6 @@ async fn the_cli_onboards_through_the_iam_gateway_and_strangers_are_refused() {
         .await
         .unwrap();
     assert_eq!(blocked.status, 403);
-    let after = s
-        .deps
-        .dynamo
-        .scan()
-        .table_name(&s.resources["NumbersTable"])
-        .send()
-        .await
-        .unwrap()
-        .count;
+    let after = numbers().await;
     assert_eq!(before, after, "nothing onboarded for a stranger");
 }

@@ -424,20 +424,13 @@ pub async fn number_provisioning_status(
             *calls.entry(to.as_str()).or_default() += 1;
         }
     }
-    let mut rows = Vec::new();
-    let mut start = None;
-    loop {
-        let page = deps
-            .dynamo
-            .scan()
-            .table_name(&deps.config.numbers_table)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .map_err(Error::dynamo("Scan numbers"))?;
-        for i in page.items() {
+    let items =
+        crate::store::scan_all(&deps.dynamo, &deps.config.numbers_table, "Scan numbers").await?;
+    let rows: Vec<Value> = items
+        .iter()
+        .map(|i| {
             let e164 = text(i, "e164").unwrap_or_default();
-            rows.push(json!({
+            json!({
                 "calls_24h": calls.get(e164.as_str()).copied().unwrap_or(0),
                 "e164": e164,
                 "org_id": text(i, "org_id"),
@@ -448,13 +441,9 @@ pub async fn number_provisioning_status(
                 "created_by": text(i, "created_by"),
                 "created_at": number(i, "created_at"),
                 "version": number(i, "version"),
-            }));
-        }
-        match page.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => break,
-        }
-    }
+            })
+        })
+        .collect();
     let hotline = deps.config.hotline.as_ref().map(|h| h.as_str().to_owned());
     Ok(json!({
         "count": rows.len(),

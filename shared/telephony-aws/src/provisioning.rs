@@ -1202,36 +1202,24 @@ impl NumberAdmin<'_> {
     /// Twilio's list (all pages) by E.164.
     pub async fn list(&self) -> Answer {
         use http::StatusCode;
-        let mut ours = std::collections::BTreeMap::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .dynamo
-                .scan()
-                .table_name(self.numbers_table)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await;
-            let page = match page {
-                Ok(p) => p,
+        let items =
+            match crate::store::scan_all(self.dynamo, self.numbers_table, "Scan numbers").await {
+                Ok(i) => i,
                 Err(e) => {
                     return fail(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "store_unavailable",
-                        &Error::dynamo("Scan numbers")(e).to_string(),
+                        &e.to_string(),
                     )
                 }
             };
-            for i in page.items() {
-                if let Some(AttributeValue::S(n)) = i.get("e164") {
-                    ours.insert(n.clone(), crate::store::item_json(i));
-                }
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
+        let ours: std::collections::BTreeMap<String, serde_json::Value> = items
+            .iter()
+            .filter_map(|i| match i.get("e164") {
+                Some(AttributeValue::S(n)) => Some((n.clone(), crate::store::item_json(i))),
+                _ => None,
+            })
+            .collect();
         // The main account's numbers and those of every org subaccount our items name.
         let accounts: std::collections::BTreeSet<String> = ours
             .values()

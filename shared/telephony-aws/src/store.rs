@@ -658,6 +658,34 @@ impl<'a> Calls<'a> {
         Ok(out.item)
     }
 }
+
+/// Every item of a small table (the `numbers` configuration table), following pages: a
+/// paginated Scan, only for tables whose size is bounded by what operators configure.
+///
+/// Errors: [`Error::Dynamo`] naming `op`.
+pub async fn scan_all(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    op: &'static str,
+) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>, Error> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = dynamo
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(Error::dynamo(op))?;
+        items.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return Ok(items),
+        }
+    }
+}
+
 /// A DynamoDB item as plain JSON, keys sorted (`{"status": "completed", "duration_s": 42}`):
 /// strings, numbers (integers where they are), booleans, null, lists, maps and sets; for the ops
 /// API's answers and the simulator's printout, never the SDK's debug form.
