@@ -335,6 +335,7 @@ async fn forward(upstream: &str, request_line: &str, head: &str, body: Vec<u8>) 
             req = req.header(name, v);
         }
     }
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     match req.body(body).send().await {
         Ok(r) => {
             let status = r.status();
@@ -344,7 +345,10 @@ async fn forward(upstream: &str, request_line: &str, head: &str, body: Vec<u8>) 
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("application/json")
                 .to_owned();
-            let bytes = r.bytes().await.unwrap_or_default();
+            let mut bytes = r.bytes().await.unwrap_or_default().to_vec();
+            if status.is_success() {
+                bytes = as_bought(path, &form, bytes);
+            }
             let mut out = format!(
                 "HTTP/1.1 {} {}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                 status.as_u16(),
@@ -359,6 +363,46 @@ async fn forward(upstream: &str, request_line: &str, head: &str, body: Vec<u8>) 
             b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
         }
     }
+}
+
+/// Makes the mock's answers describe distinct numbers (its examples are always the same one, so
+/// a second onboarding would collide): a number search lists fictional numbers (`NXX-555-01XX`)
+/// in the requested area code; a purchase answers with the number asked for and a fresh `PN…`
+/// SID. The request itself was checked by the mock against Twilio's specification first.
+fn as_bought(path: &str, form: &HashMap<String, String>, bytes: Vec<u8>) -> Vec<u8> {
+    let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return bytes;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let (bare, query) = path.split_once('?').unwrap_or((path, ""));
+    if bare.contains("/AvailablePhoneNumbers/") {
+        let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let area = q.get("AreaCode").cloned().unwrap_or_else(|| "587".into());
+        // One counter for the run: 100 distinct numbers per area code before any repeats.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        if let Some(list) = doc["available_phone_numbers"].as_array_mut() {
+            for n in list.iter_mut() {
+                let e164 = format!(
+                    "+1{area}55501{:02}",
+                    NEXT.fetch_add(1, Ordering::SeqCst) % 100
+                );
+                n["phone_number"] = e164.clone().into();
+                n["friendly_name"] = e164.into();
+            }
+        }
+    } else if bare.ends_with("/IncomingPhoneNumbers.json") {
+        if let Some(e164) = form.get("PhoneNumber") {
+            doc["phone_number"] = e164.clone().into();
+            doc["sid"] = format!("PN{nanos:032x}").into();
+        }
+    } else {
+        return bytes;
+    }
+    doc.to_string().into_bytes()
 }
 
 /// A 1×1 PNG, served for any MMS media path nobody registered (the sample events' media URLs).

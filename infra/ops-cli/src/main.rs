@@ -78,10 +78,10 @@ impl Args {
     }
 
     /// Refuses options this command does not take.
-    fn only(&self, allowed: &[&str]) -> Result<(), String> {
+    fn only(&self, allowed: &[&str]) -> Result<(), Fail> {
         for (k, _) in &self.options {
             if !allowed.contains(&k.as_str()) && !["api-url", "region"].contains(&k.as_str()) {
-                return Err(format!("unknown option --{k}"));
+                return Err(Fail::Usage(format!("unknown option --{k}")));
             }
         }
         Ok(())
@@ -89,10 +89,37 @@ impl Args {
 }
 
 /// A number from the command line: E.164 and valid in its country's numbering plan.
-fn number(what: &str, raw: &str) -> Result<String, String> {
+///
+/// Errors: an input error naming the option and the number (the operator's own input, shown
+/// unmasked).
+fn number(what: &str, raw: &str) -> Result<String, Fail> {
     numbering_plan::parse(raw)
         .map(|n| n.as_str().to_owned())
-        .map_err(|e| format!("{what}: {e}"))
+        .map_err(|_| {
+            Fail::Input(format!(
+                "{what} {raw}: not a valid number of its country (E.164 with + and country code, checked with libphonenumber)"
+            ))
+        })
+}
+
+/// Why the CLI stopped before the API answered (exit status 2).
+enum Fail {
+    /// Bad usage: the message (if any), then the usage text.
+    Usage(String),
+    /// Bad input, or the API unreachable: the message only.
+    Input(String),
+}
+
+impl From<String> for Fail {
+    fn from(m: String) -> Self {
+        Fail::Input(m)
+    }
+}
+
+impl From<&str> for Fail {
+    fn from(m: &str) -> Self {
+        Fail::Input(m.to_owned())
+    }
 }
 
 fn progress(step: usize, of: usize, what: &str) {
@@ -183,7 +210,7 @@ fn path_number(e164: &str) -> String {
     e164.replace('+', "%2B")
 }
 
-async fn run(args: Args) -> Result<ExitCode, String> {
+async fn run(args: Args) -> Result<ExitCode, Fail> {
     let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["numbers", "onboard"] => {
@@ -199,9 +226,9 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             ])?;
             progress(1, 3, "checking the request");
             let mut body = json!({
-                "org_id": args.opt("org").ok_or("--org is required")?,
-                "business_name": args.opt("business").ok_or("--business is required")?,
-                "country": args.opt("country").ok_or("--country is required")?,
+                "org_id": args.opt("org").ok_or(Fail::Usage("--org is required".into()))?,
+                "business_name": args.opt("business").ok_or(Fail::Usage("--business is required".into()))?,
+                "country": args.opt("country").ok_or(Fail::Usage("--country is required".into()))?,
             });
             if let Some(a) = args.opt("area-code") {
                 body["area_code"] = a.into();
@@ -479,7 +506,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        _ => Err(String::new()),
+        _ => Err(Fail::Usage(String::new())),
     }
 }
 
@@ -497,7 +524,11 @@ async fn main() -> ExitCode {
     };
     match run(args).await {
         Ok(code) => code,
-        Err(e) => {
+        Err(Fail::Input(e)) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(Fail::Usage(e)) => {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
