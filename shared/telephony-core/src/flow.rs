@@ -3,9 +3,10 @@
 
 use crate::ids::E164;
 use crate::params::Params;
-use crate::prompts;
+use crate::prompts::{self, Lang};
 use crate::routes::Route;
-use crate::twiml::{Dial, Gather, Number, Record, Say, Twiml, Verb};
+use crate::speech;
+use crate::twiml::{Dial, Gather, Number, Record, Say, SpeechInput, Twiml, Verb};
 use std::time::Duration;
 
 /// `<Gather>` silence timeout for the consent question and the menu (spec §3).
@@ -36,29 +37,97 @@ pub struct NumberConfig {
     pub voicemail_topic_arn: Option<String>,
     /// SMS auto-reply template (`{business}` is replaced); `None` → the default template.
     pub sms_auto_reply: Option<String>,
+    /// Accept spoken answers at the consent question and the menu (on by default).
+    pub speech_input: bool,
 }
 
-/// A `<Say>` voice that matches its language (flaw F-45: no en-US voice with `language=en-CA`).
+/// A `<Say>` voice and its language (flaw F-45: the voice must speak the language given).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Voice {
-    /// Twilio `voice` attribute.
+    /// Twilio `voice` attribute, e.g. `Polly.Joanna-Neural`.
     pub voice: &'static str,
     /// Twilio `language` attribute.
     pub language: &'static str,
 }
 
-impl Voice {
-    /// The Amazon Polly voice for a language; unknown languages use US English.
-    pub fn for_language(language: &str) -> Self {
-        let (voice, language) = match language {
-            "en-GB" => ("Polly.Amy", "en-GB"),
-            "en-AU" => ("Polly.Nicole", "en-AU"),
-            "en-IN" => ("Polly.Aditi", "en-IN"),
-            "fr-CA" => ("Polly.Chantal", "fr-CA"),
-            // Polly has no en-CA voice; US English is the closest matching pair.
-            _ => ("Polly.Joanna", "en-US"),
-        };
-        Self { voice, language }
+/// The voice of each prompt language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Voices {
+    /// English.
+    pub en: Voice,
+    /// French.
+    pub fr: Voice,
+}
+
+impl Voices {
+    /// Amazon Polly neural voices (Twilio `<Say>` "Amazon Polly" voices): English
+    /// `Polly.Joanna-Neural` (en-US: Polly has no en-CA voice, so Canadian numbers hear US
+    /// English), French `Polly.Gabrielle-Neural` (fr-CA). `VOICE_EN`/`VOICE_FR` override them.
+    pub const DEFAULT: Voices = Voices {
+        en: Voice {
+            voice: "Polly.Joanna-Neural",
+            language: "en-US",
+        },
+        fr: Voice {
+            voice: "Polly.Gabrielle-Neural",
+            language: "fr-CA",
+        },
+    };
+
+    /// The voice of `lang`.
+    pub fn of(&self, lang: Lang) -> Voice {
+        match lang {
+            Lang::En => self.en,
+            Lang::Fr => self.fr,
+        }
+    }
+}
+
+/// What the caller answered to the recording question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentAnswer {
+    /// Granted or declined (see [`Consent`]).
+    Answer(Consent),
+    /// Pressed 8: switch to the other language and ask again.
+    SwitchLanguage,
+}
+
+/// How many times 8 may switch the language at the consent question (the menu counts its
+/// switches with its `*` replays), so a call always moves on.
+pub const MAX_CONSENT_SWITCHES: u8 = 2;
+
+/// Decides the consent answer from `Digits`, or, when no key was pressed, from `SpeechResult`
+/// and `Confidence` in `lang` ([`speech::consents`]): `1` or a clear, confident yes grants;
+/// `8` switches language (at most [`MAX_CONSENT_SWITCHES`] times, counted in `switches`);
+/// anything else, silence, or an unclear answer declines (fail safe).
+pub fn consent_answer(
+    digits: Option<&str>,
+    speech: Option<&str>,
+    confidence: Option<f32>,
+    lang: Lang,
+    switches: u8,
+) -> ConsentAnswer {
+    match (digits.filter(|d| !d.is_empty()), speech) {
+        (Some("8"), _) if switches < MAX_CONSENT_SWITCHES => ConsentAnswer::SwitchLanguage,
+        (Some(d), _) => ConsentAnswer::Answer(Consent::from_digits(Some(d))),
+        (None, Some(text)) if speech::consents(text, confidence, lang) => {
+            ConsentAnswer::Answer(Consent::Granted)
+        }
+        _ => ConsentAnswer::Answer(Consent::Declined),
+    }
+}
+
+/// The menu key a request stands for: `Digits` when pressed, else the spoken choice mapped by
+/// [`speech::menu_key`]; `None` for silence or an unclear answer.
+pub fn menu_key<'a>(
+    digits: Option<&'a str>,
+    speech: Option<&str>,
+    confidence: Option<f32>,
+    lang: Lang,
+) -> Option<&'a str> {
+    match digits.filter(|d| !d.is_empty()) {
+        Some(d) => Some(d),
+        None => speech.and_then(|t| speech::menu_key(t, confidence, lang)),
     }
 }
 
@@ -145,9 +214,12 @@ impl MenuState {
         }
     }
 
-    fn action_url(self, base: &str) -> String {
+    fn action_url(self, base: &str, lang: Lang) -> String {
         let (a, r) = (self.attempt.to_string(), self.repeats.to_string());
-        Route::MenuHandler.url(base, &[("attempt", &a), ("repeats", &r)])
+        Route::MenuHandler.url(
+            base,
+            &[("attempt", &a), ("repeats", &r), ("lang", lang.code())],
+        )
     }
 }
 
@@ -162,13 +234,20 @@ pub enum MenuStep {
     Retry(MenuState),
     /// To voicemail for this reason (`user_request` or `no_selection`).
     Voicemail(&'static str),
+    /// 8: the menu again, in the other language (counted with the `*` replays, not a miss).
+    SwitchLanguage(MenuState),
 }
 
 /// Decides the menu step from `Digits` and the menu state (spec §3 `/voice-menu-handler`):
-/// 1 Sales · 2 Support · 9 voicemail · `*` replay (at most [`MAX_MENU_REPEATS`]); anything else,
-/// silence, or one `*` too many → retry once, and a second miss → voicemail.
+/// 1 Sales · 2 Support · 9 voicemail · `*` replay (at most [`MAX_MENU_REPEATS`]) · 8 the other
+/// language; anything else, silence, or one `*` too many → retry once, and a second miss →
+/// voicemail.
 pub fn menu_step(digits: Option<&str>, state: MenuState) -> MenuStep {
     match digits {
+        Some("8") if state.repeats < MAX_MENU_REPEATS => MenuStep::SwitchLanguage(MenuState {
+            repeats: state.repeats + 1,
+            ..state
+        }),
         Some("1") => MenuStep::Dial(Department::Sales),
         Some("2") => MenuStep::Dial(Department::Support),
         Some("9") => MenuStep::Voicemail("user_request"),
@@ -222,21 +301,73 @@ impl DialOutcome {
     }
 }
 
-/// Builds the TwiML of each step for one number: absolute callback URLs under `base_url` and a
-/// voice matching the number's language.
+/// Why a call is taken outside business hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// Outside the weekly hours.
+    AfterHours,
+    /// A statutory holiday or an operator's closure day.
+    ClosedToday,
+}
+
+impl Closed {
+    /// Voicemail reason and metric dimension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Closed::AfterHours => "after_hours",
+            Closed::ClosedToday => "closed_today",
+        }
+    }
+}
+
+/// Builds the TwiML of each step for one number: absolute callback URLs under `base_url`, each
+/// carrying the call's language (`lang=en|fr`), prompts from that language's catalogue spoken
+/// by its voice, and `<Gather>`s that also take speech when the number allows it.
 #[derive(Debug, Clone, Copy)]
 pub struct Replies<'a> {
     base_url: &'a str,
-    voice: Voice,
+    lang: Lang,
+    voices: Voices,
+    speech: bool,
 }
 
 impl<'a> Replies<'a> {
-    /// Replies for callbacks under `base_url` (the public base URL) spoken in `language`.
+    /// Replies under `base_url` (the public base URL) in `language` (a BCP-47 tag or `en`/`fr`),
+    /// default voices, keys only.
     pub fn new(base_url: &'a str, language: &str) -> Self {
         Self {
             base_url,
-            voice: Voice::for_language(language),
+            lang: Lang::from_tag(language),
+            voices: Voices::DEFAULT,
+            speech: false,
         }
+    }
+
+    /// With these voices.
+    pub fn with_voices(self, voices: Voices) -> Self {
+        Self { voices, ..self }
+    }
+
+    /// With speech input at the consent question and the menu.
+    pub fn with_speech(self, speech: bool) -> Self {
+        Self { speech, ..self }
+    }
+
+    /// The same replies in the other language.
+    pub fn switched(self) -> Self {
+        Self {
+            lang: self.lang.other(),
+            ..self
+        }
+    }
+
+    /// The language spoken.
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    fn texts(&self) -> &'static prompts::Catalogue {
+        self.lang.texts()
     }
 
     fn say(&self, text: impl Into<String>) -> Verb {
@@ -244,25 +375,80 @@ impl<'a> Replies<'a> {
     }
 
     fn say_text(&self, text: impl Into<String>) -> Say {
+        self.say_in(self.lang, text)
+    }
+
+    fn say_in(&self, lang: Lang, text: impl Into<String>) -> Say {
+        let v = self.voices.of(lang);
         Say {
             text: text.into(),
-            voice: self.voice.voice,
-            language: self.voice.language,
+            voice: v.voice,
+            language: v.language,
         }
     }
 
-    /// `/voice-frontdoor`: greeting with the recording notice, then the consent `<Gather>`
-    /// posting to `/voice-consent` even on silence.
-    pub fn greeting(&self, business_name: &str) -> Twiml {
+    fn url(&self, route: Route, pairs: &[(&str, &str)]) -> String {
+        let mut all = pairs.to_vec();
+        all.push(("lang", self.lang.code()));
+        route.url(self.base_url, &all)
+    }
+
+    fn gather(&self, action: String, prompts: Vec<Say>) -> Verb {
+        Verb::Gather(Gather {
+            action,
+            num_digits: 1,
+            timeout: GATHER_TIMEOUT,
+            action_on_empty_result: true,
+            prompts,
+            speech: self.speech.then(|| SpeechInput {
+                language: self.voices.of(self.lang).language,
+                hints: speech::hints(self.lang),
+            }),
+        })
+    }
+
+    /// The consent `<Gather>` (posting to `/voice-consent?switches=N` even on silence), with
+    /// the offer of the other language spoken in that language.
+    fn consent_gather(&self, switches: u8) -> Verb {
+        let t = self.texts();
+        let question = if self.speech {
+            t.consent_question_speech
+        } else {
+            t.consent_question
+        };
+        let other = self.lang.other();
+        let n = switches.to_string();
+        let pairs: &[(&str, &str)] = if switches == 0 {
+            &[]
+        } else {
+            &[("switches", &n)]
+        };
+        self.gather(
+            self.url(Route::Consent, pairs),
+            vec![
+                self.say_text(question),
+                self.say_in(other, other.texts().offer_switch),
+            ],
+        )
+    }
+
+    /// `/voice-frontdoor`: greeting with the recording notice (personal for a known caller's
+    /// `first_name`), then the consent `<Gather>`.
+    pub fn greeting(&self, business_name: &str, first_name: Option<&str>) -> Twiml {
+        let t = self.texts();
+        let text = match first_name {
+            Some(name) => prompts::fill(t.greeting_known, business_name, "", name),
+            None => prompts::fill(t.greeting, business_name, "", ""),
+        };
         Twiml::new()
-            .then(self.say(prompts::GREETING.replace("{business}", business_name)))
-            .then(Verb::Gather(Gather {
-                action: Route::Consent.url(self.base_url, &[]),
-                num_digits: 1,
-                timeout: GATHER_TIMEOUT,
-                action_on_empty_result: true,
-                prompts: vec![self.say_text(prompts::CONSENT_QUESTION)],
-            }))
+            .then(self.say(text))
+            .then(self.consent_gather(0))
+    }
+
+    /// `/voice-consent` after 8: the consent question again, in this (the new) language;
+    /// `switches` counts the switches so far.
+    pub fn consent_again(&self, switches: u8) -> Twiml {
+        Twiml::new().then(self.consent_gather(switches))
     }
 
     /// The menu `<Gather>` (after consent, on `*`, and on retry with a lead-in sentence).
@@ -271,14 +457,9 @@ impl<'a> Replies<'a> {
         if let Some(lead) = lead {
             prompts.push(self.say_text(lead));
         }
-        prompts.push(self.say_text(prompts::MENU));
-        Twiml::new().then(Verb::Gather(Gather {
-            action: state.action_url(self.base_url),
-            num_digits: 1,
-            timeout: GATHER_TIMEOUT,
-            action_on_empty_result: true,
-            prompts,
-        }))
+        let t = self.texts();
+        prompts.push(self.say_text(if self.speech { t.menu_speech } else { t.menu }));
+        Twiml::new().then(self.gather(state.action_url(self.base_url, self.lang), prompts))
     }
 
     /// Say `lead` (if any) and redirect to `/voice-voicemail?reason=…`.
@@ -288,36 +469,41 @@ impl<'a> Replies<'a> {
             t = t.then(self.say(lead));
         }
         t.then(Verb::Redirect(
-            Route::Voicemail.url(self.base_url, &[("reason", reason)]),
+            self.url(Route::Voicemail, &[("reason", reason)]),
         ))
     }
 
     /// `/voice-menu-handler` reply for a step. `target` is the loop-guarded number of the
     /// department (see [`dial_target`]); `None` sends the caller to voicemail. The dial records
-    /// only when `consent` is granted.
+    /// only when `consent` is granted. A language switch is answered by the switched replies
+    /// (`self` is already in the new language).
     pub fn menu_step(&self, step: MenuStep, target: Option<&E164>, consent: Consent) -> Twiml {
+        let t = self.texts();
         match step {
-            MenuStep::Replay(state) => self.menu(state, None),
-            MenuStep::Retry(state) => self.menu(state, Some(prompts::INVALID_SELECTION)),
+            MenuStep::Replay(state) | MenuStep::SwitchLanguage(state) => self.menu(state, None),
+            MenuStep::Retry(state) => self.menu(state, Some(t.invalid_selection)),
             MenuStep::Voicemail("no_selection") => {
-                self.to_voicemail(Some(prompts::NO_SELECTION), "no_selection")
+                self.to_voicemail(Some(t.no_selection), "no_selection")
             }
             MenuStep::Voicemail(reason) => self.to_voicemail(None, reason),
             MenuStep::Dial(dept) => match target {
-                Some(target) => self.dial(dept, target, consent),
-                None => self.to_voicemail(Some(prompts::DEPARTMENT_UNAVAILABLE), "unavailable"),
+                Some(target) => self.dial(dept.as_str(), self.dial_lead(dept), target, consent),
+                None => self.to_voicemail(Some(t.department_unavailable), "unavailable"),
             },
         }
     }
 
-    fn dial(&self, dept: Department, target: &E164, consent: Consent) -> Twiml {
-        let lead = match dept {
-            Department::Sales => prompts::CONNECTING_SALES,
-            Department::Support => prompts::CONNECTING_SUPPORT,
-        };
+    fn dial_lead(&self, dept: Department) -> &'static str {
+        match dept {
+            Department::Sales => self.texts().connecting_sales,
+            Department::Support => self.texts().connecting_support,
+        }
+    }
+
+    fn dial(&self, department: &str, lead: &str, target: &E164, consent: Consent) -> Twiml {
         let record = (consent == Consent::Granted).then_some(DIAL_RECORD_MODE);
         Twiml::new().then(self.say(lead)).then(Verb::Dial(Dial {
-            action: Route::RouteAction.url(self.base_url, &[("department", dept.as_str())]),
+            action: self.url(Route::RouteAction, &[("department", department)]),
             timeout: DIAL_TIMEOUT,
             answer_on_bridge: true,
             record,
@@ -331,12 +517,34 @@ impl<'a> Replies<'a> {
         }))
     }
 
+    /// After consent outside business hours: the closed message, then the after-hours target
+    /// when one is configured (dialled like a department, `department=after_hours`), else
+    /// voicemail (`reason=after_hours|closed_today`).
+    pub fn closed(
+        &self,
+        why: Closed,
+        business_name: &str,
+        target: Option<&E164>,
+        consent: Consent,
+    ) -> Twiml {
+        let t = self.texts();
+        let text = match why {
+            Closed::AfterHours => t.after_hours,
+            Closed::ClosedToday => t.closed_today,
+        };
+        let text = prompts::fill(text, business_name, "", "");
+        match target {
+            Some(target) => self.dial("after_hours", &text, target, consent),
+            None => self.to_voicemail(Some(&text), why.as_str()),
+        }
+    }
+
     /// `/voice-route-action`: hang up after a connected call, else voicemail.
     pub fn after_dial(&self, outcome: DialOutcome, dial_status: Option<&str>) -> Twiml {
         match outcome {
             DialOutcome::Connected => Twiml::new().then(Verb::Hangup),
             DialOutcome::Missed => self.to_voicemail(
-                Some(prompts::NOBODY_AVAILABLE),
+                Some(self.texts().nobody_available),
                 dial_status.unwrap_or("unknown"),
             ),
         }
@@ -345,7 +553,7 @@ impl<'a> Replies<'a> {
     fn record(&self, max_length: Duration) -> Verb {
         let transcribe = max_length <= MAX_TRANSCRIBED_LENGTH;
         Verb::Record(Record {
-            action: Route::Voicemail.url(self.base_url, &[("step", "done")]),
+            action: self.url(Route::Voicemail, &[("step", "done")]),
             max_length,
             finish_on_key: "#",
             play_beep: true,
@@ -358,20 +566,22 @@ impl<'a> Replies<'a> {
 
     /// `/voice-voicemail`: prompt, `<Record>`, and (reached only on an empty recording) a goodbye.
     pub fn voicemail_prompt(&self, max_length: Duration) -> Twiml {
+        let t = self.texts();
         Twiml::new()
-            .then(self.say(prompts::VOICEMAIL_PROMPT))
+            .then(self.say(t.voicemail_prompt))
             .then(self.record(max_length))
-            .then(self.say(prompts::VOICEMAIL_EMPTY))
+            .then(self.say(t.voicemail_empty))
             .then(Verb::Hangup)
     }
 
     /// `/voice-voicemail?step=done`: thanks when something was recorded, else "we didn't get a
     /// message"; then hang up.
     pub fn voicemail_done(&self, recorded: bool) -> Twiml {
+        let t = self.texts();
         let text = if recorded {
-            prompts::VOICEMAIL_THANKS
+            t.voicemail_thanks
         } else {
-            prompts::VOICEMAIL_EMPTY
+            t.voicemail_empty
         };
         Twiml::new().then(self.say(text)).then(Verb::Hangup)
     }
@@ -379,10 +589,11 @@ impl<'a> Replies<'a> {
     /// The safe reply: apology and a voicemail recording that needs no DynamoDB. Served by
     /// `/voice-fallback` and on any internal error of a voice webhook (spec §2.2).
     pub fn apology_voicemail(&self, max_length: Duration) -> Twiml {
+        let t = self.texts();
         Twiml::new()
-            .then(self.say(prompts::APOLOGY))
+            .then(self.say(t.apology))
             .then(self.record(max_length))
-            .then(self.say(prompts::VOICEMAIL_EMPTY))
+            .then(self.say(t.voicemail_empty))
             .then(Verb::Hangup)
     }
 }
@@ -415,6 +626,7 @@ mod tests {
             language: "en-CA".into(),
             voicemail_topic_arn: None,
             sms_auto_reply: None,
+            speech_input: true,
         }
     }
 
@@ -573,8 +785,9 @@ mod tests {
         assert!(yes.contains(r#"record="record-from-answer-dual""#), "{yes}");
         assert!(!no.contains("record="), "{no}");
         for doc in [&yes, &no] {
-            assert!(doc
-                .contains(r#"action="https://hooks.example/voice-route-action?department=sales""#));
+            assert!(doc.contains(
+                r#"action="https://hooks.example/voice-route-action?department=sales&amp;lang=en""#
+            ));
             assert!(doc.contains(r#"timeout="20""#) && doc.contains(r#"answerOnBridge="true""#));
             assert!(doc.contains(r#"statusCallback="https://hooks.example/voice-status""#));
             assert!(doc.contains(r#"statusCallbackEvent="initiated ringing answered completed""#));
@@ -589,7 +802,7 @@ mod tests {
             .menu_step(MenuStep::Dial(Department::Support), None, Consent::Granted)
             .to_xml();
         assert!(
-            doc.contains("voice-voicemail?reason=unavailable</Redirect>"),
+            doc.contains("voice-voicemail?reason=unavailable&amp;lang=en</Redirect>"),
             "{doc}"
         );
         assert!(!doc.contains("<Dial"));
@@ -598,13 +811,15 @@ mod tests {
     #[test]
     fn greeting_escapes_business_name_and_gathers_consent() {
         let doc = Replies::new(BASE, "en-CA")
-            .greeting(&config().business_name)
+            .greeting(&config().business_name, None)
             .to_xml();
         assert!(doc.contains("Acme &lt;Plumbing&gt; &amp; Sons"), "{doc}");
-        assert!(doc.contains(r#"action="https://hooks.example/voice-consent""#));
+        assert!(doc.contains(r#"action="https://hooks.example/voice-consent?lang=en""#));
         assert!(doc.contains(r#"actionOnEmptyResult="true""#) && doc.contains(r#"numDigits="1""#));
         // en-CA has no Polly voice: a matching en-US pair is used, never Joanna with en-CA.
-        assert!(doc.contains(r#"voice="Polly.Joanna" language="en-US""#));
+        // The offer of French is spoken by the French voice.
+        assert!(doc.contains(r#"<Say voice="Polly.Gabrielle-Neural" language="fr-CA">Pour le service en français, faites le 8.</Say>"#), "{doc}");
+        assert!(doc.contains(r#"voice="Polly.Joanna-Neural" language="en-US""#));
     }
 
     #[test]
@@ -628,7 +843,7 @@ mod tests {
         let vm = r
             .menu_step(MenuStep::Voicemail("no_selection"), None, Consent::Declined)
             .to_xml();
-        assert!(vm.contains("reason=no_selection</Redirect>"));
+        assert!(vm.contains("reason=no_selection&amp;lang=en</Redirect>"));
     }
 
     #[test]
@@ -654,7 +869,7 @@ mod tests {
         assert!(r
             .after_dial(DialOutcome::Missed, Some("no-answer"))
             .to_xml()
-            .contains("reason=no-answer</Redirect>"));
+            .contains("reason=no-answer&amp;lang=en</Redirect>"));
     }
 
     #[test]
@@ -662,7 +877,7 @@ mod tests {
         let r = Replies::new(BASE, "en-US");
         let doc = r.voicemail_prompt(Duration::from_secs(120)).to_xml();
         assert!(
-            doc.contains(r#"action="https://hooks.example/voice-voicemail?step=done""#),
+            doc.contains(r#"action="https://hooks.example/voice-voicemail?step=done&amp;lang=en""#),
             "{doc}"
         );
         // Both callbacks ask Twilio to retry failures (connection-override fragment, escaped).
@@ -695,5 +910,140 @@ mod tests {
         assert!(blocked()
             .to_xml()
             .contains(r#"<Reject reason="rejected"/>"#));
+    }
+
+    #[test]
+    fn a_french_call_speaks_french_everywhere_and_carries_its_language() {
+        let r = Replies::new(BASE, "fr-CA").with_speech(true);
+        let docs = [
+            r.greeting("Plomberie Acme", None).to_xml(),
+            r.menu(MenuState::START, None).to_xml(),
+            r.menu_step(
+                MenuStep::Dial(Department::Sales),
+                Some(&e("+14165550101")),
+                Consent::Granted,
+            )
+            .to_xml(),
+            r.after_dial(DialOutcome::Missed, Some("busy")).to_xml(),
+            r.voicemail_prompt(Duration::from_secs(60)).to_xml(),
+            r.voicemail_done(true).to_xml(),
+            r.closed(
+                Closed::AfterHours,
+                "Plomberie Acme",
+                None,
+                Consent::Declined,
+            )
+            .to_xml(),
+        ];
+        for doc in &docs {
+            // Every <Say> is French except the offer of English.
+            for say in doc.split("<Say ").skip(1) {
+                assert!(
+                    say.starts_with(r#"voice="Polly.Gabrielle-Neural" language="fr-CA""#)
+                        || say.contains("For English, press 8."),
+                    "{doc}"
+                );
+            }
+            // Every callback that speaks again carries the language.
+            for action in [
+                "voice-consent",
+                "voice-menu-handler",
+                "voice-voicemail",
+                "voice-route-action",
+            ] {
+                if let Some(at) = doc.find(action) {
+                    let url_end = doc[at..].find(['"', '<']).unwrap() + at;
+                    assert!(doc[at..url_end].contains("lang=fr"), "{action}: {doc}");
+                }
+            }
+        }
+        assert!(
+            docs[0].contains("Merci d&apos;avoir appelé Plomberie Acme"),
+            "{}",
+            docs[0]
+        );
+        assert!(docs[0].contains(r#"input="dtmf speech""#));
+        assert!(docs[0].contains(r#"language="fr-CA" hints="oui, non, ventes, soutien, messagerie" speechTimeout="auto""#), "{}", docs[0]);
+        assert!(
+            docs[6].contains("est fermé en ce moment")
+                && docs[6].contains("reason=after_hours&amp;lang=fr")
+        );
+        // Without speech: keys only, the key-only wording.
+        let keys = Replies::new(BASE, "fr-CA")
+            .menu(MenuState::START, None)
+            .to_xml();
+        assert!(keys.contains(r#"input="dtmf""#) && !keys.contains("hints="));
+        assert!(keys.contains(&*quick_xml::escape::escape(prompts::FR.menu)));
+    }
+
+    #[test]
+    fn eight_switches_language_a_bounded_number_of_times() {
+        use crate::prompts::Lang;
+        assert_eq!(
+            consent_answer(Some("8"), None, None, Lang::En, 0),
+            ConsentAnswer::SwitchLanguage
+        );
+        assert_eq!(
+            consent_answer(Some("8"), None, None, Lang::Fr, 1),
+            ConsentAnswer::SwitchLanguage
+        );
+        assert_eq!(
+            consent_answer(Some("8"), None, None, Lang::En, MAX_CONSENT_SWITCHES),
+            ConsentAnswer::Answer(Consent::Declined)
+        );
+        // Keys win over speech; speech only when no key was pressed; unclear is no.
+        assert_eq!(
+            consent_answer(Some("2"), Some("yes"), Some(0.9), Lang::En, 0),
+            ConsentAnswer::Answer(Consent::Declined)
+        );
+        assert_eq!(
+            consent_answer(None, Some("oui"), Some(0.9), Lang::Fr, 0),
+            ConsentAnswer::Answer(Consent::Granted)
+        );
+        assert_eq!(
+            consent_answer(None, Some("maybe"), Some(0.9), Lang::En, 0),
+            ConsentAnswer::Answer(Consent::Declined)
+        );
+        assert_eq!(
+            consent_answer(None, Some("yes"), Some(0.2), Lang::En, 0),
+            ConsentAnswer::Answer(Consent::Declined)
+        );
+        assert_eq!(
+            menu_key(None, Some("ventes"), Some(0.9), Lang::Fr),
+            Some("1")
+        );
+        assert_eq!(
+            menu_key(Some("2"), Some("ventes"), Some(0.9), Lang::Fr),
+            Some("2")
+        );
+        // The switch is a menu step counted with the replays.
+        let s = MenuState::START;
+        assert_eq!(
+            menu_step(Some("8"), s),
+            MenuStep::SwitchLanguage(MenuState {
+                attempt: 1,
+                repeats: 1
+            })
+        );
+        let used = MenuState {
+            attempt: 1,
+            repeats: MAX_MENU_REPEATS,
+        };
+        assert_eq!(
+            menu_step(Some("8"), used),
+            MenuStep::Retry(MenuState {
+                attempt: 2,
+                repeats: MAX_MENU_REPEATS
+            })
+        );
+        let consent = Replies::new(BASE, "en-CA")
+            .switched()
+            .consent_again(1)
+            .to_xml();
+        assert!(
+            consent.contains("voice-consent?switches=1&amp;lang=fr"),
+            "{consent}"
+        );
+        assert!(consent.contains(&*quick_xml::escape::escape(prompts::FR.consent_question)));
     }
 }

@@ -9,7 +9,8 @@
 //!   (spec §3);
 //! - [`status`]: the forward-only call-status order (spec §5);
 //! - [`ratelimit`]: fixed-window arithmetic for the distributed rate limiter (spec §3);
-//! - [`prompts`]: every sentence the caller hears;
+//! - [`prompts`]: every sentence the caller hears, in English and French (one catalogue);
+//! - [`speech`]: spoken consent and menu answers → the same decisions as keys;
 //! - [`sms`]: messaging keywords, auto-reply rules, message status order (spec §4).
 //! - [`area_codes`]: North American area code → province/state (onboarding search fallback).
 
@@ -22,6 +23,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod signature;
 pub mod sms;
+pub mod speech;
 pub mod status;
 pub mod twiml;
 

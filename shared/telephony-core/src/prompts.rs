@@ -1,9 +1,146 @@
-//! Every sentence the caller hears, in one place (spec §3; original texts in
-//! `original-tradeline.md` §4, corrected where they promised what the flow did not do).
+//! Every sentence the caller hears and every text we send, in English and French, in one
+//! catalogue (spec §3; original texts in `original-tradeline.md` §4, corrected where they
+//! promised what the flow did not do; issue 14: `en-CA` and `fr-CA`).
+//!
+//! Placeholders: `{business}` (the number's business name), `{callback}` (the number to call
+//! back), `{name}` (a known caller's first name). [`Catalogue::texts`] lists every text, so a
+//! test checks both languages have all of them and no other placeholder.
 
-/// Greeting and recording notice; `{business}` is replaced by the number's business name.
+/// A prompt language. English is spoken as the number's English variant (`en-CA`/`en-US`),
+/// French as `fr-CA`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// English (`en-CA`, `en-US`).
+    En,
+    /// Canadian French (`fr-CA`).
+    Fr,
+}
+
+impl Lang {
+    /// From a BCP-47 tag or the short code carried in callback URLs (`fr`, `fr-CA` → French;
+    /// anything else → English).
+    pub fn from_tag(tag: &str) -> Self {
+        if tag.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("fr")) {
+            Lang::Fr
+        } else {
+            Lang::En
+        }
+    }
+
+    /// The short code carried in callback URLs (`?lang=fr`) and stored on the call.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// The other language (what "press 8" switches to).
+    pub fn other(self) -> Self {
+        match self {
+            Lang::En => Lang::Fr,
+            Lang::Fr => Lang::En,
+        }
+    }
+
+    /// The catalogue of this language.
+    pub fn texts(self) -> &'static Catalogue {
+        match self {
+            Lang::En => &EN,
+            Lang::Fr => &FR,
+        }
+    }
+}
+
+/// Every caller-facing text of one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Catalogue {
+    /// Greeting and recording notice (`{business}`).
+    pub greeting: &'static str,
+    /// A known caller's greeting (`{name}`, `{business}`).
+    pub greeting_known: &'static str,
+    /// Offer of the other language, spoken in that language ("press 8").
+    pub offer_switch: &'static str,
+    /// The consent question (strict opt-in, PIPEDA).
+    pub consent_question: &'static str,
+    /// The consent question when speech is accepted.
+    pub consent_question_speech: &'static str,
+    /// Main menu.
+    pub menu: &'static str,
+    /// Main menu when speech is accepted.
+    pub menu_speech: &'static str,
+    /// First invalid or empty menu choice.
+    pub invalid_selection: &'static str,
+    /// Second miss: sent to voicemail.
+    pub no_selection: &'static str,
+    /// Before dialling Sales.
+    pub connecting_sales: &'static str,
+    /// Before dialling Support.
+    pub connecting_support: &'static str,
+    /// When the department cannot be dialled (loop guard or no target).
+    pub department_unavailable: &'static str,
+    /// Dial ended without a connection.
+    pub nobody_available: &'static str,
+    /// Outside business hours (`{business}`).
+    pub after_hours: &'static str,
+    /// On a holiday or an operator's closure (`{business}`).
+    pub closed_today: &'static str,
+    /// Voicemail prompt.
+    pub voicemail_prompt: &'static str,
+    /// After a voicemail was recorded.
+    pub voicemail_thanks: &'static str,
+    /// After an empty recording.
+    pub voicemail_empty: &'static str,
+    /// Internal error or fallback URL: apology before the voicemail recording.
+    pub apology: &'static str,
+    /// SMS help reply (`{business}`, `{callback}`).
+    pub sms_help: &'static str,
+    /// Default SMS auto-reply (`{business}`).
+    pub sms_auto_reply: &'static str,
+    /// Missed-call text (`{business}`, `{callback}`).
+    pub missed_call_text: &'static str,
+}
+
+impl Catalogue {
+    /// Every text with its key (for the catalogue tests and tooling).
+    pub fn texts(&self) -> [(&'static str, &'static str); 22] {
+        [
+            ("greeting", self.greeting),
+            ("greeting_known", self.greeting_known),
+            ("offer_switch", self.offer_switch),
+            ("consent_question", self.consent_question),
+            ("consent_question_speech", self.consent_question_speech),
+            ("menu", self.menu),
+            ("menu_speech", self.menu_speech),
+            ("invalid_selection", self.invalid_selection),
+            ("no_selection", self.no_selection),
+            ("connecting_sales", self.connecting_sales),
+            ("connecting_support", self.connecting_support),
+            ("department_unavailable", self.department_unavailable),
+            ("nobody_available", self.nobody_available),
+            ("after_hours", self.after_hours),
+            ("closed_today", self.closed_today),
+            ("voicemail_prompt", self.voicemail_prompt),
+            ("voicemail_thanks", self.voicemail_thanks),
+            ("voicemail_empty", self.voicemail_empty),
+            ("apology", self.apology),
+            ("sms_help", self.sms_help),
+            ("sms_auto_reply", self.sms_auto_reply),
+            ("missed_call_text", self.missed_call_text),
+        ]
+    }
+}
+
+/// Fills `{business}`, `{callback}` and `{name}` in `text`.
+pub fn fill(text: &str, business: &str, callback: &str, name: &str) -> String {
+    text.replace("{business}", business)
+        .replace("{callback}", callback)
+        .replace("{name}", name)
+}
+
+/// English greeting (kept as constants: tests and tools name them).
 pub const GREETING: &str = "Thank you for calling {business}. Calls may be recorded for quality and training, but only with your permission.";
-/// The consent question (strict opt-in, PIPEDA).
+/// The consent question.
 pub const CONSENT_QUESTION: &str =
     "Press 1 to allow this call to be recorded. Press 2 to continue without recording.";
 /// Main menu.
@@ -17,7 +154,7 @@ pub const NO_SELECTION: &str =
 pub const CONNECTING_SALES: &str = "Connecting you to our sales team.";
 /// Before dialling Support.
 pub const CONNECTING_SUPPORT: &str = "Connecting you to technical support.";
-/// When the department cannot be dialled (loop guard or no target).
+/// When the department cannot be dialled.
 pub const DEPARTMENT_UNAVAILABLE: &str = "That team is not available right now.";
 /// Dial ended without a connection.
 pub const NOBODY_AVAILABLE: &str = "Sorry, nobody is available to take your call.";
@@ -28,5 +165,116 @@ pub const VOICEMAIL_PROMPT: &str =
 pub const VOICEMAIL_THANKS: &str = "Thank you. Your message has been recorded. Goodbye.";
 /// After an empty recording.
 pub const VOICEMAIL_EMPTY: &str = "We didn't get a message. Goodbye.";
-/// Internal error or fallback URL: apology before the voicemail recording.
+/// Apology before the voicemail recording.
 pub const APOLOGY: &str = "We're sorry, we are having trouble connecting your call. Please leave a message after the tone and we will call you back.";
+
+/// English.
+pub const EN: Catalogue = Catalogue {
+    greeting: GREETING,
+    greeting_known: "Welcome back, {name}. Thank you for calling {business}. Calls may be recorded for quality and training, but only with your permission.",
+    offer_switch: "For English, press 8.",
+    consent_question: CONSENT_QUESTION,
+    consent_question_speech: "Press 1 or say yes to allow this call to be recorded. Press 2 or say no to continue without recording.",
+    menu: MENU,
+    menu_speech: "Press 1 or say sales. Press 2 or say support. Press 9 or say voicemail to leave a message. Press star to hear these options again.",
+    invalid_selection: INVALID_SELECTION,
+    no_selection: NO_SELECTION,
+    connecting_sales: CONNECTING_SALES,
+    connecting_support: CONNECTING_SUPPORT,
+    department_unavailable: DEPARTMENT_UNAVAILABLE,
+    nobody_available: NOBODY_AVAILABLE,
+    after_hours: "{business} is closed right now. Please leave a message and we will call you back.",
+    closed_today: "{business} is closed today. Please leave a message and we will call you back.",
+    voicemail_prompt: VOICEMAIL_PROMPT,
+    voicemail_thanks: VOICEMAIL_THANKS,
+    voicemail_empty: VOICEMAIL_EMPTY,
+    apology: APOLOGY,
+    sms_help: "{business}: for help, call us at {callback}. Msg&data rates may apply. Reply STOP to opt out.",
+    sms_auto_reply: "Thanks for texting {business}. We got your message and will get back to you soon. Reply STOP to opt out.",
+    missed_call_text: "Sorry we missed your call to {business}. Call us back at {callback}, or reply here. Reply STOP to opt out.",
+};
+
+/// Canadian French.
+pub const FR: Catalogue = Catalogue {
+    greeting: "Merci d'avoir appelé {business}. Les appels peuvent être enregistrés à des fins de qualité et de formation, mais seulement avec votre permission.",
+    greeting_known: "Bon retour, {name}. Merci d'avoir appelé {business}. Les appels peuvent être enregistrés à des fins de qualité et de formation, mais seulement avec votre permission.",
+    offer_switch: "Pour le service en français, faites le 8.",
+    consent_question: "Faites le 1 pour autoriser l'enregistrement de cet appel. Faites le 2 pour continuer sans enregistrement.",
+    consent_question_speech: "Faites le 1 ou dites oui pour autoriser l'enregistrement de cet appel. Faites le 2 ou dites non pour continuer sans enregistrement.",
+    menu: "Pour les ventes, faites le 1. Pour le soutien technique, faites le 2. Pour laisser un message, faites le 9. Pour réentendre ces options, faites l'étoile.",
+    menu_speech: "Faites le 1 ou dites ventes. Faites le 2 ou dites soutien. Faites le 9 ou dites messagerie pour laisser un message. Pour réentendre ces options, faites l'étoile.",
+    invalid_selection: "Désolé, ce choix n'est pas valide.",
+    no_selection: "Nous n'avons pas reçu de choix valide. Veuillez plutôt laisser un message.",
+    connecting_sales: "Nous vous transférons à notre équipe des ventes.",
+    connecting_support: "Nous vous transférons au soutien technique.",
+    department_unavailable: "Cette équipe n'est pas disponible pour le moment.",
+    nobody_available: "Désolé, personne n'est disponible pour prendre votre appel.",
+    after_hours: "{business} est fermé en ce moment. Veuillez laisser un message et nous vous rappellerons.",
+    closed_today: "{business} est fermé aujourd'hui. Veuillez laisser un message et nous vous rappellerons.",
+    voicemail_prompt: "Veuillez laisser un message après le signal sonore. Appuyez sur le dièse lorsque vous avez terminé.",
+    voicemail_thanks: "Merci. Votre message a été enregistré. Au revoir.",
+    voicemail_empty: "Nous n'avons pas reçu de message. Au revoir.",
+    apology: "Désolé, nous avons de la difficulté à acheminer votre appel. Veuillez laisser un message après le signal sonore et nous vous rappellerons.",
+    sms_help: "{business} : pour de l'aide, appelez-nous au {callback}. Des frais de messagerie et de données peuvent s'appliquer. Répondez STOP pour vous désabonner.",
+    sms_auto_reply: "Merci d'avoir écrit à {business}. Nous avons bien reçu votre message et vous répondrons bientôt. Répondez STOP pour vous désabonner.",
+    missed_call_text: "Désolé d'avoir manqué votre appel à {business}. Rappelez-nous au {callback} ou répondez ici. Répondez STOP pour vous désabonner.",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The placeholders a text may use, by key.
+    fn allowed(key: &str) -> &'static [&'static str] {
+        match key {
+            "greeting" | "after_hours" | "closed_today" | "sms_auto_reply" => &["{business}"],
+            "greeting_known" => &["{name}", "{business}"],
+            "sms_help" | "missed_call_text" => &["{business}", "{callback}"],
+            _ => &[],
+        }
+    }
+
+    #[test]
+    fn both_languages_have_every_text_with_only_its_placeholders() {
+        for lang in [Lang::En, Lang::Fr] {
+            for (key, text) in lang.texts().texts() {
+                assert!(!text.trim().is_empty(), "{lang:?} {key} is empty");
+                let mut rest = text;
+                while let Some(open) = rest.find('{') {
+                    let close = rest[open..]
+                        .find('}')
+                        .map(|c| open + c + 1)
+                        .unwrap_or(rest.len());
+                    let placeholder = &rest[open..close];
+                    assert!(
+                        allowed(key).contains(&placeholder),
+                        "{lang:?} {key}: unexpected placeholder {placeholder}"
+                    );
+                    rest = &rest[close..];
+                }
+                for p in allowed(key) {
+                    assert!(text.contains(p), "{lang:?} {key} lacks {p}");
+                }
+                let filled = fill(text, "Acme", "+15875550100", "Sam");
+                assert!(
+                    !filled.contains('{') && !filled.contains('}'),
+                    "{lang:?} {key}"
+                );
+            }
+        }
+        // The two catalogues are translations, not copies.
+        for ((k, en), (_, fr)) in EN.texts().iter().zip(FR.texts().iter()) {
+            assert_ne!(en, fr, "{k} is not translated");
+        }
+    }
+
+    #[test]
+    fn languages_come_from_tags_and_codes() {
+        assert_eq!(Lang::from_tag("fr-CA"), Lang::Fr);
+        assert_eq!(Lang::from_tag("fr"), Lang::Fr);
+        assert_eq!(Lang::from_tag("en-CA"), Lang::En);
+        assert_eq!(Lang::from_tag(""), Lang::En);
+        assert_eq!(Lang::En.other(), Lang::Fr);
+        assert_eq!(Lang::Fr.code(), "fr");
+    }
+}

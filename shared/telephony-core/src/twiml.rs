@@ -32,6 +32,18 @@ pub struct Gather {
     pub action_on_empty_result: bool,
     /// Prompts played while gathering.
     pub prompts: Vec<Say>,
+    /// Also accept speech (`input="dtmf speech"`, `speechTimeout="auto"`), recognised in
+    /// `language` with `hints` (Twilio `<Gather>` docs); `None` → keys only.
+    pub speech: Option<SpeechInput>,
+}
+
+/// Speech recognition settings of a `<Gather>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpeechInput {
+    /// `language` of the recogniser, e.g. `fr-CA`.
+    pub language: &'static str,
+    /// `hints`: comma-separated words and phrases likely to be said.
+    pub hints: &'static str,
 }
 
 /// `<Number>` inside a `<Dial>`.
@@ -275,17 +287,29 @@ fn write_verb(w: &mut Out, verb: &Verb) {
     match verb {
         Verb::Say(say) => write_say(w, say),
         Verb::Gather(g) => {
-            w.open(
-                "Gather",
-                &[
-                    ("input", "dtmf"),
-                    ("action", &g.action),
-                    ("method", "POST"),
-                    ("numDigits", n1.format(g.num_digits)),
-                    ("timeout", n2.format(g.timeout.as_secs())),
-                    ("actionOnEmptyResult", flag(g.action_on_empty_result)),
-                ],
-            );
+            let mut attrs: Vec<(&str, &str)> = vec![
+                (
+                    "input",
+                    if g.speech.is_some() {
+                        "dtmf speech"
+                    } else {
+                        "dtmf"
+                    },
+                ),
+                ("action", &g.action),
+                ("method", "POST"),
+                ("numDigits", n1.format(g.num_digits)),
+                ("timeout", n2.format(g.timeout.as_secs())),
+                ("actionOnEmptyResult", flag(g.action_on_empty_result)),
+            ];
+            if let Some(sp) = &g.speech {
+                attrs.extend([
+                    ("language", sp.language),
+                    ("hints", sp.hints),
+                    ("speechTimeout", "auto"),
+                ]);
+            }
+            w.open("Gather", &attrs);
             for say in &g.prompts {
                 write_say(w, say);
             }
@@ -483,6 +507,7 @@ mod tests {
                 timeout: Duration::from_secs(5),
                 action_on_empty_result: true,
                 prompts: vec![say("Press 1")],
+                speech: None,
             }))
             .then(Verb::Record(Record {
                 action: "https://h/v?step=done".into(),

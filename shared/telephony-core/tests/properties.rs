@@ -137,7 +137,7 @@ proptest! {
         prop_assert!(texts.iter().filter(|t| norm(t) == norm(&kept)).count() >= 2 || kept.is_empty());
         // Operator text and URLs in attributes.
         let replies = Replies::new(&base, "en-US");
-        strict_texts(&replies.greeting(&business).to_xml());
+        strict_texts(&replies.greeting(&business, Some(&business)).to_xml());
         strict_texts(&replies.voicemail_prompt(Duration::from_secs(120)).to_xml());
         strict_texts(&sms::reply(Some(&sms::auto_reply_text(&business, &text))).to_xml());
     }
@@ -172,14 +172,14 @@ proptest! {
     }
 
     #[test]
-    fn the_menu_always_ends_within_its_bound(presses in prop::collection::vec(prop::option::of("[0-9*#]{0,3}"), 0..20)) {
+    fn the_menu_always_ends_within_its_bound(presses in prop::collection::vec(prop::option::of("[0-9*#]{0,3}|8"), 0..20)) {
         let mut state = MenuState::START;
         let mut steps = 0;
         for digits in presses.iter().map(Option::as_deref).chain(std::iter::repeat(None)) {
             steps += 1;
             prop_assert!(steps <= 2 + usize::from(MAX_MENU_REPEATS), "menu never ended");
             match menu_step(digits, state) {
-                MenuStep::Replay(next) | MenuStep::Retry(next) => {
+                MenuStep::Replay(next) | MenuStep::Retry(next) | MenuStep::SwitchLanguage(next) => {
                     prop_assert!(next.attempt <= 2 && next.repeats <= MAX_MENU_REPEATS);
                     state = next;
                 }
