@@ -148,10 +148,9 @@ async fn nine_goes_straight_to_voicemail() {
     assert!(log.dialled.is_empty());
     assert_eq!(heard(&log, prompts::VOICEMAIL_PROMPT), 1);
     assert_eq!(heard(&log, prompts::VOICEMAIL_THANKS), 1);
-    assert!(log
-        .steps
-        .iter()
-        .any(|st| st.url.ends_with("/voice-voicemail?reason=user_request")));
+    assert!(log.steps.iter().any(|st| st
+        .url
+        .ends_with("/voice-voicemail?reason=user_request&lang=en")));
 }
 
 #[tokio::test]
@@ -169,7 +168,7 @@ async fn star_replays_the_menu_three_times_then_counts_as_a_miss() {
     )
     .await;
     // Menu after consent + 3 replays + the retry after the 4th star.
-    assert_eq!(heard(&log, prompts::MENU), 5, "{:?}", log.heard);
+    assert_eq!(heard(&log, prompts::EN.menu_speech), 5, "{:?}", log.heard);
     assert_eq!(heard(&log, prompts::INVALID_SELECTION), 1);
     assert_eq!(heard(&log, prompts::NO_SELECTION), 1);
     assert_eq!(heard(&log, prompts::VOICEMAIL_PROMPT), 1);
@@ -190,7 +189,7 @@ async fn invalid_twice_goes_to_voicemail() {
     assert!(log
         .steps
         .iter()
-        .any(|st| st.url.ends_with("reason=no_selection")));
+        .any(|st| st.url.ends_with("reason=no_selection&lang=en")));
 }
 
 #[tokio::test]

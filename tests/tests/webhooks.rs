@@ -297,10 +297,9 @@ async fn loop_guard_sends_the_caller_to_voicemail_instead_of_dialling_itself() {
             log.dialled.is_empty(),
             "target {target} from {from} must not be dialled: {log:#?}"
         );
-        assert!(log
-            .steps
-            .iter()
-            .any(|st| st.url.ends_with("/voice-voicemail?reason=unavailable")));
+        assert!(log.steps.iter().any(|st| st
+            .url
+            .ends_with("/voice-voicemail?reason=unavailable&lang=en")));
         assert_eq!(log.ended, "hangup");
     }
 }

@@ -1,9 +1,11 @@
-//! `/voice-consent`, action of the consent `<Gather>` (spec §3): `1` → consent, anything else,
-//! silence or a storage error → no consent (fail safe, PIPEDA). Stored once per CallSid; then the
-//! menu `<Gather>`.
+//! `/voice-consent`, action of the consent `<Gather>` (spec §3, issue 14): `1` or a clear,
+//! confident spoken yes → consent; anything else, silence, an unclear answer or a storage
+//! error → no consent (fail safe, PIPEDA). Stored once per CallSid; then the menu `<Gather>`.
+//! `8` switches to the other language (stored on the call, carried in every later URL) and asks
+//! again, at most [`flow::MAX_CONSENT_SWITCHES`] times.
 
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
-use telephony_core::flow::{Consent, MenuState};
+use telephony_core::flow::{self, Consent, ConsentAnswer, MenuState};
 use telephony_core::{Route, Twiml};
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
@@ -13,22 +15,57 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 
 async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let sid = hook.params.call_sid()?;
-    let asked = Consent::from_digits(hook.params.get("Digits"));
     let to = hook.params.get("To").unwrap_or("");
-    let calls = deps.calls();
-    let (stored, number) = tokio::join!(
-        calls.set_consent(&sid, asked, now_secs()),
-        deps.number_config(to)
-    );
-    let consent = stored.unwrap_or_else(|e| {
-        tracing::error!(call_sid = %sid, error = %e, "consent not stored; continuing without recording");
-        metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
-        Consent::Declined
-    });
-    if consent == Consent::Granted {
-        metrics::count("ConsentGiven", None);
+    // The number's configuration is cached per container (NUMBER_CACHE_SECONDS).
+    let number = deps.number_config(to).await;
+    let replies = deps.replies(&number, hook.query.get("lang"));
+    let switches = hook
+        .query
+        .get("switches")
+        .and_then(|v| v.parse::<u8>().ok())
+        .unwrap_or(0);
+    let said = hook.params.get("SpeechResult");
+    let confidence = hook
+        .params
+        .get("Confidence")
+        .and_then(|c| c.parse::<f32>().ok());
+    let asked = match flow::consent_answer(
+        hook.params.get("Digits"),
+        said,
+        confidence,
+        replies.lang(),
+        switches,
+    ) {
+        ConsentAnswer::SwitchLanguage => {
+            let switched = replies.switched();
+            let lang = switched.lang().code();
+            metrics::count("LanguageSwitches", Some(("Language", lang)));
+            if let Err(e) = deps.calls().set_language(&sid, lang, now_secs()).await {
+                // The URLs carry the language anyway.
+                tracing::warn!(call_sid = %sid, error = %e, "language choice not stored");
+            }
+            return Ok(switched.consent_again(switches.saturating_add(1)));
+        }
+        ConsentAnswer::Answer(asked) => asked,
+    };
+    let consent = deps
+        .calls()
+        .set_consent(&sid, asked, now_secs())
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(call_sid = %sid, error = %e, "consent not stored; continuing without recording");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            Consent::Declined
+        });
+    let by = if said.is_some() && hook.params.get("Digits").is_none() {
+        "speech"
     } else {
-        metrics::count("ConsentDeclined", None);
+        "keys"
+    };
+    if consent == Consent::Granted {
+        metrics::count("ConsentGiven", Some(("Input", by)));
+    } else {
+        metrics::count("ConsentDeclined", Some(("Input", by)));
     }
-    Ok(deps.replies(&number.language).menu(MenuState::START, None))
+    Ok(replies.menu(MenuState::START, None))
 }

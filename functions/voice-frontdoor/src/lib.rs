@@ -64,6 +64,6 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     tracing::info!(call_sid = %sid, from = %mask_phone(from), to = %mask_phone(to), "call received");
     metrics::count("CallsReceived", None);
     Ok(deps
-        .replies(&number.language)
-        .greeting(&number.business_name))
+        .replies(&number, None)
+        .greeting(&number.business_name, None))
 }

@@ -29,5 +29,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         "DialOutcomes",
         Some(("Outcome", status.unwrap_or("unknown"))),
     );
-    Ok(deps.replies(&number.language).after_dial(outcome, status))
+    Ok(deps
+        .replies(&number, hook.query.get("lang"))
+        .after_dial(outcome, status))
 }

@@ -34,7 +34,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         deps.number_config(hook.params.get("To").unwrap_or("")),
         mark
     );
-    let replies = deps.replies(&number.language);
+    let replies = deps.replies(&number, hook.query.get("lang"));
     if done {
         return Ok(replies.voicemail_done(recorded));
     }

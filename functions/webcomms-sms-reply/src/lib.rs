@@ -15,6 +15,7 @@ use telephony_aws::store::Claim;
 use telephony_aws::{
     glue, metrics, now_secs, recordings, Body, Deps, Error, Request, Response, Webhook,
 };
+use telephony_core::prompts::{self, Lang};
 use telephony_core::sms::{self, Keyword};
 use telephony_core::{mask_phone, ParamError, Params, Route, Twiml};
 
@@ -108,7 +109,12 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             metrics::count("SmsOptIn", None);
             None
         }
-        Some(Keyword::Help) => Some(sms::help_text(&number.business_name, to)),
+        Some(Keyword::Help) => Some(prompts::fill(
+            Lang::from_tag(&number.language).texts().sms_help,
+            &number.business_name,
+            to,
+            "",
+        )),
         None => {
             // MMS only: the copies are extra waits (Twilio download + S3 put per item).
             media = copy_media(deps, sid.as_str(), p).await;
@@ -122,7 +128,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
                 let template = number
                     .sms_auto_reply
                     .as_deref()
-                    .unwrap_or(sms::DEFAULT_AUTO_REPLY);
+                    .unwrap_or(Lang::from_tag(&number.language).texts().sms_auto_reply);
                 Some(sms::auto_reply_text(template, &number.business_name))
             } else {
                 None

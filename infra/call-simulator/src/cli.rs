@@ -4,6 +4,7 @@
 /// Options of a call (`make call ARGS=…`). All but `--quiet` take a value.
 pub const CALL_OPTIONS: &[&str] = &[
     "--digits",
+    "--lang",
     "--dial",
     "--message-seconds",
     "--from",

@@ -154,8 +154,8 @@ pub struct Script {
     pub to: String,
     /// Account SID sent with every request and used in recording URLs.
     pub account_sid: String,
-    /// Digits pressed at each `<Gather>`, in order; `None` is silence. When the list runs out,
-    /// the caller stays silent.
+    /// Digits pressed at each `<Gather>`, in order; `None` is silence; `say:TEXT[@CONFIDENCE]`
+    /// is a spoken answer. When the list runs out, the caller stays silent.
     pub digits: Vec<Option<String>>,
     /// `DialCallStatus` of each `<Dial>`: `completed`, `busy`, `no-answer`, `failed`, `canceled`.
     pub dial_status: String,
@@ -325,6 +325,17 @@ impl<T: Transport> Sim<'_, T> {
                     self.gathers += 1;
                     let mut params = self.base_params();
                     match pressed {
+                        // `say:TEXT` or `say:TEXT@CONFIDENCE`: a spoken answer, as Twilio posts
+                        // it from `<Gather input="dtmf speech">` (confidence 0.92 by default).
+                        Some(d) if d.starts_with("say:") => {
+                            let spoken = &d["say:".len()..];
+                            let (text, confidence) = spoken
+                                .rsplit_once('@')
+                                .and_then(|(t, c)| c.parse::<f32>().ok().map(|c| (t, c)))
+                                .unwrap_or((spoken, 0.92));
+                            params.push(("SpeechResult".into(), text.to_owned()));
+                            params.push(("Confidence".into(), confidence.to_string()));
+                        }
                         Some(d) => params.push(("Digits".into(), d)),
                         None if !action_on_empty_result => continue,
                         None => {}

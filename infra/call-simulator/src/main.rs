@@ -41,9 +41,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         from: arg(&args, "--from", &fresh_caller()),
         to: arg(&args, "--to", "+15877428885"),
         account_sid: config.account_sid.clone(),
-        digits: arg(&args, "--digits", "1,1")
-            .split(',')
-            .map(|d| Some(d.trim().to_owned()).filter(|d| !d.is_empty() && d != "-"))
+        // `--lang fr`: the caller presses 8 at the greeting for French, then answers as asked.
+        digits: (arg(&args, "--lang", "en") == "fr")
+            .then(|| Some("8".to_owned()))
+            .into_iter()
+            .chain(
+                arg(&args, "--digits", "1,1")
+                    .split(',')
+                    .map(|d| Some(d.trim().to_owned()).filter(|d| !d.is_empty() && d != "-")),
+            )
             .collect(),
         dial_status: arg(&args, "--dial", "no-answer"),
         message_seconds: arg(&args, "--message-seconds", "7").parse()?,
@@ -118,7 +124,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 const USAGE: &str = "call-simulator: plays Twilio against the local stack (make run)
 
 make call ARGS='…'     one signed call through the voice webhooks
-  --digits D,D,…       keys pressed at each <Gather>, in order; '-' = silence (default 1,1)
+  --digits D,D,…       keys pressed at each <Gather>, in order; '-' = silence; 'say:oui' or
+                       'say:yes@0.3' = a spoken answer (confidence 0.92 unless given) (default 1,1)
+  --lang en|fr         fr: press 8 at the greeting and hear the call in French (default en)
   --dial STATUS        outcome of a <Dial>: completed | no-answer | busy | failed (default no-answer)
   --message-seconds N  length of the voicemail left (default 7)
   --from E164          caller (default: a fresh +1647555 01xx number per call)

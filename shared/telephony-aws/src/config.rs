@@ -1,10 +1,16 @@
 //! Configuration from the environment (README "Environment variables" lists each with its default).
 
 use std::time::Duration;
-use telephony_core::flow::NumberConfig;
+use telephony_core::flow::{NumberConfig, Voice, Voices};
 use telephony_core::ratelimit::{parse_limits, Limit};
 use telephony_core::twiml::is_xml_char;
 use telephony_core::E164;
+
+/// A configured voice name as `&'static str` (TwiML voices are static): configuration is read
+/// once per process, so this leaks a few bytes once.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
 
 /// A missing or invalid setting, named.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +56,10 @@ pub struct Config {
     /// `SUBACCOUNT_PER_ORG=true`: onboarding gives each org its own Twilio subaccount (created
     /// once) and buys the org's numbers under it. Default false (numbers in the main account).
     pub subaccount_per_org: bool,
+    /// `VOICE_EN`, `VOICE_FR`: the `<Say>` voice of each language (defaults:
+    /// [`Voices::DEFAULT`], Amazon Polly neural voices); the language attribute stays en-US /
+    /// fr-CA, so an override must speak that language.
+    pub voices: Voices,
     /// `TWILIO_SIGNATURE_BYPASS=true` with `STAGE=local`: skip signature checks (warns per request).
     pub signature_bypass: bool,
     /// `CALLS_TABLE`.
@@ -206,6 +216,17 @@ impl Config {
                 language: opt("LANGUAGE").unwrap_or_else(|| "en-US".into()),
                 voicemail_topic_arn: None,
                 sms_auto_reply: opt("SMS_AUTO_REPLY"),
+                speech_input: opt("SPEECH_INPUT").as_deref() != Some("false"),
+            },
+            voices: Voices {
+                en: Voice {
+                    voice: opt("VOICE_EN").map_or(Voices::DEFAULT.en.voice, leak),
+                    language: Voices::DEFAULT.en.language,
+                },
+                fr: Voice {
+                    voice: opt("VOICE_FR").map_or(Voices::DEFAULT.fr.voice, leak),
+                    language: Voices::DEFAULT.fr.language,
+                },
             },
             hotline: e164("HOTLINE_E164")?,
             voicemail_max: Duration::from_secs(voicemail_max),

@@ -230,8 +230,20 @@ impl Deps {
         Ok(self.twilio.get_or_init(|| client))
     }
 
-    /// Replies (TwiML builders) in `language` under the public base URL.
-    pub fn replies<'a>(&'a self, language: &str) -> telephony_core::flow::Replies<'a> {
-        telephony_core::flow::Replies::new(&self.config.public_base_url, language)
+    /// Replies (TwiML builders) for a call to a number with `number`'s configuration, under the
+    /// public base URL: in the call's language (`lang` carried in the callback URL when the
+    /// caller chose one; else the number's language), the configured voices, speech input as
+    /// the number allows.
+    pub fn replies<'a>(
+        &'a self,
+        number: &telephony_core::flow::NumberConfig,
+        lang: Option<&str>,
+    ) -> telephony_core::flow::Replies<'a> {
+        telephony_core::flow::Replies::new(
+            &self.config.public_base_url,
+            lang.unwrap_or(&number.language),
+        )
+        .with_voices(self.config.voices)
+        .with_speech(number.speech_input)
     }
 }

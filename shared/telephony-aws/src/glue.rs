@@ -378,6 +378,7 @@ pub fn voice_reply(
 /// The safe reply: apology and a voicemail recording (no DynamoDB needed).
 pub fn safe_twiml(config: &Config) -> Twiml {
     Replies::new(&config.public_base_url, &config.default_number.language)
+        .with_voices(config.voices)
         .apology_voicemail(config.voicemail_max)
 }
 

@@ -108,5 +108,10 @@ fn parse(
         language: text("language").unwrap_or_else(|| default.language.clone()),
         voicemail_topic_arn: text("voicemail_topic_arn"),
         sms_auto_reply: text("sms_auto_reply").or_else(|| default.sms_auto_reply.clone()),
+        speech_input: item
+            .get("speech_input")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(default.speech_input),
     })
 }

@@ -352,6 +352,21 @@ impl<'a> Calls<'a> {
         }
     }
 
+    /// Records the caller's language choice (`en`/`fr`, after pressing 8) on the call.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn set_language(&self, sid: &CallSid, lang: &str, now: u64) -> Result<(), Error> {
+        self.update(sid.as_str())
+            .update_expression("SET #l = :l, language_at = :now, updated_at = :now")
+            .expression_attribute_names("#l", "language")
+            .expression_attribute_values(":l", s(lang))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem calls (language)"))?;
+        Ok(())
+    }
+
     /// Records the menu choice and returns the call's consent in the same round trip
     /// (`ReturnValues=ALL_NEW`).
     ///

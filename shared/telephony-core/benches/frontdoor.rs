@@ -62,7 +62,7 @@ fn frontdoor(c: &mut Criterion) {
                 "https://abc123.execute-api.ca-central-1.amazonaws.com",
                 "en-CA",
             )
-            .greeting("TradeLine 24/7")
+            .greeting("TradeLine 24/7", None)
             .to_xml();
             black_box(xml)
         })
@@ -149,7 +149,7 @@ fn parts(c: &mut Criterion) {
                     "https://abc123.execute-api.ca-central-1.amazonaws.com",
                     "en-CA",
                 )
-                .greeting("TradeLine 24/7")
+                .greeting("TradeLine 24/7", None)
                 .to_xml(),
             )
         })

@@ -5,8 +5,10 @@ use crate::twiml::{Twiml, Verb};
 
 /// Every compliance keyword and what it does, in one table (CTIA / Twilio "Advanced Opt-Out"
 /// defaults for SMS, plus OPTOUT and REVOKE for opt-out; START, UNSTOP, YES for opt-in; HELP and
-/// INFO for help). Written in lowercase, the form [`Keyword::detect`] compares against.
-pub const KEYWORDS: [(&str, Keyword); 13] = [
+/// INFO for help), and their French forms for Canadian senders (ARRET/ARRÊT, DESABONNER/
+/// DÉSABONNER to opt out, AIDE for help; the CRTC and CASL expect an unsubscribe mechanism in the
+/// language of the message). Written in lowercase, the form [`Keyword::detect`] compares against.
+pub const KEYWORDS: [(&str, Keyword); 18] = [
     ("stop", Keyword::OptOut),
     ("stopall", Keyword::OptOut),
     ("unsubscribe", Keyword::OptOut),
@@ -20,6 +22,11 @@ pub const KEYWORDS: [(&str, Keyword); 13] = [
     ("yes", Keyword::OptIn),
     ("help", Keyword::Help),
     ("info", Keyword::Help),
+    ("arret", Keyword::OptOut),
+    ("arrêt", Keyword::OptOut),
+    ("desabonner", Keyword::OptOut),
+    ("désabonner", Keyword::OptOut),
+    ("aide", Keyword::Help),
 ];
 /// Default auto-reply; `{business}` is replaced by the number's business name.
 pub const DEFAULT_AUTO_REPLY: &str =

@@ -1,0 +1,205 @@
+//! English and French, speech input (issue 14): whole calls through every webhook against moto,
+//! played by the simulator as Twilio would (keys, or `SpeechResult` with its `Confidence`).
+
+use integration_tests::*;
+use telephony_core::prompts::{EN, FR};
+
+fn says_in(log: &call_simulator::CallLog) -> Vec<(String, String)> {
+    // (language attribute, text) of every <Say> of every TwiML reply.
+    let mut out = Vec::new();
+    for step in log.twiml_replies() {
+        for part in step.reply.body.split("<Say ").skip(1) {
+            let lang = part
+                .split("language=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("")
+                .to_owned();
+            let text = part
+                .split_once('>')
+                .map(|(_, r)| r.split("</Say>").next().unwrap_or("").to_owned())
+                .unwrap_or_default();
+            out.push((lang, text));
+        }
+    }
+    out
+}
+
+fn heard(log: &call_simulator::CallLog, text: &str) -> usize {
+    log.heard.iter().filter(|h| h.contains(text)).count()
+}
+
+#[tokio::test]
+async fn a_caller_who_presses_8_hears_the_whole_call_in_french() {
+    let s = stack(&[]).await;
+    // 8 at the greeting, 1 (consent), 1 (sales), nobody answers, a voicemail.
+    let sc = script(&s, &[Some("8"), Some("1"), Some("1")], "no-answer", 7);
+    let log = play(&s, &sc).await;
+    assert_eq!(log.ended, "hangup", "{log:#?}");
+    assert_eq!(log.dialled, vec![SALES.to_owned()]);
+    // After the greeting (heard before the choice), everything is French but the offer of
+    // English.
+    let mut after = log.clone();
+    after.steps.remove(0);
+    let says = says_in(&after);
+    assert!(says.len() >= 5, "{says:#?}");
+    assert!(
+        says.iter()
+            .all(|(l, t)| l == "fr-CA" || t == "For English, press 8."),
+        "{says:#?}"
+    );
+    for text in [
+        FR.connecting_sales,
+        FR.nobody_available,
+        FR.voicemail_thanks,
+    ] {
+        assert_eq!(heard(&log, text), 1, "{text}: {:?}", log.heard);
+    }
+    // Every callback after the switch carried the language.
+    assert!(log
+        .steps
+        .iter()
+        .filter(|st| st.url.contains("voice-menu-handler") || st.url.contains("voice-voicemail"))
+        .all(|st| st.url.contains("lang=fr")));
+    let item = s
+        .deps
+        .calls()
+        .raw_item(&sc.call_sid)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(attr_s(&item, "language").as_deref(), Some("fr"));
+    assert_eq!(attr_s(&item, "consent").as_deref(), Some("yes"));
+}
+
+#[tokio::test]
+async fn spoken_oui_consents_and_ventes_reaches_sales() {
+    let s = stack(&[]).await;
+    let sc = script(
+        &s,
+        &[Some("8"), Some("say:oui"), Some("say:ventes")],
+        "completed",
+        0,
+    );
+    let log = play(&s, &sc).await;
+    assert_eq!(log.dialled, vec![SALES.to_owned()], "{log:#?}");
+    let item = s
+        .deps
+        .calls()
+        .raw_item(&sc.call_sid)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(attr_s(&item, "consent").as_deref(), Some("yes"));
+    assert_eq!(attr_s(&item, "menu_choice").as_deref(), Some("sales"));
+    // The gathers asked for speech in French with French hints.
+    assert!(log
+        .steps
+        .iter()
+        .any(|st| st.reply.body.contains(r#"input="dtmf speech""#)
+            && st
+                .reply
+                .body
+                .contains(r#"language="fr-CA" hints="oui, non, ventes, soutien, messagerie""#)));
+}
+
+#[tokio::test]
+async fn maybe_or_an_unsure_yes_does_not_consent() {
+    let s = stack(&[]).await;
+    for answer in ["say:maybe", "say:yes@0.3", "say:no thanks"] {
+        let sc = script(&s, &[Some(answer), Some("say:support")], "completed", 0);
+        let log = play(&s, &sc).await;
+        assert_eq!(log.dialled, vec![SUPPORT.to_owned()], "{answer}: {log:#?}");
+        assert_eq!(
+            log.dial_records,
+            vec![None],
+            "{answer}: recorded without consent"
+        );
+        let item = s
+            .deps
+            .calls()
+            .raw_item(&sc.call_sid)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(attr_s(&item, "consent").as_deref(), Some("no"), "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn eight_in_the_menu_switches_and_the_choice_sticks_to_voicemail() {
+    let s = stack(&[]).await;
+    // Consent in English, 8 in the menu, then 9: voicemail in French.
+    let sc = script(&s, &[Some("2"), Some("8"), Some("9")], "no-answer", 5);
+    let log = play(&s, &sc).await;
+    assert_eq!(heard(&log, EN.menu_speech), 1, "{:?}", log.heard);
+    assert_eq!(heard(&log, FR.menu_speech), 1, "{:?}", log.heard);
+    assert_eq!(heard(&log, FR.voicemail_thanks), 1, "{:?}", log.heard);
+    assert_eq!(heard(&log, EN.voicemail_thanks), 0);
+}
+
+#[tokio::test]
+async fn a_french_number_answers_in_french_and_texts_help_in_french() {
+    let s = stack(&[]).await;
+    put_number(&s, "+15145550100", "Plomberie Acme", "fr-CA").await;
+    let mut sc = script(&s, &[Some("2"), Some("9")], "no-answer", 5);
+    sc.to = "+15145550100".into();
+    let log = play(&s, &sc).await;
+    let says = says_in(&log);
+    assert!(
+        says[0]
+            .1
+            .starts_with("Merci d&apos;avoir appelé Plomberie Acme"),
+        "{says:#?}"
+    );
+    assert!(says
+        .iter()
+        .filter(|(l, _)| l != "fr-CA")
+        .all(|(_, t)| t == "For English, press 8."));
+    let help = text_message(&s, "+16475550999", "+15145550100", "AIDE").await;
+    assert!(
+        help.contains("pour de l&apos;aide, appelez-nous au +15145550100"),
+        "{help}"
+    );
+}
+
+async fn put_number(s: &Stack, e164: &str, business: &str, language: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    s.deps
+        .dynamo
+        .put_item()
+        .table_name(&s.resources["NumbersTable"])
+        .item("e164", A::S(e164.into()))
+        .item("business_name", A::S(business.into()))
+        .item("language", A::S(language.into()))
+        .item("sales_target", A::S(SALES.into()))
+        .item("support_target", A::S(SUPPORT.into()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Texts `body` from `from` to `to`; the reply's TwiML.
+async fn text_message(s: &Stack, from: &str, to: &str, body: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let sid = format!("SM{:032x}", nanos);
+    let r = post_signed(
+        &s.deps,
+        &format!("{PUBLIC_BASE_URL}/webcomms-sms-reply"),
+        &pairs(&[
+            ("AccountSid", ACCOUNT_SID),
+            ("MessageSid", &sid),
+            ("SmsSid", &sid),
+            ("From", from),
+            ("To", to),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body
+}
