@@ -14,7 +14,7 @@
 //! - `PATCH /ops/numbers/{e164}/webhooks` — `{voice_url?, voice_fallback_url?, status_callback?,
 //!   sms_url?}`: only the given fields change at Twilio; `{}` re-applies this stack's URLs;
 //! - `PUT /ops/numbers/{e164}/config` — `{business_name?, sales_target?, support_target?,
-//!   language?, sms_auto_reply?}` with `If-Match: <version>` (optimistic concurrency: 409 on a
+//!   language?, sms_auto_reply?, speech_input?}` with `If-Match: <version>` (optimistic concurrency: 409 on a
 //!   stale version, 428 without it);
 //! - `DELETE /ops/numbers/{e164}` — release at Twilio, then remove our item; safe to retry.
 //!

@@ -8,7 +8,7 @@
 //! tradeline-ops numbers webhooks +1… [--voice-url U] [--voice-fallback-url U] \
 //!     [--status-callback U] [--sms-url U] [--key K]          (none given: re-apply ours)
 //! tradeline-ops numbers config +1… [--business N] [--sales +1…] [--support +1…] \
-//!     [--language L] [--auto-reply TEXT] [--key K]          (reads the version, sends If-Match)
+//!     [--language L] [--auto-reply TEXT] [--speech on|off] [--key K]          (reads the version, sends If-Match)
 //! tradeline-ops summary
 //! ```
 //!
@@ -35,7 +35,7 @@ commands:
   numbers show E164
   numbers release E164 [--key K]
   numbers webhooks E164 [--voice-url U] [--voice-fallback-url U] [--status-callback U] [--sms-url U] [--key K]
-  numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--key K]
+  numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off] [--key K]
   summary
 environment: TRADELINE_API_URL (or --api-url), AWS credentials and region (standard chain)";
 
@@ -446,6 +446,7 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
                 "support",
                 "language",
                 "auto-reply",
+                "speech",
                 "key",
             ])?;
             let n = number("number", n)?;
@@ -463,6 +464,13 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
             }
             if let Some(v) = args.opt("auto-reply") {
                 body["sms_auto_reply"] = v.into();
+            }
+            if let Some(v) = args.opt("speech") {
+                body["speech_input"] = match v {
+                    "on" | "true" => true.into(),
+                    "off" | "false" => false.into(),
+                    _ => return Err(Fail::Usage("--speech takes on or off".into())),
+                };
             }
             let api = connect(&args).await?;
             let path = format!("/ops/numbers/{}", path_number(&n));

@@ -108,10 +108,11 @@ fn parse(
         language: text("language").unwrap_or_else(|| default.language.clone()),
         voicemail_topic_arn: text("voicemail_topic_arn"),
         sms_auto_reply: text("sms_auto_reply").or_else(|| default.sms_auto_reply.clone()),
-        speech_input: item
-            .get("speech_input")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(default.speech_input),
+        // A boolean, or the string the config route writes.
+        speech_input: match item.get("speech_input") {
+            Some(AttributeValue::Bool(b)) => *b,
+            Some(AttributeValue::S(v)) => v != "false",
+            _ => default.speech_input,
+        },
     })
 }

@@ -1122,6 +1122,8 @@ pub struct ConfigChange {
     pub language: Option<String>,
     /// SMS auto-reply template (`{business}` is replaced).
     pub sms_auto_reply: Option<String>,
+    /// Accept spoken answers at the consent question and the menu (stored `"true"`/`"false"`).
+    pub speech_input: Option<bool>,
 }
 
 impl ConfigChange {
@@ -1151,6 +1153,9 @@ impl ConfigChange {
                 return Err("sms_auto_reply must be 1-320 characters XML can carry".into());
             }
             out.push(("sms_auto_reply", t.clone()));
+        }
+        if let Some(on) = self.speech_input {
+            out.push(("speech_input", on.to_string()));
         }
         if out.is_empty() {
             return Err("nothing to change".into());

@@ -5,10 +5,11 @@ use crate::twiml::{Twiml, Verb};
 
 /// Every compliance keyword and what it does, in one table (CTIA / Twilio "Advanced Opt-Out"
 /// defaults for SMS, plus OPTOUT and REVOKE for opt-out; START, UNSTOP, YES for opt-in; HELP and
-/// INFO for help), and their French forms for Canadian senders (ARRET/ARRÊT, DESABONNER/
-/// DÉSABONNER to opt out, AIDE for help; the CRTC and CASL expect an unsubscribe mechanism in the
-/// language of the message). Written in lowercase, the form [`Keyword::detect`] compares against.
-pub const KEYWORDS: [(&str, Keyword); 18] = [
+/// INFO for help), and their French forms for Canadian senders (ARRET, DESABONNER to opt out,
+/// AIDE for help; accents are folded, so ARRÊT and DÉSABONNER match too; the CRTC and CASL
+/// expect an unsubscribe mechanism in the language of the message). Written in lowercase ASCII,
+/// the form [`Keyword::detect`] compares against.
+pub const KEYWORDS: [(&str, Keyword); 16] = [
     ("stop", Keyword::OptOut),
     ("stopall", Keyword::OptOut),
     ("unsubscribe", Keyword::OptOut),
@@ -23,9 +24,7 @@ pub const KEYWORDS: [(&str, Keyword); 18] = [
     ("help", Keyword::Help),
     ("info", Keyword::Help),
     ("arret", Keyword::OptOut),
-    ("arrêt", Keyword::OptOut),
     ("desabonner", Keyword::OptOut),
-    ("désabonner", Keyword::OptOut),
     ("aide", Keyword::Help),
 ];
 /// Default auto-reply; `{business}` is replaced by the number's business name.
@@ -48,10 +47,11 @@ impl Keyword {
     /// whitespace and emoji: `"Stop."`, `" STOP "`, `"ＳＴＯＰ"` (full-width), `"ＳTOP"` and
     /// `"İnfo"` are keywords; `"please stop"` is not.
     ///
-    /// How: Unicode compatibility normalization (NFKC, UAX #15: full-width and other compatibility
-    /// forms become their plain letters), lowercasing (Unicode default case mapping), then
-    /// combining marks and every character that is not a letter or digit are dropped (so the dot
-    /// `İ` leaves after lowercasing does not matter). A person whose keyboard produces unusual
+    /// How: Unicode compatibility decomposition (NFKD, UAX #15: full-width and other
+    /// compatibility forms become their plain letters, accented letters a base letter and a
+    /// combining mark), lowercasing (Unicode default case mapping), then combining marks and every
+    /// character that is not a letter or digit are dropped (so the dot `İ` leaves after
+    /// lowercasing does not matter, and `ARRÊT` is `arret`). A person whose keyboard produces unusual
     /// letters must still be able to opt out (CASL s. 11, TCPA opt-out rules).
     pub fn detect(body: &str) -> Option<Self> {
         let word = fold(body);
@@ -75,7 +75,7 @@ impl Keyword {
 fn fold(text: &str) -> String {
     use unicode_normalization::char::is_combining_mark;
     use unicode_normalization::UnicodeNormalization;
-    text.nfkc()
+    text.nfkd()
         .flat_map(char::to_lowercase)
         .filter(|c| !is_combining_mark(*c) && c.is_alphanumeric())
         .collect()
@@ -179,6 +179,19 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(Keyword::detect(body), want, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn french_keywords_match_with_or_without_accents() {
+        for (body, want) in [
+            ("ARRÊT", Some(Keyword::OptOut)),
+            ("arret", Some(Keyword::OptOut)),
+            ("Désabonner", Some(Keyword::OptOut)),
+            ("AIDE", Some(Keyword::Help)),
+            ("aide moi", None),
+        ] {
+            assert_eq!(Keyword::detect(body), want, "{body}");
         }
     }
 
