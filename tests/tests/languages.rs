@@ -61,13 +61,7 @@ async fn a_caller_who_presses_8_hears_the_whole_call_in_french() {
         .iter()
         .filter(|st| st.url.contains("voice-menu-handler") || st.url.contains("voice-voicemail"))
         .all(|st| st.url.contains("lang=fr")));
-    let item = s
-        .deps
-        .calls()
-        .raw_item(&sc.call_sid)
-        .await
-        .unwrap()
-        .unwrap();
+    let item = call_item(&s, &sc.call_sid).await;
     assert_eq!(attr_s(&item, "language").as_deref(), Some("fr"));
     assert_eq!(attr_s(&item, "consent").as_deref(), Some("yes"));
 }
@@ -83,13 +77,7 @@ async fn spoken_oui_consents_and_ventes_reaches_sales() {
     );
     let log = play(&s, &sc).await;
     assert_eq!(log.dialled, vec![SALES.to_owned()], "{log:#?}");
-    let item = s
-        .deps
-        .calls()
-        .raw_item(&sc.call_sid)
-        .await
-        .unwrap()
-        .unwrap();
+    let item = call_item(&s, &sc.call_sid).await;
     assert_eq!(attr_s(&item, "consent").as_deref(), Some("yes"));
     assert_eq!(attr_s(&item, "menu_choice").as_deref(), Some("sales"));
     // The gathers asked for speech in French with French hints.
@@ -202,4 +190,16 @@ async fn text_message(s: &Stack, from: &str, to: &str, body: &str) -> String {
     .await;
     assert_eq!(r.status, 200, "{r:?}");
     r.body
+}
+
+async fn call_item(
+    s: &Stack,
+    sid: &str,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    s.deps
+        .calls()
+        .raw_item(sid)
+        .await
+        .unwrap()
+        .expect("call record")
 }

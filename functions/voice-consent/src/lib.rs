@@ -37,13 +37,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         switches,
     ) {
         ConsentAnswer::SwitchLanguage => {
-            let switched = replies.switched();
-            let lang = switched.lang().code();
-            metrics::count("LanguageSwitches", Some(("Language", lang)));
-            if let Err(e) = deps.calls().set_language(&sid, lang, now_secs()).await {
-                // The URLs carry the language anyway.
-                tracing::warn!(call_sid = %sid, error = %e, "language choice not stored");
-            }
+            let switched = glue::switch_language(deps, &sid, replies).await;
             return Ok(switched.consent_again(switches.saturating_add(1)));
         }
         ConsentAnswer::Answer(asked) => asked,

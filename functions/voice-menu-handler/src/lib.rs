@@ -31,12 +31,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let MenuStep::Dial(dept) = step else {
         metrics::count("MenuChoices", Some(("Choice", step_name(step))));
         if let MenuStep::SwitchLanguage(_) = step {
-            let switched = replies.switched();
-            let lang = switched.lang().code();
-            metrics::count("LanguageSwitches", Some(("Language", lang)));
-            if let Err(e) = deps.calls().set_language(&sid, lang, now_secs()).await {
-                tracing::warn!(call_sid = %sid, error = %e, "language choice not stored");
-            }
+            let switched = glue::switch_language(deps, &sid, replies).await;
             return Ok(switched.menu_step(step, None, Consent::Declined));
         }
         return Ok(replies.menu_step(step, None, Consent::Declined));

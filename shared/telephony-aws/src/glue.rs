@@ -403,6 +403,27 @@ pub fn callback_reply(hook: &Webhook, route: Route, result: Result<(), Error>) -
     }
 }
 
+/// The caller pressed 8: the replies in the other language, after recording the choice on the
+/// call (`language`) and counting it (`LanguageSwitches` by language). A failed write is logged
+/// and ignored: every later callback URL carries the language anyway.
+pub async fn switch_language<'a>(
+    deps: &'a Deps,
+    sid: &telephony_core::CallSid,
+    replies: Replies<'a>,
+) -> Replies<'a> {
+    let switched = replies.switched();
+    let lang = switched.lang().code();
+    metrics::count("LanguageSwitches", Some(("Language", lang)));
+    if let Err(e) = deps
+        .calls()
+        .set_language(sid, lang, crate::now_secs())
+        .await
+    {
+        tracing::warn!(call_sid = %sid, error = %e, "language choice not stored");
+    }
+    switched
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
