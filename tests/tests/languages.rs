@@ -203,3 +203,126 @@ async fn call_item(
         .unwrap()
         .expect("call record")
 }
+
+/// A number with business hours (attributes as the config route writes them).
+async fn put_hours(s: &Stack, e164: &str, attrs: &[(&str, &str)]) {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let mut put = s
+        .deps
+        .dynamo
+        .put_item()
+        .table_name(&s.resources["NumbersTable"])
+        .item("e164", A::S(e164.into()))
+        .item("business_name", A::S("Acme Plumbing".into()))
+        .item("language", A::S("en-CA".into()))
+        .item("sales_target", A::S(SALES.into()))
+        .item("support_target", A::S(SUPPORT.into()));
+    for (k, v) in attrs {
+        put = put.item(*k, A::S((*v).into()));
+    }
+    put.send().await.unwrap();
+}
+
+#[tokio::test]
+async fn after_hours_and_closure_days_go_to_voicemail_with_their_message() {
+    let s = stack(&[]).await;
+    // No day listed: always after hours.
+    // "" hours: no hours set, always open.
+    put_hours(
+        &s,
+        "+15875550161",
+        &[("timezone", "America/Edmonton"), ("hours", "")],
+    )
+    .await;
+    // Open all day every day, but closed today (an operator's closure on today's local date).
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Edmonton)
+        .date_naive()
+        .to_string();
+    put_hours(
+        &s,
+        "+15875550162",
+        &[
+            ("timezone", "America/Edmonton"),
+            ("hours", "mon-sun 00:00-00:00"),
+            ("closures", &today),
+        ],
+    )
+    .await;
+    let weekday = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Edmonton)
+        .format("%a")
+        .to_string()
+        .to_lowercase();
+    // Open one minute a day, at a minute that is not now: after hours.
+    let now_minute = chrono::Utc::now().with_timezone(&chrono_tz::America::Edmonton);
+    let other = (chrono::Timelike::hour(&now_minute) + 12) % 24;
+    let closed_hours = format!("{weekday} {other:02}:00-{other:02}:01");
+    put_hours(
+        &s,
+        "+15875550163",
+        &[("timezone", "America/Edmonton"), ("hours", &closed_hours)],
+    )
+    .await;
+    put_hours(
+        &s,
+        "+15875550164",
+        &[
+            ("timezone", "America/Edmonton"),
+            ("hours", &closed_hours),
+            ("after_hours_target", "+14035550199"),
+        ],
+    )
+    .await;
+
+    // Always open ("" hours): the menu as usual.
+    let mut sc = script(&s, &[Some("1"), Some("1")], "completed", 0);
+    sc.to = "+15875550161".into();
+    let log = play(&s, &sc).await;
+    assert_eq!(log.dialled, vec![SALES.to_owned()], "{:?}", log.heard);
+
+    // A closure day: the closed-today message, straight to voicemail after consent.
+    let mut sc = script(&s, &[Some("1")], "no-answer", 5);
+    sc.to = "+15875550162".into();
+    let log = play(&s, &sc).await;
+    assert_eq!(
+        heard(&log, "Acme Plumbing is closed today."),
+        1,
+        "{:?}",
+        log.heard
+    );
+    assert_eq!(heard(&log, EN.menu_speech), 0);
+    assert!(log.dialled.is_empty());
+    assert!(log
+        .steps
+        .iter()
+        .any(|st| st.url.contains("reason=closed_today")));
+    assert_eq!(heard(&log, EN.voicemail_thanks), 1);
+
+    // After hours: the after-hours message and voicemail.
+    let mut sc = script(&s, &[Some("2")], "no-answer", 5);
+    sc.to = "+15875550163".into();
+    let log = play(&s, &sc).await;
+    assert_eq!(
+        heard(&log, "Acme Plumbing is closed right now."),
+        1,
+        "{:?}",
+        log.heard
+    );
+    assert!(log
+        .steps
+        .iter()
+        .any(|st| st.url.contains("reason=after_hours")));
+
+    // After hours with an after-hours line: it is rung, without recording (no consent).
+    let mut sc = script(&s, &[Some("2")], "completed", 0);
+    sc.to = "+15875550164".into();
+    let log = play(&s, &sc).await;
+    assert_eq!(
+        log.dialled,
+        vec!["+14035550199".to_owned()],
+        "{:?}",
+        log.heard
+    );
+    assert_eq!(log.dial_records, vec![None]);
+}

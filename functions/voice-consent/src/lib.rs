@@ -2,10 +2,13 @@
 //! confident spoken yes → consent; anything else, silence, an unclear answer or a storage
 //! error → no consent (fail safe, PIPEDA). Stored once per CallSid; then the menu `<Gather>`.
 //! `8` switches to the other language (stored on the call, carried in every later URL) and asks
-//! again, at most [`flow::MAX_CONSENT_SWITCHES`] times.
+//! again, at most [`flow::MAX_CONSENT_SWITCHES`] times. Outside the number's business hours (or
+//! on a holiday or closure day) the caller hears the closed message and goes to the after-hours
+//! line when one is set, else to voicemail (`AfterHoursCalls`).
 
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::flow::{self, Consent, ConsentAnswer, MenuState};
+use telephony_core::hours::{self, OpenState};
 use telephony_core::{Route, Twiml};
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
@@ -60,6 +63,18 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         metrics::count("ConsentGiven", Some(("Input", by)));
     } else {
         metrics::count("ConsentDeclined", Some(("Input", by)));
+    }
+    // Outside business hours: the closed message, then the after-hours line or voicemail.
+    if let Some(hours) = &number.hours {
+        if let OpenState::Closed(why) = hours::status_at(hours, now_secs()) {
+            metrics::count("AfterHoursCalls", Some(("Reason", why.as_str())));
+            let from = hook.params.get("From").unwrap_or("");
+            let target = number
+                .after_hours_target
+                .as_ref()
+                .and_then(|t| flow::safe_target(t, from, to, deps.config.hotline.as_ref()));
+            return Ok(replies.closed(why, &number.business_name, target, consent));
+        }
     }
     Ok(replies.menu(MenuState::START, None))
 }

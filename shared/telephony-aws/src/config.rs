@@ -217,6 +217,8 @@ impl Config {
                 voicemail_topic_arn: None,
                 sms_auto_reply: opt("SMS_AUTO_REPLY"),
                 speech_input: opt("SPEECH_INPUT").as_deref() != Some("false"),
+                hours: None,
+                after_hours_target: None,
             },
             voices: Voices {
                 en: Voice {

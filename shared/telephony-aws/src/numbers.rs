@@ -108,6 +108,18 @@ fn parse(
         language: text("language").unwrap_or_else(|| default.language.clone()),
         voicemail_topic_arn: text("voicemail_topic_arn"),
         sms_auto_reply: text("sms_auto_reply").or_else(|| default.sms_auto_reply.clone()),
+        hours: text("hours").and_then(|weekly| {
+            let h = telephony_core::hours::parse(
+                text("timezone").as_deref().unwrap_or("America/Toronto"),
+                &weekly,
+                text("holiday_region").as_deref(),
+                text("closures").as_deref(),
+            );
+            // A bad stored value must not close a business: log it and stay open.
+            h.map_err(|e| tracing::error!(number = %telephony_core::mask_phone(pk), error = %e, "bad business hours ignored"))
+                .ok()
+        }),
+        after_hours_target: target("after_hours_target", &None)?,
         // A boolean, or the string the config route writes.
         speech_input: match item.get("speech_input") {
             Some(AttributeValue::Bool(b)) => *b,

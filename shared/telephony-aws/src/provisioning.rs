@@ -1124,6 +1124,16 @@ pub struct ConfigChange {
     pub sms_auto_reply: Option<String>,
     /// Accept spoken answers at the consent question and the menu (stored `"true"`/`"false"`).
     pub speech_input: Option<bool>,
+    /// IANA time zone of the hours (given with `hours`), e.g. `America/Edmonton`.
+    pub timezone: Option<String>,
+    /// Weekly hours ([`telephony_core::hours`] written form; `""` → always open).
+    pub hours: Option<String>,
+    /// Statutory holidays: `CA`, `CA-AB`, `CA-BC`, `CA-ON`, `CA-QC`, `US` (`""` → none).
+    pub holiday_region: Option<String>,
+    /// Closure dates, `YYYY-MM-DD,YYYY-MM-DD` (`""` → none).
+    pub closures: Option<String>,
+    /// E.164 rung outside hours after the closed message (`""` → voicemail).
+    pub after_hours_target: Option<String>,
 }
 
 impl ConfigChange {
@@ -1156,6 +1166,37 @@ impl ConfigChange {
         }
         if let Some(on) = self.speech_input {
             out.push(("speech_input", on.to_string()));
+        }
+        match (&self.timezone, &self.hours) {
+            (Some(tz), Some(h)) => {
+                if !h.trim().is_empty() {
+                    telephony_core::hours::parse(tz, h, None, None)?;
+                }
+                out.push(("timezone", tz.clone()));
+                out.push(("hours", h.clone()));
+            }
+            (None, None) => {}
+            _ => return Err("timezone and hours are set together".into()),
+        }
+        if let Some(r) = &self.holiday_region {
+            if !r.is_empty() && !telephony_core::hours::known_region(r) {
+                return Err(format!(
+                    "unknown holiday_region {r:?} (CA, CA-AB, CA-BC, CA-ON, CA-QC, US)"
+                ));
+            }
+            out.push(("holiday_region", r.clone()));
+        }
+        if let Some(c) = &self.closures {
+            telephony_core::hours::parse("Etc/UTC", "", None, Some(c))?;
+            out.push(("closures", c.clone()));
+        }
+        if let Some(t) = &self.after_hours_target {
+            let v = if t.is_empty() {
+                String::new()
+            } else {
+                check_target("after_hours_target", t)?.as_str().to_owned()
+            };
+            out.push(("after_hours_target", v));
         }
         if out.is_empty() {
             return Err("nothing to change".into());

@@ -39,6 +39,10 @@ pub struct NumberConfig {
     pub sms_auto_reply: Option<String>,
     /// Accept spoken answers at the consent question and the menu (on by default).
     pub speech_input: bool,
+    /// Business hours, holidays and closures; `None` → always open.
+    pub hours: Option<crate::hours::Hours>,
+    /// Rung after the closed message outside hours; `None` → voicemail.
+    pub after_hours_target: Option<E164>,
 }
 
 /// A `<Say>` voice and its language (flaw F-45: the voice must speak the language given).
@@ -277,6 +281,17 @@ pub fn dial_target<'a>(
         Department::Sales => config.sales_target.as_ref(),
         Department::Support => config.support_target.as_ref(),
     }?;
+    safe_target(target, from, to, hotline)
+}
+
+/// `target`, unless ringing it would loop: equal to the caller (`From`), the dialled number
+/// (`To`) or the hotline (spec §3 loop guard).
+pub fn safe_target<'a>(
+    target: &'a E164,
+    from: &str,
+    to: &str,
+    hotline: Option<&E164>,
+) -> Option<&'a E164> {
     let t = target.as_str();
     let loops = t == from.trim() || t == to.trim() || hotline.is_some_and(|h| h.as_str() == t);
     (!loops).then_some(target)
@@ -627,6 +642,8 @@ mod tests {
             voicemail_topic_arn: None,
             sms_auto_reply: None,
             speech_input: true,
+            hours: None,
+            after_hours_target: None,
         }
     }
 

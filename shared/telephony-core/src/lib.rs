@@ -12,10 +12,12 @@
 //! - [`prompts`]: every sentence the caller hears, in English and French (one catalogue);
 //! - [`speech`]: spoken consent and menu answers → the same decisions as keys;
 //! - [`sms`]: messaging keywords, auto-reply rules, message status order (spec §4).
+//! - [`hours`]: business hours, holidays and closures per number (time-zone and DST correct);
 //! - [`area_codes`]: North American area code → province/state (onboarding search fallback).
 
 pub mod area_codes;
 pub mod flow;
+pub mod hours;
 pub mod ids;
 pub mod params;
 pub mod prompts;

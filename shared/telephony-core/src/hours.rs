@@ -1,0 +1,426 @@
+//! Business hours and closures per number (issue 14): weekly hours in the number's IANA time
+//! zone (DST-correct through `chrono-tz`), statutory holidays of its province or state (rules as
+//! data: [`HOLIDAYS`]), and dated closures set by operators. [`status`] is a pure function of
+//! (hours, instant) → open, after hours, or closed today.
+//!
+//! Written form (the `numbers` table's `hours`, the config route): day groups separated by `;`,
+//! each `DAYS RANGES` with days `mon`…`sun`, `mon-fri` or `sat,sun`, and ranges `HH:MM-HH:MM`
+//! separated by `,`; a range ending at or before it starts runs past midnight into the next day
+//! (`fri 18:00-02:00`). Days not listed are closed. Example: `mon-fri 08:30-12:00,13:00-17:00;
+//! sat 10:00-14:00`.
+
+use crate::flow::Closed;
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+
+/// One number's opening hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hours {
+    /// IANA time zone, e.g. `America/Edmonton`.
+    pub tz: Tz,
+    /// Per weekday (Monday first), ranges of local minutes `[open, close)`; `close <= open` runs
+    /// past midnight.
+    pub weekly: [Vec<(u16, u16)>; 7],
+    /// Statutory holidays of this region (`CA-AB`, `CA-ON`, `CA-QC`, `CA-BC`, `US`…), if any.
+    pub holiday_region: Option<String>,
+    /// Dated closures (local dates), e.g. 2026-12-24.
+    pub closures: Vec<NaiveDate>,
+}
+
+/// Whether a call at an instant is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenState {
+    /// Within the hours.
+    Open,
+    /// Closed, and why.
+    Closed(Closed),
+}
+
+/// A holiday rule (Gregorian calendar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// The same date every year: (month, day).
+    Fixed(u32, u32),
+    /// The `n`th (1–4) weekday of the month, or the last one for `n = -1`.
+    Nth(u32, Weekday, i8),
+    /// The last such weekday strictly before (month, day) (Victoria Day: Monday before May 25).
+    Before(u32, u32, Weekday),
+    /// Days after Easter Sunday (Good Friday −2, Easter Monday +1).
+    Easter(i64),
+}
+
+/// Statutory holidays: (region, name, rule). A region `CA-AB` also gets the `CA` rows. Sources:
+/// Government of Canada "Public holidays" and each province's employment-standards list; US
+/// federal holidays (5 U.S.C. 6103), used for every state. Observed-day shifts (a holiday on a
+/// Sunday observed on Monday) are not applied: operators add such days as closures.
+pub const HOLIDAYS: &[(&str, &str, Rule)] = &[
+    ("CA", "New Year's Day", Rule::Fixed(1, 1)),
+    ("CA", "Good Friday", Rule::Easter(-2)),
+    ("CA", "Canada Day", Rule::Fixed(7, 1)),
+    ("CA", "Labour Day", Rule::Nth(9, Weekday::Mon, 1)),
+    ("CA", "Christmas Day", Rule::Fixed(12, 25)),
+    ("CA-AB", "Family Day", Rule::Nth(2, Weekday::Mon, 3)),
+    ("CA-AB", "Victoria Day", Rule::Before(5, 25, Weekday::Mon)),
+    ("CA-AB", "Thanksgiving", Rule::Nth(10, Weekday::Mon, 2)),
+    ("CA-AB", "Remembrance Day", Rule::Fixed(11, 11)),
+    ("CA-BC", "Family Day", Rule::Nth(2, Weekday::Mon, 3)),
+    ("CA-BC", "Victoria Day", Rule::Before(5, 25, Weekday::Mon)),
+    (
+        "CA-BC",
+        "British Columbia Day",
+        Rule::Nth(8, Weekday::Mon, 1),
+    ),
+    (
+        "CA-BC",
+        "National Day for Truth and Reconciliation",
+        Rule::Fixed(9, 30),
+    ),
+    ("CA-BC", "Thanksgiving", Rule::Nth(10, Weekday::Mon, 2)),
+    ("CA-BC", "Remembrance Day", Rule::Fixed(11, 11)),
+    ("CA-ON", "Family Day", Rule::Nth(2, Weekday::Mon, 3)),
+    ("CA-ON", "Victoria Day", Rule::Before(5, 25, Weekday::Mon)),
+    ("CA-ON", "Thanksgiving", Rule::Nth(10, Weekday::Mon, 2)),
+    ("CA-ON", "Boxing Day", Rule::Fixed(12, 26)),
+    (
+        "CA-QC",
+        "Journée nationale des patriotes",
+        Rule::Before(5, 25, Weekday::Mon),
+    ),
+    ("CA-QC", "Fête nationale", Rule::Fixed(6, 24)),
+    ("CA-QC", "Action de grâce", Rule::Nth(10, Weekday::Mon, 2)),
+    ("US", "New Year's Day", Rule::Fixed(1, 1)),
+    (
+        "US",
+        "Martin Luther King Jr. Day",
+        Rule::Nth(1, Weekday::Mon, 3),
+    ),
+    ("US", "Washington's Birthday", Rule::Nth(2, Weekday::Mon, 3)),
+    ("US", "Memorial Day", Rule::Nth(5, Weekday::Mon, -1)),
+    ("US", "Juneteenth", Rule::Fixed(6, 19)),
+    ("US", "Independence Day", Rule::Fixed(7, 4)),
+    ("US", "Labor Day", Rule::Nth(9, Weekday::Mon, 1)),
+    ("US", "Columbus Day", Rule::Nth(10, Weekday::Mon, 2)),
+    ("US", "Veterans Day", Rule::Fixed(11, 11)),
+    ("US", "Thanksgiving Day", Rule::Nth(11, Weekday::Thu, 4)),
+    ("US", "Christmas Day", Rule::Fixed(12, 25)),
+];
+
+/// Easter Sunday of `year` (anonymous Gregorian algorithm, Meeus/Jones/Butcher).
+pub fn easter(year: i32) -> Option<NaiveDate> {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    NaiveDate::from_ymd_opt(year, month as u32, day as u32)
+}
+
+impl Rule {
+    /// The rule's date in `year`.
+    pub fn date(self, year: i32) -> Option<NaiveDate> {
+        match self {
+            Rule::Fixed(m, d) => NaiveDate::from_ymd_opt(year, m, d),
+            Rule::Nth(m, wd, n) if n > 0 => {
+                NaiveDate::from_weekday_of_month_opt(year, m, wd, n as u8)
+            }
+            Rule::Nth(m, wd, _) => {
+                let (ny, nm) = if m == 12 {
+                    (year + 1, 1)
+                } else {
+                    (year, m + 1)
+                };
+                let mut d = NaiveDate::from_ymd_opt(ny, nm, 1)?.pred_opt()?;
+                while d.weekday() != wd {
+                    d = d.pred_opt()?;
+                }
+                Some(d)
+            }
+            Rule::Before(m, day, wd) => {
+                let mut d = NaiveDate::from_ymd_opt(year, m, day)?.pred_opt()?;
+                while d.weekday() != wd {
+                    d = d.pred_opt()?;
+                }
+                Some(d)
+            }
+            Rule::Easter(offset) => {
+                easter(year)?.checked_add_signed(chrono::Duration::days(offset))
+            }
+        }
+    }
+}
+
+/// The statutory holiday of `region` on `date`, if any (the region's own rows and its country's).
+pub fn holiday(region: &str, date: NaiveDate) -> Option<&'static str> {
+    let country = region.split('-').next().unwrap_or(region);
+    HOLIDAYS
+        .iter()
+        .filter(|(r, _, _)| *r == region || *r == country)
+        .find(|(_, _, rule)| rule.date(date.year()) == Some(date))
+        .map(|(_, name, _)| *name)
+}
+
+/// Whether a region has rules (the config route refuses unknown ones).
+pub fn known_region(region: &str) -> bool {
+    HOLIDAYS.iter().any(|(r, _, _)| *r == region)
+}
+
+/// Open, after hours, or closed today at `at` (pure).
+pub fn status(hours: &Hours, at: DateTime<Utc>) -> OpenState {
+    let local = at.with_timezone(&hours.tz);
+    let date = local.date_naive();
+    let closed_day = hours.closures.contains(&date)
+        || hours
+            .holiday_region
+            .as_deref()
+            .is_some_and(|r| holiday(r, date).is_some());
+    if closed_day {
+        return OpenState::Closed(Closed::ClosedToday);
+    }
+    let minute = (local.hour() * 60 + local.minute()) as u16;
+    let today = local.weekday().num_days_from_monday() as usize;
+    let yesterday = (today + 6) % 7;
+    let open_today = hours.weekly[today].iter().any(|&(open, close)| {
+        if close > open {
+            (open..close).contains(&minute)
+        } else {
+            minute >= open
+        }
+    });
+    let spill = hours.weekly[yesterday]
+        .iter()
+        .any(|&(open, close)| close <= open && minute < close);
+    if open_today || spill {
+        OpenState::Open
+    } else {
+        OpenState::Closed(Closed::AfterHours)
+    }
+}
+
+/// [`status`] at Unix time `secs` (seconds); an instant chrono cannot represent counts as open.
+pub fn status_at(hours: &Hours, secs: u64) -> OpenState {
+    match i64::try_from(secs)
+        .ok()
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+    {
+        Some(at) => status(hours, at),
+        None => OpenState::Open,
+    }
+}
+
+fn day(s: &str) -> Result<usize, String> {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    DAYS.iter()
+        .position(|d| d.eq_ignore_ascii_case(s.trim()))
+        .ok_or_else(|| format!("unknown day {s:?} (mon…sun)"))
+}
+
+fn minute(s: &str) -> Result<u16, String> {
+    let (h, m) = s
+        .trim()
+        .split_once(':')
+        .ok_or_else(|| format!("time {s:?} is not HH:MM"))?;
+    let (h, m): (u16, u16) = (
+        h.parse().map_err(|_| format!("time {s:?} is not HH:MM"))?,
+        m.parse().map_err(|_| format!("time {s:?} is not HH:MM"))?,
+    );
+    if h > 24 || m > 59 || (h == 24 && m > 0) {
+        return Err(format!("time {s:?} is out of range"));
+    }
+    Ok(h * 60 + m)
+}
+
+/// Parses the written weekly hours (module docs).
+///
+/// Errors: a message naming the bad day, time or range.
+pub fn parse_weekly(text: &str) -> Result<[Vec<(u16, u16)>; 7], String> {
+    let mut weekly: [Vec<(u16, u16)>; 7] = Default::default();
+    for group in text.split(';').map(str::trim).filter(|g| !g.is_empty()) {
+        let (days, ranges) = group
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| format!("{group:?}: expected DAYS RANGES"))?;
+        let mut which = Vec::new();
+        for part in days.split(',') {
+            match part.split_once('-') {
+                Some((a, b)) => {
+                    let (a, b) = (day(a)?, day(b)?);
+                    if b < a {
+                        return Err(format!("{part:?}: days run mon to sun"));
+                    }
+                    which.extend(a..=b);
+                }
+                None => which.push(day(part)?),
+            }
+        }
+        for range in ranges.split(',') {
+            let (a, b) = range
+                .split_once('-')
+                .ok_or_else(|| format!("{range:?} is not HH:MM-HH:MM"))?;
+            let (open, close) = (minute(a)?, minute(b)?);
+            if open == close && open != 0 {
+                return Err(format!("{range:?} is empty"));
+            }
+            for d in &which {
+                weekly[*d].push((open, close % (24 * 60)));
+            }
+        }
+    }
+    Ok(weekly)
+}
+
+/// Builds [`Hours`] from the written fields of a number.
+///
+/// Errors: a message for an unknown time zone, bad hours, an unknown holiday region or a
+/// closure that is not `YYYY-MM-DD`.
+pub fn parse(
+    timezone: &str,
+    weekly: &str,
+    holiday_region: Option<&str>,
+    closures: Option<&str>,
+) -> Result<Hours, String> {
+    let tz: Tz = timezone
+        .parse()
+        .map_err(|_| format!("unknown time zone {timezone:?} (IANA, e.g. America/Edmonton)"))?;
+    let weekly = parse_weekly(weekly)?;
+    if let Some(r) = holiday_region {
+        if !known_region(r) {
+            return Err(format!(
+                "unknown holiday region {r:?} (CA, CA-AB, CA-BC, CA-ON, CA-QC, US)"
+            ));
+        }
+    }
+    let closures = closures
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            NaiveDate::parse_from_str(c, "%Y-%m-%d")
+                .map_err(|_| format!("closure {c:?} is not YYYY-MM-DD"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Hours {
+        tz,
+        weekly,
+        holiday_region: holiday_region.map(str::to_owned),
+        closures,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn edmonton() -> Hours {
+        parse(
+            "America/Edmonton",
+            "mon-fri 09:00-17:00; fri 22:00-02:00; sat 10:00-14:00",
+            Some("CA-AB"),
+            Some("2026-12-24"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn hours_follow_daylight_saving_time_in_edmonton() {
+        let h = edmonton();
+        let open = OpenState::Open;
+        let after = OpenState::Closed(Closed::AfterHours);
+        let table = [
+            // Friday 6 March 2026, MST (UTC-7): 15:30Z is 08:30, 16:30Z is 09:30.
+            ("2026-03-06T15:30:00Z", after),
+            ("2026-03-06T16:30:00Z", open),
+            // Monday 9 March, after the change on Sunday the 8th, MDT (UTC-6): 15:30Z is 09:30.
+            ("2026-03-09T15:30:00Z", open),
+            ("2026-03-09T14:30:00Z", after),
+            // The change day itself (Sunday, closed) and Monday 2 November, back on MST.
+            ("2026-03-08T17:00:00Z", after),
+            ("2026-11-02T15:30:00Z", after),
+            ("2026-11-02T16:30:00Z", open),
+            // Friday 30 October, MDT: 23:30Z is 17:30, closed; Friday night's range runs past
+            // midnight: Saturday 01:30 local is open, 02:30 is not.
+            ("2026-10-30T23:30:00Z", after),
+            ("2026-10-31T07:30:00Z", open),
+            ("2026-10-31T08:30:00Z", after),
+            // Saturday 10:00-14:00.
+            ("2026-10-31T17:00:00Z", open),
+        ];
+        for (at, want) in table {
+            assert_eq!(status(&h, utc(at)), want, "{at}");
+        }
+    }
+
+    #[test]
+    fn holidays_and_closures_close_the_whole_day() {
+        let h = edmonton();
+        let closed = OpenState::Closed(Closed::ClosedToday);
+        // Christmas (Friday 25 Dec 2026), Alberta Family Day (16 Feb 2026), Good Friday
+        // (3 Apr 2026), Victoria Day (18 May 2026), Thanksgiving (12 Oct 2026), and the
+        // operator's closure on 24 Dec, all at 11:00 local.
+        for at in [
+            "2026-12-25T18:00:00Z",
+            "2026-02-16T18:00:00Z",
+            "2026-04-03T17:00:00Z",
+            "2026-05-18T17:00:00Z",
+            "2026-10-12T17:00:00Z",
+            "2026-12-24T18:00:00Z",
+        ] {
+            assert_eq!(status(&h, utc(at)), closed, "{at}");
+        }
+        assert_eq!(status(&h, utc("2026-12-23T18:00:00Z")), OpenState::Open);
+        assert_eq!(
+            holiday("US", NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()),
+            Some("Thanksgiving Day")
+        );
+        assert_eq!(
+            holiday("US", NaiveDate::from_ymd_opt(2026, 5, 25).unwrap()),
+            Some("Memorial Day")
+        );
+        assert_eq!(
+            holiday("CA-QC", NaiveDate::from_ymd_opt(2026, 6, 24).unwrap()),
+            Some("Fête nationale")
+        );
+        assert_eq!(
+            holiday("CA-ON", NaiveDate::from_ymd_opt(2026, 6, 24).unwrap()),
+            None
+        );
+        assert_eq!(easter(2027), NaiveDate::from_ymd_opt(2027, 3, 28));
+    }
+
+    #[test]
+    fn written_hours_are_checked() {
+        assert!(parse_weekly("mon-fri 09:00-17:00").unwrap()[4] == vec![(540, 1020)]);
+        assert!(parse_weekly("sat,sun 10:00-14:00").unwrap()[6] == vec![(600, 840)]);
+        assert!(parse_weekly("mon 24:00-01:00").is_ok());
+        for bad in [
+            "funday 09:00-17:00",
+            "mon 9-17",
+            "mon 25:00-26:00",
+            "fri-mon 09:00-10:00",
+            "mon",
+        ] {
+            assert!(parse_weekly(bad).is_err(), "{bad}");
+        }
+        assert!(parse("Mars/Olympus", "mon 09:00-10:00", None, None).is_err());
+        assert!(parse("America/Toronto", "mon 09:00-10:00", Some("CA-XX"), None).is_err());
+        assert!(parse(
+            "America/Toronto",
+            "mon 09:00-10:00",
+            None,
+            Some("24/12/2026")
+        )
+        .is_err());
+    }
+}
