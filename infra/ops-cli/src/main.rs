@@ -8,7 +8,9 @@
 //! tradeline-ops numbers webhooks +1… [--voice-url U] [--voice-fallback-url U] \
 //!     [--status-callback U] [--sms-url U] [--key K]          (none given: re-apply ours)
 //! tradeline-ops numbers config +1… [--business N] [--sales +1…] [--support +1…] \
-//!     [--language L] [--auto-reply TEXT] [--speech on|off] [--key K]          (reads the version, sends If-Match)
+//!     [--language L] [--auto-reply TEXT] [--speech on|off] \
+//!     [--timezone TZ --hours "mon-fri 09:00-17:00"] [--holidays CA-AB] \
+//!     [--closures 2026-12-24,2026-12-31] [--after-hours +1…] [--key K]   (reads the version, sends If-Match)
 //! tradeline-ops summary
 //! ```
 //!
@@ -35,7 +37,8 @@ commands:
   numbers show E164
   numbers release E164 [--key K]
   numbers webhooks E164 [--voice-url U] [--voice-fallback-url U] [--status-callback U] [--sms-url U] [--key K]
-  numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off] [--key K]
+  numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off]
+                 [--timezone TZ --hours \"mon-fri 09:00-17:00\"] [--holidays CA-AB] [--closures 2026-12-24,…] [--after-hours E164] [--key K]
   summary
 environment: TRADELINE_API_URL (or --api-url), AWS credentials and region (standard chain)";
 
@@ -447,6 +450,11 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
                 "language",
                 "auto-reply",
                 "speech",
+                "timezone",
+                "hours",
+                "holidays",
+                "closures",
+                "after-hours",
                 "key",
             ])?;
             let n = number("number", n)?;
@@ -464,6 +472,23 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
             }
             if let Some(v) = args.opt("auto-reply") {
                 body["sms_auto_reply"] = v.into();
+            }
+            for (opt, field) in [
+                ("timezone", "timezone"),
+                ("hours", "hours"),
+                ("holidays", "holiday_region"),
+                ("closures", "closures"),
+            ] {
+                if let Some(v) = args.opt(opt) {
+                    body[field] = v.into();
+                }
+            }
+            if let Some(v) = args.opt("after-hours") {
+                body["after_hours_target"] = if v.is_empty() {
+                    v.into()
+                } else {
+                    number("--after-hours", v)?.into()
+                };
             }
             if let Some(v) = args.opt("speech") {
                 body["speech_input"] = match v {
