@@ -659,3 +659,79 @@ async fn a_number_gone_at_purchase_is_replaced_once_then_a_clear_error() {
     let tx = onboard_transactions(&s).await;
     assert_eq!(attr_s(&tx[0], "status").as_deref(), Some("failed"));
 }
+
+#[tokio::test]
+async fn hours_and_speech_are_set_through_the_config_route_and_checked() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let s = prism_stack(&[]).await;
+    s.deps
+        .dynamo
+        .put_item()
+        .table_name(&s.resources["NumbersTable"])
+        .item("e164", A::S("+15875550170".into()))
+        .item("business_name", A::S("Acme".into()))
+        .item("version", A::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    let path = "/ops/numbers/%2B15875550170/config";
+    let put = |key: &'static str, version: &'static str, body: &'static str| {
+        let deps = &s.deps;
+        async move {
+            ops(
+                deps,
+                "PUT",
+                path,
+                &[("Idempotency-Key", key), ("If-Match", version)],
+                Some(body),
+            )
+            .await
+        }
+    };
+    for (key, body, needle) in [
+        (
+            "h1",
+            r#"{"timezone":"Mars/Olympus","hours":"mon 09:00-17:00"}"#,
+            "time zone",
+        ),
+        (
+            "h2",
+            r#"{"timezone":"America/Edmonton","hours":"someday 9-5"}"#,
+            "unknown day",
+        ),
+        ("h3", r#"{"hours":"mon 09:00-17:00"}"#, "together"),
+        ("h4", r#"{"holiday_region":"CA-XX"}"#, "holiday_region"),
+        ("h5", r#"{"closures":"24/12/2026"}"#, "YYYY-MM-DD"),
+    ] {
+        let (status, body) = put(key, "1", body).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(needle),
+            "{body}"
+        );
+    }
+    let (status, body) = put(
+        "h6",
+        "1",
+        r#"{"timezone":"America/Edmonton","hours":"mon-fri 09:00-17:00","holiday_region":"CA-AB","closures":"2026-12-24","after_hours_target":"+14035550199","speech_input":false}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let config = telephony_aws::numbers::NumberDirectory::new(
+        s.resources["NumbersTable"].clone(),
+        std::time::Duration::ZERO,
+    )
+    .lookup(
+        &s.deps.dynamo,
+        "+15875550170",
+        &s.deps.config.default_number,
+    )
+    .await
+    .unwrap();
+    let hours = config.hours.expect("hours parsed back");
+    assert_eq!(hours.tz, chrono_tz::America::Edmonton);
+    assert_eq!(hours.weekly[0], vec![(540, 1020)]);
+    assert_eq!(hours.holiday_region.as_deref(), Some("CA-AB"));
+    assert_eq!(config.after_hours_target.unwrap().as_str(), "+14035550199");
+    assert!(!config.speech_input);
+}
