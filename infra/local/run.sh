@@ -52,7 +52,8 @@ for var, logical in [("CALLS_TABLE", "CallsTable"), ("NUMBERS_TABLE", "NumbersTa
                      ("RATE_LIMITS_TABLE", "RateLimitsTable"), ("RECORDINGS_BUCKET", "RecordingsBucket"),
                      ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"), ("MESSAGES_TABLE", "MessagesTable"),
                      ("OPT_OUTS_TABLE", "OptOutsTable"), ("SMS_TOPIC_ARN", "SmsTopic"),
-                     ("TRANSACTIONS_TABLE", "TransactionsTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable")]:
+                     ("TRANSACTIONS_TABLE", "TransactionsTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+                     ("CONTACTS_TABLE", "ContactsTable")]:
     print(f"{var}={r[logical]}")
 PY
 } > .local/stack.env

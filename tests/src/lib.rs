@@ -112,7 +112,7 @@ pub struct Stack {
 }
 
 /// Environment variable → template logical id of each stack resource a function reads.
-const RESOURCE_VARS: [(&str, &str); 10] = [
+const RESOURCE_VARS: [(&str, &str); 11] = [
     ("CALLS_TABLE", "CallsTable"),
     ("NUMBERS_TABLE", "NumbersTable"),
     ("RATE_LIMITS_TABLE", "RateLimitsTable"),
@@ -122,6 +122,7 @@ const RESOURCE_VARS: [(&str, &str); 10] = [
     ("OPT_OUTS_TABLE", "OptOutsTable"),
     ("SMS_TOPIC_ARN", "SmsTopic"),
     ("TRANSACTIONS_TABLE", "TransactionsTable"),
+    ("CONTACTS_TABLE", "ContactsTable"),
     ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
 ];
 

@@ -326,3 +326,72 @@ async fn after_hours_and_closure_days_go_to_voicemail_with_their_message() {
     );
     assert_eq!(log.dial_records, vec![None]);
 }
+
+async fn contact_route(
+    s: &Stack,
+    method: &str,
+    caller: &str,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let path = format!("/ops/contacts/default/{}", caller.replace('+', "%2B"));
+    let req = ops_request_with(
+        method,
+        &path,
+        Some("arn:aws:iam::123456789012:user/operator"),
+        &[],
+        body,
+    );
+    let r = to_reply(dispatch(&s.deps, req).await);
+    (r.status, serde_json::from_str(&r.body).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_known_caller_is_welcomed_back_by_name_in_their_language() {
+    let s = stack(&[]).await;
+    let mut sc = script(&s, &[Some("2"), Some("9")], "no-answer", 3);
+    let caller = sc.from.clone();
+    // Bad input first: nothing stored.
+    let (status, _) = contact_route(&s, "PUT", &caller, Some(r#"{"first_name":""}"#)).await;
+    assert_eq!(status, 400);
+    let (status, body) = contact_route(
+        &s,
+        "PUT",
+        &caller,
+        Some(r#"{"first_name":"Sam","language":"fr","retention_days":30}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let log = play(&s, &sc).await;
+    assert!(
+        log.heard[0].starts_with("Bon retour, Sam. Merci d'avoir appelé"),
+        "{:?}",
+        log.heard
+    );
+    assert_eq!(heard(&log, FR.voicemail_thanks), 1, "{:?}", log.heard);
+
+    // Deleted (a privacy request): the normal greeting again.
+    let (status, _) = contact_route(&s, "DELETE", &caller, None).await;
+    assert_eq!(status, 200);
+    let (status, _) = contact_route(&s, "GET", &caller, None).await;
+    assert_eq!(status, 404);
+    sc.call_sid = format!("{}1", &sc.call_sid[..33]);
+    let log = play(&s, &sc).await;
+    assert!(
+        log.heard[0].starts_with("Thank you for calling"),
+        "{:?}",
+        log.heard
+    );
+}
+
+#[tokio::test]
+async fn a_failed_contact_lookup_gives_the_normal_greeting() {
+    let s = stack(&[("CONTACTS_TABLE", "no-such-table")]).await;
+    let sc = script(&s, &[Some("2"), Some("9")], "no-answer", 3);
+    let log = play(&s, &sc).await;
+    assert!(
+        log.heard[0].starts_with("Thank you for calling"),
+        "{:?}",
+        log.heard
+    );
+    assert_eq!(log.ended, "hangup");
+}

@@ -80,7 +80,8 @@ async fn caller_path_webhooks_wait_on_aws_at_most_twice() {
         seen.iter().map(|(r, n, w)| (r.as_str(), *n, *w)).collect();
     // (route, AWS requests, sequential waits), in call order.
     let expected: Vec<(&str, usize, usize)> = vec![
-        ("/voice-frontdoor", 3, 2),
+        // claim ‖ number, then rate limit ‖ known-caller lookup: 4 calls, 2 waits.
+        ("/voice-frontdoor", 4, 2),
         ("/voice-consent?lang=en", 1, 1),
         ("/voice-menu-handler?attempt=1&repeats=0&lang=en", 1, 1),
         ("/voice-status", 1, 1),

@@ -4,7 +4,11 @@
 //! - `GET /ops/calls/active` — calls in progress;
 //! - `GET /ops/voicemails?status=new|acked` — voicemails by state (default `new`);
 //! - `POST /ops/voicemails/{RecordingSid}/ack` — acknowledge once (conditional update);
-//! - `GET /ops/metrics/summary` — the nine monitoring views for 1 h, 24 h and 7 days.
+//! - `GET /ops/metrics/summary` — the nine monitoring views for 1 h, 24 h and 7 days;
+//! - `PUT /ops/contacts/{org}/{e164}` — `{first_name, language?, notes_ref?, retention_days?}`:
+//!   create or replace a known caller (idempotent by nature: the same body twice leaves the same
+//!   item); `GET` reads it; `DELETE` removes it at once (privacy requests). 503 without
+//!   `CONTACTS_TABLE`.
 
 use serde_json::json;
 use telephony_aws::glue;
@@ -14,11 +18,14 @@ use telephony_aws::{now_secs, ops, Body, Deps, Error, Request, Response};
 use telephony_core::{Params, RecordingSid};
 
 /// Every `(method, path)` the API serves (template.yaml declares the same, a test checks).
-pub const ROUTES: [(&str, &str); 4] = [
+pub const ROUTES: [(&str, &str); 7] = [
     ("GET", "/ops/calls/active"),
     ("GET", "/ops/voicemails"),
     ("POST", "/ops/voicemails/{RecordingSid}/ack"),
     ("GET", "/ops/metrics/summary"),
+    ("PUT", "/ops/contacts/{org}/{e164}"),
+    ("GET", "/ops/contacts/{org}/{e164}"),
+    ("DELETE", "/ops/contacts/{org}/{e164}"),
 ];
 
 /// The IAM principal API Gateway authenticated (`userArn`, else `callerId`), if any.
@@ -87,10 +94,86 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         (Method::GET, ["ops", "metrics", "summary"]) => ops::summary(deps, now)
             .await
             .map(|s| glue::json(StatusCode::OK, &s)),
+        (method, ["ops", "contacts", org, number]) => {
+            contact(deps, &req, method, org, number, &principal, now).await
+        }
         _ => Ok(error(StatusCode::NOT_FOUND, "no such route")),
     };
     result.unwrap_or_else(|e| {
         tracing::error!(path = req.uri().path(), error = %e, "ops request failed");
         error(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable")
     })
+}
+
+/// `PUT|GET|DELETE /ops/contacts/{org}/{e164}`.
+async fn contact(
+    deps: &Deps,
+    req: &Request,
+    method: Method,
+    org: &str,
+    raw_number: &str,
+    principal: &str,
+    now: u64,
+) -> Result<Response<Body>, Error> {
+    let Some(table) = deps.config.contacts_table.as_deref() else {
+        return Ok(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "CONTACTS_TABLE is not set",
+        ));
+    };
+    let org_ok = (1..=64).contains(&org.len())
+        && org
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !org_ok {
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            "org must be 1-64 of a-z, 0-9 and -",
+        ));
+    }
+    let decoded = percent_encoding::percent_decode_str(raw_number).decode_utf8_lossy();
+    let caller = match telephony_core::E164::parse_syntax(&decoded) {
+        Ok(c) => c,
+        Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &e.to_string())),
+    };
+    let contacts = telephony_aws::contacts::Contacts {
+        dynamo: &deps.dynamo,
+        table,
+    };
+    match method {
+        Method::GET => Ok(match contacts.get(org, &caller, now).await? {
+            Some(c) => glue::json(
+                StatusCode::OK,
+                &json!({ "org": org, "e164": caller.as_str(), "contact": c }),
+            ),
+            None => error(StatusCode::NOT_FOUND, "no such contact"),
+        }),
+        Method::DELETE => {
+            contacts.delete(org, &caller).await?;
+            Ok(glue::json(
+                StatusCode::OK,
+                &json!({ "org": org, "e164": caller.as_str(), "deleted": true }),
+            ))
+        }
+        Method::PUT => {
+            let body: &[u8] = match req.body() {
+                Body::Text(t) => t.as_bytes(),
+                Body::Binary(b) => b,
+                Body::Empty => b"",
+            };
+            let write: telephony_aws::contacts::ContactWrite = match serde_json::from_slice(body) {
+                Ok(w) => w,
+                Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &e.to_string())),
+            };
+            if let Err(m) = write.check() {
+                return Ok(error(StatusCode::BAD_REQUEST, &m));
+            }
+            let expires_at = contacts.put(org, &caller, &write, principal, now).await?;
+            Ok(glue::json(
+                StatusCode::OK,
+                &json!({ "org": org, "e164": caller.as_str(), "expires_at": expires_at }),
+            ))
+        }
+        _ => Ok(error(StatusCode::NOT_FOUND, "no such route")),
+    }
 }

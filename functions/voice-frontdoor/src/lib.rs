@@ -3,12 +3,14 @@
 //! greeting, recording notice and consent `<Gather>`.
 //!
 //! DynamoDB round trips: the claim and the (cached) number lookup run concurrently, then the rate
-//! limit counters (concurrently with each other).
+//! limit counters (concurrently with each other) and the known-caller lookup (issue 14: "Welcome
+//! back, Sam" in the caller's language; any failure → the normal greeting).
 
+use telephony_aws::contacts::{Contact, Contacts};
 use telephony_aws::ratelimit::{self, Verdict};
 use telephony_aws::store::Claim;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
-use telephony_core::{flow, mask_phone, Route, Twiml};
+use telephony_core::{flow, mask_phone, Route, Twiml, E164};
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
@@ -31,31 +33,37 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         calls.claim_call(&sid, from, to, now),
         deps.number_config(to)
     );
-    let limited = match claim? {
-        Claim::AlreadyExists => calls.get_call(&sid).await?.is_some_and(|c| c.rate_limited),
-        Claim::Created => {
-            match ratelimit::check_all(
-                &deps.dynamo,
-                &config.rate_limits_table,
-                from,
-                &config.rate_limits,
-                now,
-            )
-            .await
-            {
-                Ok(Verdict::Allowed) => false,
-                Ok(Verdict::Limited) => {
-                    calls.mark_rate_limited(&sid, now).await?;
-                    true
-                }
-                Err(e) => {
-                    tracing::warn!(call_sid = %sid, error = %e, "rate-limit store unreachable; allowing the call");
-                    metrics::count("RateLimitFailOpen", None);
-                    false
+    let claim = claim?;
+    let limited = async {
+        Ok::<bool, Error>(match claim {
+            Claim::AlreadyExists => calls.get_call(&sid).await?.is_some_and(|c| c.rate_limited),
+            Claim::Created => {
+                match ratelimit::check_all(
+                    &deps.dynamo,
+                    &config.rate_limits_table,
+                    from,
+                    &config.rate_limits,
+                    now,
+                )
+                .await
+                {
+                    Ok(Verdict::Allowed) => false,
+                    Ok(Verdict::Limited) => {
+                        calls.mark_rate_limited(&sid, now).await?;
+                        true
+                    }
+                    Err(e) => {
+                        tracing::warn!(call_sid = %sid, error = %e, "rate-limit store unreachable; allowing the call");
+                        metrics::count("RateLimitFailOpen", None);
+                        false
+                    }
                 }
             }
-        }
+        })
     };
+    // The known-caller lookup rides along with the rate-limit counters: no extra round trip.
+    let (limited, contact) = tokio::join!(limited, known_caller(deps, &number, from, now));
+    let limited = limited?;
     if limited {
         tracing::info!(call_sid = %sid, from = %mask_phone(from), "caller rate limited");
         metrics::count("CallsRateLimited", None);
@@ -63,7 +71,39 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     }
     tracing::info!(call_sid = %sid, from = %mask_phone(from), to = %mask_phone(to), "call received");
     metrics::count("CallsReceived", None);
-    Ok(deps
-        .replies(&number, None)
-        .greeting(&number.business_name, None))
+    let replies = deps.replies(
+        &number,
+        contact.as_ref().and_then(|c| c.language.as_deref()),
+    );
+    if contact.is_some() {
+        metrics::count("KnownCallers", None);
+    }
+    Ok(replies.greeting(
+        &number.business_name,
+        contact.as_ref().map(|c| c.first_name.as_str()),
+    ))
+}
+
+/// The caller's contact for the number's org, if `CONTACTS_TABLE` is set and the caller is a
+/// number; `None` on any failure (the normal greeting).
+async fn known_caller(
+    deps: &Deps,
+    number: &flow::NumberConfig,
+    from: &str,
+    now: u64,
+) -> Option<Contact> {
+    let table = deps.config.contacts_table.as_deref()?;
+    let caller = E164::parse_syntax(from).ok()?;
+    let contacts = Contacts {
+        dynamo: &deps.dynamo,
+        table,
+    };
+    match contacts.get(&number.org_id, &caller, now).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(from = %mask_phone(from), error = %e, "contact lookup failed; normal greeting");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            None
+        }
+    }
 }

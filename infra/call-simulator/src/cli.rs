@@ -5,6 +5,7 @@
 pub const CALL_OPTIONS: &[&str] = &[
     "--digits",
     "--lang",
+    "--known",
     "--dial",
     "--message-seconds",
     "--from",

@@ -59,6 +59,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_requests: 40,
         retry_backoff: std::time::Duration::from_millis(50),
     };
+    // `--known NAME`: the caller is a known contact of the number's org first.
+    if let Some(name) = args
+        .iter()
+        .position(|a| a == "--known")
+        .and_then(|i| args.get(i + 1))
+    {
+        let sdk = AwsTarget::from_env()?.sdk_config();
+        let deps = Deps::new(config.clone(), &sdk);
+        let table = deps
+            .config
+            .contacts_table
+            .clone()
+            .ok_or("CONTACTS_TABLE is not set (make run sets it)")?;
+        let number = deps.number_config(&script.to).await;
+        let caller = telephony_core::E164::parse_syntax(&script.from)?;
+        let write = telephony_aws::contacts::ContactWrite {
+            first_name: name.clone(),
+            language: None,
+            notes_ref: None,
+            retention_days: Some(1),
+        };
+        write.check()?;
+        telephony_aws::contacts::Contacts {
+            dynamo: &deps.dynamo,
+            table: &table,
+        }
+        .put(
+            &number.org_id,
+            &caller,
+            &write,
+            "call-simulator",
+            telephony_aws::now_secs(),
+        )
+        .await?;
+    }
     let transport = HttpTransport::new(&config.public_base_url, &target);
     let voice_url = format!("{}/voice-frontdoor", config.public_base_url);
     let downloads_before = media.downloads().await;
@@ -127,6 +162,7 @@ make call ARGS='…'     one signed call through the voice webhooks
   --digits D,D,…       keys pressed at each <Gather>, in order; '-' = silence; 'say:oui' or
                        'say:yes@0.3' = a spoken answer (confidence 0.92 unless given) (default 1,1)
   --lang en|fr         fr: press 8 at the greeting and hear the call in French (default en)
+  --known NAME         the caller is a known contact named NAME (greeted by name; kept 1 day)
   --dial STATUS        outcome of a <Dial>: completed | no-answer | busy | failed (default no-answer)
   --message-seconds N  length of the voicemail left (default 7)
   --from E164          caller (default: a fresh +1647555 01xx number per call)

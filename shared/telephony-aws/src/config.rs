@@ -51,6 +51,8 @@ pub struct Config {
     pub transactions_table: Option<String>,
     /// `IDEMPOTENCY_TABLE`: idempotency keys of the ops API (ops functions only).
     pub idempotency_table: Option<String>,
+    /// `CONTACTS_TABLE`: known callers (frontdoor and ops API); unset → no personal greetings.
+    pub contacts_table: Option<String>,
     /// `MESSAGING_SERVICE_SID` (`MG…`): the Messaging Service new numbers join, if any.
     pub messaging_service_sid: Option<String>,
     /// `SUBACCOUNT_PER_ORG=true`: onboarding gives each org its own Twilio subaccount (created
@@ -202,6 +204,7 @@ impl Config {
             transactions_table: opt("TRANSACTIONS_TABLE"),
             idempotency_table: opt("IDEMPOTENCY_TABLE"),
             messaging_service_sid: opt("MESSAGING_SERVICE_SID"),
+            contacts_table: opt("CONTACTS_TABLE"),
             subaccount_per_org: opt("SUBACCOUNT_PER_ORG").as_deref() == Some("true"),
             signature_bypass: bypass_asked,
             calls_table: req("CALLS_TABLE")?,
@@ -217,6 +220,7 @@ impl Config {
                 voicemail_topic_arn: None,
                 sms_auto_reply: opt("SMS_AUTO_REPLY"),
                 speech_input: opt("SPEECH_INPUT").as_deref() != Some("false"),
+                org_id: "default".into(),
                 hours: None,
                 after_hours_target: None,
             },

@@ -3,6 +3,7 @@
 //! glue every webhook shares (spec §2).
 
 pub mod config;
+pub mod contacts;
 pub mod deps;
 pub mod error;
 pub mod event;

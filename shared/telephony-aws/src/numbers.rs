@@ -108,6 +108,7 @@ fn parse(
         language: text("language").unwrap_or_else(|| default.language.clone()),
         voicemail_topic_arn: text("voicemail_topic_arn"),
         sms_auto_reply: text("sms_auto_reply").or_else(|| default.sms_auto_reply.clone()),
+        org_id: text("org_id").unwrap_or_else(|| default.org_id.clone()),
         hours: text("hours").and_then(|weekly| {
             let h = telephony_core::hours::parse(
                 text("timezone").as_deref().unwrap_or("America/Toronto"),

@@ -39,6 +39,9 @@ pub struct NumberConfig {
     pub sms_auto_reply: Option<String>,
     /// Accept spoken answers at the consent question and the menu (on by default).
     pub speech_input: bool,
+    /// The org the number belongs to (`default` for numbers not onboarded): the scope of its
+    /// known callers.
+    pub org_id: String,
     /// Business hours, holidays and closures; `None` → always open.
     pub hours: Option<crate::hours::Hours>,
     /// Rung after the closed message outside hours; `None` → voicemail.
@@ -642,6 +645,7 @@ mod tests {
             voicemail_topic_arn: None,
             sms_auto_reply: None,
             speech_input: true,
+            org_id: "default".into(),
             hours: None,
             after_hours_target: None,
         }
