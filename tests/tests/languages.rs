@@ -395,3 +395,60 @@ async fn a_failed_contact_lookup_gives_the_normal_greeting() {
     );
     assert_eq!(log.ended, "hangup");
 }
+
+#[tokio::test]
+async fn a_missed_call_gets_one_text_and_never_an_opted_out_caller() {
+    use integration_tests::scripted;
+    let twilio = scripted::start(Some(prism::api_v2010().base_url.clone()), vec![]).await;
+    let s = stack(&[("TWILIO_API_BASE", twilio.base_url.as_str())]).await;
+    put_hours(&s, "+15875550181", &[("missed_call_text", "true")]).await;
+    put_hours(&s, "+15875550182", &[]).await;
+    let texts = || twilio.count("POST", "/Messages.json");
+
+    // No consent, silence twice in the menu, hangs up at the beep: nobody reached, no message.
+    let mut sc = script(&s, &[Some("2"), None, None], "no-answer", 0);
+    sc.to = "+15875550181".into();
+    let log = play(&s, &sc).await;
+    assert_eq!(log.ended, "hangup", "{log:#?}");
+    assert_eq!(
+        texts(),
+        1,
+        "{:?} {:?}",
+        twilio.log.lock().unwrap(),
+        log.steps
+            .iter()
+            .map(|s| (&s.url, s.reply.status))
+            .collect::<Vec<_>>()
+    );
+    // Twilio retries the final callback: nothing more; a second missed call today: nothing more.
+    let final_status = log
+        .steps
+        .iter()
+        .rev()
+        .find(|st| st.url.ends_with("/voice-status"))
+        .unwrap()
+        .clone();
+    let again = post_signed(&s.deps, &final_status.url, &final_status.params).await;
+    assert!(again.status < 300, "{again:?}");
+    let mut second = script(&s, &[Some("2"), None, None], "no-answer", 0);
+    second.to = "+15875550181".into();
+    second.from = sc.from.clone();
+    play(&s, &second).await;
+    assert_eq!(texts(), 1);
+
+    // Left a voicemail, or the number's switch is off: no text.
+    let mut vm = script(&s, &[Some("2"), Some("9")], "no-answer", 5);
+    vm.to = "+15875550181".into();
+    play(&s, &vm).await;
+    let mut off = script(&s, &[Some("2"), None, None], "no-answer", 0);
+    off.to = "+15875550182".into();
+    play(&s, &off).await;
+    assert_eq!(texts(), 1);
+
+    // An opted-out caller is never texted.
+    let mut opted = script(&s, &[Some("2"), None, None], "no-answer", 0);
+    opted.to = "+15875550181".into();
+    text_message(&s, &opted.from, "+15875550181", "STOP").await;
+    play(&s, &opted).await;
+    assert_eq!(texts(), 1);
+}

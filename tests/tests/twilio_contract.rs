@@ -80,6 +80,12 @@ async fn every_provisioning_call_matches_twilios_specification() {
         "add to messaging service",
         c.add_number_to_service(SERVICE_SID, NUMBER_SID).await,
     );
+    let sent = ok(
+        "send a message",
+        c.send_message("+15875550100", "+14165550123", "Sorry we missed your call.")
+            .await,
+    );
+    assert!(sent.sid.is_some());
 
     let log = prism::api_v2010().log.lock().unwrap().join("\n");
     for path in [
@@ -87,6 +93,7 @@ async fn every_provisioning_call_matches_twilios_specification() {
         "/AvailablePhoneNumbers/CA/Local.json",
         "/IncomingPhoneNumbers.json",
         "/IncomingPhoneNumbers/PN0123456789abcdef0123456789abcdef.json",
+        "/Messages.json",
     ] {
         assert!(log.contains(path), "Prism saw no request to {path}:\n{log}");
     }

@@ -2,12 +2,16 @@
 //! `CallStatus` stored forward-only (a late `ringing` never overwrites `completed`), with
 //! `CallDuration` (seconds) and `ParentCallSid`. Answers 204. Call outcome metrics
 //! (`CallsCompleted`, `CallsFailed`, `CallDuration` in seconds) count the caller's call only, never
-//! a dialled leg (it carries `ParentCallSid`).
+//! a dialled leg (it carries `ParentCallSid`). The caller's final status may send one
+//! missed-call text (issue 14; per-number switch, off by default).
 
 use telephony_aws::store::Advance;
+use telephony_aws::store::Claim;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
+use telephony_core::prompts::{self, Lang};
+use telephony_core::sms;
 use telephony_core::status::{call_outcome, call_status_rank, CallOutcome};
-use telephony_core::{CallSid, ParamError, Route};
+use telephony_core::{mask_phone, CallSid, ParamError, Route};
 
 /// Handles one request: 204 when stored (or stale), 400 for an unknown status.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
@@ -48,5 +52,101 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
             metrics::gauge("CallDuration", secs as f64, "Seconds");
         }
     }
+    if advance != Advance::Stale && parent.is_none() {
+        missed_call_text(deps, &sid, status).await;
+    }
     Ok(())
 }
+
+/// Once per caller per number per day: the missed-call text ([`sms::missed_call_skip`] decides
+/// from the call; then the number's switch, opt-outs, our own numbers and the daily window, a
+/// conditional write that also makes a retried final callback send nothing more). Sent through
+/// the Twilio Messages API in the call's language. Failures are logged and counted, never
+/// fail the status callback; a failed send gives the window back.
+async fn missed_call_text(deps: &Deps, sid: &CallSid, status: &str) {
+    let record = match deps.calls().get_call(sid).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(call_sid = %sid, error = %e, "missed-call check skipped");
+            return;
+        }
+    };
+    let (Some(from), Some(to)) = (record.from.as_deref(), record.to.as_deref()) else {
+        return;
+    };
+    let number = deps.number_config(to).await;
+    if !number.missed_call_text {
+        return;
+    }
+    let call = sms::FinishedCall {
+        status,
+        reached_person: matches!(
+            record.dial_status.as_deref(),
+            Some("completed" | "answered")
+        ),
+        voicemail_left: record.voicemail_recorded || record.voicemail_recording_sid.is_some(),
+        rate_limited: record.rate_limited,
+        caller: from,
+        our_number: to,
+    };
+    if let Some(reason) = sms::missed_call_skip(&call) {
+        tracing::info!(call_sid = %sid, reason, "no missed-call text");
+        return;
+    }
+    let now = now_secs();
+    let messages = deps.messages();
+    let (opted_out, own) = tokio::join!(messages.is_opted_out(from, now), deps.is_own_number(from));
+    match (opted_out, own) {
+        (Ok(false), Ok(false)) => {}
+        (Ok(true), _) | (_, Ok(true)) => {
+            tracing::info!(call_sid = %sid, from = %mask_phone(from), "no missed-call text: opted out or ours");
+            return;
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            // Without knowing the opt-out state, nothing is sent (CASL, TCPA).
+            tracing::warn!(call_sid = %sid, error = %e, "no missed-call text: store unreadable");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            return;
+        }
+    }
+    match messages
+        .claim_window("missedcall", from, to, MISSED_CALL_WINDOW_SECS, now)
+        .await
+    {
+        Ok(Claim::Created) => {}
+        Ok(Claim::AlreadyExists) => return,
+        Err(e) => {
+            tracing::warn!(call_sid = %sid, error = %e, "no missed-call text: window unreadable");
+            return;
+        }
+    }
+    let lang = Lang::from_tag(record.language.as_deref().unwrap_or(&number.language));
+    let body = prompts::fill(lang.texts().missed_call_text, &number.business_name, to, "");
+    let sent = match deps.twilio() {
+        Ok(t) => t
+            .send_message(to, from, &body)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match sent {
+        Ok(m) => {
+            tracing::info!(call_sid = %sid, message_sid = ?m.sid, from = %mask_phone(from), "missed-call text sent");
+            metrics::count("MissedCallTexts", Some(("Language", lang.code())));
+        }
+        Err(e) => {
+            tracing::warn!(call_sid = %sid, error = %e, "missed-call text not sent");
+            metrics::count("DependencyErrors", Some(("Dependency", "twilio")));
+            if let Err(e) = messages
+                .release_window("missedcall", from, to, MISSED_CALL_WINDOW_SECS, now)
+                .await
+            {
+                tracing::warn!(call_sid = %sid, error = %e, "missed-call window not given back");
+            }
+        }
+    }
+}
+
+/// At most one missed-call text per caller per number per day.
+pub const MISSED_CALL_WINDOW_SECS: u64 = 86_400;

@@ -25,7 +25,11 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         if done && !recorded {
             return;
         }
-        if let Err(e) = deps.calls().mark_voicemail_pending(&sid, now_secs()).await {
+        if let Err(e) = deps
+            .calls()
+            .mark_voicemail_pending(&sid, done && recorded, now_secs())
+            .await
+        {
             tracing::warn!(call_sid = %sid, error = %e, "voicemail-pending mark not written");
             metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
         }

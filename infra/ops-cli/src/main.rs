@@ -8,7 +8,7 @@
 //! tradeline-ops numbers webhooks +1… [--voice-url U] [--voice-fallback-url U] \
 //!     [--status-callback U] [--sms-url U] [--key K]          (none given: re-apply ours)
 //! tradeline-ops numbers config +1… [--business N] [--sales +1…] [--support +1…] \
-//!     [--language L] [--auto-reply TEXT] [--speech on|off] \
+//!     [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off] \
 //!     [--timezone TZ --hours "mon-fri 09:00-17:00"] [--holidays CA-AB] \
 //!     [--closures 2026-12-24,2026-12-31] [--after-hours +1…] [--key K]   (reads the version, sends If-Match)
 //! tradeline-ops summary
@@ -37,7 +37,7 @@ commands:
   numbers show E164
   numbers release E164 [--key K]
   numbers webhooks E164 [--voice-url U] [--voice-fallback-url U] [--status-callback U] [--sms-url U] [--key K]
-  numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off]
+  numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off]
                  [--timezone TZ --hours \"mon-fri 09:00-17:00\"] [--holidays CA-AB] [--closures 2026-12-24,…] [--after-hours E164] [--key K]
   summary
 environment: TRADELINE_API_URL (or --api-url), AWS credentials and region (standard chain)";
@@ -450,6 +450,7 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
                 "language",
                 "auto-reply",
                 "speech",
+                "missed-call-text",
                 "timezone",
                 "hours",
                 "holidays",
@@ -490,12 +491,17 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
                     number("--after-hours", v)?.into()
                 };
             }
-            if let Some(v) = args.opt("speech") {
-                body["speech_input"] = match v {
-                    "on" | "true" => true.into(),
-                    "off" | "false" => false.into(),
-                    _ => return Err(Fail::Usage("--speech takes on or off".into())),
-                };
+            for (opt, field) in [
+                ("speech", "speech_input"),
+                ("missed-call-text", "missed_call_text"),
+            ] {
+                if let Some(v) = args.opt(opt) {
+                    body[field] = match v {
+                        "on" | "true" => true.into(),
+                        "off" | "false" => false.into(),
+                        _ => return Err(Fail::Usage(format!("--{opt} takes on or off"))),
+                    };
+                }
             }
             let api = connect(&args).await?;
             let path = format!("/ops/numbers/{}", path_number(&n));

@@ -223,6 +223,7 @@ impl Config {
                 org_id: "default".into(),
                 hours: None,
                 after_hours_target: None,
+                missed_call_text: opt("MISSED_CALL_TEXT").as_deref() == Some("true"),
             },
             voices: Voices {
                 en: Voice {

@@ -265,11 +265,28 @@ impl<'a> Messages<'a> {
         window_secs: u64,
         now: u64,
     ) -> Result<Claim, Error> {
+        self.claim_window("autoreply", from, to, window_secs, now)
+            .await
+    }
+
+    /// Claims the `kind` window (`autoreply`, `missedcall`) of `from` → `to` for `window_secs`:
+    /// `Created` when no live window item exists, `AlreadyExists` inside the window. The
+    /// conditional write makes it safe under retried webhooks: one claim per window.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn claim_window(
+        &self,
+        kind: &str,
+        from: &str,
+        to: &str,
+        window_secs: u64,
+        now: u64,
+    ) -> Result<Claim, Error> {
         let r = self
             .client
             .update_item()
             .table_name(self.windows)
-            .key("pk", s(format!("autoreply#{from}#{to}")))
+            .key("pk", s(format!("{kind}#{from}#{to}")))
             .update_expression("SET expires_at = :end")
             .condition_expression("attribute_not_exists(expires_at) OR expires_at <= :now")
             .expression_attribute_values(":end", n(now + window_secs))
@@ -279,9 +296,7 @@ impl<'a> Messages<'a> {
         match r {
             Ok(_) => Ok(Claim::Created),
             Err(e) if conditional(&e) => Ok(Claim::AlreadyExists),
-            Err(e) => Err(Error::dynamo("UpdateItem rate-limits (auto-reply window)")(
-                e,
-            )),
+            Err(e) => Err(Error::dynamo("UpdateItem rate-limits (window)")(e)),
         }
     }
 
@@ -297,11 +312,27 @@ impl<'a> Messages<'a> {
         window_secs: u64,
         now: u64,
     ) -> Result<(), Error> {
+        self.release_window("autoreply", from, to, window_secs, now)
+            .await
+    }
+
+    /// Gives back a `kind` window claimed at `now` that was not used (deleted only if it is
+    /// still that claim).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn release_window(
+        &self,
+        kind: &str,
+        from: &str,
+        to: &str,
+        window_secs: u64,
+        now: u64,
+    ) -> Result<(), Error> {
         let r = self
             .client
             .delete_item()
             .table_name(self.windows)
-            .key("pk", s(format!("autoreply#{from}#{to}")))
+            .key("pk", s(format!("{kind}#{from}#{to}")))
             .condition_expression("expires_at = :end")
             .expression_attribute_values(":end", n(now + window_secs))
             .send()
@@ -309,9 +340,7 @@ impl<'a> Messages<'a> {
         match r {
             Ok(_) => Ok(()),
             Err(e) if conditional(&e) => Ok(()),
-            Err(e) => Err(Error::dynamo("DeleteItem rate-limits (auto-reply window)")(
-                e,
-            )),
+            Err(e) => Err(Error::dynamo("DeleteItem rate-limits (window)")(e)),
         }
     }
 

@@ -121,11 +121,16 @@ fn parse(
                 .ok()
         }),
         after_hours_target: target("after_hours_target", &None)?,
-        // A boolean, or the string the config route writes.
-        speech_input: match item.get("speech_input") {
-            Some(AttributeValue::Bool(b)) => *b,
-            Some(AttributeValue::S(v)) => v != "false",
-            _ => default.speech_input,
-        },
+        speech_input: flag(item, "speech_input", default.speech_input),
+        missed_call_text: flag(item, "missed_call_text", default.missed_call_text),
     })
+}
+
+/// A switch stored as a boolean, or as the `"true"`/`"false"` string the config route writes.
+fn flag(item: &HashMap<String, AttributeValue>, k: &str, default: bool) -> bool {
+    match item.get(k) {
+        Some(AttributeValue::Bool(b)) => *b,
+        Some(AttributeValue::S(v)) => v == "true",
+        _ => default,
+    }
 }

@@ -1134,6 +1134,8 @@ pub struct ConfigChange {
     pub closures: Option<String>,
     /// E.164 rung outside hours after the closed message (`""` → voicemail).
     pub after_hours_target: Option<String>,
+    /// Text callers whose call was missed (stored `"true"`/`"false"`).
+    pub missed_call_text: Option<bool>,
 }
 
 impl ConfigChange {
@@ -1166,6 +1168,9 @@ impl ConfigChange {
         }
         if let Some(on) = self.speech_input {
             out.push(("speech_input", on.to_string()));
+        }
+        if let Some(on) = self.missed_call_text {
+            out.push(("missed_call_text", on.to_string()));
         }
         match (&self.timezone, &self.hours) {
             (Some(tz), Some(h)) => {

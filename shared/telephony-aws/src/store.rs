@@ -75,6 +75,10 @@ pub struct CallRecord {
     pub dial_status: Option<String>,
     /// The voicemail recorded on this call, once stored.
     pub voicemail_recording_sid: Option<String>,
+    /// The Record action reported a non-empty recording (`vm_recorded`).
+    pub voicemail_recorded: bool,
+    /// The caller's language choice (`en`/`fr`), if they pressed 8.
+    pub language: Option<String>,
 }
 
 /// How long a notice claim holds before another delivery may take it over (a publish takes well
@@ -247,18 +251,30 @@ impl<'a> Calls<'a> {
             menu_choice: get_s(&item, "menu_choice"),
             dial_status: get_s(&item, "dial_status"),
             voicemail_recording_sid: get_s(&item, "voicemail_recording_sid"),
+            voicemail_recorded: item.contains_key("vm_recorded"),
+            language: get_s(&item, "language"),
         }))
     }
 
     /// Marks the call as having reached the voicemail step (`vm_pending`, `vm_pending_at` set
-    /// once), so the reconciler finds it if its recording never arrives. Idempotent.
+    /// once), so the reconciler finds it if its recording never arrives; `recorded` (the Record
+    /// action reported a non-empty recording) also sets `vm_recorded`, which the missed-call
+    /// text reads before the recording callback may have arrived. Idempotent.
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn mark_voicemail_pending(&self, sid: &CallSid, now: u64) -> Result<(), Error> {
+    pub async fn mark_voicemail_pending(
+        &self,
+        sid: &CallSid,
+        recorded: bool,
+        now: u64,
+    ) -> Result<(), Error> {
+        let expr = if recorded {
+            "SET vm_pending = :p, vm_recorded = :p, vm_pending_at = if_not_exists(vm_pending_at, :now), expires_at = if_not_exists(expires_at, :exp)"
+        } else {
+            "SET vm_pending = :p, vm_pending_at = if_not_exists(vm_pending_at, :now), expires_at = if_not_exists(expires_at, :exp)"
+        };
         self.update(sid.as_str())
-            .update_expression(
-                "SET vm_pending = :p, vm_pending_at = if_not_exists(vm_pending_at, :now), expires_at = if_not_exists(expires_at, :exp)",
-            )
+            .update_expression(expr)
             .expression_attribute_values(":p", s(VOICEMAIL_PENDING))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":exp", n(now + self.retention_secs))

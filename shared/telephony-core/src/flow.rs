@@ -46,6 +46,9 @@ pub struct NumberConfig {
     pub hours: Option<crate::hours::Hours>,
     /// Rung after the closed message outside hours; `None` → voicemail.
     pub after_hours_target: Option<E164>,
+    /// Text a caller whose call ended without reaching anyone or leaving a voicemail (off by
+    /// default).
+    pub missed_call_text: bool,
 }
 
 /// A `<Say>` voice and its language (flaw F-45: the voice must speak the language given).
@@ -648,6 +651,7 @@ mod tests {
             org_id: "default".into(),
             hours: None,
             after_hours_target: None,
+            missed_call_text: false,
         }
     }
 

@@ -89,6 +89,65 @@ pub fn is_replyable_sender(from: &str) -> bool {
     digits.len() >= 8 && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The `From` values Twilio gives calls without a caller ID, spelled on a keypad: ANONYMOUS,
+/// RESTRICTED, UNAVAILABLE, BLOCKED (Twilio support, "Why am I getting calls from these strange
+/// numbers?"). They look like numbers and must never be texted.
+pub const HIDDEN_CALLER_IDS: [&str; 4] = ["+266696687", "+7378742833", "+86282452253", "+2562533"];
+
+/// What is known of a finished call when deciding on a missed-call text (issue 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FinishedCall<'a> {
+    /// Final `CallStatus` of the caller's call.
+    pub status: &'a str,
+    /// A department (or after-hours) dial was answered.
+    pub reached_person: bool,
+    /// The caller reached the voicemail recording and left something.
+    pub voicemail_left: bool,
+    /// The frontdoor rejected the call for its rate limit.
+    pub rate_limited: bool,
+    /// The caller (`From`).
+    pub caller: &'a str,
+    /// Our number that was called (`To`), which would send the text.
+    pub our_number: &'a str,
+}
+
+/// Why a finished call gets no missed-call text, or `None` to send one: the call must have ended
+/// (`completed`, `busy`, `no-answer`, `failed`, `canceled`) without reaching a person or leaving a
+/// voicemail, not be a rate-limited call, come from a textable number (not anonymous, not a
+/// short code), and be sent from a Canadian number — US numbers need an approved A2P 10DLC
+/// campaign, which this stack does not have yet (issue 10), so they never send. Opt-outs, our
+/// own numbers and the once-a-day window are checked with the stores.
+pub fn missed_call_skip(c: &FinishedCall<'_>) -> Option<&'static str> {
+    if !matches!(
+        c.status,
+        "completed" | "busy" | "no-answer" | "failed" | "canceled"
+    ) {
+        return Some("not_finished");
+    }
+    if c.reached_person {
+        return Some("answered");
+    }
+    if c.voicemail_left {
+        return Some("voicemail_left");
+    }
+    if c.rate_limited {
+        return Some("rate_limited");
+    }
+    if !is_replyable_sender(c.caller) || HIDDEN_CALLER_IDS.contains(&c.caller) {
+        return Some("not_textable");
+    }
+    let canadian = c
+        .our_number
+        .strip_prefix("+1")
+        .and_then(|n| n.get(..3))
+        .and_then(|area| crate::area_codes::region_of("CA", area))
+        .is_some();
+    if !canadian {
+        return Some("a2p_not_approved");
+    }
+    None
+}
+
 /// The help reply: business name, callback number and the opt-out instruction.
 pub fn help_text(business: &str, callback: &str) -> String {
     format!("{business}: for help, call us at {callback}. Msg&data rates may apply. Reply STOP to opt out.")
@@ -193,6 +252,87 @@ mod tests {
         ] {
             assert_eq!(Keyword::detect(body), want, "{body}");
         }
+    }
+
+    #[test]
+    fn missed_call_texts_only_for_missed_textable_canadian_calls() {
+        let base = FinishedCall {
+            status: "completed",
+            reached_person: false,
+            voicemail_left: false,
+            rate_limited: false,
+            caller: "+14165550123",
+            our_number: "+15875550100",
+        };
+        assert_eq!(missed_call_skip(&base), None);
+        let cases = [
+            (
+                FinishedCall {
+                    status: "in-progress",
+                    ..base
+                },
+                "not_finished",
+            ),
+            (
+                FinishedCall {
+                    reached_person: true,
+                    ..base
+                },
+                "answered",
+            ),
+            (
+                FinishedCall {
+                    voicemail_left: true,
+                    ..base
+                },
+                "voicemail_left",
+            ),
+            (
+                FinishedCall {
+                    rate_limited: true,
+                    ..base
+                },
+                "rate_limited",
+            ),
+            (
+                FinishedCall {
+                    caller: "anonymous",
+                    ..base
+                },
+                "not_textable",
+            ),
+            (
+                FinishedCall {
+                    caller: "+266696687",
+                    ..base
+                },
+                "not_textable",
+            ),
+            (
+                FinishedCall {
+                    caller: "12345",
+                    ..base
+                },
+                "not_textable",
+            ),
+            (
+                FinishedCall {
+                    our_number: "+12125550100",
+                    ..base
+                },
+                "a2p_not_approved",
+            ),
+        ];
+        for (c, want) in cases {
+            assert_eq!(missed_call_skip(&c), Some(want), "{c:?}");
+        }
+        assert_eq!(
+            missed_call_skip(&FinishedCall {
+                status: "no-answer",
+                ..base
+            }),
+            None
+        );
     }
 
     #[test]
