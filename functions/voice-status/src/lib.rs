@@ -28,17 +28,28 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
         .map(CallSid::parse)
         .transpose()
         .map_err(ParamError::from)?;
-    let advance = deps
-        .calls()
-        .advance_status(
+    // The caller's final status may send a missed-call text: the number's switch is read in
+    // the same wait as the status write (cached per container), so numbers without it cost
+    // nothing more.
+    let finished = parent.is_none() && call_outcome(status, false).is_some();
+    let calls = deps.calls();
+    let (advance, number) = tokio::join!(
+        calls.advance_status(
             &sid,
             status,
             rank,
             p.seconds("CallDuration"),
             parent.as_ref(),
             now_secs(),
-        )
-        .await?;
+        ),
+        async {
+            match finished {
+                true => Some(deps.number_config(p.get("To").unwrap_or("")).await),
+                false => None,
+            }
+        }
+    );
+    let advance = advance?;
     if advance == Advance::Stale {
         tracing::info!(call_sid = %sid, status, "stale or repeated status ignored");
     } else if let Some(outcome) = call_outcome(status, parent.is_some()) {
@@ -52,8 +63,8 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
             metrics::gauge("CallDuration", secs as f64, "Seconds");
         }
     }
-    if advance != Advance::Stale && parent.is_none() {
-        missed_call_text(deps, &sid, status).await;
+    if let Some(number) = number.filter(|n| n.missed_call_text && advance != Advance::Stale) {
+        missed_call_text(deps, &sid, status, &number).await;
     }
     Ok(())
 }
@@ -63,7 +74,12 @@ async fn store(deps: &Deps, hook: &Webhook) -> Result<(), Error> {
 /// conditional write that also makes a retried final callback send nothing more). Sent through
 /// the Twilio Messages API in the call's language. Failures are logged and counted, never
 /// fail the status callback; a failed send gives the window back.
-async fn missed_call_text(deps: &Deps, sid: &CallSid, status: &str) {
+async fn missed_call_text(
+    deps: &Deps,
+    sid: &CallSid,
+    status: &str,
+    number: &telephony_core::flow::NumberConfig,
+) {
     let record = match deps.calls().get_call(sid).await {
         Ok(Some(r)) => r,
         Ok(None) => return,
@@ -75,10 +91,6 @@ async fn missed_call_text(deps: &Deps, sid: &CallSid, status: &str) {
     let (Some(from), Some(to)) = (record.from.as_deref(), record.to.as_deref()) else {
         return;
     };
-    let number = deps.number_config(to).await;
-    if !number.missed_call_text {
-        return;
-    }
     let call = sms::FinishedCall {
         status,
         reached_person: matches!(
