@@ -55,9 +55,18 @@ def main():
     ddb = session.client("dynamodb", endpoint_url=args.endpoint)
     s3 = session.client("s3", endpoint_url=args.endpoint)
     sns = session.client("sns", endpoint_url=args.endpoint)
+    sesv2 = session.client("sesv2", endpoint_url=args.endpoint)
 
+    template = load_template(args.template)
+    # The contact form's sender must be an SES-verified identity (moto verifies at once).
+    sender = template.get("Parameters", {}).get("ContactSender", {}).get("Default")
+    if sender:
+        try:
+            sesv2.create_email_identity(EmailIdentity=sender)
+        except sesv2.exceptions.AlreadyExistsException:
+            pass
     created = {}
-    for logical_id, res in load_template(args.template)["Resources"].items():
+    for logical_id, res in template["Resources"].items():
         kind, props = res["Type"], res.get("Properties", {})
         name = physical_name(args.prefix, logical_id)
         if kind == "AWS::DynamoDB::Table":

@@ -137,7 +137,19 @@ SCHEDULED = {
     "resources": ["arn:aws:events:ca-central-1:123456789012:rule/tradeline-monitor-every-minute"], "detail": {},
 }
 
+def contact_event():
+    ev = event("/contact-submit", "", None)
+    ev["headers"] = {"host": "127.0.0.1:9000", "content-type": "application/json",
+                     "origin": "http://127.0.0.1:8080", "user-agent": "Mozilla/5.0"}
+    ev["requestContext"]["http"]["sourceIp"] = "198.51.100.7"
+    ev["requestContext"]["http"]["userAgent"] = "Mozilla/5.0"
+    ev["body"] = json.dumps({"name": "Sam Lee", "email": "sam@example.com", "phone": "+14035550123",
+                             "message": "Do you service furnaces in Calgary?"})
+    return ev
+
+
 EVENTS.update({
+    "contact-submit": contact_event(),
     "ops-api-active-calls": ops_event("GET", "/ops/calls/active"),
     "ops-api-voicemails": ops_event("GET", "/ops/voicemails", "status=new"),
     "ops-api-summary": ops_event("GET", "/ops/metrics/summary"),

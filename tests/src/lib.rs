@@ -112,7 +112,7 @@ pub struct Stack {
 }
 
 /// Environment variable → template logical id of each stack resource a function reads.
-const RESOURCE_VARS: [(&str, &str); 11] = [
+const RESOURCE_VARS: [(&str, &str); 12] = [
     ("CALLS_TABLE", "CallsTable"),
     ("NUMBERS_TABLE", "NumbersTable"),
     ("RATE_LIMITS_TABLE", "RateLimitsTable"),
@@ -123,6 +123,7 @@ const RESOURCE_VARS: [(&str, &str); 11] = [
     ("SMS_TOPIC_ARN", "SmsTopic"),
     ("TRANSACTIONS_TABLE", "TransactionsTable"),
     ("CONTACTS_TABLE", "ContactsTable"),
+    ("SUBMISSIONS_TABLE", "SubmissionsTable"),
     ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
 ];
 

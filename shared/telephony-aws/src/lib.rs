@@ -22,6 +22,8 @@ pub mod recordings;
 pub mod store;
 pub mod voicemail;
 
+/// The shared AWS SDK configuration type (built by [`deps::AwsTarget::sdk_config`]).
+pub use aws_types::SdkConfig;
 pub use config::{Config, ConfigError};
 pub use deps::Deps;
 pub use error::Error;
