@@ -66,7 +66,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     }
     // Outside business hours: the closed message, then the after-hours line or voicemail.
     if let Some(hours) = &number.hours {
-        if let OpenState::Closed(why) = hours::status_at(hours, now_secs()) {
+        if let OpenState::Closed(why) = hours::status_at(hours, hook.now()) {
             metrics::count("AfterHoursCalls", Some(("Reason", why.as_str())));
             let from = hook.params.get("From").unwrap_or("");
             let target = number

@@ -6,6 +6,7 @@ pub const CALL_OPTIONS: &[&str] = &[
     "--digits",
     "--lang",
     "--known",
+    "--at",
     "--dial",
     "--message-seconds",
     "--from",

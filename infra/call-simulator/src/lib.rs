@@ -42,6 +42,9 @@ pub struct HttpTransport {
     pub public_base_url: String,
     /// Where the stack really listens (often the same as the public URL locally).
     pub target_base_url: String,
+    /// `--at`: the instant (Unix seconds) sent as `X-Tradeline-Sim-Now`, which a `STAGE=local`
+    /// stack uses to judge business hours.
+    pub sim_now: Option<u64>,
 }
 
 impl HttpTransport {
@@ -51,6 +54,7 @@ impl HttpTransport {
             client: reqwest::Client::new(),
             public_base_url: public_base_url.trim_end_matches('/').to_owned(),
             target_base_url: target_base_url.trim_end_matches('/').to_owned(),
+            sim_now: None,
         }
     }
 }
@@ -64,6 +68,17 @@ impl Transport for HttpTransport {
             .post(&target)
             .header("content-type", "application/x-www-form-urlencoded")
             .header("x-twilio-signature", signature)
+            .headers(
+                self.sim_now
+                    .map(|t| {
+                        let mut h = reqwest::header::HeaderMap::new();
+                        if let Ok(v) = t.to_string().parse() {
+                            h.insert("x-tradeline-sim-now", v);
+                        }
+                        h
+                    })
+                    .unwrap_or_default(),
+            )
             .body(body)
             .send()
             .await;

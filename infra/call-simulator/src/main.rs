@@ -94,7 +94,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     }
-    let transport = HttpTransport::new(&config.public_base_url, &target);
+    let mut transport = HttpTransport::new(&config.public_base_url, &target);
+    let at = arg(&args, "--at", "");
+    if !at.is_empty() {
+        let t = chrono::DateTime::parse_from_rfc3339(&at)
+            .or_else(|_| {
+                chrono::DateTime::parse_from_str(&format!("{at}:00"), "%Y-%m-%dT%H:%M%:z:%S")
+            })
+            .map_err(|e| {
+                format!("--at {at}: not RFC 3339 (e.g. 2026-12-25T10:00:00-07:00): {e}")
+            })?;
+        transport.sim_now = u64::try_from(t.timestamp()).ok();
+    }
     let voice_url = format!("{}/voice-frontdoor", config.public_base_url);
     let downloads_before = media.downloads().await;
     let log = play_call(&transport, &script, &voice_url).await;
@@ -163,6 +174,8 @@ make call ARGS='…'     one signed call through the voice webhooks
                        'say:yes@0.3' = a spoken answer (confidence 0.92 unless given) (default 1,1)
   --lang en|fr         fr: press 8 at the greeting and hear the call in French (default en)
   --known NAME         the caller is a known contact named NAME (greeted by name; kept 1 day)
+  --at TIME            play the call at this instant for business hours (RFC 3339, e.g.
+                       2026-12-25T10:00:00-07:00; honoured by a STAGE=local stack only)
   --dial STATUS        outcome of a <Dial>: completed | no-answer | busy | failed (default no-answer)
   --message-seconds N  length of the voicemail left (default 7)
   --from E164          caller (default: a fresh +1647555 01xx number per call)

@@ -27,13 +27,35 @@ pub struct Webhook {
     /// Query-string parameters (our own `?attempt=2`, `?kind=voicemail`, …), never merged with
     /// the body's.
     pub query: Params,
+    /// `STAGE=local` only: the instant the call simulator plays the call at (`--at`), from its
+    /// `X-Tradeline-Sim-Now` header (Unix seconds); `None` everywhere else, where the header is
+    /// ignored.
+    pub sim_now: Option<u64>,
 }
 
 impl Webhook {
+    /// The time business hours are judged at: the simulator's `--at` instant locally, else now
+    /// (Unix seconds).
+    pub fn now(&self) -> u64 {
+        self.sim_now.unwrap_or_else(crate::now_secs)
+    }
+
     /// `CallSid` as sent (for logs), or `-`.
     pub fn call_sid_for_log(&self) -> &str {
         self.params.get("CallSid").unwrap_or("-")
     }
+}
+
+/// `X-Tradeline-Sim-Now` (Unix seconds), honoured only with `STAGE=local` (see
+/// [`Webhook::sim_now`]).
+fn sim_now(config: &Config, req: &Request) -> Option<u64> {
+    if config.stage != "local" {
+        return None;
+    }
+    req.headers()
+        .get("x-tradeline-sim-now")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 /// The error a function's `main` returns (start-up configuration, or the runtime loop).
@@ -178,7 +200,11 @@ pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Refusal> {
             path = event::raw_target(req).0,
             "STAGE=local: Twilio signature NOT checked (TWILIO_SIGNATURE_BYPASS)"
         );
-        return Ok(Webhook { params, query });
+        return Ok(Webhook {
+            params,
+            query,
+            sim_now: sim_now(config, req),
+        });
     }
     let header = req
         .headers()
@@ -198,7 +224,11 @@ pub fn accept(config: &Config, req: &Request) -> Result<Webhook, Refusal> {
         .chain(with_fragment.as_deref())
         .collect();
     match signature::verify_any(&config.token_refs(), &urls, signed, header) {
-        Ok(()) => Ok(Webhook { params, query }),
+        Ok(()) => Ok(Webhook {
+            params,
+            query,
+            sim_now: sim_now(config, req),
+        }),
         Err(e) => {
             tracing::warn!(path = event::raw_target(req).0, reason = %e, "webhook refused");
             metrics::count("SignatureRejected", None);
@@ -440,5 +470,37 @@ mod tests {
             message: "timeout".into(),
         };
         assert_eq!(Failure::of(&dynamo), Failure::Dependency("dynamodb"));
+    }
+
+    #[test]
+    fn the_simulated_clock_is_honoured_only_on_a_local_stack() {
+        let config = |stage: &str| {
+            let vars: std::collections::HashMap<&str, String> = [
+                ("STAGE", stage),
+                ("PUBLIC_BASE_URL", "https://hooks.example"),
+                ("TWILIO_AUTH_TOKEN", "tok"),
+                ("CALLS_TABLE", "calls"),
+                ("NUMBERS_TABLE", "numbers"),
+                ("RATE_LIMITS_TABLE", "rl"),
+                ("RECORDINGS_BUCKET", "b"),
+                (
+                    "VOICEMAIL_TOPIC_ARN",
+                    "arn:aws:sns:us-east-1:123456789012:vm",
+                ),
+                ("MESSAGES_TABLE", "messages"),
+                ("OPT_OUTS_TABLE", "opt-outs"),
+                ("SMS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:sms"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect();
+            Config::from_lookup(|k| vars.get(k).cloned()).unwrap()
+        };
+        let req = http::Request::builder()
+            .header("x-tradeline-sim-now", "1798210800")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(sim_now(&config("local"), &req), Some(1_798_210_800));
+        assert_eq!(sim_now(&config("prod"), &req), None);
     }
 }
