@@ -5,7 +5,7 @@
 //!   204 with the allow headers for that origin, 403 for any other; responses carry
 //!   `Access-Control-Allow-Origin` only for it.
 //! - Checks: name 1–100, email (one `@`, a dotted domain, ≤ 254), message 1–5000 characters, all
-//!   XML/text-safe; phone optional, E.164 valid in its country (libphonenumber). No keyword
+//!   XML/text-safe; phone optional, E.164 (NANP-checked for +1, see [`phone`]). No keyword
 //!   blocking: "please delete my account" is a message like any other (F-77). Bodies over 16 KiB
 //!   → 413; malformed JSON or a bad field → 400 naming it.
 //! - At most 3 submissions an hour per source IP, from API Gateway's `requestContext.http
@@ -130,6 +130,28 @@ pub fn email_ok(email: &str) -> bool {
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// A phone number from the form: E.164 syntax (separators tolerated), and for North American
+/// numbers (+1) the NANP plan — area code and exchange start with 2–9 and are not N11 service
+/// codes. libphonenumber's full per-country check stays with the operator tools
+/// (`numbering-plan`): its metadata would push this bootstrap over the 6 MB bar (issue 7).
+pub fn phone(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let n = telephony_core::E164::parse_syntax(&cleaned).ok()?;
+    let s = n.as_str().to_owned();
+    if let Some(national) = s.strip_prefix("+1") {
+        let d = national.as_bytes();
+        let nxx =
+            |i: usize| (b'2'..=b'9').contains(&d[i]) && !(d[i + 1] == b'1' && d[i + 2] == b'1');
+        if d.len() != 10 || !nxx(0) || !nxx(3) {
+            return None;
+        }
+    }
+    Some(s)
+}
+
 impl Submission {
     /// Checks the fields (module docs); returns the phone in E.164 when given.
     ///
@@ -151,9 +173,9 @@ impl Submission {
             .filter(|p| !p.is_empty())
         {
             None => Ok(None),
-            Some(p) => numbering_plan::parse(p)
-                .map(|n| Some(n.as_str().to_owned()))
-                .map_err(|_| "phone must be a valid number in E.164 (+ and country code)".into()),
+            Some(p) => phone(p)
+                .map(Some)
+                .ok_or_else(|| "phone must be a valid number in E.164 (+ and country code)".into()),
         }
     }
 }
@@ -434,6 +456,9 @@ mod tests {
             form("Sam", "sam@example.com", "", None),
             form("Sam", "sam@example.com", &"x".repeat(5001), None),
             form("Sam", "sam@example.com", "hi", Some("+1123")),
+            form("Sam", "sam@example.com", "hi", Some("+1 (403) 155-0123")),
+            form("Sam", "sam@example.com", "hi", Some("+1 911 555 0123")),
+            form("Sam", "sam@example.com", "hi", Some("call me")),
         ] {
             assert!(bad.check().is_err(), "{bad:?}");
         }
