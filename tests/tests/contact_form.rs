@@ -119,17 +119,7 @@ async fn a_valid_message_is_stored_and_mailed_twice() {
         .as_str()
         .unwrap()
         .to_owned();
-    let item = s
-        .deps
-        .dynamo
-        .get_item()
-        .table_name(&s.resources["SubmissionsTable"])
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(id.clone()))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let item = submission(&s, &id).await;
     assert_eq!(attr_s(&item, "phone").as_deref(), Some("+14035550123"));
     assert_eq!(attr_s(&item, "email_status").as_deref(), Some("sent"));
     assert!(item.contains_key("expires_at"));
@@ -216,20 +206,29 @@ async fn a_failed_email_still_keeps_the_submission() {
         .as_str()
         .unwrap()
         .to_owned();
-    let item = s
-        .deps
-        .dynamo
-        .get_item()
-        .table_name(&s.resources["SubmissionsTable"])
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(id.clone()))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let item = submission(&s, &id).await;
     assert_eq!(
         attr_s(&item, "email_status").as_deref(),
         Some("email_failed")
     );
     assert_eq!(attr_s(&item, "message").as_deref(), Some("call me"));
+}
+
+async fn submission(
+    s: &Stack,
+    id: &str,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    s.deps
+        .dynamo
+        .get_item()
+        .table_name(&s.resources["SubmissionsTable"])
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(id.to_owned()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("submission stored")
 }

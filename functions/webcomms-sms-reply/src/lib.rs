@@ -57,7 +57,9 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     };
     let window_claim = async {
         if may_reply {
-            msgs.claim_auto_reply(from, to, window, now).await.map(Some)
+            msgs.claim_window("autoreply", from, to, window, now)
+                .await
+                .map(Some)
         } else {
             Ok(None)
         }
@@ -83,7 +85,10 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let claimed_window = window_claim == Some(Claim::Created);
     let release = async {
         if claimed_window {
-            if let Err(e) = msgs.release_auto_reply(from, to, window, now).await {
+            if let Err(e) = msgs
+                .release_window("autoreply", from, to, window, now)
+                .await
+            {
                 tracing::warn!(error = %e, "unused auto-reply window not given back");
             }
         }

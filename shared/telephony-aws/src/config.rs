@@ -269,28 +269,34 @@ impl Config {
     }
 }
 
+/// The smallest valid environment (unit tests of this crate).
+#[cfg(test)]
+pub(crate) fn test_vars() -> std::collections::HashMap<&'static str, &'static str> {
+    std::collections::HashMap::from([
+        ("PUBLIC_BASE_URL", "https://hooks.example/"),
+        ("TWILIO_AUTH_TOKEN", "tok"),
+        ("CALLS_TABLE", "calls"),
+        ("NUMBERS_TABLE", "numbers"),
+        ("RATE_LIMITS_TABLE", "rl"),
+        ("RECORDINGS_BUCKET", "b"),
+        (
+            "VOICEMAIL_TOPIC_ARN",
+            "arn:aws:sns:us-east-1:123456789012:vm",
+        ),
+        ("BUSINESS_TARGET_E164", "+14165550100"),
+        ("MESSAGES_TABLE", "messages"),
+        ("OPT_OUTS_TABLE", "opt-outs"),
+        ("SMS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:sms"),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
 
     fn base() -> HashMap<&'static str, &'static str> {
-        HashMap::from([
-            ("PUBLIC_BASE_URL", "https://hooks.example/"),
-            ("TWILIO_AUTH_TOKEN", "tok"),
-            ("CALLS_TABLE", "calls"),
-            ("NUMBERS_TABLE", "numbers"),
-            ("RATE_LIMITS_TABLE", "rl"),
-            ("RECORDINGS_BUCKET", "b"),
-            (
-                "VOICEMAIL_TOPIC_ARN",
-                "arn:aws:sns:us-east-1:123456789012:vm",
-            ),
-            ("BUSINESS_TARGET_E164", "+14165550100"),
-            ("MESSAGES_TABLE", "messages"),
-            ("OPT_OUTS_TABLE", "opt-outs"),
-            ("SMS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:sms"),
-        ])
+        test_vars()
     }
 
     fn load(vars: &HashMap<&'static str, &'static str>) -> Result<Config, ConfigError> {

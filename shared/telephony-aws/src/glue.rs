@@ -474,27 +474,10 @@ mod tests {
 
     #[test]
     fn the_simulated_clock_is_honoured_only_on_a_local_stack() {
-        let config = |stage: &str| {
-            let vars: std::collections::HashMap<&str, String> = [
-                ("STAGE", stage),
-                ("PUBLIC_BASE_URL", "https://hooks.example"),
-                ("TWILIO_AUTH_TOKEN", "tok"),
-                ("CALLS_TABLE", "calls"),
-                ("NUMBERS_TABLE", "numbers"),
-                ("RATE_LIMITS_TABLE", "rl"),
-                ("RECORDINGS_BUCKET", "b"),
-                (
-                    "VOICEMAIL_TOPIC_ARN",
-                    "arn:aws:sns:us-east-1:123456789012:vm",
-                ),
-                ("MESSAGES_TABLE", "messages"),
-                ("OPT_OUTS_TABLE", "opt-outs"),
-                ("SMS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:sms"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k, v.to_owned()))
-            .collect();
-            Config::from_lookup(|k| vars.get(k).cloned()).unwrap()
+        let config = |stage: &'static str| {
+            let mut vars = crate::config::test_vars();
+            vars.insert("STAGE", stage);
+            Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap()
         };
         let req = http::Request::builder()
             .header("x-tradeline-sim-now", "1798210800")

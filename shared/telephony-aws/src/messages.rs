@@ -254,21 +254,6 @@ impl<'a> Messages<'a> {
                 .unwrap_or(false))
     }
 
-    /// Claims the auto-reply window of `from` → `to` for `window_secs`: `Created` when no live
-    /// window item exists (send the auto-reply), `AlreadyExists` inside the window.
-    ///
-    /// Errors: [`Error::Dynamo`].
-    pub async fn claim_auto_reply(
-        &self,
-        from: &str,
-        to: &str,
-        window_secs: u64,
-        now: u64,
-    ) -> Result<Claim, Error> {
-        self.claim_window("autoreply", from, to, window_secs, now)
-            .await
-    }
-
     /// Claims the `kind` window (`autoreply`, `missedcall`) of `from` → `to` for `window_secs`:
     /// `Created` when no live window item exists, `AlreadyExists` inside the window. The
     /// conditional write makes it safe under retried webhooks: one claim per window.
@@ -298,22 +283,6 @@ impl<'a> Messages<'a> {
             Err(e) if conditional(&e) => Ok(Claim::AlreadyExists),
             Err(e) => Err(Error::dynamo("UpdateItem rate-limits (window)")(e)),
         }
-    }
-
-    /// Gives back an auto-reply window claimed with [`Messages::claim_auto_reply`] at `now` that
-    /// turned out not to be used (the sender was opted out, or one of ours): deleted only if it
-    /// is still that claim.
-    ///
-    /// Errors: [`Error::Dynamo`].
-    pub async fn release_auto_reply(
-        &self,
-        from: &str,
-        to: &str,
-        window_secs: u64,
-        now: u64,
-    ) -> Result<(), Error> {
-        self.release_window("autoreply", from, to, window_secs, now)
-            .await
     }
 
     /// Gives back a `kind` window claimed at `now` that was not used (deleted only if it is
