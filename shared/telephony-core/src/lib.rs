@@ -13,9 +13,11 @@
 //! - [`speech`]: spoken consent and menu answers → the same decisions as keys;
 //! - [`sms`]: messaging keywords, auto-reply rules, message status order (spec §4).
 //! - [`hours`]: business hours, holidays and closures per number (time-zone and DST correct);
+//! - [`channel`]: SMS and WhatsApp addresses, the WhatsApp customer-service window;
 //! - [`area_codes`]: North American area code → province/state (onboarding search fallback).
 
 pub mod area_codes;
+pub mod channel;
 pub mod flow;
 pub mod hours;
 pub mod ids;

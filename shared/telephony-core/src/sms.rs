@@ -174,7 +174,9 @@ pub fn message_status_rank(status: &str) -> Option<u8> {
         "accepted" | "queued" | "scheduled" | "receiving" => 1,
         "sending" => 2,
         "sent" => 3,
-        "delivered" | "undelivered" | "failed" | "read" | "received" | "canceled" => 4,
+        "delivered" | "undelivered" | "failed" | "received" | "canceled" => 4,
+        // WhatsApp read receipts come after `delivered` (Twilio: WhatsApp message statuses).
+        "read" => 5,
         _ => return None,
     })
 }
@@ -356,7 +358,9 @@ mod tests {
             message_status_rank("undelivered"),
             message_status_rank("delivered")
         );
-        assert_eq!(message_status_rank("read"), message_status_rank("failed"));
+        // WhatsApp: `read` after `delivered` advances; `sent` after `read` does not.
+        assert!(message_status_rank("read") > message_status_rank("delivered"));
+        assert!(message_status_rank("sent") < message_status_rank("read"));
         assert_eq!(message_status_rank("nope"), None);
     }
 
