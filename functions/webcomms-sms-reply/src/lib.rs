@@ -15,6 +15,7 @@ use telephony_aws::store::Claim;
 use telephony_aws::{
     glue, metrics, now_secs, recordings, Body, Deps, Error, Request, Response, Webhook,
 };
+use telephony_core::channel::{self, Address, Channel, ReplyMode};
 use telephony_core::prompts::{self, Lang};
 use telephony_core::sms::{self, Keyword};
 use telephony_core::{mask_phone, ParamError, Params, Route, Twiml};
@@ -30,8 +31,23 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let p = &hook.params;
     let sid = p.message_sid()?;
-    let from = p.require("From")?;
-    let to = p.require("To")?;
+    // Channel-qualified addresses (SMS or WhatsApp); an unknown channel is answered with an
+    // empty reply, nothing stored.
+    let (from_addr, to_addr) = match (
+        Address::parse(p.require("From")?),
+        Address::parse(p.require("To")?),
+    ) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(message_sid = %sid, error = %e, "message on a channel we do not serve; nothing stored");
+            metrics::count("UnknownChannel", None);
+            return Ok(sms::reply(None));
+        }
+    };
+    let channel = from_addr.channel;
+    let (from_key, to_key) = (from_addr.key(), to_addr.key());
+    let (from, to) = (from_key.as_str(), to_key.as_str());
+    let whatsapp = channel == Channel::WhatsApp;
     let body = p.get("Body").unwrap_or("");
     let now = now_secs();
     let msgs = deps.messages();
@@ -39,7 +55,8 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         .map_err(|e| ParamError::Malformed(e.to_string()))?;
     let keyword = Keyword::detect(body);
     let window = deps.config.sms_auto_reply_window.as_secs();
-    let may_reply = keyword.is_none() && sms::is_replyable_sender(from) && from != to;
+    let may_reply =
+        keyword.is_none() && (whatsapp || sms::is_replyable_sender(&from_addr.id)) && from != to;
 
     // Wait 1: the message claim with everything that does not depend on it — the reads the
     // reply needs, the opt-out/opt-in write of a keyword (idempotent, and durable before the
@@ -66,18 +83,21 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     };
     let reads = async {
         if may_reply {
-            let (own, opted) = tokio::join!(deps.is_own_number(from), msgs.is_opted_out(from, now));
+            let (own, opted) = tokio::join!(
+                deps.is_own_number(&from_addr.id),
+                msgs.is_opted_out(from, now)
+            );
             Ok::<_, Error>((own?, opted?))
         } else {
             Ok((false, false))
         }
     };
     let (claim, written, window_claim, reads, number) = tokio::join!(
-        msgs.claim_message(sid.as_str(), from, to, body, &raw, now),
+        msgs.claim_message(sid.as_str(), channel.as_str(), from, to, body, &raw, now),
         keyword_write,
         window_claim,
         reads,
-        deps.number_config(to)
+        deps.number_config(&to_addr.id)
     );
     let (claim, window_claim) = (claim?, window_claim?);
     written?;
@@ -97,12 +117,24 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     if claim == Claim::AlreadyExists {
         tracing::info!(message_sid = %sid, "retried message webhook; answering the first reply");
         let (stored, ()) = tokio::join!(msgs.stored_reply(sid.as_str()), release);
-        return Ok(match stored? {
-            StoredReply::Done(text) => sms::reply(text.as_deref()),
-            StoredReply::Pending => sms::reply(None),
-        });
+        let (stored, received_at) = stored?;
+        let text = match stored {
+            StoredReply::Done(text) => text,
+            StoredReply::Pending => None,
+        };
+        // WhatsApp: a redelivery after the customer-service window may not carry free-form text.
+        if whatsapp
+            && text.is_some()
+            && channel::reply_mode(received_at, now) == ReplyMode::TemplateOnly
+        {
+            outside_window(deps, &number, to, from).await;
+            return Ok(sms::reply(None));
+        }
+        return Ok(sms::reply(text.as_deref()));
     }
-    metrics::count("SmsReceived", None);
+    metrics::count("SmsReceived", Some(("Channel", channel.as_str())));
+    // WhatsApp replies only from numbers enabled for it.
+    let opted_out = opted_out || (whatsapp && !number.whatsapp_enabled);
     let mut media = Vec::new();
     let reply = match keyword {
         Some(Keyword::OptOut) => {
@@ -114,10 +146,11 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             metrics::count("SmsOptIn", None);
             None
         }
+        Some(Keyword::Help) if whatsapp && !number.whatsapp_enabled => None,
         Some(Keyword::Help) => Some(prompts::fill(
             Lang::from_tag(&number.language).texts().sms_help,
             &number.business_name,
-            to,
+            &to_addr.id,
             "",
         )),
         None => {
@@ -129,7 +162,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
                 tracing::info!(from = %mask_phone(from), "no auto-reply to our own number");
             }
             if claimed_window && !own && !opted_out {
-                metrics::count("SmsAutoReplies", None);
+                metrics::count("SmsAutoReplies", Some(("Channel", channel.as_str())));
                 let template = number
                     .sms_auto_reply
                     .as_deref()
@@ -149,7 +182,8 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             return Ok(());
         }
         let notice = MessageNotice {
-            kind: "sms",
+            kind: channel.as_str(),
+            profile_name: p.get("ProfileName"),
             message_sid: sid.as_str(),
             from,
             to,
@@ -157,7 +191,10 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             media: media.iter().map(|m| media_ref(deps, m)).collect(),
             auto_reply: reply.as_deref(),
         };
-        let subject = format!("Text from {}", mask_phone(from));
+        let subject = match p.get("ProfileName").filter(|_| whatsapp) {
+            Some(name) => format!("WhatsApp from {name} ({})", mask_phone(&from_addr.id)),
+            None => format!("Text from {}", mask_phone(&from_addr.id)),
+        };
         notifier::publish(&deps.sns, &deps.config.sms_topic_arn, &subject, &notice).await
     };
     let unused = async {
@@ -227,5 +264,32 @@ fn media_ref(deps: &Deps, m: &MediaItem) -> String {
     match &m.s3_key {
         Some(k) => format!("s3://{}/{k}", deps.config.recordings_bucket),
         None => m.url.clone(),
+    }
+}
+
+/// Outside WhatsApp's 24-hour customer-service window: the number's approved template (Messages
+/// API with `ContentSid`) when one is configured, else nothing — logged and counted
+/// (`WhatsAppOutsideWindow`) either way.
+async fn outside_window(
+    deps: &Deps,
+    number: &telephony_core::flow::NumberConfig,
+    ours: &str,
+    customer: &str,
+) {
+    metrics::count("WhatsAppOutsideWindow", None);
+    let Some(template) = number.whatsapp_template_sid.as_deref() else {
+        tracing::info!(to = %mask_phone(customer), "outside the WhatsApp window and no template: nothing sent");
+        return;
+    };
+    let sent = match deps.twilio() {
+        Ok(t) => t
+            .send_template(ours, customer, template)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match sent {
+        Ok(m) => tracing::info!(message_sid = ?m.sid, "outside the WhatsApp window: template sent"),
+        Err(e) => tracing::warn!(error = %e, "WhatsApp template not sent"),
     }
 }

@@ -224,6 +224,8 @@ impl Config {
                 hours: None,
                 after_hours_target: None,
                 missed_call_text: opt("MISSED_CALL_TEXT").as_deref() == Some("true"),
+                whatsapp_enabled: opt("WHATSAPP_ENABLED").as_deref() == Some("true"),
+                whatsapp_template_sid: opt("WHATSAPP_TEMPLATE_SID"),
             },
             voices: Voices {
                 en: Voice {

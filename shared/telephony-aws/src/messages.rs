@@ -83,9 +83,11 @@ impl<'a> Messages<'a> {
     /// raw parameters (JSON), expiring after the message retention. `AlreadyExists` = a retry.
     ///
     /// Errors: [`Error::Dynamo`].
+    #[allow(clippy::too_many_arguments)]
     pub async fn claim_message(
         &self,
         sid: &str,
+        channel: &str,
         from: &str,
         to: &str,
         body: &str,
@@ -94,8 +96,9 @@ impl<'a> Messages<'a> {
     ) -> Result<Claim, Error> {
         let r = self.update(self.messages, sid)
             .update_expression(
-                "SET direction = :in, #from = :from, #to = :to, body = :body, raw_params = :raw, received_at = :now, expires_at = :exp",
+                "SET direction = :in, channel = :ch, #from = :from, #to = :to, body = :body, raw_params = :raw, received_at = :now, expires_at = :exp",
             )
+            .expression_attribute_values(":ch", s(channel))
             .condition_expression("attribute_not_exists(received_at)")
             .expression_attribute_names("#from", "from")
             .expression_attribute_names("#to", "to")
@@ -152,17 +155,26 @@ impl<'a> Messages<'a> {
     /// The reply of the first delivery of `sid`.
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn stored_reply(&self, sid: &str) -> Result<StoredReply, Error> {
+    /// Also returns when the first delivery arrived (`received_at`, Unix seconds; 0 if unknown).
+    pub async fn stored_reply(&self, sid: &str) -> Result<(StoredReply, u64), Error> {
         let out = self
             .get(self.messages, sid)
             .send()
             .await
             .map_err(Error::dynamo("GetItem messages"))?;
-        Ok(match out.item.as_ref().and_then(|i| i.get("reply")) {
+        let received_at = out
+            .item
+            .as_ref()
+            .and_then(|i| i.get("received_at"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let stored = match out.item.as_ref().and_then(|i| i.get("reply")) {
             Some(AttributeValue::S(text)) => StoredReply::Done(Some(text.clone())),
             Some(_) => StoredReply::Done(None),
             None => StoredReply::Pending,
-        })
+        };
+        Ok((stored, received_at))
     }
 
     /// Forward-only message status (spec §4): stored only above the stored rank; `ErrorCode` and

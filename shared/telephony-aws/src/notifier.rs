@@ -34,9 +34,11 @@ pub struct Notice<'a> {
 /// A staff notice of an inbound text (spec §4), published to the SMS topic.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct MessageNotice<'a> {
-    /// Always `sms`.
+    /// The channel: `sms` or `whatsapp`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// WhatsApp's `ProfileName` (the sender's display name), when given.
+    pub profile_name: Option<&'a str>,
     /// The message.
     pub message_sid: &'a str,
     /// Sender.

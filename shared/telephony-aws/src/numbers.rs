@@ -123,6 +123,9 @@ fn parse(
         after_hours_target: target("after_hours_target", &None)?,
         speech_input: flag(item, "speech_input", default.speech_input),
         missed_call_text: flag(item, "missed_call_text", default.missed_call_text),
+        whatsapp_enabled: flag(item, "whatsapp_enabled", default.whatsapp_enabled),
+        whatsapp_template_sid: text("whatsapp_template_sid")
+            .or_else(|| default.whatsapp_template_sid.clone()),
     })
 }
 

@@ -1136,6 +1136,10 @@ pub struct ConfigChange {
     pub after_hours_target: Option<String>,
     /// Text callers whose call was missed (stored `"true"`/`"false"`).
     pub missed_call_text: Option<bool>,
+    /// Reply to WhatsApp messages (stored `"true"`/`"false"`).
+    pub whatsapp_enabled: Option<bool>,
+    /// Approved WhatsApp template for outside the 24-hour window (`HX…`, `""` → none).
+    pub whatsapp_template_sid: Option<String>,
 }
 
 impl ConfigChange {
@@ -1171,6 +1175,19 @@ impl ConfigChange {
         }
         if let Some(on) = self.missed_call_text {
             out.push(("missed_call_text", on.to_string()));
+        }
+        if let Some(on) = self.whatsapp_enabled {
+            out.push(("whatsapp_enabled", on.to_string()));
+        }
+        if let Some(t) = &self.whatsapp_template_sid {
+            let ok = t.is_empty()
+                || (t.len() == 34
+                    && t.starts_with("HX")
+                    && t[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+            if !ok {
+                return Err("whatsapp_template_sid must be HX followed by 32 hex digits".into());
+            }
+            out.push(("whatsapp_template_sid", t.clone()));
         }
         match (&self.timezone, &self.hours) {
             (Some(tz), Some(h)) => {

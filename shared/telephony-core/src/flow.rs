@@ -49,6 +49,11 @@ pub struct NumberConfig {
     /// Text a caller whose call ended without reaching anyone or leaving a voicemail (off by
     /// default).
     pub missed_call_text: bool,
+    /// WhatsApp messages to this number get replies (auto-reply, help); off by default.
+    pub whatsapp_enabled: bool,
+    /// Approved WhatsApp template (`HX…` ContentSid) sent instead of a free-form reply outside
+    /// the 24-hour customer-service window; `None` → nothing is sent there.
+    pub whatsapp_template_sid: Option<String>,
 }
 
 /// A `<Say>` voice and its language (flaw F-45: the voice must speak the language given).
@@ -652,6 +657,8 @@ mod tests {
             hours: None,
             after_hours_target: None,
             missed_call_text: false,
+            whatsapp_enabled: false,
+            whatsapp_template_sid: None,
         }
     }
 

@@ -456,6 +456,34 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Sends an approved content template (`ContentSid`, `HX…`) from `from` to `to` — the only
+    /// message WhatsApp allows outside the 24-hour customer-service window. Sent once.
+    ///
+    /// Endpoint: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (`CreateMessage`; `To`,
+    /// `From`, `ContentSid`).
+    ///
+    /// Errors: [`TwilioError`].
+    pub async fn send_template(
+        &self,
+        from: &str,
+        to: &str,
+        content_sid: &str,
+    ) -> Result<Message, TwilioError> {
+        let form = [
+            ("To", to.to_owned()),
+            ("From", from.to_owned()),
+            ("ContentSid", content_sid.to_owned()),
+        ];
+        let url = self.account_path("/Messages.json");
+        decode(
+            &self
+                .send(Method::POST, &url, Some(&form), Retry::Once)
+                .await?,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
