@@ -24,6 +24,8 @@ CALLER = "+14165550123"
 # opt-out or an auto-reply window of one sender never silences another's event).
 HELP_SENDER = "+14165550124"
 MMS_SENDER = "+14165550125"
+WA_SENDER = "+14165550126"
+WA = "SM7a1b2c3d4e5f60718293a4b5c6d7e8f9"
 OPTED_OUT = "+14165550126"
 MSG = "SM5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
 MSG2 = "SM6f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"
@@ -113,6 +115,10 @@ EVENTS = {
         MessageSid=MMS, SmsSid=MMS, SmsMessageSid=MMS, Body="Here is the leak", NumMedia="1", From=MMS_SENDER,
         MediaContentType0="image/png",
         MediaUrl0=f"http://127.0.0.1:9181/2010-04-01/Accounts/{ACCOUNT}/Messages/{MMS}/Media/ME5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e")),
+    "webcomms-sms-reply-whatsapp": event("/webcomms-sms-reply", "", sms(
+        MessageSid=WA, SmsSid=WA, SmsMessageSid=WA, Body="Hi, are you open Saturday?",
+        From="whatsapp:" + WA_SENDER, To="whatsapp:" + HOTLINE, ProfileName="Sam Lee",
+        WaId=WA_SENDER.lstrip("+"))),
     "webcomms-sms-status": event("/webcomms-sms-status", "", [
         ("AccountSid", ACCOUNT), ("MessageSid", MSG3), ("SmsSid", MSG3), ("MessageStatus", "delivered"),
         ("SmsStatus", "delivered"), ("From", HOTLINE), ("To", CALLER), ("ApiVersion", "2010-04-01")]),

@@ -86,6 +86,15 @@ async fn every_provisioning_call_matches_twilios_specification() {
             .await,
     );
     assert!(sent.sid.is_some());
+    ok(
+        "send a WhatsApp template",
+        c.send_template(
+            "whatsapp:+15875550100",
+            "whatsapp:+14165550123",
+            "HX0123456789abcdef0123456789abcdef",
+        )
+        .await,
+    );
 
     let log = prism::api_v2010().log.lock().unwrap().join("\n");
     for path in [

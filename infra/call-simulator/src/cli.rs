@@ -16,10 +16,18 @@ pub const CALL_OPTIONS: &[&str] = &[
 ];
 
 /// Options of a text (`make text ARGS=…`). All but `--quiet` take a value; `--media` repeats.
-pub const TEXT_OPTIONS: &[&str] = &["--body", "--media", "--from", "--to", "--target", "--quiet"];
+pub const TEXT_OPTIONS: &[&str] = &[
+    "--body",
+    "--media",
+    "--from",
+    "--to",
+    "--target",
+    "--quiet",
+    "--whatsapp",
+];
 
 /// Options that take no value.
-pub const FLAGS: &[&str] = &["--quiet"];
+pub const FLAGS: &[&str] = &["--quiet", "--whatsapp"];
 
 /// Checks `args` (after the subcommand) against `allowed`.
 ///

@@ -185,6 +185,7 @@ make call ARGS='…'     one signed call through the voice webhooks
 
 make text ARGS='…'     one signed inbound text (SMS, or MMS with --media)
   --body TEXT          message text (default \"Hi, do you service furnaces?\")
+  --whatsapp           the same message on WhatsApp (whatsapp:+… addresses, ProfileName)
   --media FILE         attach a local file (repeatable)
   --from, --to, --target, --quiet   as for a call
 
@@ -357,19 +358,28 @@ async fn text(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         if files.is_empty() { "SM" } else { "MM" },
         nanos
     );
+    // `--whatsapp`: the same message on the WhatsApp channel (prefixed addresses, ProfileName,
+    // WaId), as Twilio delivers it to the same webhook.
+    let whatsapp = args.iter().any(|a| a == "--whatsapp");
+    let channel = |n: String| if whatsapp { format!("whatsapp:{n}") } else { n };
+    let sender = arg(args, "--from", &fresh_caller());
     let mut params: Vec<(String, String)> = [
         ("AccountSid", config.account_sid.clone()),
         ("ApiVersion", "2010-04-01".into()),
         ("MessageSid", sid.clone()),
         ("SmsSid", sid.clone()),
-        ("From", arg(args, "--from", &fresh_caller())),
-        ("To", arg(args, "--to", "+15877428885")),
+        ("From", channel(sender.clone())),
+        ("To", channel(arg(args, "--to", "+15877428885"))),
         ("Body", arg(args, "--body", "Hi, do you service furnaces?")),
         ("NumMedia", files.len().to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
+    if whatsapp {
+        params.push(("ProfileName".into(), "Sam (simulator)".into()));
+        params.push(("WaId".into(), sender.trim_start_matches('+').to_owned()));
+    }
     for (i, file) in files.iter().enumerate() {
         let bytes = std::fs::read(file)?;
         let ctype = content_type_of(file);

@@ -8,7 +8,7 @@
 //! tradeline-ops numbers webhooks +1… [--voice-url U] [--voice-fallback-url U] \
 //!     [--status-callback U] [--sms-url U] [--key K]          (none given: re-apply ours)
 //! tradeline-ops numbers config +1… [--business N] [--sales +1…] [--support +1…] \
-//!     [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off] \
+//!     [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off] [--whatsapp on|off] [--whatsapp-template HX…] \
 //!     [--timezone TZ --hours "mon-fri 09:00-17:00"] [--holidays CA-AB] \
 //!     [--closures 2026-12-24,2026-12-31] [--after-hours +1…] [--key K]   (reads the version, sends If-Match)
 //! tradeline-ops summary
@@ -37,7 +37,7 @@ commands:
   numbers show E164
   numbers release E164 [--key K]
   numbers webhooks E164 [--voice-url U] [--voice-fallback-url U] [--status-callback U] [--sms-url U] [--key K]
-  numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off]
+  numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off] [--whatsapp on|off] [--whatsapp-template HX…]
                  [--timezone TZ --hours \"mon-fri 09:00-17:00\"] [--holidays CA-AB] [--closures 2026-12-24,…] [--after-hours E164] [--key K]
   summary
 environment: TRADELINE_API_URL (or --api-url), AWS credentials and region (standard chain)";
@@ -451,6 +451,8 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
                 "auto-reply",
                 "speech",
                 "missed-call-text",
+                "whatsapp",
+                "whatsapp-template",
                 "timezone",
                 "hours",
                 "holidays",
@@ -491,9 +493,13 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
                     number("--after-hours", v)?.into()
                 };
             }
+            if let Some(v) = args.opt("whatsapp-template") {
+                body["whatsapp_template_sid"] = v.into();
+            }
             for (opt, field) in [
                 ("speech", "speech_input"),
                 ("missed-call-text", "missed_call_text"),
+                ("whatsapp", "whatsapp_enabled"),
             ] {
                 if let Some(v) = args.opt(opt) {
                     body[field] = match v {
