@@ -442,10 +442,20 @@ impl Client {
         to: &str,
         body: &str,
     ) -> Result<Message, TwilioError> {
+        self.create_message(from, to, ("Body", body)).await
+    }
+
+    /// `CreateMessage` with `To`, `From` and one content field; sent once.
+    async fn create_message(
+        &self,
+        from: &str,
+        to: &str,
+        content: (&'static str, &str),
+    ) -> Result<Message, TwilioError> {
         let form = [
             ("To", to.to_owned()),
             ("From", from.to_owned()),
-            ("Body", body.to_owned()),
+            (content.0, content.1.to_owned()),
         ];
         let url = self.account_path("/Messages.json");
         decode(
@@ -454,9 +464,7 @@ impl Client {
                 .await?,
         )
     }
-}
 
-impl Client {
     /// Sends an approved content template (`ContentSid`, `HX…`) from `from` to `to` — the only
     /// message WhatsApp allows outside the 24-hour customer-service window. Sent once.
     ///
@@ -470,17 +478,8 @@ impl Client {
         to: &str,
         content_sid: &str,
     ) -> Result<Message, TwilioError> {
-        let form = [
-            ("To", to.to_owned()),
-            ("From", from.to_owned()),
-            ("ContentSid", content_sid.to_owned()),
-        ];
-        let url = self.account_path("/Messages.json");
-        decode(
-            &self
-                .send(Method::POST, &url, Some(&form), Retry::Once)
-                .await?,
-        )
+        self.create_message(from, to, ("ContentSid", content_sid))
+            .await
     }
 }
 
