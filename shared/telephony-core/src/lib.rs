@@ -7,6 +7,7 @@
 //! - [`twiml`]: a TwiML builder on `quick-xml` (every attribute and text escaped, spec §2.5);
 //! - [`flow`]: consent, menu, dial-outcome and loop-guard decisions and the TwiML reply of each step
 //!   (spec §3);
+//! - [`stream`]: the AI hand-off's stream token and Connect-action decision (issue 12);
 //! - [`status`]: the forward-only call-status order (spec §5);
 //! - [`ratelimit`]: fixed-window arithmetic for the distributed rate limiter (spec §3);
 //! - [`prompts`]: every sentence the caller hears, in English and French (one catalogue);
@@ -29,6 +30,7 @@ pub mod signature;
 pub mod sms;
 pub mod speech;
 pub mod status;
+pub mod stream;
 pub mod twiml;
 
 pub use ids::{mask_phone, CallSid, E164Error, IdError, MessageSid, RecordingSid, E164};
