@@ -12,7 +12,7 @@
 //! - [`ratelimit`]: fixed-window arithmetic for the distributed rate limiter (spec §3);
 //! - [`prompts`]: every sentence the caller hears, in English and French (one catalogue);
 //! - [`speech`]: spoken consent and menu answers → the same decisions as keys;
-//! - [`sms`]: messaging keywords, auto-reply rules, message status order (spec §4).
+//! - [`sms`]: messaging keywords, auto-reply rules, message status order (spec §4);
 //! - [`hours`]: business hours, holidays and closures per number (time-zone and DST correct);
 //! - [`channel`]: SMS and WhatsApp addresses, the WhatsApp customer-service window;
 //! - [`area_codes`]: North American area code → province/state (onboarding search fallback).
