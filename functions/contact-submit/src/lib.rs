@@ -130,16 +130,13 @@ pub fn email_ok(email: &str) -> bool {
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// A phone number from the form: E.164 syntax (separators tolerated), and for North American
+/// A phone number from the form: E.164 syntax ([`telephony_core::E164::parse_syntax`] tolerates
+/// separators), and for North American
 /// numbers (+1) the NANP plan — area code and exchange start with 2–9 and are not N11 service
 /// codes. libphonenumber's full per-country check stays with the operator tools
 /// (`numbering-plan`): its metadata would push this bootstrap over the 6 MB bar (issue 7).
 pub fn phone(raw: &str) -> Option<String> {
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-        .collect();
-    let n = telephony_core::E164::parse_syntax(&cleaned).ok()?;
+    let n = telephony_core::E164::parse_syntax(raw).ok()?;
     let s = n.as_str().to_owned();
     if let Some(national) = s.strip_prefix("+1") {
         let d = national.as_bytes();
@@ -237,11 +234,7 @@ pub async fn handle(deps: &Deps, settings: &Settings, req: Request) -> Response<
             "POST only",
         );
     }
-    let body: &[u8] = match req.body() {
-        Body::Text(t) => t.as_bytes(),
-        Body::Binary(b) => b,
-        Body::Empty => b"",
-    };
+    let body = req.body().as_ref();
     if body.len() > MAX_BODY_BYTES {
         return answer(
             StatusCode::PAYLOAD_TOO_LARGE,

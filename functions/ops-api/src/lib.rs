@@ -121,18 +121,10 @@ async fn contact(
             "CONTACTS_TABLE is not set",
         ));
     };
-    let org_ok = (1..=64).contains(&org.len())
-        && org
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !org_ok {
-        return Ok(error(
-            StatusCode::BAD_REQUEST,
-            "org must be 1-64 of a-z, 0-9 and -",
-        ));
+    if let Err(m) = telephony_aws::provisioning::check_org_id(org) {
+        return Ok(error(StatusCode::BAD_REQUEST, &m));
     }
-    let decoded = percent_encoding::percent_decode_str(raw_number).decode_utf8_lossy();
-    let caller = match telephony_core::E164::parse_syntax(&decoded) {
+    let caller = match telephony_core::E164::parse_path_segment(raw_number) {
         Ok(c) => c,
         Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &e.to_string())),
     };
@@ -156,11 +148,7 @@ async fn contact(
             ))
         }
         Method::PUT => {
-            let body: &[u8] = match req.body() {
-                Body::Text(t) => t.as_bytes(),
-                Body::Binary(b) => b,
-                Body::Empty => b"",
-            };
+            let body = req.body().as_ref();
             let write: telephony_aws::contacts::ContactWrite = match serde_json::from_slice(body) {
                 Ok(w) => w,
                 Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &e.to_string())),

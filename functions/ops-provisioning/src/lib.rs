@@ -44,14 +44,6 @@ pub const ROUTES: [(&str, &str); 6] = [
 
 use glue::json_error as error;
 
-fn body_bytes(req: &Request) -> &[u8] {
-    match req.body() {
-        Body::Text(t) => t.as_bytes(),
-        Body::Binary(b) => b,
-        Body::Empty => b"",
-    }
-}
-
 /// Handles one request.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let Some(principal) = telephony_aws::event::caller(&req).iam_principal else {
@@ -73,10 +65,9 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method().clone();
     // The number in the path: `+` may arrive percent-encoded (%2B).
-    let number = segments.get(2).map(|raw| {
-        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-        telephony_core::E164::parse_syntax(&decoded)
-    });
+    let number = segments
+        .get(2)
+        .map(|raw| telephony_core::E164::parse_path_segment(raw));
     let route = match (&method, segments.as_slice()) {
         (&Method::POST, ["ops", "numbers", "onboard"]) => "POST /ops/numbers/onboard",
         (&Method::GET, ["ops", "numbers"]) => "GET /ops/numbers",
@@ -126,7 +117,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         .get("if-match")
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().trim_matches('"').to_owned());
-    let body = body_bytes(&req);
+    let body = req.body().as_ref();
     let scope = format!("{principal}#{route}");
     let idem = Idempotency::new(&deps.dynamo, idem_table);
     idempotency::respond(&idem, &scope, key, body, now * 1000, || async {

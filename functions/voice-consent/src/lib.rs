@@ -19,9 +19,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let sid = hook.params.call_sid()?;
     let to = hook.params.get("To").unwrap_or("");
-    // The number's configuration is cached per container (NUMBER_CACHE_SECONDS).
-    let number = deps.number_config(to).await;
-    let replies = deps.replies(&number, hook.query.get("lang"));
+    let lang = glue::call_language(deps, hook, to).await;
     let switches = hook
         .query
         .get("switches")
@@ -32,24 +30,24 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         .params
         .get("Confidence")
         .and_then(|c| c.parse::<f32>().ok());
-    let asked = match flow::consent_answer(
-        hook.params.get("Digits"),
-        said,
-        confidence,
-        replies.lang(),
-        switches,
-    ) {
-        ConsentAnswer::SwitchLanguage => {
-            let switched = glue::switch_language(deps, &sid, replies).await;
-            return Ok(switched.consent_again(switches.saturating_add(1)));
-        }
-        ConsentAnswer::Answer(asked) => asked,
-    };
-    let consent = deps
-        .calls()
-        .set_consent(&sid, asked, now_secs())
-        .await
-        .unwrap_or_else(|e| {
+    let asked =
+        match flow::consent_answer(hook.params.get("Digits"), said, confidence, lang, switches) {
+            ConsentAnswer::SwitchLanguage => {
+                let number = deps.number_config(to).await;
+                let replies = deps.replies(&number, Some(lang.code()));
+                let switched = glue::switch_language(deps, &sid, replies).await;
+                return Ok(switched.consent_again(switches.saturating_add(1)));
+            }
+            ConsentAnswer::Answer(asked) => asked,
+        };
+    // The (cached) number lookup and the consent write are independent: one wait.
+    let calls = deps.calls();
+    let (stored, number) = tokio::join!(
+        calls.set_consent(&sid, asked, now_secs()),
+        deps.number_config(to)
+    );
+    let replies = deps.replies(&number, Some(lang.code()));
+    let consent = stored.unwrap_or_else(|e| {
             tracing::error!(call_sid = %sid, error = %e, "consent not stored; continuing without recording");
             metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
             Consent::Declined

@@ -16,20 +16,20 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let sid = hook.params.call_sid()?;
     let from = hook.params.get("From").unwrap_or("");
     let to = hook.params.get("To").unwrap_or("");
-    // The number's configuration is cached per container (NUMBER_CACHE_SECONDS).
-    let number = deps.number_config(to).await;
-    let replies = deps.replies(&number, hook.query.get("lang"));
+    let lang = glue::call_language(deps, hook, to).await;
     let key = flow::menu_key(
         hook.params.get("Digits"),
         hook.params.get("SpeechResult"),
         hook.params
             .get("Confidence")
             .and_then(|c| c.parse::<f32>().ok()),
-        replies.lang(),
+        lang,
     );
     let step = flow::menu_step(key, MenuState::from_query(&hook.query));
     let MenuStep::Dial(dept) = step else {
         metrics::count("MenuChoices", Some(("Choice", step_name(step))));
+        let number = deps.number_config(to).await;
+        let replies = deps.replies(&number, Some(lang.code()));
         if let MenuStep::SwitchLanguage(_) = step {
             let switched = glue::switch_language(deps, &sid, replies).await;
             return Ok(switched.menu_step(step, None, Consent::Declined));
@@ -37,12 +37,15 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         return Ok(replies.menu_step(step, None, Consent::Declined));
     };
     metrics::count("MenuChoices", Some(("Choice", dept.as_str())));
+    // The (cached) number lookup and the choice write are independent: one round trip of wait.
+    let calls = deps.calls();
+    let (number, stored) = tokio::join!(
+        deps.number_config(to),
+        calls.record_menu_choice(&sid, dept, now_secs())
+    );
+    let replies = deps.replies(&number, Some(lang.code()));
     // Without a readable consent the call still goes through, unrecorded (fail safe).
-    let consent = deps
-        .calls()
-        .record_menu_choice(&sid, dept, now_secs())
-        .await
-        .unwrap_or_else(|e| {
+    let consent = stored.unwrap_or_else(|e| {
             tracing::error!(call_sid = %sid, error = %e, "menu choice not stored; dialling without recording");
             metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
             Consent::Declined

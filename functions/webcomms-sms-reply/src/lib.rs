@@ -133,20 +133,20 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         return Ok(sms::reply(text.as_deref()));
     }
     metrics::count("SmsReceived", Some(("Channel", channel.as_str())));
-    // WhatsApp replies only from numbers enabled for it.
-    let opted_out = opted_out || (whatsapp && !number.whatsapp_enabled);
+    // On WhatsApp only numbers enabled for it answer (keywords are still recorded).
+    let replies_on_channel = !whatsapp || number.whatsapp_enabled;
     let mut media = Vec::new();
     let reply = match keyword {
         Some(Keyword::OptOut) => {
             tracing::info!(message_sid = %sid, from = %mask_phone(from), "opt-out recorded");
-            metrics::count("SmsOptOut", None);
+            metrics::count("SmsOptOut", Some(("Channel", channel.as_str())));
             None
         }
         Some(Keyword::OptIn) => {
-            metrics::count("SmsOptIn", None);
+            metrics::count("SmsOptIn", Some(("Channel", channel.as_str())));
             None
         }
-        Some(Keyword::Help) if whatsapp && !number.whatsapp_enabled => None,
+        Some(Keyword::Help) if !replies_on_channel => None,
         Some(Keyword::Help) => Some(prompts::fill(
             Lang::from_tag(&number.language).texts().sms_help,
             &number.business_name,
@@ -160,8 +160,10 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
                 tracing::info!(from = %mask_phone(from), "no auto-reply to a short code");
             } else if own {
                 tracing::info!(from = %mask_phone(from), "no auto-reply to our own number");
+            } else if !replies_on_channel {
+                tracing::info!(to = %mask_phone(to), "number not enabled for WhatsApp: no auto-reply");
             }
-            if claimed_window && !own && !opted_out {
+            if claimed_window && !own && !opted_out && replies_on_channel {
                 metrics::count("SmsAutoReplies", Some(("Channel", channel.as_str())));
                 let template = number
                     .sms_auto_reply

@@ -433,6 +433,18 @@ pub fn callback_reply(hook: &Webhook, route: Route, result: Result<(), Error>) -
     }
 }
 
+/// The call's language: the `lang` its callback URL carries (every URL the flow builds has it),
+/// else — a request from before the caller chose, or a hand-written URL — the language of the
+/// number `to` (a cached lookup). Deciding the language first lets a handler run the number
+/// lookup and its own write concurrently.
+pub async fn call_language(deps: &Deps, hook: &Webhook, to: &str) -> telephony_core::prompts::Lang {
+    use telephony_core::prompts::Lang;
+    match hook.query.get("lang") {
+        Some(l) => Lang::from_tag(l),
+        None => Lang::from_tag(&deps.number_config(to).await.language),
+    }
+}
+
 /// The caller pressed 8: the replies in the other language, after recording the choice on the
 /// call (`language`) and counting it (`LanguageSwitches` by language). A failed write is logged
 /// and ignored: every later callback URL carries the language anyway.

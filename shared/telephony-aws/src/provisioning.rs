@@ -92,19 +92,29 @@ fn check_target(k: &str, v: &str) -> Result<E164, String> {
     E164::parse_syntax(v).map_err(|e| format!("{k}: {e}"))
 }
 
+/// An org id: 1–64 of `a-z`, `0-9` and `-` (it is part of DynamoDB keys: `lock#<org>`,
+/// `org#<org>`, `<org>#<caller>`).
+///
+/// Errors: a message saying so.
+pub fn check_org_id(org: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&org.len())
+        && org
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err("org_id must be 1-64 of a-z, 0-9 and -".into())
+    }
+}
+
 /// Checks an onboarding request (pure).
 ///
 /// Errors: a message naming the first bad field: an org id outside `[a-z0-9-]{1,64}`, an empty
 /// or over-100-character business name, a country other than CA/US, an area code that is not
 /// three digits starting 2–9 (NANP), a target that is not E.164, an unsupported language.
 pub fn validate(r: &OnboardRequest) -> Result<OnboardPlan, String> {
-    let org_ok = (1..=64).contains(&r.org_id.len())
-        && r.org_id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !org_ok {
-        return Err("org_id must be 1-64 of a-z, 0-9 and -".into());
-    }
+    check_org_id(&r.org_id)?;
     let business_name = check_business_name(&r.business_name)?;
     let country = match r.country.as_str() {
         "CA" => "CA",

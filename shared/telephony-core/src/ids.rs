@@ -154,6 +154,14 @@ impl E164 {
     /// (`+1123` is well formed but no number) is the `numbering-plan` crate's, run where
     /// operators write numbers: its metadata would cost every bootstrap ~2.3 MB and ~110 ms.
     ///
+    /// A number from a URL path segment (`/ops/numbers/%2B15875550100`): percent-decoded
+    /// first (`+` often arrives as `%2B`), then [`E164::parse_syntax`].
+    ///
+    /// Errors: [`E164Error::Invalid`].
+    pub fn parse_path_segment(raw: &str) -> Result<Self, E164Error> {
+        Self::parse_syntax(&percent_encoding::percent_decode_str(raw).decode_utf8_lossy())
+    }
+
     /// Errors: [`E164Error::Invalid`].
     pub fn parse_syntax(raw: &str) -> Result<Self, E164Error> {
         let digits = e164_digits(raw).ok_or_else(|| E164Error::Invalid(mask_phone(raw.trim())))?;
