@@ -7,6 +7,10 @@ LINT_STAMP := $(LINT_VENV)/.installed-$(shell sha1sum infra/local/requirements-l
 ENV_FILE := .local/stack.env
 # Every function package: what `make run` serves, built the way `cargo lambda watch` runs them.
 FUNCTIONS := $(notdir $(wildcard functions/*))
+# One build of the functions and the local tools, shared by `run`, `call`, `text`, `summary` and
+# `ops`: the same package set resolves the same dependency features, so a tool run after
+# `make run` is not rebuilt (a lone `cargo run -p call-simulator` would be: ~50 s on 2 cores).
+BUILD_LOCAL := cargo build --quiet $(foreach f,$(FUNCTIONS),-p $(f)) -p call-simulator -p tradeline-ops --bins
 
 .PHONY: run call text summary ops test venv lint-venv prism lint-template check-rust bench sizes soak events clean
 
@@ -29,31 +33,31 @@ $(LINT_STAMP): infra/local/requirements-lint.txt
 ## Run the hotline locally: moto + every route on http://127.0.0.1:9000.
 run: venv prism
 	@echo "building every function, the simulator and the operator CLI (first time: a few minutes)"
-	@cargo build --quiet $(foreach f,$(FUNCTIONS),-p $(f)) -p call-simulator -p tradeline-ops --bins
+	@$(BUILD_LOCAL)
 	@infra/local/run.sh
 
 ## Play a call against `make run` (ARGS="--digits 1,1 --dial no-answer --message-seconds 7").
 call:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
-	@set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- $(ARGS)
+	@set -a && source $(ENV_FILE) && set +a && $(BUILD_LOCAL) && target/debug/call-simulator $(ARGS)
 
 ## Send a text to `make run` (ARGS='--body STOP' or ARGS='--body "see photo" --media infra/local/sample-photo.png').
 text:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
-	@set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- text $(ARGS)
+	@set -a && source $(ENV_FILE) && set +a && $(BUILD_LOCAL) && target/debug/call-simulator text $(ARGS)
 
 ## What an operator sees, from the local stack (the ops summary and the monitor's gauges).
 summary:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
-	@set -a && source $(ENV_FILE) && set +a && cargo run --quiet -p call-simulator -- summary $(ARGS)
+	@set -a && source $(ENV_FILE) && set +a && $(BUILD_LOCAL) && target/debug/call-simulator summary $(ARGS)
 
 ## The operator CLI against `make run`, signed with the run's local operator key
 ## (ARGS='numbers onboard --org acme --business "Acme Plumbing" --country CA --area-code 587').
 ops:
 	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
-	@set -a && source $(ENV_FILE) && set +a && \
+	@set -a && source $(ENV_FILE) && set +a && $(BUILD_LOCAL) && \
 	  AWS_ACCESS_KEY_ID=$$LOCAL_OPERATOR_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$$LOCAL_OPERATOR_SECRET_ACCESS_KEY \
-	  cargo run --quiet -p tradeline-ops --bin tradeline-ops -- $(ARGS)
+	  target/debug/tradeline-ops $(ARGS)
 
 ## The Prism mock server for the Twilio contract tests (npm, pinned) in .local/prism.
 PRISM := 5.16.0
