@@ -107,6 +107,11 @@ EVENTS = {
     "voice-status": event("/voice-status", "", [
         ("AccountSid", ACCOUNT), ("CallSid", CALL), ("CallStatus", "completed"), ("CallDuration", "63"),
         ("From", CALLER), ("To", HOTLINE), ("Timestamp", "Sat, 21 Nov 2026 12:01:03 +0000"), ("SequenceNumber", "3")]),
+    "voice-stream-status": event("/voice-stream-status", "", [
+        ("AccountSid", ACCOUNT), ("CallSid", CALL), ("StreamSid", "MZ5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"),
+        ("StreamName", "MZ5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"), ("StreamEvent", "stream-started"),
+        ("Timestamp", "2026-11-21T12:00:01.250Z")]),
+    "voice-stream-action": event("/voice-stream-action", "lang=en", voice()),
     "voice-fallback": event("/voice-fallback", "", voice(ErrorCode="11200", ErrorUrl=BASE_URL + "/voice-frontdoor")),
     "voice-health": event("/voice-health", "", None, method="GET"),
     "webcomms-sms-reply": event("/webcomms-sms-reply", "", sms()),

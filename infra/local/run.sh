@@ -17,6 +17,7 @@ MOTO_PORT=${MOTO_PORT:-4566}
 PRISM_API_PORT=${PRISM_API_PORT:-4010}
 PRISM_MESSAGING_PORT=${PRISM_MESSAGING_PORT:-4011}
 OPS_GATEWAY_PORT=${OPS_GATEWAY_PORT:-9100}
+FAKE_BRIDGE_PORT=${FAKE_BRIDGE_PORT:-9400}
 PRISM=.local/prism/node_modules/.bin/prism
 mkdir -p .local
 
@@ -45,6 +46,8 @@ resources=$("$VENV/bin/python" infra/local/bootstrap.py --endpoint "http://127.0
   echo "LOCAL_OPERATOR_ARN=arn:aws:iam::000000000000:user/local-operator"
   echo "LOCAL_OPERATOR_ACCESS_KEY_ID=AKIALOCALOPERATOR001"
   echo "LOCAL_OPERATOR_SECRET_ACCESS_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(20))')"
+  echo "STREAM_SECRET=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')"
+  echo "FAKE_BRIDGE_PORT=$FAKE_BRIDGE_PORT"
   "$VENV/bin/python" - "$resources" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
@@ -58,8 +61,18 @@ for var, logical in [("CALLS_TABLE", "CallsTable"), ("NUMBERS_TABLE", "NumbersTa
 PY
 } > .local/stack.env
 set -a && source .local/stack.env && set +a
+# The AI demo number (issue 12): its calls go to the fake media bridge after consent.
+"$VENV/bin/python" - <<PY
+import boto3
+t = boto3.resource("dynamodb", endpoint_url="$AWS_ENDPOINT_URL", region_name="$AWS_REGION").Table("$NUMBERS_TABLE")
+t.put_item(Item={"e164": "$AI_DEMO_E164", "business_name": "TradeLine AI Demo", "language": "en-CA",
+                 "sales_target": "$SALES_TARGET_E164", "support_target": "$SUPPORT_TARGET_E164",
+                 "ai_enabled": "true", "ai_stream_url": "ws://127.0.0.1:$FAKE_BRIDGE_PORT/media", "ai_share": "100"})
+PY
 target/debug/call-simulator check-config
 target/debug/call-simulator fake-twilio > .local/fake-twilio.log 2>&1 &
+PIDS="$PIDS $!"
+target/debug/call-simulator fake-bridge > .local/fake-bridge.log 2>&1 &
 PIDS="$PIDS $!"
 
 PATH="$PWD/$VENV/bin:$PATH" cargo lambda watch -q -A 127.0.0.1 -P 9000 --env-file .local/stack.env &
@@ -78,7 +91,8 @@ done
 target/debug/local-iam-gateway 2> .local/ops-gateway.log &
 PIDS="$PIDS $!"
 echo "ready: every route on http://127.0.0.1:9000 (moto on :$MOTO_PORT, fake Twilio on $TWILIO_API_BASE, Prism on :$PRISM_API_PORT/:$PRISM_MESSAGING_PORT, ops API with SigV4 on :$OPS_GATEWAY_PORT)"
-echo "try, in another shell: make call; make ops ARGS='numbers list'"
+echo "AI demo number $AI_DEMO_E164 → fake media bridge on ws://127.0.0.1:$FAKE_BRIDGE_PORT/media"
+echo "try, in another shell: make call; make call ARGS='--ai late'; make ops ARGS='numbers list'"
 
 # Watchdog: without moto every request would fail; stop the run and say why.
 while kill -0 "$WATCH_PID" 2>/dev/null; do

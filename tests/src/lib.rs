@@ -8,6 +8,7 @@ pub mod proxy;
 pub mod scripted;
 
 use aws_sdk_dynamodb::config::Credentials;
+use call_simulator::bridge::{self, AiPlay, StreamRequest, StreamRun};
 use call_simulator::{encode_form, media, Reply, Script, Transport};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -248,6 +249,9 @@ pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
         "/voice-status" => Box::pin(voice_status::handler(deps, req)).await,
         "/voice-fallback" => Box::pin(voice_fallback::handler(deps, req)).await,
         "/voice-health" => Box::pin(voice_health::handler(deps, req)).await,
+        "/voice-stream-status" => Box::pin(voice_stream_status::handler(deps, req)).await,
+        "/voice-stream-action" => Box::pin(voice_stream_action::handler(deps, req)).await,
+        "/voice-action" => Box::pin(voice_action::handler(deps, req)).await,
         "/webcomms-sms-reply" | "/twilio/sms" => {
             Box::pin(webcomms_sms_reply::handler(deps, req)).await
         }
@@ -312,6 +316,45 @@ impl Transport for InProcess<'_> {
     async fn post(&self, url: &str, params: &[(String, String)], signature: &str) -> Reply {
         to_reply(dispatch(self.0, form_request(url, params, Some(signature))).await)
     }
+
+    /// The fake bridge in-process: the stream starts after the play's delay (not waited for),
+    /// the bridge checks the token and makes the caller's tool call through `/voice-action`.
+    async fn stream(&self, req: &StreamRequest) -> StreamRun {
+        let mut run = StreamRun::default();
+        if req.play == AiPlay::Fail {
+            run.error = Some("31920 Stream - WebSocket - Handshake Error".into());
+            return run;
+        }
+        run.started_at_ms = Some(bridge::now_ms() + req.play.delay().as_millis() as u64);
+        let token = req.token().unwrap_or("");
+        let secret = self.0.config.stream_secret.as_ref().expect("STREAM_SECRET");
+        let now = bridge::now_ms() / 1000;
+        if let Err(e) =
+            telephony_core::stream::verify(secret.0.as_bytes(), token, &req.call_sid, now)
+        {
+            run.error = Some(format!("31921 Stream - WebSocket - Close Error ({e})"));
+            return run;
+        }
+        if let Some(body) = bridge::tool_call_for(req.play.digit(), &req.call_sid) {
+            let r = tool_call(self.0, Some(token), &body.to_string()).await;
+            run.notes
+                .push(format!("{} → {} {}", body["tool"], r.status, r.body));
+        }
+        run
+    }
+}
+
+/// `POST /voice-action` with `body` and the stream token `bearer`.
+pub async fn tool_call(deps: &Deps, bearer: Option<&str>, body: &str) -> Reply {
+    let mut b = http::Request::builder()
+        .method("POST")
+        .uri("/voice-action")
+        .header("content-type", "application/json");
+    if let Some(t) = bearer {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let req = b.body(Body::Text(body.to_owned())).expect("request");
+    to_reply(dispatch(deps, req).await)
 }
 
 /// A script for a call from [`CALLER`] to [`HOTLINE`] with a fresh CallSid.
@@ -339,6 +382,7 @@ pub fn script(
         auth_token: AUTH_TOKEN.into(),
         max_requests: 40,
         retry_backoff: std::time::Duration::from_millis(50),
+        ai: call_simulator::bridge::AiPlay::Ok,
     }
 }
 

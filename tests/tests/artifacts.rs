@@ -11,6 +11,7 @@ fn expected_status(name: &str) -> u16 {
         "voice-recording-callback"
         | "voice-transcription-callback"
         | "voice-status"
+        | "voice-stream-status"
         | "webcomms-sms-status" => 204,
         _ => 200,
     }
@@ -127,6 +128,7 @@ fn template_declares_exactly_the_routes_the_code_uses() {
         .iter()
         .chain(ops_provisioning::ROUTES.iter())
         .chain(contact_submit::ROUTES.iter())
+        .chain(voice_action::ROUTES.iter())
         .map(|(m, p)| (p.to_string(), m.to_string()))
         .collect();
     let want: BTreeSet<_> = want.union(&ops).cloned().collect();

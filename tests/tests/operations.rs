@@ -123,7 +123,8 @@ async fn ops_api_refuses_requests_without_an_iam_principal() {
     assert_eq!(status, 400);
 }
 
-/// Metric names the code emits: the string literal passed to `metrics::count(` / `metrics::gauge(`.
+/// Metric names the code emits: the string literal passed to `metrics::count(` /
+/// `metrics::gauge(` / `metrics::measure(`.
 fn emitted_metrics() -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let mut dirs: Vec<_> = std::fs::read_dir(repo_root().join("functions"))
@@ -134,7 +135,7 @@ fn emitted_metrics() -> BTreeSet<String> {
     for dir in dirs {
         for file in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
-            for call in ["count(", "gauge("] {
+            for call in ["count(", "gauge(", "measure("] {
                 for (i, _) in text.match_indices(call) {
                     let rest = text[i + call.len()..].trim_start();
                     if let Some(lit) = rest.strip_prefix('"') {
@@ -195,6 +196,8 @@ fn dashboard_and_alarms_use_exactly_the_emitted_metrics() {
         "HealthCheckFailed",
         "DependencyErrors",
         "CallDuration",
+        "StreamHandshakeMs",
+        "StreamFallbacks",
     ] {
         assert!(alarms.contains(seed), "alarm on {seed}");
     }

@@ -4,11 +4,20 @@
 //! `8` switches to the other language (stored on the call, carried in every later URL) and asks
 //! again, at most [`flow::MAX_CONSENT_SWITCHES`] times. Outside the number's business hours (or
 //! on a holiday or closure day) the caller hears the closed message and goes to the after-hours
-//! line when one is set, else to voicemail (`AfterHoursCalls`).
+//! line when one is set, else to voicemail (`AfterHoursCalls`). A number with the AI receptionist
+//! on (issue 12) hands its share of calls to the media bridge instead, at any hour:
+//! `<Connect><Stream>` with the call's stream token (`AiCalls`); without `STREAM_SECRET`, or if
+//! the call cannot be marked, the caller gets the menu.
 
-use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
-use telephony_core::flow::{self, Consent, ConsentAnswer, MenuState};
+use telephony_aws::store::Claim;
+use telephony_aws::{
+    glue, metrics, now_ms, now_secs, Body, Deps, Error, Request, Response, Webhook,
+};
+use telephony_core::flow::{
+    self, Consent, ConsentAnswer, MenuState, NumberConfig, Replies, StreamStart,
+};
 use telephony_core::hours::{self, OpenState};
+use telephony_core::{stream, CallSid};
 use telephony_core::{Route, Twiml};
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
@@ -62,6 +71,9 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     } else {
         metrics::count("ConsentDeclined", Some(("Input", by)));
     }
+    if let Some(connect) = hand_to_ai(deps, &sid, &number, &replies, consent).await {
+        return Ok(connect);
+    }
     // Outside business hours: the closed message, then the after-hours line or voicemail.
     if let Some(hours) = &number.hours {
         if let OpenState::Closed(why) = hours::status_at(hours, hook.now()) {
@@ -75,4 +87,41 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         }
     }
     Ok(replies.menu(MenuState::START, None))
+}
+
+/// The `<Connect><Stream>` when this call goes to the number's AI receptionist: AI on, the call in
+/// its roll-out share, a stream secret configured, and the hand-off recorded on the call (its
+/// instant is where the handshake time is measured from). `None` → the usual flow.
+async fn hand_to_ai(
+    deps: &Deps,
+    sid: &CallSid,
+    number: &NumberConfig,
+    replies: &Replies<'_>,
+    consent: Consent,
+) -> Option<telephony_core::Twiml> {
+    let ai = number.ai.as_ref()?;
+    if !stream::in_rollout(sid.as_str(), ai.share_percent) {
+        return None;
+    }
+    let Some(secret) = &deps.config.stream_secret else {
+        tracing::warn!(call_sid = %sid, "AI receptionist on but STREAM_SECRET unset; menu instead");
+        return None;
+    };
+    match deps.calls().start_ai(sid, now_ms(), now_secs()).await {
+        Ok(Claim::Created) => metrics::count("AiCalls", None),
+        Ok(Claim::AlreadyExists) => {}
+        Err(e) => {
+            tracing::error!(call_sid = %sid, error = %e, "AI hand-off not recorded; menu instead");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            return None;
+        }
+    }
+    let token = stream::issue(secret.0.as_bytes(), sid.as_str(), now_secs());
+    Some(replies.ai_connect(&StreamStart {
+        stream_url: &ai.stream_url,
+        token: &token,
+        call_sid: sid.as_str(),
+        consent,
+        business_name: &number.business_name,
+    }))
 }

@@ -12,6 +12,7 @@ pub const CALL_OPTIONS: &[&str] = &[
     "--from",
     "--to",
     "--target",
+    "--ai",
     "--quiet",
 ];
 

@@ -6,6 +6,7 @@
 //! The transport is pluggable: [`HttpTransport`] posts to a running local stack; tests pass a
 //! transport that calls the handlers in-process.
 
+pub mod bridge;
 pub mod cli;
 pub mod media;
 pub mod twiml;
@@ -32,6 +33,22 @@ pub trait Transport {
         params: &[(String, String)],
         signature: &str,
     ) -> impl Future<Output = Reply>;
+
+    /// Plays Twilio's side of a `<Connect><Stream>` and reports what Twilio saw. The default
+    /// needs no bridge: the stream starts after the play's delay (without waiting for it) and the
+    /// AI ends it; `AiPlay::Fail` reports a handshake error.
+    fn stream(&self, req: &bridge::StreamRequest) -> impl Future<Output = bridge::StreamRun> {
+        let play = req.play;
+        async move {
+            let mut run = bridge::StreamRun::default();
+            if play == bridge::AiPlay::Fail {
+                run.error = Some("31920 Stream - WebSocket - Handshake Error".into());
+            } else {
+                run.started_at_ms = Some(bridge::now_ms() + play.delay().as_millis() as u64);
+            }
+            run
+        }
+    }
 }
 
 /// Posts over HTTP to a running stack (e.g. `make run` on 127.0.0.1).
@@ -95,6 +112,11 @@ impl Transport for HttpTransport {
                 body: format!("request failed: {e}"),
             },
         }
+    }
+
+    /// Over a real WebSocket to the bridge at the `<Stream url>` ([`bridge::play_twilio_side`]).
+    async fn stream(&self, req: &bridge::StreamRequest) -> bridge::StreamRun {
+        bridge::play_twilio_side(req).await
     }
 }
 
@@ -187,6 +209,8 @@ pub struct Script {
     /// Wait before the first retry a connection override (`#rc=…`) asks for; doubled for each
     /// further retry (Twilio spaces its retries within its 15 s budget).
     pub retry_backoff: std::time::Duration,
+    /// How the AI bridge behaves when the call is connected to it (`--ai`).
+    pub ai: bridge::AiPlay,
 }
 
 /// One request of the call and its reply.
@@ -213,6 +237,8 @@ pub struct CallLog {
     pub dial_records: Vec<Option<String>>,
     /// Numbers dialled.
     pub dialled: Vec<String>,
+    /// What happened on each AI media stream.
+    pub streams: Vec<bridge::StreamRun>,
 }
 
 impl CallLog {
@@ -330,6 +356,15 @@ impl<T: Transport> Sim<'_, T> {
                     return None;
                 }
                 SimVerb::Redirect(url) => return Some((url, self.base_params())),
+                SimVerb::Connect {
+                    action,
+                    stream_url,
+                    status_callback,
+                    parameters,
+                } => {
+                    self.stream(stream_url, status_callback, parameters).await;
+                    return Some((action, self.base_params()));
+                }
                 SimVerb::Gather {
                     action,
                     prompts,
@@ -442,6 +477,55 @@ impl<T: Transport> Sim<'_, T> {
             if answered { "42" } else { "0" }.into(),
         ));
         (action, p)
+    }
+
+    /// A `<Connect><Stream>`: the bridge session (through the transport), then the stream status
+    /// callbacks Twilio sends (`stream-started` with its instant, then `stream-error` or
+    /// `stream-stopped`); the caller then continues at the `<Connect action>`.
+    async fn stream(
+        &mut self,
+        url: String,
+        status_callback: Option<String>,
+        parameters: Vec<(String, String)>,
+    ) {
+        let req = bridge::StreamRequest {
+            url,
+            call_sid: self.script.call_sid.clone(),
+            account_sid: self.script.account_sid.clone(),
+            parameters,
+            play: self.script.ai,
+        };
+        let run = self.transport.stream(&req).await;
+        if let Some(cb) = status_callback {
+            let params = |event: &str, at_ms: u64| {
+                let at = chrono::DateTime::from_timestamp_millis(at_ms as i64)
+                    .unwrap_or_default()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                vec![
+                    ("AccountSid".to_string(), req.account_sid.clone()),
+                    ("CallSid".to_string(), req.call_sid.clone()),
+                    ("StreamSid".to_string(), req.stream_sid()),
+                    ("StreamName".to_string(), req.stream_sid()),
+                    ("StreamEvent".to_string(), event.to_string()),
+                    ("Timestamp".to_string(), at),
+                ]
+            };
+            if let Some(at) = run.started_at_ms {
+                self.send(&cb, params("stream-started", at)).await;
+            }
+            match &run.error {
+                Some(e) => {
+                    let mut p = params("stream-error", bridge::now_ms());
+                    p.push(("StreamError".to_string(), e.clone()));
+                    self.send(&cb, p).await;
+                }
+                None => {
+                    let at = bridge::now_ms().max(run.started_at_ms.unwrap_or(0));
+                    self.send(&cb, params("stream-stopped", at)).await;
+                }
+            }
+        }
+        self.log.streams.push(run);
     }
 
     fn recording_params(&mut self, kind: &str, seconds: u64) -> (String, Vec<(String, String)>) {

@@ -10,6 +10,7 @@
 //! Summary: `call-simulator summary` prints what an operator sees (the ops API's summary and the
 //! monitor's gauges) from the local stack.
 
+use call_simulator::bridge::AiPlay;
 use call_simulator::cli::{arg, check_options, CALL_OPTIONS, TEXT_OPTIONS};
 use call_simulator::{media, play_call, HttpTransport, Script};
 use telephony_aws::deps::AwsTarget;
@@ -23,6 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("summary") => return summary().await,
         Some("check-config") => return check_config(),
         Some("fake-twilio") => return serve_fake_twilio().await,
+        Some("fake-bridge") => return serve_fake_bridge().await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return Ok(());
@@ -36,10 +38,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_nanos();
+    // `--ai MODE`: the call goes to the AI demo number (AI_DEMO_E164, seeded by make run) unless
+    // `--to` says otherwise, and the bridge plays MODE.
+    let ai_mode = arg(&args, "--ai", "");
+    let ai = if ai_mode.is_empty() {
+        AiPlay::Ok
+    } else {
+        AiPlay::parse(&ai_mode)?
+    };
+    let default_to = match (ai_mode.is_empty(), std::env::var("AI_DEMO_E164")) {
+        (false, Ok(n)) => n,
+        _ => "+15877428885".to_owned(),
+    };
     let script = Script {
+        ai,
         call_sid: format!("CA{:032x}", nanos),
         from: arg(&args, "--from", &fresh_caller()),
-        to: arg(&args, "--to", "+15877428885"),
+        to: arg(&args, "--to", &default_to),
         account_sid: config.account_sid.clone(),
         // `--lang fr`: the caller presses 8 at the greeting for French, then answers as asked.
         digits: (arg(&args, "--lang", "en") == "fr")
@@ -124,6 +139,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 println!("{}", step.reply.body);
             }
         }
+        for run in &log.streams {
+            println!("\n== AI media stream");
+            for note in &run.notes {
+                println!("   {note}");
+            }
+            if let Some(e) = &run.error {
+                println!("   stream-error: {e}");
+            }
+        }
     }
 
     let sdk = AwsTarget::from_env()?.sdk_config();
@@ -181,6 +205,10 @@ make call ARGS='…'     one signed call through the voice webhooks
   --from E164          caller (default: a fresh +1647555 01xx number per call)
   --to E164            number called (default +15877428885, the hotline)
   --target URL         where requests are sent, if not PUBLIC_BASE_URL (signatures still use it)
+  --ai MODE            call the AI demo number (AI_DEMO_E164) and play its media stream:
+                       ok (the AI books an appointment and says goodbye) | late (the bridge
+                       connects after 3.5 s: the watchdog's human path) | fail (bridge down:
+                       stream error, human path) | transfer (the caller asks for a person)
   --quiet              only the one-line verdict
 
 make text ARGS='…'     one signed inbound text (SMS, or MMS with --media)
@@ -191,7 +219,21 @@ make text ARGS='…'     one signed inbound text (SMS, or MMS with --media)
 
 make summary           the ops summary and the monitor's gauges
 call-simulator check-config   configured numbers against their numbering plans
-call-simulator fake-twilio    the fake Twilio media host and REST API (make run starts it)";
+call-simulator fake-twilio    the fake Twilio media host and REST API (make run starts it)
+call-simulator fake-bridge    the fake AI media bridge on FAKE_BRIDGE_PORT (make run starts it)";
+
+/// `fake-bridge`: the fake AI media bridge ([`call_simulator::bridge`]) on 127.0.0.1:
+/// `FAKE_BRIDGE_PORT` (default 9400), verifying tokens with `STREAM_SECRET` and sending tool
+/// calls to `PUBLIC_BASE_URL/voice-action`.
+async fn serve_fake_bridge() -> Result<(), Box<dyn std::error::Error>> {
+    let secret = std::env::var("STREAM_SECRET").map_err(|_| "STREAM_SECRET is not set")?;
+    let port = std::env::var("FAKE_BRIDGE_PORT").unwrap_or_else(|_| "9400".into());
+    let base = std::env::var("PUBLIC_BASE_URL").map_err(|_| "PUBLIC_BASE_URL is not set")?;
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    eprintln!("fake-bridge: ws://127.0.0.1:{port}/media");
+    call_simulator::bridge::serve(listener, secret, format!("{base}/voice-action")).await;
+    Ok(())
+}
 
 /// A caller number for one run when `--from` is not given: `+1647555 01xx` (the fictional
 /// 555-01xx block), varied per run so the README's examples do not share opt-outs, auto-reply

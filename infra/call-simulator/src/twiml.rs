@@ -40,6 +40,17 @@ pub enum SimVerb {
     },
     /// `<Message>` text (messaging TwiML).
     Message(String),
+    /// `<Connect action><Stream url statusCallback><Parameter/>…</Stream></Connect>`.
+    Connect {
+        /// `<Connect action>`.
+        action: String,
+        /// `<Stream url>`.
+        stream_url: String,
+        /// `<Stream statusCallback>`.
+        status_callback: Option<String>,
+        /// `<Parameter name value>`s, in order.
+        parameters: Vec<(String, String)>,
+    },
     /// `<Record>`.
     Record {
         /// `action`.
@@ -66,6 +77,9 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
     let mut text = String::new();
     let mut gather: Option<(String, Vec<String>, bool)> = None;
     let mut dial: Option<BytesStart<'static>> = None;
+    // (action, stream url, status callback, parameters) of an open <Connect>.
+    type Open = (String, String, Option<String>, Vec<(String, String)>);
+    let mut connect: Option<Open> = None;
     let mut saw_response = false;
     loop {
         let event = reader.read_event().map_err(|e| e.to_string())?;
@@ -84,6 +98,19 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                         ))
                     }
                     "Dial" => dial = Some(e.clone().into_owned()),
+                    "Connect" => {
+                        connect = Some((
+                            attr(&e, "action").unwrap_or_default(),
+                            String::new(),
+                            None,
+                            Vec::new(),
+                        ))
+                    }
+                    "Stream" => {
+                        let c = connect.as_mut().ok_or("Stream outside Connect")?;
+                        c.1 = attr(&e, "url").unwrap_or_default();
+                        c.2 = attr(&e, "statusCallback");
+                    }
                     _ => {}
                 }
                 stack.push((name, Some(e.into_owned())));
@@ -102,6 +129,13 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                         recording_callback: attr(&e, "recordingStatusCallback"),
                         transcribe_callback: attr(&e, "transcribeCallback"),
                     }),
+                    "Parameter" => {
+                        let c = connect.as_mut().ok_or("Parameter outside Connect")?;
+                        c.3.push((
+                            attr(&e, "name").unwrap_or_default(),
+                            attr(&e, "value").unwrap_or_default(),
+                        ));
+                    }
                     other => return Err(format!("unexpected empty element <{other}/>")),
                 }
             }
@@ -129,6 +163,16 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                             action,
                             prompts,
                             action_on_empty_result: on_empty,
+                        });
+                    }
+                    "Connect" => {
+                        let (action, stream_url, status_callback, parameters) =
+                            connect.take().ok_or("unbalanced Connect")?;
+                        verbs.push(SimVerb::Connect {
+                            action,
+                            stream_url,
+                            status_callback,
+                            parameters,
                         });
                     }
                     "Number" => {
@@ -174,6 +218,19 @@ mod tests {
         let xml = r#"<Response><Dial action="https://h/ra" record="record-from-answer-dual"><Number statusCallback="https://h/s">+14165550101</Number></Dial></Response>"#;
         assert!(
             matches!(&parse(xml).unwrap()[0], SimVerb::Dial { number, record: Some(_), status_callback: Some(_), .. } if number == "+14165550101")
+        );
+        let xml = r#"<Response><Connect action="https://h/a?lang=fr" method="POST"><Stream url="wss://b/m" statusCallback="https://h/s"><Parameter name="token" value="v1.x"/><Parameter name="business_name" value="A &amp; B"/></Stream></Connect></Response>"#;
+        assert_eq!(
+            parse(xml).unwrap(),
+            vec![SimVerb::Connect {
+                action: "https://h/a?lang=fr".into(),
+                stream_url: "wss://b/m".into(),
+                status_callback: Some("https://h/s".into()),
+                parameters: vec![
+                    ("token".into(), "v1.x".into()),
+                    ("business_name".into(), "A & B".into())
+                ],
+            }]
         );
         assert!(parse("<Response><Say>x</Response>").is_err());
         assert!(parse("{\"json\":true}").is_err());

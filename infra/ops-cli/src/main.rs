@@ -10,7 +10,8 @@
 //! tradeline-ops numbers config +1… [--business N] [--sales +1…] [--support +1…] \
 //!     [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off] [--whatsapp on|off] [--whatsapp-template HX…] \
 //!     [--timezone TZ --hours "mon-fri 09:00-17:00"] [--holidays CA-AB] \
-//!     [--closures 2026-12-24,2026-12-31] [--after-hours +1…] [--key K]   (reads the version, sends If-Match)
+//!     [--closures 2026-12-24,2026-12-31] [--after-hours +1…] \
+//!     [--ai on|off] [--ai-stream-url wss://…] [--ai-share 0-100] [--key K]   (reads the version, sends If-Match)
 //! tradeline-ops summary
 //! ```
 //!
@@ -38,7 +39,8 @@ commands:
   numbers release E164 [--key K]
   numbers webhooks E164 [--voice-url U] [--voice-fallback-url U] [--status-callback U] [--sms-url U] [--key K]
   numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off] [--whatsapp on|off] [--whatsapp-template HX…]
-                 [--timezone TZ --hours \"mon-fri 09:00-17:00\"] [--holidays CA-AB] [--closures 2026-12-24,…] [--after-hours E164] [--key K]
+                 [--timezone TZ --hours \"mon-fri 09:00-17:00\"] [--holidays CA-AB] [--closures 2026-12-24,…] [--after-hours E164]
+                 [--ai on|off] [--ai-stream-url wss://…] [--ai-share PERCENT] [--key K]
   summary
 environment: TRADELINE_API_URL (or --api-url), AWS credentials and region (standard chain)";
 
@@ -453,6 +455,9 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
                 "missed-call-text",
                 "whatsapp",
                 "whatsapp-template",
+                "ai",
+                "ai-stream-url",
+                "ai-share",
                 "timezone",
                 "hours",
                 "holidays",
@@ -508,6 +513,29 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
                         _ => return Err(Fail::Usage(format!("--{opt} takes on or off"))),
                     };
                 }
+            }
+            let mut ai = serde_json::Map::new();
+            if let Some(v) = args.opt("ai") {
+                let on = match v {
+                    "on" | "true" => true,
+                    "off" | "false" => false,
+                    _ => return Err(Fail::Usage("--ai takes on or off".into())),
+                };
+                ai.insert("enabled".into(), on.into());
+            }
+            if let Some(v) = args.opt("ai-stream-url") {
+                ai.insert("stream_url".into(), v.into());
+            }
+            if let Some(v) = args.opt("ai-share") {
+                let share: u8 = v
+                    .parse()
+                    .ok()
+                    .filter(|p| *p <= 100)
+                    .ok_or_else(|| Fail::Usage("--ai-share takes a percent, 0-100".into()))?;
+                ai.insert("share".into(), share.into());
+            }
+            if !ai.is_empty() {
+                body["ai"] = ai.into();
             }
             let api = connect(&args).await?;
             let path = format!("/ops/numbers/{}", path_number(&n));

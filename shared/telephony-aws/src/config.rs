@@ -28,6 +28,16 @@ pub enum ConfigError {
     },
 }
 
+/// A secret setting: its `Debug` form never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
 /// Everything the functions read from the environment, parsed once at start-up.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -107,6 +117,12 @@ pub struct Config {
     pub message_retention: Duration,
     /// `OPT_OUT_RETENTION_DAYS` (default 1095, three years): TTL of opt-out/opt-in records.
     pub opt_out_retention: Duration,
+    /// `STREAM_SECRET` (at least 32 characters; from Secrets Manager in the template): the key
+    /// of the AI stream tokens. Unset → no number is handed to the AI (the menu instead).
+    pub stream_secret: Option<Secret>,
+    /// `STREAM_WATCHDOG_MS` (default 3000, 500–30000): a stream starting later than this after
+    /// the `<Connect>` falls back to a person.
+    pub stream_watchdog: Duration,
 }
 
 const DAY: u64 = 86_400;
@@ -193,7 +209,26 @@ impl Config {
                 reason: "must be 1..=14400".into(),
             });
         }
+        let stream_secret = opt("STREAM_SECRET").map(Secret);
+        if stream_secret.as_ref().is_some_and(|s| s.0.len() < 32) {
+            return Err(ConfigError::Invalid {
+                name: "STREAM_SECRET",
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+        let watchdog_ms = num(
+            "STREAM_WATCHDOG_MS",
+            telephony_core::stream::DEFAULT_WATCHDOG_MS,
+        )?;
+        if !(500..=30_000).contains(&watchdog_ms) {
+            return Err(ConfigError::Invalid {
+                name: "STREAM_WATCHDOG_MS",
+                reason: "must be 500..=30000".into(),
+            });
+        }
         Ok(Self {
+            stream_secret,
+            stream_watchdog: Duration::from_millis(watchdog_ms),
             stage,
             public_base_url,
             auth_tokens,
@@ -226,6 +261,7 @@ impl Config {
                 missed_call_text: opt("MISSED_CALL_TEXT").as_deref() == Some("true"),
                 whatsapp_enabled: opt("WHATSAPP_ENABLED").as_deref() == Some("true"),
                 whatsapp_template_sid: opt("WHATSAPP_TEMPLATE_SID"),
+                ai: None,
             },
             voices: Voices {
                 en: Voice {

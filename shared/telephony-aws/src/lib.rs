@@ -20,6 +20,7 @@ pub mod provisioning;
 pub mod ratelimit;
 pub mod recordings;
 pub mod store;
+pub mod streams;
 pub mod voicemail;
 
 /// The shared AWS SDK configuration type (built by [`deps::AwsTarget::sdk_config`]).
@@ -32,6 +33,14 @@ pub use glue::LambdaError;
 pub use glue::Webhook;
 pub use http::{self, Response};
 pub use twilio_api;
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
 
 /// Seconds since the Unix epoch (DynamoDB TTL attributes and timestamps are in this unit).
 pub fn now_secs() -> u64 {

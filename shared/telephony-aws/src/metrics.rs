@@ -4,6 +4,7 @@
 //! (what alarms watch), plus `[Stage, <extra>]` for a low-cardinality breakdown such as
 //! `Choice` or `Outcome`.
 
+use crate::now_ms;
 use serde_json::json;
 
 /// Namespace of every metric.
@@ -41,13 +42,6 @@ pub fn emf_line(
     doc.to_string()
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// Emits a count of 1 for `name` (stdout, picked up by CloudWatch Logs as a metric).
 pub fn count(name: &str, extra: Option<(&str, &str)>) {
     println!("{}", emf_line(name, 1.0, "Count", extra, now_ms()));
@@ -55,6 +49,12 @@ pub fn count(name: &str, extra: Option<(&str, &str)>) {
 
 /// Emits a gauge (a level, not an event): `value` in `unit` (`Count` or `Percent`).
 pub fn gauge(name: &str, value: f64, unit: &str) {
+    measure(name, value, unit);
+}
+
+/// Emits one measurement of `name` (e.g. a latency in `Milliseconds`), for percentile
+/// statistics (p50/p95) over the data points.
+pub fn measure(name: &str, value: f64, unit: &str) {
     println!("{}", emf_line(name, value, unit, None, now_ms()));
 }
 

@@ -96,14 +96,42 @@ pub async fn notify_once(
     notice: &Notice<'_>,
     now: u64,
 ) -> Result<NoticeSent, Error> {
+    let about = NoticeAbout {
+        pk: notice.recording_sid,
+        caller: call.from.as_deref(),
+        dialled: call.to.as_deref(),
+    };
+    notify_item_once(deps, &about, claim_attr, subject, notice, now).await
+}
+
+/// Which item a notice is claimed on, and the call it is about.
+#[derive(Debug, Clone, Copy)]
+pub struct NoticeAbout<'a> {
+    /// The item (`pk` of the `calls` table) the claim and the sent mark are written on.
+    pub pk: &'a str,
+    /// The caller (masked in the subject).
+    pub caller: Option<&'a str>,
+    /// The business number: its topic, else the default voicemail topic.
+    pub dialled: Option<&'a str>,
+}
+
+/// [`notify_once`] for any notice and item: claim on `about.pk`, publish to the dialled number's
+/// staff topic with `subject` and the masked caller, then mark `claim_attr` sent (the claim is
+/// given back when the publish fails).
+///
+/// Errors: [`Error::Dynamo`] or [`Error::Sns`].
+pub async fn notify_item_once<T: Serialize>(
+    deps: &Deps,
+    about: &NoticeAbout<'_>,
+    claim_attr: &'static str,
+    subject: &str,
+    notice: &T,
+    now: u64,
+) -> Result<NoticeSent, Error> {
     let calls = deps.calls();
-    if calls
-        .claim_notice(notice.recording_sid, claim_attr, now)
-        .await?
-        == Claim::AlreadyExists
-    {
+    if calls.claim_notice(about.pk, claim_attr, now).await? == Claim::AlreadyExists {
         let sent = calls
-            .raw_item(notice.recording_sid)
+            .raw_item(about.pk)
             .await?
             .is_some_and(|item| item.contains_key(claim_attr));
         return Ok(if sent {
@@ -112,25 +140,22 @@ pub async fn notify_once(
             NoticeSent::InFlight
         });
     }
-    let number = deps.number_config(call.to.as_deref().unwrap_or("")).await;
+    let number = deps.number_config(about.dialled.unwrap_or("")).await;
     let topic = number
         .voicemail_topic_arn
         .as_deref()
         .unwrap_or(&deps.config.voicemail_topic_arn);
-    let caller = call
-        .from
-        .as_deref()
+    let caller = about
+        .caller
         .map(mask_phone)
         .unwrap_or_else(|| "unknown caller".into());
     if let Err(e) = publish(&deps.sns, topic, &format!("{subject} {caller}"), notice).await {
-        if let Err(release) = calls.release_notice(notice.recording_sid, claim_attr).await {
-            tracing::warn!(recording_sid = notice.recording_sid, error = %release, "notice claim not released; it goes stale");
+        if let Err(release) = calls.release_notice(about.pk, claim_attr).await {
+            tracing::warn!(pk = about.pk, error = %release, "notice claim not released; it goes stale");
         }
         return Err(e);
     }
-    calls
-        .confirm_notice(notice.recording_sid, claim_attr, now)
-        .await?;
+    calls.confirm_notice(about.pk, claim_attr, now).await?;
     Ok(NoticeSent::Now)
 }
 

@@ -184,6 +184,12 @@ pub struct CallFacts {
     pub dial_status: Option<String>,
     /// The number called, E.164.
     pub to: Option<String>,
+    /// Handed to the AI receptionist (issue 12).
+    pub ai: bool,
+    /// Its stream handshake, milliseconds.
+    pub handshake_ms: Option<u64>,
+    /// The Connect action's decision (`goodbye`, `transfer`, `fallback:<reason>`).
+    pub ai_outcome: Option<String>,
 }
 
 /// Calls that reached the frontdoor in `[since, until]` (index `calls-by-day`, one Query per day).
@@ -212,6 +218,9 @@ pub async fn calls_between(deps: &Deps, since: u64, until: u64) -> Result<Vec<Ca
                     .unwrap_or(false),
                 dial_status: text(&i, "dial_status"),
                 to: text(&i, "to"),
+                ai: i.contains_key("ai"),
+                handshake_ms: number(&i, "ai_handshake_ms"),
+                ai_outcome: text(&i, "ai_outcome"),
             });
         }
         day += 1;
@@ -242,6 +251,37 @@ pub struct WindowStats {
     pub consent_declined: u64,
     /// `given / (given + declined)`, `None` when nobody was asked.
     pub consent_rate: Option<f64>,
+    /// The AI hand-off.
+    pub ai: AiStats,
+}
+
+/// The AI receptionist's evidence over a window (issue 12 §5; SLOs: handshake p95 < 1500 ms,
+/// fallbacks < 5 % of AI calls).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AiStats {
+    /// Calls handed to the AI.
+    pub calls: u64,
+    /// Ended by the AI with a goodbye.
+    pub goodbyes: u64,
+    /// Handed to a person at the AI's request.
+    pub transfers: u64,
+    /// Fell back to the human path, by reason.
+    pub fallbacks: BTreeMap<String, u64>,
+    /// `fallbacks / calls`, `None` without AI calls.
+    pub fallback_rate: Option<f64>,
+    /// Median handshake, milliseconds (nearest rank).
+    pub handshake_p50_ms: Option<u64>,
+    /// 95th percentile handshake, milliseconds (nearest rank).
+    pub handshake_p95_ms: Option<u64>,
+}
+
+/// The `p`-th percentile (0–100) of `sorted` by nearest rank; `None` when empty.
+pub fn percentile(sorted: &[u64], p: u64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * sorted.len() as u64).div_ceil(100).max(1);
+    sorted.get(rank as usize - 1).copied()
 }
 
 /// Computes [`WindowStats`] over `facts` (pure).
@@ -263,6 +303,26 @@ pub fn window_stats(facts: &[CallFacts]) -> WindowStats {
             None => {}
         }
     }
+    let mut handshakes = Vec::new();
+    for f in facts.iter().filter(|f| f.ai) {
+        w.ai.calls += 1;
+        handshakes.extend(f.handshake_ms);
+        match f.ai_outcome.as_deref() {
+            Some("goodbye") => w.ai.goodbyes += 1,
+            Some("transfer") => w.ai.transfers += 1,
+            Some(o) => {
+                if let Some(reason) = o.strip_prefix("fallback:") {
+                    *w.ai.fallbacks.entry(reason.to_owned()).or_default() += 1;
+                }
+            }
+            None => {}
+        }
+    }
+    handshakes.sort_unstable();
+    w.ai.handshake_p50_ms = percentile(&handshakes, 50);
+    w.ai.handshake_p95_ms = percentile(&handshakes, 95);
+    let fallbacks: u64 = w.ai.fallbacks.values().sum();
+    w.ai.fallback_rate = (w.ai.calls > 0).then(|| fallbacks as f64 / w.ai.calls as f64);
     let ratio = |a: u64, b: u64| (a + b > 0).then(|| a as f64 / (a + b) as f64);
     w.call_success_rate = ratio(w.completed_calls, w.failed_calls);
     w.consent_rate = ratio(w.consent_given, w.consent_declined);
@@ -305,10 +365,11 @@ pub async fn gauges(deps: &Deps, now: u64) -> Result<Gauges, Error> {
     })
 }
 
-/// The nine views as JSON (`GET /ops/metrics/summary` and `make summary`): active calls, hourly
+/// The views as JSON (`GET /ops/metrics/summary` and `make summary`): active calls, hourly
 /// call volume, recent errors, rate-limit violations, failed transactions, number provisioning,
-/// voicemail backlog, call success and consent — the windowed ones for the last hour, 24 h and
-/// 7 days.
+/// voicemail backlog, call success, consent and the AI hand-off (calls, goodbyes, transfers,
+/// fallbacks by reason and their rate, handshake p50/p95 in ms) — the windowed ones for the last
+/// hour, 24 h and 7 days.
 ///
 /// Errors: [`Error::Dynamo`].
 pub async fn summary(deps: &Deps, now: u64) -> Result<Value, Error> {
@@ -340,6 +401,7 @@ pub async fn summary(deps: &Deps, now: u64) -> Result<Value, Error> {
                 "failed_calls": w.failed_calls,
                 "call_success": {"completed": w.completed_calls, "failed": w.failed_calls, "rate": w.call_success_rate},
                 "consent": {"given": w.consent_given, "declined": w.consent_declined, "rate": w.consent_rate},
+                "ai": w.ai,
             }),
         );
     }
@@ -469,7 +531,37 @@ mod tests {
             rate_limited: limited,
             dial_status: None,
             to: None,
+            ai: false,
+            handshake_ms: None,
+            ai_outcome: None,
         }
+    }
+
+    #[test]
+    fn ai_stats_give_outcomes_fallback_rate_and_handshake_percentiles() {
+        let ai = |ms: Option<u64>, outcome: &str| CallFacts {
+            ai: true,
+            handshake_ms: ms,
+            ai_outcome: Some(outcome.into()),
+            ..fact(7200, Some("yes"), Some("completed"), false)
+        };
+        let mut facts: Vec<CallFacts> = (1..=18).map(|i| ai(Some(i * 100), "goodbye")).collect();
+        facts.push(ai(Some(3500), "fallback:slow_handshake"));
+        facts.push(ai(None, "fallback:not_started"));
+        facts.push(ai(Some(400), "transfer"));
+        facts.push(fact(7300, None, None, false));
+        let w = window_stats(&facts);
+        assert_eq!((w.ai.calls, w.ai.goodbyes, w.ai.transfers), (21, 18, 1));
+        assert_eq!(
+            w.ai.fallbacks,
+            BTreeMap::from([("not_started".into(), 1), ("slow_handshake".into(), 1)])
+        );
+        assert!((w.ai.fallback_rate.unwrap() - 2.0 / 21.0).abs() < 1e-9);
+        // 20 handshakes: 100..1800, 400, 3500 → p50 is the 10th (900), p95 the 19th (1800).
+        assert_eq!(w.ai.handshake_p50_ms, Some(900));
+        assert_eq!(w.ai.handshake_p95_ms, Some(1800));
+        assert_eq!(percentile(&[], 95), None);
+        assert_eq!(percentile(&[7], 95), Some(7));
     }
 
     #[test]

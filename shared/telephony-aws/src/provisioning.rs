@@ -834,6 +834,7 @@ impl<'a> Saga<'a> {
         self.record(&id, "complete", "done", "completed", None)
             .await
             .map_err(|e| ("complete", e))?;
+        crate::metrics::count("NumbersPurchased", None);
         Ok(Onboarded {
             transaction_id: id,
             e164,
@@ -1150,6 +1151,20 @@ pub struct ConfigChange {
     pub whatsapp_enabled: Option<bool>,
     /// Approved WhatsApp template for outside the 24-hour window (`HX…`, `""` → none).
     pub whatsapp_template_sid: Option<String>,
+    /// The AI receptionist (issue 12).
+    pub ai: Option<AiChange>,
+}
+
+/// `ai` of a config change: stored as `ai_enabled`, `ai_stream_url`, `ai_share`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiChange {
+    /// Hand calls to the AI after consent (needs a stream URL, given now or before).
+    pub enabled: Option<bool>,
+    /// The bridge's `wss://` URL ([`telephony_core::stream::check_stream_url`]).
+    pub stream_url: Option<String>,
+    /// Percent of calls sent to the AI, 0–100 (default 100).
+    pub share: Option<u8>,
 }
 
 impl ConfigChange {
@@ -1198,6 +1213,21 @@ impl ConfigChange {
                 return Err("whatsapp_template_sid must be HX followed by 32 hex digits".into());
             }
             out.push(("whatsapp_template_sid", t.clone()));
+        }
+        if let Some(ai) = &self.ai {
+            if let Some(url) = &ai.stream_url {
+                telephony_core::stream::check_stream_url(url)?;
+                out.push(("ai_stream_url", url.clone()));
+            }
+            if let Some(share) = ai.share {
+                if share > 100 {
+                    return Err("ai.share must be 0-100 (percent of calls)".into());
+                }
+                out.push(("ai_share", share.to_string()));
+            }
+            if let Some(on) = ai.enabled {
+                out.push(("ai_enabled", on.to_string()));
+            }
         }
         match (&self.timezone, &self.hours) {
             (Some(tz), Some(h)) => {
@@ -1577,6 +1607,38 @@ mod tests {
             support_target: None,
             language: None,
         }
+    }
+
+    #[test]
+    fn the_ai_settings_are_checked_and_stored_flat() {
+        let change: ConfigChange = serde_json::from_str(
+            r#"{"ai": {"enabled": true, "stream_url": "wss://bridge.example/media", "share": 25}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            change.attributes().unwrap(),
+            vec![
+                ("ai_stream_url", "wss://bridge.example/media".to_owned()),
+                ("ai_share", "25".to_owned()),
+                ("ai_enabled", "true".to_owned()),
+            ]
+        );
+        for (body, what) in [
+            (
+                r#"{"ai": {"stream_url": "https://bridge.example"}}"#,
+                "wss://",
+            ),
+            (
+                r#"{"ai": {"stream_url": "ws://bridge.example/m"}}"#,
+                "this machine",
+            ),
+            (r#"{"ai": {"share": 101}}"#, "ai.share"),
+        ] {
+            let c: ConfigChange = serde_json::from_str(body).unwrap();
+            let e = c.attributes().unwrap_err();
+            assert!(e.contains(what), "{body}: {e}");
+        }
+        assert!(serde_json::from_str::<ConfigChange>(r#"{"ai": {"url": "wss://x"}}"#).is_err());
     }
 
     #[test]

@@ -127,7 +127,7 @@ pub(crate) fn n(v: u64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn get_s(item: &Item, k: &str) -> Option<String> {
+pub(crate) fn get_s(item: &Item, k: &str) -> Option<String> {
     item.get(k).and_then(|v| v.as_s().ok()).cloned()
 }
 
@@ -141,9 +141,9 @@ pub(crate) fn is_conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
 /// Access to the `calls` table.
 #[derive(Debug, Clone, Copy)]
 pub struct Calls<'a> {
-    client: &'a Client,
-    table: &'a str,
-    retention_secs: u64,
+    pub(crate) client: &'a Client,
+    pub(crate) table: &'a str,
+    pub(crate) retention_secs: u64,
 }
 
 impl<'a> Calls<'a> {
@@ -156,7 +156,7 @@ impl<'a> Calls<'a> {
         }
     }
 
-    fn update(
+    pub(crate) fn update(
         &self,
         pk: &str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
@@ -167,7 +167,7 @@ impl<'a> Calls<'a> {
     }
 
     /// A strongly consistent read of item `pk`.
-    fn get(
+    pub(crate) fn get(
         &self,
         pk: &str,
     ) -> aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder {

@@ -6,7 +6,7 @@ use crate::params::Params;
 use crate::prompts::{self, Lang};
 use crate::routes::Route;
 use crate::speech;
-use crate::twiml::{Dial, Gather, Number, Record, Say, SpeechInput, Twiml, Verb};
+use crate::twiml::{Connect, Dial, Gather, Number, Record, Say, SpeechInput, Twiml, Verb};
 use std::time::Duration;
 
 /// `<Gather>` silence timeout for the consent question and the menu (spec §3).
@@ -54,6 +54,24 @@ pub struct NumberConfig {
     /// Approved WhatsApp template (`HX…` ContentSid) sent instead of a free-form reply outside
     /// the 24-hour customer-service window; `None` → nothing is sent there.
     pub whatsapp_template_sid: Option<String>,
+    /// The AI receptionist (issue 12): after consent, this share of calls is connected to the
+    /// media bridge instead of the menu; `None` → off.
+    pub ai: Option<crate::stream::AiMode>,
+}
+
+/// What the AI `<Connect><Stream>` carries to the bridge as `<Parameter>`s (issue 12 §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamStart<'a> {
+    /// The bridge's `wss://` URL.
+    pub stream_url: &'a str,
+    /// The call's stream token ([`crate::stream::issue`]).
+    pub token: &'a str,
+    /// The call.
+    pub call_sid: &'a str,
+    /// The caller's recording consent (the bridge records or transcribes only with `yes`).
+    pub consent: Consent,
+    /// Spoken name of the business.
+    pub business_name: &'a str,
 }
 
 /// A `<Say>` voice and its language (flaw F-45: the voice must speak the language given).
@@ -565,6 +583,53 @@ impl<'a> Replies<'a> {
         }
     }
 
+    /// `/voice-consent` with the AI on: `<Connect action=/voice-stream-action><Stream url
+    /// statusCallback=/voice-stream-status>` with the parameters `token`, `call_sid`,
+    /// `consent` (`yes`/`no`), `language` (`en`/`fr`) and `business_name`.
+    pub fn ai_connect(&self, s: &StreamStart<'_>) -> Twiml {
+        Twiml::new().then(Verb::Connect(Connect {
+            action: self.url(Route::StreamAction, &[]),
+            stream_url: s.stream_url.to_owned(),
+            status_callback: Route::StreamStatus.url(self.base_url, &[]),
+            parameters: vec![
+                ("token", s.token.to_owned()),
+                ("call_sid", s.call_sid.to_owned()),
+                ("consent", s.consent.as_str().to_owned()),
+                ("language", self.lang.code().to_owned()),
+                ("business_name", s.business_name.to_owned()),
+            ],
+        }))
+    }
+
+    /// `/voice-stream-action` when the AI path failed (`reason`) or the AI asked for a person
+    /// (`reason = None`): the matching sentence, then the team's line dialled like a department
+    /// (`department=ai_fallback|ai_transfer`, usual voicemail after a missed dial); no line →
+    /// voicemail (`reason=ai_unavailable`).
+    pub fn ai_to_person(
+        &self,
+        reason: Option<&str>,
+        target: Option<&E164>,
+        consent: Consent,
+    ) -> Twiml {
+        let t = self.texts();
+        let (lead, department) = match reason {
+            Some(_) => (t.ai_fallback, "ai_fallback"),
+            None => (t.ai_transfer, "ai_transfer"),
+        };
+        match target {
+            Some(target) => self.dial(department, lead, target, consent),
+            None => self.to_voicemail(Some(t.nobody_available), "ai_unavailable"),
+        }
+    }
+
+    /// `/voice-stream-action` after the AI ended the conversation: goodbye, Hangup (never back
+    /// to the consent question, flaw F-50).
+    pub fn ai_goodbye(&self) -> Twiml {
+        Twiml::new()
+            .then(self.say(self.texts().ai_goodbye))
+            .then(Verb::Hangup)
+    }
+
     /// `/voice-route-action`: hang up after a connected call, else voicemail.
     pub fn after_dial(&self, outcome: DialOutcome, dial_status: Option<&str>) -> Twiml {
         match outcome {
@@ -659,7 +724,51 @@ mod tests {
             missed_call_text: false,
             whatsapp_enabled: false,
             whatsapp_template_sid: None,
+            ai: None,
         }
+    }
+
+    #[test]
+    fn the_ai_hand_off_connects_falls_back_transfers_and_says_goodbye() {
+        let r = Replies::new(BASE, "fr-CA");
+        let doc = r
+            .ai_connect(&StreamStart {
+                stream_url: "wss://bridge.example/media",
+                token: "v1.CA1.9.ab",
+                call_sid: "CA1",
+                consent: Consent::Granted,
+                business_name: "Acme <Plumbing> & Sons",
+            })
+            .to_xml();
+        assert!(doc.contains(r#"<Connect action="https://hooks.example/voice-stream-action?lang=fr" method="POST"><Stream url="wss://bridge.example/media" statusCallback="https://hooks.example/voice-stream-status" statusCallbackMethod="POST">"#), "{doc}");
+        for p in [
+            r#"<Parameter name="token" value="v1.CA1.9.ab"/>"#,
+            r#"<Parameter name="call_sid" value="CA1"/>"#,
+            r#"<Parameter name="consent" value="yes"/>"#,
+            r#"<Parameter name="language" value="fr"/>"#,
+            r#"<Parameter name="business_name" value="Acme &lt;Plumbing&gt; &amp; Sons"/>"#,
+        ] {
+            assert!(doc.contains(p), "{p} in {doc}");
+        }
+        let target = e("+14165550101");
+        let fallback = r
+            .ai_to_person(Some("slow_handshake"), Some(&target), Consent::Declined)
+            .to_xml();
+        assert!(fallback.contains(prompts::FR.ai_fallback.split('\'').next().unwrap()));
+        assert!(fallback.contains("department=ai_fallback"), "{fallback}");
+        assert!(fallback.contains(">+14165550101</Number>") && !fallback.contains("record="));
+        let transfer = r
+            .ai_to_person(None, Some(&target), Consent::Granted)
+            .to_xml();
+        assert!(transfer.contains("department=ai_transfer") && transfer.contains("record="));
+        let nobody = r.ai_to_person(None, None, Consent::Granted).to_xml();
+        assert!(
+            nobody.contains("/voice-voicemail?reason=ai_unavailable"),
+            "{nobody}"
+        );
+        let bye = r.ai_goodbye().to_xml();
+        assert!(bye.contains("Au revoir") && bye.ends_with("<Hangup/></Response>"));
+        assert!(!bye.contains("voice-consent"));
     }
 
     #[test]

@@ -99,11 +99,17 @@ pub struct Catalogue {
     pub sms_auto_reply: &'static str,
     /// Missed-call text (`{business}`, `{callback}`).
     pub missed_call_text: &'static str,
+    /// The AI assistant could not take the call: before dialling the team (issue 12).
+    pub ai_fallback: &'static str,
+    /// The AI assistant handed the caller to a person: before dialling.
+    pub ai_transfer: &'static str,
+    /// The AI assistant ended the conversation: goodbye before hanging up.
+    pub ai_goodbye: &'static str,
 }
 
 impl Catalogue {
     /// Every text with its key (for the catalogue tests and tooling).
-    pub fn texts(&self) -> [(&'static str, &'static str); 22] {
+    pub fn texts(&self) -> [(&'static str, &'static str); 25] {
         [
             ("greeting", self.greeting),
             ("greeting_known", self.greeting_known),
@@ -127,6 +133,9 @@ impl Catalogue {
             ("sms_help", self.sms_help),
             ("sms_auto_reply", self.sms_auto_reply),
             ("missed_call_text", self.missed_call_text),
+            ("ai_fallback", self.ai_fallback),
+            ("ai_transfer", self.ai_transfer),
+            ("ai_goodbye", self.ai_goodbye),
         ]
     }
 }
@@ -192,6 +201,9 @@ pub const EN: Catalogue = Catalogue {
     sms_help: "{business}: for help, call us at {callback}. Msg&data rates may apply. Reply STOP to opt out.",
     sms_auto_reply: "Thanks for texting {business}. We got your message and will get back to you soon. Reply STOP to opt out.",
     missed_call_text: "Sorry we missed your call to {business}. Call us back at {callback}, or reply here. Reply STOP to opt out.",
+    ai_fallback: "Sorry, our virtual assistant is not available right now. Connecting you to our team.",
+    ai_transfer: "Connecting you to a member of our team.",
+    ai_goodbye: "Thank you for calling. Goodbye.",
 };
 
 /// Canadian French.
@@ -218,6 +230,9 @@ pub const FR: Catalogue = Catalogue {
     sms_help: "{business} : pour de l'aide, appelez-nous au {callback}. Des frais de messagerie et de données peuvent s'appliquer. Répondez STOP pour vous désabonner.",
     sms_auto_reply: "Merci d'avoir écrit à {business}. Nous avons bien reçu votre message et vous répondrons bientôt. Répondez STOP pour vous désabonner.",
     missed_call_text: "Désolé d'avoir manqué votre appel à {business}. Rappelez-nous au {callback} ou répondez ici. Répondez STOP pour vous désabonner.",
+    ai_fallback: "Désolé, notre assistant virtuel n'est pas disponible pour le moment. Nous vous transférons à notre équipe.",
+    ai_transfer: "Nous vous transférons à un membre de notre équipe.",
+    ai_goodbye: "Merci de votre appel. Au revoir.",
 };
 
 #[cfg(test)]

@@ -25,6 +25,10 @@ pub enum Route {
     Fallback,
     /// Health check (GET, JSON).
     Health,
+    /// `statusCallback` of the AI `<Stream>` (issue 12): `stream-started|stopped|error`.
+    StreamStatus,
+    /// `action` of the AI `<Connect>`, requested when the stream ends (issue 12).
+    StreamAction,
     /// Inbound SMS/MMS webhook (the number's Messaging URL); alias `/twilio/sms`.
     SmsReply,
     /// Message status callback; alias `/twilio/sms-status`.
@@ -33,7 +37,7 @@ pub enum Route {
 
 impl Route {
     /// Every route: voice in call-flow order, then messaging.
-    pub const ALL: [Route; 12] = [
+    pub const ALL: [Route; 14] = [
         Route::Frontdoor,
         Route::Consent,
         Route::MenuHandler,
@@ -44,6 +48,8 @@ impl Route {
         Route::Status,
         Route::Fallback,
         Route::Health,
+        Route::StreamStatus,
+        Route::StreamAction,
         Route::SmsReply,
         Route::SmsStatus,
     ];
@@ -61,6 +67,8 @@ impl Route {
             Route::Status => "/voice-status",
             Route::Fallback => "/voice-fallback",
             Route::Health => "/voice-health",
+            Route::StreamStatus => "/voice-stream-status",
+            Route::StreamAction => "/voice-stream-action",
             Route::SmsReply => "/webcomms-sms-reply",
             Route::SmsStatus => "/webcomms-sms-status",
         }

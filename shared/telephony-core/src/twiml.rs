@@ -3,7 +3,8 @@
 //! the tests and property tests parse every document back with a strict XML 1.0 parser.
 //!
 //! Only the verbs and attributes the hotline uses are modelled (Twilio TwiML reference: `<Say>`,
-//! `<Gather>`, `<Dial>`/`<Number>`, `<Record>`, `<Redirect>`, `<Reject>`, `<Hangup>`, `<Pause>`).
+//! `<Gather>`, `<Dial>`/`<Number>`, `<Record>`, `<Redirect>`, `<Reject>`, `<Hangup>`, `<Pause>`,
+//! `<Connect>`/`<Stream>`/`<Parameter>`).
 
 use std::time::Duration;
 
@@ -92,6 +93,22 @@ pub struct Record {
     pub transcribe_callback: Option<String>,
 }
 
+/// A `<Connect action><Stream url statusCallback>…<Parameter/>…</Stream></Connect>`: the call's
+/// audio goes to a bidirectional Media Stream (a WebSocket service) until the service closes it;
+/// then Twilio requests `action` (Twilio TwiML `<Connect>`/`<Stream>` reference).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connect {
+    /// Absolute `action` URL (POST), requested when the stream ends.
+    pub action: String,
+    /// The `<Stream url>`: `wss://…` of the media service.
+    pub stream_url: String,
+    /// `<Stream statusCallback>` (POST): `stream-started`, `stream-stopped`, `stream-error`.
+    pub status_callback: String,
+    /// `<Parameter name value/>`s, delivered to the service in the `start` message's
+    /// `customParameters`.
+    pub parameters: Vec<(&'static str, String)>,
+}
+
 /// One TwiML verb.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verb {
@@ -113,6 +130,8 @@ pub enum Verb {
     Hangup,
     /// `<Message>text</Message>`: an SMS reply to the sender (messaging TwiML).
     Message(String),
+    /// `<Connect><Stream>`: hand the call to a real-time media service.
+    Connect(Connect),
 }
 
 /// A TwiML `<Response>`: a list of verbs, rendered with an XML declaration.
@@ -363,6 +382,22 @@ fn write_verb(w: &mut Out, verb: &Verb) {
         Verb::Reject(reason) => w.empty("Reject", &[("reason", reason)]),
         Verb::Hangup => w.empty("Hangup", &[]),
         Verb::Message(text) => w.element("Message", &[], text),
+        Verb::Connect(c) => {
+            w.open("Connect", &[("action", &c.action), ("method", "POST")]);
+            w.open(
+                "Stream",
+                &[
+                    ("url", &c.stream_url),
+                    ("statusCallback", &c.status_callback),
+                    ("statusCallbackMethod", "POST"),
+                ],
+            );
+            for (name, value) in &c.parameters {
+                w.empty("Parameter", &[("name", name), ("value", value)]);
+            }
+            w.close("Stream");
+            w.close("Connect");
+        }
     }
 }
 
@@ -463,6 +498,32 @@ mod tests {
         assert!(seen.contains(&format!("text:{evil}")), "{seen:?}");
         assert!(seen.contains(&format!("text:{url}")), "{seen:?}");
         assert_eq!(seen.iter().filter(|s| s.starts_with("Hangup")).count(), 0);
+    }
+
+    #[test]
+    fn connect_stream_escapes_its_url_and_parameters() {
+        let doc = Twiml::new()
+            .then(Verb::Connect(Connect {
+                action: "https://h/voice-stream-action?lang=fr&x=1".into(),
+                stream_url: "wss://bridge.example/media?a=1&b=\"2\"".into(),
+                status_callback: "https://h/voice-stream-status".into(),
+                parameters: vec![
+                    ("token", "v1.CA1.2.ab".into()),
+                    ("business_name", "Smith & \"Sons\" <Plumbing>".into()),
+                ],
+            }))
+            .to_xml();
+        let seen = parse_all(&doc);
+        assert_eq!(
+            seen[1..],
+            [
+                "Connect action=https://h/voice-stream-action?lang=fr&x=1 method=POST".to_owned(),
+                "Stream url=wss://bridge.example/media?a=1&b=\"2\" statusCallback=https://h/voice-stream-status statusCallbackMethod=POST".to_owned(),
+                "Parameter name=token value=v1.CA1.2.ab".to_owned(),
+                "Parameter name=business_name value=Smith & \"Sons\" <Plumbing>".to_owned(),
+            ],
+            "{doc}"
+        );
     }
 
     #[test]

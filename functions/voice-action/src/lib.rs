@@ -1,0 +1,259 @@
+//! `POST /voice-action`, the AI bridge's tool calls (issue 12; seed `004`: the AI's tools arrive
+//! next to Twilio's callbacks). JSON in, JSON out; not a Twilio webhook, so no Twilio signature:
+//! the bridge authenticates with the stream token of the live call it serves
+//! (`Authorization: Bearer v1.<CallSid>.<expiry>.<hex>`, the `token` `<Parameter>` of the
+//! `<Stream>`, see [`telephony_core::stream`]).
+//!
+//! Body: `{"call_sid": "CA…", "tool": "…", "tool_call_id": "…", "arguments": {…}}`.
+//! - `book_appointment` `{caller_name, callback (E.164), window_start, window_end (RFC 3339),
+//!   reason}` → an appointment *request* stored once per `tool_call_id` within the call, and one
+//!   staff notice (SNS, the number's voicemail topic; `type: appointment_request`).
+//! - `take_message` `{message, caller_name?, callback?}` → stored once, one staff notice like a
+//!   voicemail notice (`type: message`).
+//! - `transfer_to_human` `{reason?}` → recorded on the call; the bridge then ends the stream and
+//!   the Connect action (`/voice-stream-action`) dials the team.
+//!
+//! Answers: 200 `{"status": "accepted"|"duplicate", "tool", "tool_call_id", "next"?}`; 400 for
+//! malformed JSON, bad arguments or an unknown tool (with `supported`); 401 for a missing, forged,
+//! expired or other call's token (an expired token is still accepted while the call's stream is
+//! live: a conversation may outlast the token's 3 minutes); 413 over 64 KiB; 503 when stream
+//! tokens are not configured or storage fails (the bridge may retry: every effect is idempotent).
+
+use serde::Deserialize;
+use serde_json::json;
+use telephony_aws::http::{header, Method, StatusCode};
+use telephony_aws::notifier::{self, NoticeAbout};
+use telephony_aws::store::Claim;
+use telephony_aws::streams::tool_pk;
+use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response};
+use telephony_core::stream::{self, TokenError, Tool, ToolArgs, ToolError, ToolKind};
+use telephony_core::CallSid;
+
+/// Every `(method, path)` this function serves (template.yaml declares the same; a test checks).
+pub const ROUTES: [(&str, &str); 1] = [("POST", "/voice-action")];
+
+/// The request body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCall {
+    /// The call the bridge serves (the token's CallSid).
+    pub call_sid: String,
+    /// One of [`stream::SUPPORTED_TOOLS`].
+    pub tool: String,
+    /// The AI's id of this call of the tool (1–128 of `A-Z a-z 0-9 _ - . :`): the idempotency
+    /// key within the call.
+    pub tool_call_id: String,
+    /// The tool's arguments.
+    #[serde(default)]
+    pub arguments: serde_json::Value,
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    glue::json_error(status, code, message)
+}
+
+fn id_ok(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+/// Handles one request (module docs).
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    if req.method() != Method::POST {
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "POST only",
+        );
+    }
+    let body = req.body().as_ref();
+    if body.len() > glue::MAX_BODY_BYTES {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "bodies are limited to 64 KiB",
+        );
+    }
+    let Some(secret) = &deps.config.stream_secret else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            "stream tokens are not configured (STREAM_SECRET)",
+        );
+    };
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = token else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "Authorization: Bearer <stream token> is required",
+        );
+    };
+    let call: ToolCall = match serde_json::from_slice(body) {
+        Ok(c) => c,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_json", &e.to_string()),
+    };
+    let Ok(sid) = CallSid::parse(&call.call_sid) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "call_sid must be CA followed by 32 hex digits",
+        );
+    };
+    match stream::verify(secret.0.as_bytes(), token, sid.as_str(), now_secs()) {
+        Ok(()) => {}
+        Err(TokenError::Expired) => match deps.calls().stream_record(&sid).await {
+            Ok(Some(r)) if r.live() => {}
+            Ok(_) => return refused(&sid, TokenError::Expired),
+            Err(e) => return unavailable(&sid, &e),
+        },
+        Err(e) => return refused(&sid, e),
+    }
+    if !id_ok(&call.tool_call_id) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "tool_call_id must be 1-128 characters of A-Z a-z 0-9 _ - . :",
+        );
+    }
+    let args = call.arguments.clone();
+    let tool = Tool::from_call(&call.tool, |kind| match kind {
+        ToolKind::BookAppointment => serde_json::from_value(args).map(ToolArgs::BookAppointment),
+        ToolKind::TakeMessage => serde_json::from_value(args).map(ToolArgs::TakeMessage),
+        ToolKind::TransferToHuman => {
+            let args = if args.is_null() { json!({}) } else { args };
+            serde_json::from_value(args).map(ToolArgs::TransferToHuman)
+        }
+    });
+    let tool = match tool {
+        Ok(t) => t,
+        Err(e @ ToolError::Unknown(_)) => {
+            return glue::json(
+                StatusCode::BAD_REQUEST,
+                &json!({
+                    "error": { "code": "unknown_tool", "message": e.to_string() },
+                    "supported": stream::SUPPORTED_TOOLS,
+                }),
+            )
+        }
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid", &e.to_string()),
+    };
+    match act(deps, &sid, &call, &tool).await {
+        Ok(reply) => glue::json(StatusCode::OK, &reply),
+        Err(e) => unavailable(&sid, &e),
+    }
+}
+
+fn refused(sid: &CallSid, e: TokenError) -> Response<Body> {
+    tracing::warn!(call_sid = %sid, reason = %e, "tool call refused");
+    metrics::count("ToolCallsRefused", None);
+    error(StatusCode::UNAUTHORIZED, "bad_token", &e.to_string())
+}
+
+fn unavailable(sid: &CallSid, e: &Error) -> Response<Body> {
+    tracing::error!(call_sid = %sid, error = %e, "tool call not completed");
+    metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "storage or notification failed; retry with the same tool_call_id",
+    )
+}
+
+/// The staff notice of an appointment request or a message.
+#[derive(Debug, serde::Serialize)]
+struct ToolNotice<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    call_sid: &'a str,
+    tool_call_id: &'a str,
+    caller: Option<&'a str>,
+    dialled: Option<&'a str>,
+    #[serde(flatten)]
+    details: serde_json::Value,
+}
+
+async fn act(
+    deps: &Deps,
+    sid: &CallSid,
+    call: &ToolCall,
+    tool: &Tool,
+) -> Result<serde_json::Value, Error> {
+    let now = now_secs();
+    let calls = deps.calls();
+    let (details, kind, subject) = match tool {
+        Tool::TransferToHuman(args) => {
+            calls.request_transfer(sid, now).await?;
+            metrics::count("ToolCalls", Some(("Tool", tool.name())));
+            tracing::info!(call_sid = %sid, reason = ?args.reason, "AI asked for a person");
+            return Ok(json!({
+                "status": "accepted",
+                "tool": tool.name(),
+                "tool_call_id": call.tool_call_id,
+                "next": "end the stream; the Connect action then dials the team",
+            }));
+        }
+        Tool::BookAppointment { args, .. } => (
+            json!({
+                "caller_name": args.caller_name,
+                "callback": args.callback,
+                "window_start": args.window_start,
+                "window_end": args.window_end,
+                "reason": args.reason,
+            }),
+            "appointment_request",
+            "Appointment request from",
+        ),
+        Tool::TakeMessage(m) => (
+            json!({
+                "caller_name": m.caller_name,
+                "callback": m.callback,
+                "message": m.message,
+            }),
+            "message",
+            "Message taken by the AI for",
+        ),
+    };
+    let stored = calls
+        .claim_tool_call(
+            &call.tool_call_id,
+            sid,
+            tool.name(),
+            &details.to_string(),
+            now,
+        )
+        .await?;
+    if stored == Claim::Created {
+        metrics::count("ToolCalls", Some(("Tool", tool.name())));
+    }
+    // The notice is claimed on the tool call's item: one notice however often the bridge
+    // retries, and a retry after a failed publish sends it.
+    let record = calls.stream_record(sid).await?.unwrap_or_default();
+    let pk = tool_pk(sid, &call.tool_call_id);
+    let notice = ToolNotice {
+        kind,
+        call_sid: sid.as_str(),
+        tool_call_id: &call.tool_call_id,
+        caller: record.from.as_deref(),
+        dialled: record.to.as_deref(),
+        details,
+    };
+    let about = NoticeAbout {
+        pk: &pk,
+        caller: record.from.as_deref(),
+        dialled: record.to.as_deref(),
+    };
+    notifier::notify_item_once(deps, &about, "notified_at", subject, &notice, now).await?;
+    Ok(json!({
+        "status": if stored == Claim::Created { "accepted" } else { "duplicate" },
+        "tool": tool.name(),
+        "tool_call_id": call.tool_call_id,
+    }))
+}
