@@ -98,11 +98,8 @@ async fn an_ai_call_books_an_appointment_and_ends_with_goodbye_not_consent() {
     assert_eq!(attr_s(&call, "ai_outcome").as_deref(), Some("goodbye"));
     assert!(call.contains_key("ai_handshake_ms"));
     // The bridge's book_appointment: one request stored, one staff notice.
-    let tool = item(
-        &s,
-        &format!("tool#{}#fake-{}-1", sc.call_sid, &sc.call_sid[2..10]),
-    )
-    .await;
+    let tail = &sc.call_sid[sc.call_sid.len() - 8..];
+    let tool = item(&s, &format!("tool#{}#fake-{tail}-1", sc.call_sid)).await;
     assert_eq!(attr_s(&tool, "tool").as_deref(), Some("book_appointment"));
     let notices: Vec<_> = sns_messages(&s.resources["VoicemailTopic"])
         .await

@@ -117,7 +117,10 @@ pub fn now_ms() -> u64 {
 /// The tool call the AI makes when the caller presses `digit` (`1` → `book_appointment`, `0` →
 /// `transfer_to_human`), as the JSON body of `POST /voice-action`; `None` for other keys.
 pub fn tool_call_for(digit: &str, call_sid: &str) -> Option<Value> {
-    let id = format!("fake-{}-{digit}", call_sid.get(2..10).unwrap_or("x"));
+    let tail = call_sid
+        .get(call_sid.len().saturating_sub(8)..)
+        .unwrap_or("x");
+    let id = format!("fake-{tail}-{digit}");
     match digit {
         "1" => Some(json!({
             "call_sid": call_sid,
