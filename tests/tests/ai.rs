@@ -260,20 +260,11 @@ async fn without_the_ai_or_its_secret_callers_get_the_menu() {
         .any(|st| st.reply.body.contains("<Connect")));
 }
 
+/// The fake bridge's `book_appointment` for `call_sid`, with tool call id `id`.
 fn book(call_sid: &str, id: &str) -> String {
-    serde_json::json!({
-        "call_sid": call_sid,
-        "tool": "book_appointment",
-        "tool_call_id": id,
-        "arguments": {
-            "caller_name": "Sam Lee",
-            "callback": "+14035550123",
-            "window_start": "2026-11-24T09:00:00-07:00",
-            "window_end": "2026-11-24T11:00:00-07:00",
-            "reason": "Furnace service quote"
-        }
-    })
-    .to_string()
+    let mut body = call_simulator::bridge::tool_call_for("1", call_sid).unwrap();
+    body["tool_call_id"] = id.into();
+    body.to_string()
 }
 
 #[tokio::test]

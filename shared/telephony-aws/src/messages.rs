@@ -111,11 +111,7 @@ impl<'a> Messages<'a> {
             .expression_attribute_values(":exp", n(now + self.message_ttl))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(Claim::Created),
-            Err(e) if conditional(&e) => Ok(Claim::AlreadyExists),
-            Err(e) => Err(Error::dynamo("UpdateItem messages (claim)")(e)),
-        }
+        crate::store::claim_of(r, "UpdateItem messages (claim)")
     }
 
     /// Records how the first delivery was answered (`reply` text or none), its keyword and media.
@@ -290,11 +286,7 @@ impl<'a> Messages<'a> {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(Claim::Created),
-            Err(e) if conditional(&e) => Ok(Claim::AlreadyExists),
-            Err(e) => Err(Error::dynamo("UpdateItem rate-limits (window)")(e)),
-        }
+        crate::store::claim_of(r, "UpdateItem rate-limits (window)")
     }
 
     /// Gives back a `kind` window claimed at `now` that was not used (deleted only if it is

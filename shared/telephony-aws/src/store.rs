@@ -138,6 +138,22 @@ pub(crate) fn is_conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
     e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException")
 }
 
+/// A conditional write's result as a [`Claim`]: written → `Created`, condition failed →
+/// `AlreadyExists`, any other failure → [`Error::Dynamo`] naming `op`.
+pub(crate) fn claim_of<T, E>(
+    r: Result<T, aws_sdk_dynamodb::error::SdkError<E>>,
+    op: &'static str,
+) -> Result<Claim, Error>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match r {
+        Ok(_) => Ok(Claim::Created),
+        Err(e) if is_conditional(&e) => Ok(Claim::AlreadyExists),
+        Err(e) => Err(Error::dynamo(op)(e)),
+    }
+}
+
 /// Access to the `calls` table.
 #[derive(Debug, Clone, Copy)]
 pub struct Calls<'a> {
@@ -207,11 +223,7 @@ impl<'a> Calls<'a> {
             .expression_attribute_values(":exp", n(now + self.retention_secs))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(Claim::Created),
-            Err(e) if is_conditional(&e) => Ok(Claim::AlreadyExists),
-            Err(e) => Err(Error::dynamo("UpdateItem calls (claim)")(e)),
-        }
+        claim_of(r, "UpdateItem calls (claim)")
     }
 
     /// Marks a call as rejected by the rate limit, so a retried frontdoor request gets the same
@@ -636,11 +648,7 @@ impl<'a> Calls<'a> {
             )
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(Claim::Created),
-            Err(e) if is_conditional(&e) => Ok(Claim::AlreadyExists),
-            Err(e) => Err(Error::dynamo("UpdateItem calls (notice)")(e)),
-        }
+        claim_of(r, "UpdateItem calls (notice)")
     }
 
     /// Records that the claimed notice went out: sets `attr`, drops the claim.

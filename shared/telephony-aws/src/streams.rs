@@ -9,7 +9,7 @@
 //! `if_not_exists`, so Twilio's retried callbacks change nothing the second time.
 
 use crate::error::Error;
-use crate::store::{get_s, is_conditional, n, s, Calls, Claim};
+use crate::store::{claim_of, get_s, is_conditional, n, s, Calls, Claim};
 use telephony_core::CallSid;
 
 /// The hand-off as stored on a call.
@@ -77,11 +77,7 @@ impl Calls<'_> {
             .expression_attribute_values(":exp", n(now + self.retention_secs))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(Claim::Created),
-            Err(e) if is_conditional(&e) => Ok(Claim::AlreadyExists),
-            Err(e) => Err(Error::dynamo("UpdateItem calls (ai connect)")(e)),
-        }
+        claim_of(r, "UpdateItem calls (ai connect)")
     }
 
     /// The hand-off state of a call (strongly consistent); `None` when the call is unknown.
@@ -165,11 +161,7 @@ impl Calls<'_> {
             .expression_attribute_values(":exp", n(now + self.retention_secs))
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(Claim::Created),
-            Err(e) if is_conditional(&e) => Ok(Claim::AlreadyExists),
-            Err(e) => Err(Error::dynamo("UpdateItem calls (stream end)")(e)),
-        }
+        claim_of(r, "UpdateItem calls (stream end)")
     }
 
     /// Records the bridge's `transfer_to_human` (the Connect action then dials).
@@ -243,11 +235,7 @@ impl Calls<'_> {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(Claim::Created),
-            Err(e) if is_conditional(&e) => Ok(Claim::AlreadyExists),
-            Err(e) => Err(Error::dynamo("PutItem calls (tool call)")(e)),
-        }
+        claim_of(r, "PutItem calls (tool call)")
     }
 }
 
