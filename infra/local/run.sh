@@ -56,7 +56,8 @@ for var, logical in [("CALLS_TABLE", "CallsTable"), ("NUMBERS_TABLE", "NumbersTa
                      ("VOICEMAIL_TOPIC_ARN", "VoicemailTopic"), ("MESSAGES_TABLE", "MessagesTable"),
                      ("OPT_OUTS_TABLE", "OptOutsTable"), ("SMS_TOPIC_ARN", "SmsTopic"),
                      ("TRANSACTIONS_TABLE", "TransactionsTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
-                     ("CONTACTS_TABLE", "ContactsTable"), ("SUBMISSIONS_TABLE", "SubmissionsTable")]:
+                     ("CONTACTS_TABLE", "ContactsTable"), ("SUBMISSIONS_TABLE", "SubmissionsTable"),
+                     ("COMPLIANCE_TABLE", "ComplianceTable")]:
     print(f"{var}={r[logical]}")
 PY
 } > .local/stack.env

@@ -113,7 +113,7 @@ pub struct Stack {
 }
 
 /// Environment variable → template logical id of each stack resource a function reads.
-const RESOURCE_VARS: [(&str, &str); 12] = [
+const RESOURCE_VARS: [(&str, &str); 13] = [
     ("CALLS_TABLE", "CallsTable"),
     ("NUMBERS_TABLE", "NumbersTable"),
     ("RATE_LIMITS_TABLE", "RateLimitsTable"),
@@ -126,6 +126,7 @@ const RESOURCE_VARS: [(&str, &str); 12] = [
     ("CONTACTS_TABLE", "ContactsTable"),
     ("SUBMISSIONS_TABLE", "SubmissionsTable"),
     ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+    ("COMPLIANCE_TABLE", "ComplianceTable"),
 ];
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -258,7 +259,10 @@ pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
         "/webcomms-sms-status" | "/twilio/sms-status" => {
             webcomms_sms_status::handler(deps, req).await
         }
-        p if p == "/ops/numbers" || p.starts_with("/ops/numbers/") => {
+        p if p == "/ops/numbers"
+            || p.starts_with("/ops/numbers/")
+            || p.starts_with("/ops/orgs/") =>
+        {
             Box::pin(ops_provisioning::handler(deps, req)).await
         }
         p if p.starts_with("/ops/") => Box::pin(ops_api::handler(deps, req)).await,

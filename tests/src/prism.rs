@@ -83,3 +83,15 @@ pub fn messaging_v1() -> &'static Prism {
     static P: OnceLock<Prism> = OnceLock::new();
     P.get_or_init(|| start("twilio_messaging_v1.json"))
 }
+
+/// Prism on `twilio_numbers_v1.json` (numbers.twilio.com: porting).
+pub fn numbers_v1() -> &'static Prism {
+    static P: OnceLock<Prism> = OnceLock::new();
+    P.get_or_init(|| start("twilio_numbers_v1.json"))
+}
+
+/// Prism on `twilio_numbers_v2.json` (numbers.twilio.com: hosted numbers).
+pub fn numbers_v2() -> &'static Prism {
+    static P: OnceLock<Prism> = OnceLock::new();
+    P.get_or_init(|| start("twilio_numbers_v2.json"))
+}

@@ -25,9 +25,26 @@ pub struct Scripted {
     pub base_url: String,
     /// `"METHOD /path?query"` of every request received, in order.
     pub log: Arc<Mutex<Vec<String>>>,
+    /// The body of each request of [`Scripted::log`], in the same order.
+    pub bodies: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Scripted {
+    /// The form fields of the requests with `method` whose path contains `path`, in order.
+    pub fn forms(&self, method: &str, path: &str) -> Vec<Vec<(String, String)>> {
+        let log = self.log.lock().unwrap();
+        let bodies = self.bodies.lock().unwrap();
+        log.iter()
+            .zip(bodies.iter())
+            .filter(|(l, _)| l.starts_with(&format!("{method} ")) && l.contains(path))
+            .map(|(_, b)| {
+                url::form_urlencoded::parse(b)
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// How many requests with `method` had a path containing `path`.
     pub fn count(&self, method: &str, path: &str) -> usize {
         self.log
@@ -41,38 +58,58 @@ impl Scripted {
 
 /// Starts the server on a free port (stops with the test's runtime).
 pub async fn start(upstream: Option<String>, rules: Vec<Rule>) -> Scripted {
+    start_routed(upstream.map(|u| vec![("/", u)]).unwrap_or_default(), rules).await
+}
+
+/// [`start`] with one upstream per path prefix (Twilio's numbers host serves the v1 and v2
+/// documents, which are two Prism servers here): a request goes to the first upstream whose
+/// prefix its path starts with.
+pub async fn start_routed(upstreams: Vec<(&'static str, String)>, rules: Vec<Rule>) -> Scripted {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let bodies: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let body_sink = bodies.clone();
     let rules = Arc::new(Mutex::new(rules));
     let http = reqwest::Client::new();
     let sink = log.clone();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (rules, sink, upstream, http) =
-                (rules.clone(), sink.clone(), upstream.clone(), http.clone());
+            let (rules, sink, upstreams, http) =
+                (rules.clone(), sink.clone(), upstreams.clone(), http.clone());
+            let body_sink = body_sink.clone();
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
-                        let (rules, sink, upstream, http) =
-                            (rules.clone(), sink.clone(), upstream.clone(), http.clone());
+                        let (rules, sink, upstreams, http) =
+                            (rules.clone(), sink.clone(), upstreams.clone(), http.clone());
+                        let body_sink = body_sink.clone();
                         async move {
                             let method = req.method().as_str().to_owned();
                             let target = req
                                 .uri()
                                 .path_and_query()
                                 .map_or("/".to_owned(), |p| p.as_str().to_owned());
-                            sink.lock().unwrap().push(format!("{method} {target}"));
+                            let headers = req.headers().clone();
+                            let body = req.into_body().collect().await.unwrap().to_bytes();
+                            {
+                                // One lock order (log, then bodies) keeps the two aligned.
+                                let mut log = sink.lock().unwrap();
+                                log.push(format!("{method} {target}"));
+                                body_sink.lock().unwrap().push(body.to_vec());
+                            }
                             let scripted = rules.lock().unwrap().iter_mut().find_map(|r| {
                                 (r.method == method && target.contains(&r.path))
                                     .then(|| r.answers.pop_front())
                                     .flatten()
                             });
+                            let upstream = upstreams
+                                .iter()
+                                .find(|(prefix, _)| target.starts_with(prefix))
+                                .map(|(_, u)| u.clone());
                             let (status, body) = match (scripted, upstream) {
                                 (Some(answer), _) => answer,
                                 (None, Some(up)) => {
-                                    let headers = req.headers().clone();
-                                    let body = req.into_body().collect().await.unwrap().to_bytes();
                                     let mut fwd = http.request(
                                         reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
                                         format!("{up}{target}"),
@@ -112,7 +149,11 @@ pub async fn start(upstream: Option<String>, rules: Vec<Rule>) -> Scripted {
             });
         }
     });
-    Scripted { base_url, log }
+    Scripted {
+        base_url,
+        log,
+        bodies,
+    }
 }
 
 /// Twilio's error document for `status` (`code`, `message`, `more_info`, `status`).

@@ -18,6 +18,7 @@ fn client() -> Client {
         password: "token".into(),
         api_base: prism::api_v2010().base_url.clone(),
         messaging_base: prism::messaging_v1().base_url.clone(),
+        numbers_base: telephony_aws::twilio_api::NUMBERS_BASE.into(),
     })
     .unwrap()
 }

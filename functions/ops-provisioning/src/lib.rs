@@ -18,6 +18,14 @@
 //!   stale version, 428 without it);
 //! - `DELETE /ops/numbers/{e164}` — release at Twilio, then remove our item; safe to retry.
 //!
+//! - `POST /ops/orgs/{org}/a2p` — `{us_enabled, customer_profile_bundle_sid?,
+//!   a2p_profile_bundle_sid?, messaging_service_sid?, campaign?: {description, message_flow,
+//!   message_samples[], use_case, has_embedded_links, has_embedded_phone}}`: US texting
+//!   compliance (issue 10, [`telephony_aws::compliance`]): `us_enabled=false` → `not_required`,
+//!   nothing sent to Twilio; else the brand registered once (reused while not refused), the
+//!   campaign once the brand is approved;
+//! - `GET /ops/orgs/{org}/a2p` — the record, refreshed from Twilio.
+//!
 //! POST, PUT, PATCH and DELETE require an `Idempotency-Key`.
 //!
 //! Errors are `{"error": {"code", "message"}}`: 400 bad input, 404 unknown route, 409 busy org /
@@ -25,6 +33,7 @@
 //! store failure, 503 a table unreachable or not configured. Never Twilio's raw body.
 
 use serde_json::Value;
+use telephony_aws::compliance::{A2pError, A2pRecord, A2pRequest, Compliance};
 use telephony_aws::http::{Method, StatusCode};
 use telephony_aws::idempotency::{self, Idempotency};
 use telephony_aws::provisioning::{
@@ -33,13 +42,15 @@ use telephony_aws::provisioning::{
 use telephony_aws::{glue, Body, Deps, Request, Response};
 
 /// Every `(method, path)` this function serves (template.yaml declares the same; a test checks).
-pub const ROUTES: [(&str, &str); 6] = [
+pub const ROUTES: [(&str, &str); 8] = [
     ("POST", "/ops/numbers/onboard"),
     ("GET", "/ops/numbers"),
     ("GET", "/ops/numbers/{e164}"),
     ("PATCH", "/ops/numbers/{e164}/webhooks"),
     ("PUT", "/ops/numbers/{e164}/config"),
     ("DELETE", "/ops/numbers/{e164}"),
+    ("POST", "/ops/orgs/{org}/a2p"),
+    ("GET", "/ops/orgs/{org}/a2p"),
 ];
 
 use glue::json_error as error;
@@ -67,7 +78,12 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     // The number in the path: `+` may arrive percent-encoded (%2B).
     let number = segments
         .get(2)
+        .filter(|_| segments.get(1) == Some(&"numbers"))
         .map(|raw| telephony_core::E164::parse_path_segment(raw));
+    let org = segments
+        .get(2)
+        .filter(|_| segments.get(1) == Some(&"orgs"))
+        .map(|o| o.to_string());
     let route = match (&method, segments.as_slice()) {
         (&Method::POST, ["ops", "numbers", "onboard"]) => "POST /ops/numbers/onboard",
         (&Method::GET, ["ops", "numbers"]) => "GET /ops/numbers",
@@ -75,6 +91,8 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         (&Method::PATCH, ["ops", "numbers", _, "webhooks"]) => "PATCH /ops/numbers/{e164}/webhooks",
         (&Method::PUT, ["ops", "numbers", _, "config"]) => "PUT /ops/numbers/{e164}/config",
         (&Method::DELETE, ["ops", "numbers", _]) => "DELETE /ops/numbers/{e164}",
+        (&Method::POST, ["ops", "orgs", _, "a2p"]) => "POST /ops/orgs/{org}/a2p",
+        (&Method::GET, ["ops", "orgs", _, "a2p"]) => "GET /ops/orgs/{org}/a2p",
         _ => return error(StatusCode::NOT_FOUND, "not_found", "no such route"),
     };
     let e164 = match number {
@@ -101,6 +119,17 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         public_base_url: &c.public_base_url,
     };
     let now = telephony_aws::now_secs();
+    let compliance = c.compliance_table.as_deref().map(|table| Compliance {
+        dynamo: &deps.dynamo,
+        table,
+    });
+    if route == "GET /ops/orgs/{org}/a2p" {
+        let (Some(org), Some(comp)) = (&org, &compliance) else {
+            return not_configured("COMPLIANCE_TABLE");
+        };
+        let (status, value) = a2p_reply(comp.refresh(twilio, org, &principal, now).await);
+        return glue::json(status, &value);
+    }
     if method == Method::GET {
         let (status, value) = match &e164 {
             None => admin.list().await,
@@ -123,6 +152,21 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     idempotency::respond(&idem, &scope, key, body, now * 1000, || async {
         match (route, e164) {
             ("POST /ops/numbers/onboard", _) => onboard(deps, twilio, body, &principal, now).await,
+            ("POST /ops/orgs/{org}/a2p", _) => {
+                let (Some(org), Some(comp)) = (&org, &compliance) else {
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        glue::error_body("not_configured", "COMPLIANCE_TABLE must be set"),
+                    );
+                };
+                match serde_json::from_slice::<A2pRequest>(body) {
+                    Ok(r) => {
+                        let service = c.messaging_service_sid.as_deref();
+                        a2p_reply(comp.enable(twilio, service, org, &r, &principal, now).await)
+                    }
+                    Err(e) => bad_request("bad_json", &e.to_string()),
+                }
+            }
             (r, Some(n)) if r.starts_with("PATCH") => {
                 match serde_json::from_slice::<WebhookChange>(if body.is_empty() {
                     b"{}"
@@ -148,6 +192,32 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         }
     })
     .await
+}
+
+fn not_configured(what: &str) -> Response<Body> {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not_configured",
+        &format!("{what} must be set"),
+    )
+}
+
+/// An A2P result as the route's answer.
+fn a2p_reply(r: Result<A2pRecord, A2pError>) -> (StatusCode, Value) {
+    match r {
+        Ok(rec) => (StatusCode::OK, rec.to_json()),
+        Err(e) => {
+            let (status, code) = match &e {
+                A2pError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+                A2pError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+                A2pError::Busy => (StatusCode::CONFLICT, "registration_in_progress"),
+                A2pError::Twilio(_) => (StatusCode::BAD_GATEWAY, "twilio_refused"),
+                A2pError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
+            };
+            tracing::warn!(error = %e, "A2P request did not complete");
+            (status, glue::error_body(code, &e.to_string()))
+        }
+    }
 }
 
 fn bad_request(code: &str, message: &str) -> (StatusCode, Value) {

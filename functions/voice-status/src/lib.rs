@@ -5,6 +5,7 @@
 //! a dialled leg (it carries `ParentCallSid`). The caller's final status may send one
 //! missed-call text (issue 14; per-number switch, off by default).
 
+use telephony_aws::compliance;
 use telephony_aws::store::Advance;
 use telephony_aws::store::Claim;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
@@ -121,6 +122,10 @@ async fn missed_call_text(
             metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
             return;
         }
+    }
+    // US texting compliance (issue 10): not from a US long code without A2P approval.
+    if !compliance::may_text(deps, to, &number.org_id, "missed_call").await {
+        return;
     }
     match messages
         .claim_window("missedcall", from, to, MISSED_CALL_WINDOW_SECS, now)

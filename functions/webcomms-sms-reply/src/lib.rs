@@ -9,6 +9,7 @@
 //! runs with it, then the notice, the finished message and an unused window together (MMS media
 //! copies come between, one per item).
 
+use telephony_aws::compliance;
 use telephony_aws::messages::{MediaItem, StoredReply};
 use telephony_aws::notifier::{self, MessageNotice};
 use telephony_aws::store::Claim;
@@ -164,7 +165,6 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
                 tracing::info!(to = %mask_phone(to), "number not enabled for WhatsApp: no auto-reply");
             }
             if claimed_window && !own && !opted_out && replies_on_channel {
-                metrics::count("SmsAutoReplies", Some(("Channel", channel.as_str())));
                 let template = number
                     .sms_auto_reply
                     .as_deref()
@@ -175,7 +175,16 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             }
         }
     };
+    // US texting compliance (issue 10): a reply from a US long code needs the org's A2P
+    // approval; the keyword's opt-out/opt-in above is recorded either way.
+    let reply = match reply {
+        Some(_) if !compliance::may_text(deps, to, &number.org_id, "reply").await => None,
+        other => other,
+    };
     let used_window = reply.is_some() && keyword.is_none();
+    if used_window {
+        metrics::count("SmsAutoReplies", Some(("Channel", channel.as_str())));
+    }
 
     // Wait 2: the staff notice (not for keywords), the message finished with its reply, and an
     // unused window given back.

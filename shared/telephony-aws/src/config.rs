@@ -57,6 +57,12 @@ pub struct Config {
     /// `TWILIO_MESSAGING_BASE` (default `https://messaging.twilio.com`): Twilio's messaging v1
     /// host (Messaging Services), a mock locally.
     pub twilio_messaging_base: String,
+    /// `TWILIO_NUMBERS_BASE` (default `https://numbers.twilio.com`): Twilio's numbers v1/v2 host
+    /// (hosted SMS, porting), a mock locally.
+    pub twilio_numbers_base: String,
+    /// `COMPLIANCE_TABLE`: per-org A2P records and number orders (issue 10); unset → no org is
+    /// approved, so texts from US numbers are not sent.
+    pub compliance_table: Option<String>,
     /// `TRANSACTIONS_TABLE`: provisioning sagas (ops functions only).
     pub transactions_table: Option<String>,
     /// `IDEMPOTENCY_TABLE`: idempotency keys of the ops API (ops functions only).
@@ -236,6 +242,9 @@ impl Config {
             twilio_api_base: opt("TWILIO_API_BASE").unwrap_or_else(|| twilio_api::API_BASE.into()),
             twilio_messaging_base: opt("TWILIO_MESSAGING_BASE")
                 .unwrap_or_else(|| twilio_api::MESSAGING_BASE.into()),
+            twilio_numbers_base: opt("TWILIO_NUMBERS_BASE")
+                .unwrap_or_else(|| twilio_api::NUMBERS_BASE.into()),
+            compliance_table: opt("COMPLIANCE_TABLE"),
             transactions_table: opt("TRANSACTIONS_TABLE"),
             idempotency_table: opt("IDEMPOTENCY_TABLE"),
             messaging_service_sid: opt("MESSAGING_SERVICE_SID"),

@@ -226,6 +226,7 @@ impl Deps {
             password: c.auth_tokens.first().cloned().unwrap_or_default(),
             api_base: c.twilio_api_base.clone(),
             messaging_base: c.twilio_messaging_base.clone(),
+            numbers_base: c.twilio_numbers_base.clone(),
         })?;
         Ok(self.twilio.get_or_init(|| client))
     }

@@ -2,6 +2,7 @@
 //! patterns (spec §5), the S3 recording store, the SNS notifier, metrics, and the Lambda
 //! glue every webhook shares (spec §2).
 
+pub mod compliance;
 pub mod config;
 pub mod contacts;
 pub mod deps;

@@ -163,9 +163,39 @@ pub fn region_of(country: &str, area_code: &str) -> Option<&'static str> {
         .map(|(_, r, _)| *r)
 }
 
+/// Canadian area codes outside [`TABLE`]: 867 (shared by the three territories) and the
+/// non-geographic 600 and 622/633/644/655/677/688 (CNAC "non-geographic area codes").
+const CA_OTHER: &[u16] = &[600, 622, 633, 644, 655, 677, 688, 867];
+
+/// North American toll-free codes (NANPA): not 10DLC; texting from them needs toll-free
+/// verification instead of A2P 10DLC.
+pub const TOLL_FREE: &[u16] = &[800, 833, 844, 855, 866, 877, 888];
+
+/// The country of a +1 number's `area_code`: `CA`, `US`, or `None` (toll-free, the Caribbean
+/// and other NANP members, unknown).
+pub fn nanp_country(area_code: &str) -> Option<&'static str> {
+    let code: u16 = area_code.parse().ok()?;
+    if CA_OTHER.contains(&code) {
+        return Some("CA");
+    }
+    TABLE
+        .iter()
+        .find(|(_, _, codes)| codes.contains(&code))
+        .map(|(c, _, _)| *c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nanp_numbers_have_their_country() {
+        assert_eq!(nanp_country("587"), Some("CA"));
+        assert_eq!(nanp_country("867"), Some("CA"));
+        assert_eq!(nanp_country("212"), Some("US"));
+        assert_eq!(nanp_country("800"), None);
+        assert_eq!(nanp_country("876"), None); // Jamaica
+    }
 
     #[test]
     fn area_codes_map_to_their_region() {

@@ -15,10 +15,12 @@
 //! - [`sms`]: messaging keywords, auto-reply rules, message status order (spec §4);
 //! - [`hours`]: business hours, holidays and closures per number (time-zone and DST correct);
 //! - [`channel`]: SMS and WhatsApp addresses, the WhatsApp customer-service window;
+//! - [`compliance`]: the US A2P 10DLC texting gate (issue 10);
 //! - [`area_codes`]: North American area code → province/state (onboarding search fallback).
 
 pub mod area_codes;
 pub mod channel;
+pub mod compliance;
 pub mod flow;
 pub mod hours;
 pub mod ids;

@@ -82,12 +82,17 @@ pub struct ClientConfig {
     pub api_base: String,
     /// Base of the `messaging` host (`https://messaging.twilio.com`), no trailing slash.
     pub messaging_base: String,
+    /// Base of the `numbers` host (`https://numbers.twilio.com`: hosted SMS, porting), no
+    /// trailing slash.
+    pub numbers_base: String,
 }
 
 /// Twilio's production hosts (api v2010; messaging v1).
 pub const API_BASE: &str = "https://api.twilio.com";
 /// See [`API_BASE`].
 pub const MESSAGING_BASE: &str = "https://messaging.twilio.com";
+/// See [`API_BASE`] (numbers v1 and v2).
+pub const NUMBERS_BASE: &str = "https://numbers.twilio.com";
 
 /// Which requests a failure may be retried for (the module docs give the policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +113,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("password", &"***")
             .field("api_base", &self.api_base)
             .field("messaging_base", &self.messaging_base)
+            .field("numbers_base", &self.numbers_base)
             .finish()
     }
 }
@@ -275,10 +281,35 @@ impl Client {
         form: Option<&[(&str, String)]>,
         retry: Retry,
     ) -> Result<Vec<u8>, TwilioError> {
+        let body = form.map(|f| ("application/x-www-form-urlencoded", encode(f)));
+        self.send_body(method, url, body, retry).await
+    }
+
+    /// [`Client::send`] with a JSON body (the numbers v1 porting API takes JSON).
+    ///
+    /// Errors: as [`Client::send`].
+    pub(crate) async fn send_json(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        json: &serde_json::Value,
+        retry: Retry,
+    ) -> Result<Vec<u8>, TwilioError> {
+        let body = Some(("application/json", json.to_string()));
+        self.send_body(method, url, body, retry).await
+    }
+
+    async fn send_body(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<(&'static str, String)>,
+        retry: Retry,
+    ) -> Result<Vec<u8>, TwilioError> {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
-            match self.send_once(method.clone(), url, form).await {
+            match self.send_once(method.clone(), url, body.as_ref()).await {
                 Ok(bytes) => return Ok(bytes),
                 Err((e, retry_after))
                     if retry == Retry::Idempotent && e.is_retryable() && attempt < GET_ATTEMPTS =>
@@ -298,18 +329,15 @@ impl Client {
         &self,
         method: reqwest::Method,
         url: &str,
-        form: Option<&[(&str, String)]>,
+        body: Option<&(&'static str, String)>,
     ) -> Result<Vec<u8>, (TwilioError, Option<Duration>)> {
         let mut req = self
             .http
             .request(method, url)
             .basic_auth(&self.config.username, Some(&self.config.password))
             .header("accept", "application/json");
-        if let Some(form) = form {
-            let body = encode(form);
-            req = req
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body);
+        if let Some((content_type, body)) = body {
+            req = req.header("content-type", *content_type).body(body.clone());
         }
         let resp = req
             .send()
@@ -361,6 +389,7 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, 
     serde_json::from_slice(bytes).map_err(|e| TwilioError::Decode(e.to_string()))
 }
 
+pub mod compliance;
 pub mod numbers;
 
 #[cfg(test)]
@@ -404,6 +433,7 @@ mod tests {
             password: "secret-token".into(),
             api_base: API_BASE.into(),
             messaging_base: MESSAGING_BASE.into(),
+            numbers_base: NUMBERS_BASE.into(),
         };
         assert!(!format!("{c:?}").contains("secret-token"));
     }
