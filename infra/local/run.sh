@@ -16,6 +16,8 @@ VENV=.venv
 MOTO_PORT=${MOTO_PORT:-4566}
 PRISM_API_PORT=${PRISM_API_PORT:-4010}
 PRISM_MESSAGING_PORT=${PRISM_MESSAGING_PORT:-4011}
+PRISM_NUMBERS_V1_PORT=${PRISM_NUMBERS_V1_PORT:-4012}
+PRISM_NUMBERS_V2_PORT=${PRISM_NUMBERS_V2_PORT:-4013}
 OPS_GATEWAY_PORT=${OPS_GATEWAY_PORT:-9100}
 FAKE_BRIDGE_PORT=${FAKE_BRIDGE_PORT:-9400}
 PRISM=.local/prism/node_modules/.bin/prism
@@ -29,6 +31,10 @@ trap 'kill $PIDS 2>/dev/null || true' EXIT INT TERM
 PIDS="$PIDS $!"
 "$PRISM" mock -h 127.0.0.1 -p "$PRISM_MESSAGING_PORT" infra/twilio-oai/twilio_messaging_v1.json > .local/prism-messaging.log 2>&1 &
 PIDS="$PIDS $!"
+"$PRISM" mock -h 127.0.0.1 -p "$PRISM_NUMBERS_V1_PORT" infra/twilio-oai/twilio_numbers_v1.json > .local/prism-numbers-v1.log 2>&1 &
+PIDS="$PIDS $!"
+"$PRISM" mock -h 127.0.0.1 -p "$PRISM_NUMBERS_V2_PORT" infra/twilio-oai/twilio_numbers_v2.json > .local/prism-numbers-v2.log 2>&1 &
+PIDS="$PIDS $!"
 for _ in $(seq 1 100); do
   "$VENV/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/moto-api/data.json', timeout=1)" 2>/dev/null && break
   sleep 0.2
@@ -38,7 +44,9 @@ resources=$("$VENV/bin/python" infra/local/bootstrap.py --endpoint "http://127.0
 {
   cat infra/local/stack.env
   echo "AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT"
-  echo "FAKE_TWILIO_UPSTREAM=http://127.0.0.1:$PRISM_API_PORT"
+  # Twilio's numbers host (hosted SMS, porting) is two documents: the fake Twilio routes by path.
+  echo "FAKE_TWILIO_UPSTREAM=/v1/Porting=http://127.0.0.1:$PRISM_NUMBERS_V1_PORT,/v2/HostedNumber=http://127.0.0.1:$PRISM_NUMBERS_V2_PORT,http://127.0.0.1:$PRISM_API_PORT"
+  echo "TWILIO_NUMBERS_BASE=http://127.0.0.1:9181"
   echo "TWILIO_MESSAGING_BASE=http://127.0.0.1:$PRISM_MESSAGING_PORT"
   echo "OPS_GATEWAY_PORT=$OPS_GATEWAY_PORT"
   echo "TRADELINE_API_URL=http://127.0.0.1:$OPS_GATEWAY_PORT"
@@ -83,7 +91,7 @@ for _ in $(seq 1 150); do
   (exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null && break
   sleep 0.2
 done
-for port in "$PRISM_API_PORT" "$PRISM_MESSAGING_PORT"; do
+for port in "$PRISM_API_PORT" "$PRISM_MESSAGING_PORT" "$PRISM_NUMBERS_V1_PORT" "$PRISM_NUMBERS_V2_PORT"; do
   for _ in $(seq 1 300); do
     (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
     sleep 0.2

@@ -65,6 +65,19 @@ pub async fn start(upstream: Option<String>, rules: Vec<Rule>) -> Scripted {
 /// documents, which are two Prism servers here): a request goes to the first upstream whose
 /// prefix its path starts with.
 pub async fn start_routed(upstreams: Vec<(&'static str, String)>, rules: Vec<Rule>) -> Scripted {
+    start_with_hook(upstreams, rules, Arc::new(|_: &str| {})).await
+}
+
+/// Called with `"METHOD /path?query"` after each request is answered (e.g. to cut AWS off right
+/// after Twilio accepted an order).
+pub type Hook = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// [`start_routed`], calling `hook` after each answer.
+pub async fn start_with_hook(
+    upstreams: Vec<(&'static str, String)>,
+    rules: Vec<Rule>,
+    hook: Hook,
+) -> Scripted {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let log: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -78,12 +91,14 @@ pub async fn start_routed(upstreams: Vec<(&'static str, String)>, rules: Vec<Rul
             let (rules, sink, upstreams, http) =
                 (rules.clone(), sink.clone(), upstreams.clone(), http.clone());
             let body_sink = body_sink.clone();
+            let hook = hook.clone();
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
                         let (rules, sink, upstreams, http) =
                             (rules.clone(), sink.clone(), upstreams.clone(), http.clone());
                         let body_sink = body_sink.clone();
+                        let hook = hook.clone();
                         async move {
                             let method = req.method().as_str().to_owned();
                             let target = req
@@ -133,6 +148,7 @@ pub async fn start_routed(upstreams: Vec<(&'static str, String)>, rules: Vec<Rul
                                         .to_owned(),
                                 ),
                             };
+                            hook(&format!("{method} {target}"));
                             let mut resp = hyper::Response::new(Full::new(Bytes::from(body)));
                             *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
                             resp.headers_mut().insert(

@@ -24,7 +24,14 @@
 //!   compliance (issue 10, [`telephony_aws::compliance`]): `us_enabled=false` → `not_required`,
 //!   nothing sent to Twilio; else the brand registered once (reused while not refused), the
 //!   campaign once the brand is approved;
-//! - `GET /ops/orgs/{org}/a2p` — the record, refreshed from Twilio.
+//! - `GET /ops/orgs/{org}/a2p` — the record, refreshed from Twilio;
+//! - `POST /ops/numbers/hosted-sms` — `{org_id, phone_number, contact_phone_number,
+//!   address_sid, email, friendly_name?}`: a HostedNumber order for a client's landline
+//!   ([`telephony_aws::orders`]); `GET /ops/numbers/hosted-sms/{e164}` refreshes it;
+//! - `POST /ops/numbers/port-in` — portability checked, the PortIn request recorded before and
+//!   after Twilio, optionally a temporary number ringing `temporary_fallback_e164`;
+//!   `GET /ops/numbers/port-in/{e164}` refreshes (adopting an unrecorded order, releasing the
+//!   temporary number once completed); `DELETE` cancels and releases.
 //!
 //! POST, PUT, PATCH and DELETE require an `Idempotency-Key`.
 //!
@@ -36,13 +43,14 @@ use serde_json::Value;
 use telephony_aws::compliance::{A2pError, A2pRecord, A2pRequest, Compliance};
 use telephony_aws::http::{Method, StatusCode};
 use telephony_aws::idempotency::{self, Idempotency};
+use telephony_aws::orders::{HostedSmsRequest, Orders, PortInRequest};
 use telephony_aws::provisioning::{
     self, ConfigChange, NumberAdmin, OnboardError, OnboardRequest, Saga, WebhookChange,
 };
 use telephony_aws::{glue, Body, Deps, Request, Response};
 
 /// Every `(method, path)` this function serves (template.yaml declares the same; a test checks).
-pub const ROUTES: [(&str, &str); 8] = [
+pub const ROUTES: [(&str, &str); 13] = [
     ("POST", "/ops/numbers/onboard"),
     ("GET", "/ops/numbers"),
     ("GET", "/ops/numbers/{e164}"),
@@ -51,6 +59,11 @@ pub const ROUTES: [(&str, &str); 8] = [
     ("DELETE", "/ops/numbers/{e164}"),
     ("POST", "/ops/orgs/{org}/a2p"),
     ("GET", "/ops/orgs/{org}/a2p"),
+    ("POST", "/ops/numbers/hosted-sms"),
+    ("GET", "/ops/numbers/hosted-sms/{e164}"),
+    ("POST", "/ops/numbers/port-in"),
+    ("GET", "/ops/numbers/port-in/{e164}"),
+    ("DELETE", "/ops/numbers/port-in/{e164}"),
 ];
 
 use glue::json_error as error;
@@ -75,10 +88,16 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method().clone();
-    // The number in the path: `+` may arrive percent-encoded (%2B).
-    let number = segments
+    // The number in the path: `+` may arrive percent-encoded (%2B). Under the order routes
+    // (`/ops/numbers/hosted-sms/{e164}`, `/ops/numbers/port-in/{e164}`) it comes one later.
+    let order_kind = segments
         .get(2)
+        .copied()
+        .filter(|k| matches!(*k, "hosted-sms" | "port-in"));
+    let number = segments
+        .get(if order_kind.is_some() { 3 } else { 2 })
         .filter(|_| segments.get(1) == Some(&"numbers"))
+        .filter(|raw| **raw != "onboard")
         .map(|raw| telephony_core::E164::parse_path_segment(raw));
     let org = segments
         .get(2)
@@ -86,6 +105,11 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         .map(|o| o.to_string());
     let route = match (&method, segments.as_slice()) {
         (&Method::POST, ["ops", "numbers", "onboard"]) => "POST /ops/numbers/onboard",
+        (&Method::POST, ["ops", "numbers", "hosted-sms"]) => "POST /ops/numbers/hosted-sms",
+        (&Method::GET, ["ops", "numbers", "hosted-sms", _]) => "GET /ops/numbers/hosted-sms/{e164}",
+        (&Method::POST, ["ops", "numbers", "port-in"]) => "POST /ops/numbers/port-in",
+        (&Method::GET, ["ops", "numbers", "port-in", _]) => "GET /ops/numbers/port-in/{e164}",
+        (&Method::DELETE, ["ops", "numbers", "port-in", _]) => "DELETE /ops/numbers/port-in/{e164}",
         (&Method::GET, ["ops", "numbers"]) => "GET /ops/numbers",
         (&Method::GET, ["ops", "numbers", _]) => "GET /ops/numbers/{e164}",
         (&Method::PATCH, ["ops", "numbers", _, "webhooks"]) => "PATCH /ops/numbers/{e164}/webhooks",
@@ -96,11 +120,9 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         _ => return error(StatusCode::NOT_FOUND, "not_found", "no such route"),
     };
     let e164 = match number {
-        Some(Ok(n)) if route != "POST /ops/numbers/onboard" => Some(n),
-        Some(Err(e)) if route != "POST /ops/numbers/onboard" => {
-            return error(StatusCode::BAD_REQUEST, "bad_number", &e.to_string())
-        }
-        _ => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(e)) => return error(StatusCode::BAD_REQUEST, "bad_number", &e.to_string()),
+        None => None,
     };
     let twilio = match deps.twilio() {
         Ok(t) => t,
@@ -130,6 +152,22 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         let (status, value) = a2p_reply(comp.refresh(twilio, org, &principal, now).await);
         return glue::json(status, &value);
     }
+    let orders = compliance.map(|comp| Orders {
+        dynamo: comp.dynamo,
+        table: comp.table,
+        twilio,
+    });
+    if let (Some(_), Some(n), true) = (order_kind, &e164, method == Method::GET) {
+        let Some(orders) = &orders else {
+            return not_configured("COMPLIANCE_TABLE");
+        };
+        let (status, value) = if route.contains("hosted-sms") {
+            orders.hosted_sms_refresh(n, now).await
+        } else {
+            orders.port_in_refresh(&admin, n, now).await
+        };
+        return glue::json(status, &value);
+    }
     if method == Method::GET {
         let (status, value) = match &e164 {
             None => admin.list().await,
@@ -152,6 +190,41 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     idempotency::respond(&idem, &scope, key, body, now * 1000, || async {
         match (route, e164) {
             ("POST /ops/numbers/onboard", _) => onboard(deps, twilio, body, &principal, now).await,
+            (
+                "POST /ops/numbers/hosted-sms"
+                | "POST /ops/numbers/port-in"
+                | "DELETE /ops/numbers/port-in/{e164}",
+                n,
+            ) => {
+                let Some(orders) = &orders else {
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        glue::error_body("not_configured", "COMPLIANCE_TABLE must be set"),
+                    );
+                };
+                match (route, n) {
+                    ("DELETE /ops/numbers/port-in/{e164}", Some(n)) => {
+                        orders.port_in_cancel(&admin, &n, now).await
+                    }
+                    ("POST /ops/numbers/hosted-sms", _) => {
+                        match serde_json::from_slice::<HostedSmsRequest>(body) {
+                            Ok(r) => {
+                                let sms_url =
+                                    telephony_core::Route::SmsReply.url(&c.public_base_url, &[]);
+                                orders.hosted_sms(&r, &sms_url, now).await
+                            }
+                            Err(e) => bad_request("bad_json", &e.to_string()),
+                        }
+                    }
+                    _ => match serde_json::from_slice::<PortInRequest>(body) {
+                        Ok(r) => {
+                            let saga = Saga::from_deps(deps, twilio);
+                            orders.port_in(saga.as_ref(), &r, &principal, now).await
+                        }
+                        Err(e) => bad_request("bad_json", &e.to_string()),
+                    },
+                }
+            }
             ("POST /ops/orgs/{org}/a2p", _) => {
                 let (Some(org), Some(comp)) = (&org, &compliance) else {
                     return (

@@ -149,7 +149,9 @@ fn recordings_page(all: &[FakeRecording], account_sid: &str, path: &str, query: 
 /// authorised as `account_sid`/`token`. Any other authorised REST call (number purchases,
 /// accounts…) goes to `upstream` when given — `make run` passes the Prism mock of Twilio's
 /// OpenAPI document, so the ops routes get the answers the specification defines — and is 404
-/// otherwise. Stops with the tokio runtime.
+/// otherwise. `upstream` may route by path prefix: `PREFIX=URL` entries separated by commas
+/// (the first matching prefix wins; an entry without `=` is the default), since Twilio's numbers
+/// host is described by two documents, i.e. two Prism servers. Stops with the tokio runtime.
 pub async fn serve(
     wav: Vec<u8>,
     account_sid: &str,
@@ -311,12 +313,25 @@ pub async fn serve(
     })
 }
 
+/// The upstream for `path` in a routing spec (see [`serve`]).
+pub fn route<'a>(spec: &'a str, path: &str) -> &'a str {
+    let entries: Vec<&str> = spec.split(',').map(str::trim).collect();
+    entries
+        .iter()
+        .filter_map(|e| e.split_once('='))
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map(|(_, url)| url)
+        .or_else(|| entries.iter().copied().find(|e| !e.contains('=')))
+        .unwrap_or("")
+}
+
 /// Sends one request to `upstream` (method and path from `request_line`, the `authorization`
 /// and `content-type` headers from `head`) and returns the raw HTTP reply; 502 when the upstream
 /// does not answer.
 async fn forward(upstream: &str, request_line: &str, head: &str, body: Vec<u8>) -> Vec<u8> {
     let mut parts = request_line.split(' ');
     let (method, path) = (parts.next().unwrap_or("GET"), parts.next().unwrap_or("/"));
+    let upstream = route(upstream, path);
     let header = |name: &str| {
         head.lines().find_map(|l| {
             let (k, v) = l.split_once(':')?;
@@ -448,6 +463,15 @@ fn b64(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upstreams_are_routed_by_prefix() {
+        let spec = "/v1/Porting=http://a:1, /v2/=http://b:2, http://c:3";
+        assert_eq!(route(spec, "/v1/Porting/PortIn"), "http://a:1");
+        assert_eq!(route(spec, "/v2/HostedNumber/Orders"), "http://b:2");
+        assert_eq!(route(spec, "/2010-04-01/Accounts.json"), "http://c:3");
+        assert_eq!(route("http://c:3", "/x"), "http://c:3");
+    }
 
     #[test]
     fn wav_is_a_real_riff_file() {

@@ -12,6 +12,12 @@
 //!     [--timezone TZ --hours "mon-fri 09:00-17:00"] [--holidays CA-AB] \
 //!     [--closures 2026-12-24,2026-12-31] [--after-hours +1…] \
 //!     [--ai on|off] [--ai-stream-url wss://…] [--ai-share 0-100] [--key K]   (reads the version, sends If-Match)
+//! tradeline-ops a2p status ORG
+//! tradeline-ops a2p enable ORG [--us on|off] [--customer-bundle BU…] [--a2p-bundle BU…] \
+//!     [--messaging-service MG…] [--campaign campaign.json] [--key K]
+//! tradeline-ops hosted-sms order +1… --org ORG --contact +1… --address AD… --email E [--name N] [--key K]
+//! tradeline-ops hosted-sms status +1…
+//! tradeline-ops port-in start --file port-in.json [--key K] | status +1… | cancel +1… [--key K]
 //! tradeline-ops summary
 //! ```
 //!
@@ -41,6 +47,14 @@ commands:
   numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off] [--whatsapp on|off] [--whatsapp-template HX…]
                  [--timezone TZ --hours \"mon-fri 09:00-17:00\"] [--holidays CA-AB] [--closures 2026-12-24,…] [--after-hours E164]
                  [--ai on|off] [--ai-stream-url wss://…] [--ai-share PERCENT] [--key K]
+  a2p status ORG
+  a2p enable ORG [--us on|off] [--customer-bundle BU…] [--a2p-bundle BU…] [--messaging-service MG…]
+                 [--campaign FILE.json] [--key K]
+  hosted-sms order E164 --org ORG --contact E164 --address AD… --email EMAIL [--name NAME] [--key K]
+  hosted-sms status E164
+  port-in start --file FILE.json [--key K]
+  port-in status E164
+  port-in cancel E164 [--key K]
   summary
 environment: TRADELINE_API_URL (or --api-url), AWS credentials and region (standard chain)";
 
@@ -213,6 +227,55 @@ fn key_of(args: &Args) -> String {
 
 fn path_number(e164: &str) -> String {
     e164.replace('+', "%2B")
+}
+
+const A2P_FIELDS: [&str; 6] = [
+    "org_id",
+    "us_enabled",
+    "a2p_status",
+    "brand_sid",
+    "campaign_sid",
+    "campaign_status",
+];
+const ORDER_FIELDS: [&str; 4] = ["phone_number", "order_sid", "status", "next_step"];
+const PORT_FIELDS: [&str; 6] = [
+    "phone_number",
+    "port_in_request_sid",
+    "status",
+    "estimated_foc_date",
+    "temporary",
+    "signature_request_url",
+];
+
+/// A JSON file given on the command line.
+fn json_file(path: &str) -> Result<Value, Fail> {
+    let text = std::fs::read_to_string(path).map_err(|e| Fail::Input(format!("{path}: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| Fail::Input(format!("{path}: {e}")))
+}
+
+/// The answer shown (`keys` as a table, or the JSON), or the API's refusal.
+fn answered(args: &Args, a: &Answer, keys: &[&str]) -> Result<ExitCode, Fail> {
+    if !(200..300).contains(&a.status) {
+        return Ok(refused(a));
+    }
+    show(args, &a.body, |v| fields(v, keys));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A write with an idempotency key, then [`answered`].
+async fn post(
+    args: &Args,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    keys: &[&str],
+) -> Result<ExitCode, Fail> {
+    let api = connect(args).await?;
+    let key = key_of(args);
+    let a = api
+        .send(method, path, &[("idempotency-key", &key)], body.as_ref())
+        .await?;
+    answered(args, &a, keys)
 }
 
 async fn run(args: Args) -> Result<ExitCode, Fail> {
@@ -563,6 +626,108 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
             }
             show(&args, &a.body, |v| fields(v, &["e164", "version"]));
             Ok(ExitCode::SUCCESS)
+        }
+        ["a2p", "status", org] => {
+            args.only(&[])?;
+            let a = connect(&args)
+                .await?
+                .send("GET", &format!("/ops/orgs/{org}/a2p"), &[], None)
+                .await?;
+            answered(&args, &a, &A2P_FIELDS)
+        }
+        ["a2p", "enable", org] => {
+            args.only(&[
+                "us",
+                "customer-bundle",
+                "a2p-bundle",
+                "messaging-service",
+                "campaign",
+                "key",
+            ])?;
+            let us = match args.opt("us").unwrap_or("on") {
+                "on" | "true" => true,
+                "off" | "false" => false,
+                _ => return Err(Fail::Usage("--us takes on or off".into())),
+            };
+            let mut body = json!({ "us_enabled": us });
+            for (opt, field) in [
+                ("customer-bundle", "customer_profile_bundle_sid"),
+                ("a2p-bundle", "a2p_profile_bundle_sid"),
+                ("messaging-service", "messaging_service_sid"),
+            ] {
+                if let Some(v) = args.opt(opt) {
+                    body[field] = v.into();
+                }
+            }
+            if let Some(file) = args.opt("campaign") {
+                body["campaign"] = json_file(file)?;
+            }
+            let path = format!("/ops/orgs/{org}/a2p");
+            post(&args, "POST", &path, Some(body), &A2P_FIELDS).await
+        }
+        ["hosted-sms", "order", n] => {
+            args.only(&["org", "contact", "address", "email", "name", "key"])?;
+            let n = number("number", n)?;
+            let need = |o: &str| {
+                args.opt(o)
+                    .ok_or_else(|| Fail::Usage(format!("--{o} is required")))
+            };
+            let mut body = json!({
+                "org_id": need("org")?,
+                "phone_number": n,
+                "contact_phone_number": number("--contact", need("contact")?)?,
+                "address_sid": need("address")?,
+                "email": need("email")?,
+            });
+            if let Some(name) = args.opt("name") {
+                body["friendly_name"] = name.into();
+            }
+            post(
+                &args,
+                "POST",
+                "/ops/numbers/hosted-sms",
+                Some(body),
+                &ORDER_FIELDS,
+            )
+            .await
+        }
+        ["hosted-sms", "status", n] => {
+            args.only(&[])?;
+            let n = number("number", n)?;
+            let path = format!("/ops/numbers/hosted-sms/{}", path_number(&n));
+            let a = connect(&args).await?.send("GET", &path, &[], None).await?;
+            answered(&args, &a, &ORDER_FIELDS)
+        }
+        ["port-in", "start"] => {
+            args.only(&["file", "key"])?;
+            let file = args
+                .opt("file")
+                .ok_or_else(|| Fail::Usage("--file is required".into()))?;
+            let body = json_file(file)?;
+            if let Some(n) = body["phone_number"].as_str() {
+                number("phone_number", n)?;
+            }
+            post(
+                &args,
+                "POST",
+                "/ops/numbers/port-in",
+                Some(body),
+                &PORT_FIELDS,
+            )
+            .await
+        }
+        ["port-in", "status", n] => {
+            args.only(&[])?;
+            let n = number("number", n)?;
+            let path = format!("/ops/numbers/port-in/{}", path_number(&n));
+            let a = connect(&args).await?.send("GET", &path, &[], None).await?;
+            answered(&args, &a, &PORT_FIELDS)
+        }
+        ["port-in", "cancel", n] => {
+            args.only(&["key"])?;
+            let n = number("number", n)?;
+            let path = format!("/ops/numbers/port-in/{}", path_number(&n));
+            post(&args, "DELETE", &path, None, &PORT_FIELDS).await
         }
         ["summary"] => {
             args.only(&[])?;

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod notifier;
 pub mod numbers;
 pub mod ops;
+pub mod orders;
 pub mod provisioning;
 pub mod ratelimit;
 pub mod recordings;

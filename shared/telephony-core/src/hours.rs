@@ -168,6 +168,22 @@ pub fn holiday(region: &str, date: NaiveDate) -> Option<&'static str> {
         .map(|(_, name, _)| *name)
 }
 
+/// The date `n` business days after `from` (not counting `from`): Saturdays, Sundays and
+/// `region`'s statutory holidays (`CA`, `US`, …; [`holiday`]) are skipped. Porting estimates
+/// are quoted in business days (carriers do not port on weekends or holidays).
+pub fn add_business_days(from: NaiveDate, n: u32, region: &str) -> NaiveDate {
+    let mut d = from;
+    let mut left = n;
+    while left > 0 {
+        d = d.succ_opt().unwrap_or(d);
+        let weekend = matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
+        if !weekend && holiday(region, d).is_none() {
+            left -= 1;
+        }
+    }
+    d
+}
+
 /// Whether a region has rules (the config route refuses unknown ones).
 pub fn known_region(region: &str) -> bool {
     HOLIDAYS.iter().any(|(r, _, _)| *r == region)
@@ -360,6 +376,20 @@ mod tests {
         for (at, want) in table {
             assert_eq!(status(&h, utc(at)), want, "{at}");
         }
+    }
+
+    #[test]
+    fn business_days_skip_weekends_and_statutory_holidays() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        // Friday 2026-11-20 + 1 → Monday 23rd.
+        assert_eq!(add_business_days(d(2026, 11, 20), 1, "CA"), d(2026, 11, 23));
+        // Ten business days from Friday 2026-12-18: without holidays 21–24, 25, 28–31, Jan 1;
+        // in Canada Christmas (Fri 25th) and New Year's Day are skipped, so later.
+        let ca = add_business_days(d(2026, 12, 18), 10, "CA");
+        let plain = add_business_days(d(2026, 12, 18), 10, "none");
+        assert!(ca > plain, "{ca} vs {plain}");
+        assert_eq!(plain, d(2027, 1, 1));
+        assert_eq!(add_business_days(d(2026, 11, 23), 0, "CA"), d(2026, 11, 23));
     }
 
     #[test]

@@ -102,6 +102,26 @@ pub struct PortIn {
     pub target_port_in_date: Option<String>,
     /// Where the losing carrier's authorized person signs.
     pub signature_request_url: Option<String>,
+    /// The numbers in the request.
+    #[serde(default)]
+    pub phone_numbers: Vec<PortInNumber>,
+}
+
+/// One number of a port-in request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PortInNumber {
+    /// E.164.
+    pub phone_number: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PortInList {
+    port_in_requests: Vec<PortInListed>,
+}
+
+#[derive(Deserialize)]
+struct PortInListed {
+    port_in_request_sid: String,
 }
 
 impl Client {
@@ -285,6 +305,42 @@ impl Client {
                 .send_json(Method::POST, &url, body, Retry::Once)
                 .await?,
         )
+    }
+
+    /// The SIDs of the port-in requests created on or after `date` (YYYY-MM-DD), first page (up
+    /// to 100).
+    ///
+    /// Endpoint: `GET https://numbers.twilio.com/v1/Porting/PortIn/PortInRequests?CreatedAfter=…&Size=100`.
+    ///
+    /// Errors: [`TwilioError`].
+    pub async fn list_port_ins_created_after(
+        &self,
+        date: &str,
+    ) -> Result<Vec<String>, TwilioError> {
+        let q = crate::encode(&[("CreatedAfter", date), ("Size", "100")]);
+        let url = self.numbers_url(&format!("/v1/Porting/PortIn/PortInRequests?{q}"));
+        let list: PortInList = decode(
+            &self
+                .send(Method::GET, &url, None, Retry::Idempotent)
+                .await?,
+        )?;
+        Ok(list
+            .port_in_requests
+            .into_iter()
+            .map(|p| p.port_in_request_sid)
+            .collect())
+    }
+
+    /// Cancels a port-in request.
+    ///
+    /// Endpoint: `DELETE https://numbers.twilio.com/v1/Porting/PortIn/{PortInRequestSid}`.
+    ///
+    /// Errors: [`TwilioError`].
+    pub async fn cancel_port_in(&self, sid: &str) -> Result<(), TwilioError> {
+        let url = self.numbers_url(&format!("/v1/Porting/PortIn/{sid}"));
+        self.send(Method::DELETE, &url, None, Retry::Idempotent)
+            .await?;
+        Ok(())
     }
 
     /// A port-in request's current state.

@@ -1,0 +1,818 @@
+//! Hosted SMS and port-in orders (issue 10; the original used endpoints that do not exist and
+//! orphaned Twilio orders when its own insert failed, F-74, F-75). Items of the compliance table:
+//! `hosted#<e164>` and `port#<e164>`, each written *before* Twilio is called (`status:
+//! submitting`, the request, a creation claim) and updated after, so an order Twilio accepted is
+//! never lost: if the second write fails, the first is still there and the next `GET` adopts the
+//! order from Twilio's list. One live order per number: a second request gets the first order.
+//!
+//! Port-in: portability is checked first (not portable → 400 with Twilio's reason, nothing
+//! created); optionally a temporary number is bought through the provisioning saga that rings the
+//! client's fallback number until the port completes; it is bought only once the order is
+//! recorded, and released by `DELETE` or when a `GET` sees the port completed. The estimated FOC
+//! date is counted in business days ([`telephony_core::hours::add_business_days`]).
+
+use crate::error::Error;
+use crate::provisioning::{self, NumberAdmin, OnboardRequest, Saga};
+use crate::store::{claim_of, get_s, n, s, Claim};
+use aws_sdk_dynamodb::types::AttributeValue;
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use telephony_core::{area_codes, E164};
+use twilio_api::compliance::HostedNumberRequest;
+
+type Item = std::collections::HashMap<String, AttributeValue>;
+type Answer = (StatusCode, Value);
+
+/// Business days from a port-in request to the estimated firm order commitment (Twilio: US and
+/// Canadian local ports typically complete in 7–10 business days).
+pub const PORT_BUSINESS_DAYS: u32 = 10;
+
+/// A creation claim older than this is taken over, or (port-in) adopted from Twilio's list.
+pub const CLAIM_STALE_SECS: u64 = 120;
+
+fn answer(status: StatusCode, code: &str, message: &str) -> Answer {
+    (status, crate::glue::error_body(code, message))
+}
+
+fn bad(message: &str) -> Answer {
+    answer(StatusCode::BAD_REQUEST, "invalid", message)
+}
+
+fn store_failed(e: &Error) -> Answer {
+    tracing::error!(error = %e, "order store failed");
+    answer(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store_unavailable",
+        "our order table is unreachable; retry",
+    )
+}
+
+fn twilio_failed(e: &twilio_api::TwilioError) -> Answer {
+    tracing::warn!(error = %e, "Twilio refused the order");
+    answer(StatusCode::BAD_GATEWAY, "twilio_refused", &e.to_string())
+}
+
+fn email_ok(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    e.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.contains('@')
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A US or Canadian local number (hosted SMS and our ports are offered for these only).
+fn nanp_local(raw: &str, field: &str) -> Result<E164, String> {
+    let n = E164::parse_syntax(raw).map_err(|e| format!("{field}: {e}"))?;
+    let area = n.as_str().get(2..5).unwrap_or("");
+    match (n.as_str().starts_with("+1"), area_codes::nanp_country(area)) {
+        (true, Some(_)) => Ok(n),
+        _ => Err(format!(
+            "{field} {} is not a US or Canadian local number: hosted SMS and port-in are offered for those only",
+            n.as_str()
+        )),
+    }
+}
+
+/// `POST /ops/numbers/hosted-sms` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostedSmsRequest {
+    /// The client org.
+    pub org_id: String,
+    /// The client's existing landline, E.164 (US or Canadian local number).
+    pub phone_number: String,
+    /// Who confirms ownership, E.164.
+    pub contact_phone_number: String,
+    /// The client's validated Twilio Address (`AD…`), never empty.
+    pub address_sid: String,
+    /// Where Twilio sends the letter of authorization.
+    pub email: String,
+    /// Shown in Twilio's console (default: `<org> hosted SMS`).
+    pub friendly_name: Option<String>,
+}
+
+/// `POST /ops/numbers/port-in` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortInRequest {
+    /// The client org.
+    pub org_id: String,
+    /// Spoken on the temporary number meanwhile.
+    pub business_name: String,
+    /// The number to port, E.164 (US or Canadian local number).
+    pub phone_number: String,
+    /// The losing carrier's PIN, if it needs one.
+    pub pin: Option<String>,
+    /// The account at the losing carrier (numbers v1 `losing_carrier_information`).
+    pub losing_carrier: LosingCarrier,
+    /// Twilio Document SIDs (`RD…`), at least a utility bill.
+    pub documents: Vec<String>,
+    /// Who gets a copy of the signed letter of authorization.
+    #[serde(default)]
+    pub notification_emails: Vec<String>,
+    /// Wanted date (YYYY-MM-DD); else the estimate.
+    pub target_port_in_date: Option<String>,
+    /// A temporary number meanwhile, ringing this fallback (E.164).
+    pub temporary_fallback_e164: Option<String>,
+}
+
+/// The client's account at the losing carrier.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LosingCarrier {
+    /// Name on the account.
+    pub customer_name: String,
+    /// `Business` or `Individual`.
+    pub customer_type: String,
+    /// Account number at the carrier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_number: Option<String>,
+    /// Main number of the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_telephone_number: Option<String>,
+    /// Who signs the letter of authorization.
+    pub authorized_representative: String,
+    /// Their email.
+    pub authorized_representative_email: String,
+    /// Service address.
+    pub address: PortAddress,
+}
+
+/// Service address on the carrier account.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortAddress {
+    /// Street.
+    pub street: String,
+    /// Unit, suite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street_2: Option<String>,
+    /// City.
+    pub city: String,
+    /// State or province (two letters).
+    pub state: String,
+    /// ZIP or postal code.
+    pub zip: String,
+    /// `US` or `CA`.
+    pub country: String,
+}
+
+impl PortInRequest {
+    /// Checks every field before anything is written or sent (F-75).
+    ///
+    /// Errors: a message naming the first bad field.
+    pub fn check(&self) -> Result<E164, String> {
+        provisioning::check_org_id(&self.org_id)?;
+        let n = nanp_local(&self.phone_number, "phone_number")?;
+        let lc = &self.losing_carrier;
+        let filled = |v: &str| !v.trim().is_empty() && v.len() <= 200;
+        for (k, v) in [
+            ("losing_carrier.customer_name", &lc.customer_name),
+            (
+                "losing_carrier.authorized_representative",
+                &lc.authorized_representative,
+            ),
+            ("losing_carrier.address.street", &lc.address.street),
+            ("losing_carrier.address.city", &lc.address.city),
+            ("losing_carrier.address.state", &lc.address.state),
+            ("losing_carrier.address.zip", &lc.address.zip),
+            ("business_name", &self.business_name),
+        ] {
+            if !filled(v) {
+                return Err(format!("{k} is required (1-200 characters)"));
+            }
+        }
+        if !matches!(lc.customer_type.as_str(), "Business" | "Individual") {
+            return Err("losing_carrier.customer_type must be Business or Individual".into());
+        }
+        if !matches!(lc.address.country.as_str(), "US" | "CA") {
+            return Err("losing_carrier.address.country must be US or CA".into());
+        }
+        if !email_ok(&lc.authorized_representative_email)
+            || !self.notification_emails.iter().all(|e| email_ok(e))
+        {
+            return Err("emails must be valid addresses".into());
+        }
+        let doc_ok = |d: &String| {
+            d.len() == 34 && d.starts_with("RD") && d[2..].bytes().all(|b| b.is_ascii_hexdigit())
+        };
+        if self.documents.is_empty() || !self.documents.iter().all(doc_ok) {
+            return Err(
+                "documents must hold Twilio Document SIDs (RD…), a utility bill at least".into(),
+            );
+        }
+        if let Some(d) = &self.target_port_in_date {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| "target_port_in_date must be YYYY-MM-DD".to_owned())?;
+        }
+        if let Some(f) = &self.temporary_fallback_e164 {
+            E164::parse_syntax(f).map_err(|e| format!("temporary_fallback_e164: {e}"))?;
+        }
+        Ok(n)
+    }
+}
+
+/// The orders of the compliance table.
+pub struct Orders<'a> {
+    /// DynamoDB.
+    pub dynamo: &'a aws_sdk_dynamodb::Client,
+    /// `COMPLIANCE_TABLE`.
+    pub table: &'a str,
+    /// Twilio.
+    pub twilio: &'a twilio_api::Client,
+}
+
+impl Orders<'_> {
+    async fn get(&self, pk: &str) -> Result<Option<Item>, Error> {
+        let out = self
+            .dynamo
+            .get_item()
+            .table_name(self.table)
+            .key("pk", s(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem orders"))?;
+        Ok(out.item)
+    }
+
+    /// Sets `fields` (`""` removes) and `updated_at`.
+    async fn set(&self, pk: &str, fields: &[(&str, String)], now: u64) -> Result<(), Error> {
+        let mut sets = vec!["updated_at = :now".to_owned()];
+        let mut removes = Vec::new();
+        let mut u = self
+            .dynamo
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(pk))
+            .expression_attribute_values(":now", n(now));
+        for (i, (k, v)) in fields.iter().enumerate() {
+            u = u.expression_attribute_names(format!("#f{i}"), *k);
+            if v.is_empty() {
+                removes.push(format!("#f{i}"));
+            } else {
+                sets.push(format!("#f{i} = :v{i}"));
+                u = u.expression_attribute_values(format!(":v{i}"), s(v.clone()));
+            }
+        }
+        let mut expr = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        u.update_expression(expr)
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem orders"))?;
+        Ok(())
+    }
+
+    /// The first write of an order: its request and a creation claim, only when no order SID is
+    /// recorded and no fresh claim is held.
+    async fn claim(&self, pk: &str, request: &str, now: u64) -> Result<Claim, Error> {
+        let r = self
+            .dynamo
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(pk))
+            .update_expression(
+                "SET #rq = :r, #st = :sub, claimed_at = :now, created_at = if_not_exists(created_at, :now), updated_at = :now",
+            )
+            .condition_expression(
+                "attribute_not_exists(order_sid) AND (attribute_not_exists(claimed_at) OR claimed_at < :stale)",
+            )
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#rq", "request")
+            .expression_attribute_values(":r", s(request))
+            .expression_attribute_values(":sub", s("submitting"))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":stale", n(now.saturating_sub(CLAIM_STALE_SECS)))
+            .send()
+            .await;
+        claim_of(r, "UpdateItem orders (claim)")
+    }
+
+    /// `POST /ops/numbers/hosted-sms`: 201 with the order and what the client does next; 200 with
+    /// the existing order when the number has one; 400 for a number hosted SMS cannot serve
+    /// (nothing sent).
+    pub async fn hosted_sms(&self, req: &HostedSmsRequest, sms_url: &str, now: u64) -> Answer {
+        if let Err(m) = provisioning::check_org_id(&req.org_id) {
+            return bad(&m);
+        }
+        let number = match nanp_local(&req.phone_number, "phone_number") {
+            Ok(n) => n,
+            Err(m) => return bad(&m),
+        };
+        let contact = match E164::parse_syntax(&req.contact_phone_number) {
+            Ok(c) => c,
+            Err(e) => return bad(&format!("contact_phone_number: {e}")),
+        };
+        let ad_ok = req.address_sid.len() == 34
+            && req.address_sid.starts_with("AD")
+            && req.address_sid[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !ad_ok {
+            return bad(
+                "address_sid must be the client's Twilio Address (AD followed by 32 hex digits)",
+            );
+        }
+        if !email_ok(&req.email) {
+            return bad("email must be a valid address");
+        }
+        let pk = format!("hosted#{}", number.as_str());
+        match self.existing(&pk).await {
+            Ok(Some(view)) => return (StatusCode::OK, view),
+            Ok(None) => {}
+            Err(e) => return store_failed(&e),
+        }
+        let request =
+            json!({"org_id": req.org_id, "email": req.email, "address_sid": req.address_sid});
+        match self.claim(&pk, &request.to_string(), now).await {
+            Ok(Claim::Created) => {}
+            Ok(Claim::AlreadyExists) => {
+                return answer(
+                    StatusCode::CONFLICT,
+                    "order_in_progress",
+                    "an order for this number is being submitted; retry shortly",
+                )
+            }
+            Err(e) => return store_failed(&e),
+        }
+        let order = self
+            .twilio
+            .create_hosted_number_order(&HostedNumberRequest {
+                phone_number: number.as_str().to_owned(),
+                contact_phone_number: contact.as_str().to_owned(),
+                address_sid: req.address_sid.clone(),
+                email: req.email.clone(),
+                friendly_name: req
+                    .friendly_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{} hosted SMS", req.org_id)),
+                sms_url: sms_url.to_owned(),
+            })
+            .await;
+        let order = match order {
+            Ok(o) => o,
+            Err(e) => {
+                let _ = self
+                    .set(
+                        &pk,
+                        &[("claimed_at", String::new()), ("status", "failed".into())],
+                        now,
+                    )
+                    .await;
+                return twilio_failed(&e);
+            }
+        };
+        let fields = [
+            ("order_sid", order.sid.clone()),
+            ("status", order.status.clone()),
+            ("org_id", req.org_id.clone()),
+            (
+                "signing_document_sid",
+                order.signing_document_sid.clone().unwrap_or_default(),
+            ),
+        ];
+        if let Err(e) = self.set(&pk, &fields, now).await {
+            tracing::error!(order_sid = %order.sid, error = %e, "hosted SMS order accepted by Twilio but not recorded; the next GET adopts it");
+            return store_failed(&e);
+        }
+        (
+            StatusCode::CREATED,
+            hosted_view(number.as_str(), &order.sid, &order.status, &req.email),
+        )
+    }
+
+    /// `GET /ops/numbers/hosted-sms/{e164}`: the order's status from Twilio, stored.
+    pub async fn hosted_sms_refresh(&self, number: &E164, now: u64) -> Answer {
+        let pk = format!("hosted#{}", number.as_str());
+        let item = match self.get(&pk).await {
+            Ok(Some(i)) => i,
+            Ok(None) => {
+                return answer(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no hosted SMS order for this number",
+                )
+            }
+            Err(e) => return store_failed(&e),
+        };
+        let Some(sid) = get_s(&item, "order_sid") else {
+            return (
+                StatusCode::OK,
+                json!({"phone_number": number.as_str(), "status": get_s(&item, "status")}),
+            );
+        };
+        let order = match self.twilio.fetch_hosted_number_order(&sid).await {
+            Ok(o) => o,
+            Err(e) => return twilio_failed(&e),
+        };
+        if let Err(e) = self
+            .set(&pk, &[("status", order.status.clone())], now)
+            .await
+        {
+            return store_failed(&e);
+        }
+        let email = get_s(&item, "request")
+            .and_then(|r| serde_json::from_str::<Value>(&r).ok())
+            .and_then(|r| r["email"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        (
+            StatusCode::OK,
+            hosted_view(number.as_str(), &sid, &order.status, &email),
+        )
+    }
+
+    /// An order already placed for `pk` (not failed), as its view.
+    async fn existing(&self, pk: &str) -> Result<Option<Value>, Error> {
+        Ok(self.get(pk).await?.and_then(|item| {
+            let sid = get_s(&item, "order_sid")?;
+            let status = get_s(&item, "status").unwrap_or_default();
+            (status != "failed")
+                .then(|| json!({"order_sid": sid, "status": status, "existing": true}))
+        }))
+    }
+
+    /// `POST /ops/numbers/port-in` (module docs).
+    pub async fn port_in(
+        &self,
+        saga: Option<&Saga<'_>>,
+        req: &PortInRequest,
+        principal: &str,
+        now: u64,
+    ) -> Answer {
+        let number = match req.check() {
+            Ok(n) => n,
+            Err(m) => return bad(&m),
+        };
+        let pk = format!("port#{}", number.as_str());
+        match self.existing(&pk).await {
+            Ok(Some(view)) => return (StatusCode::OK, view),
+            Ok(None) => {}
+            Err(e) => return store_failed(&e),
+        }
+        match self.twilio.portability(number.as_str()).await {
+            Ok(p) if p.portable => {}
+            Ok(p) => {
+                let why = p
+                    .not_portable_reason
+                    .unwrap_or_else(|| "not portable".into());
+                return answer(
+                    StatusCode::BAD_REQUEST,
+                    "not_portable",
+                    &format!("{} cannot be ported in: {why}", number.as_str()),
+                );
+            }
+            Err(e) => return twilio_failed(&e),
+        }
+        let today = chrono::DateTime::from_timestamp(now as i64, 0)
+            .unwrap_or_default()
+            .date_naive();
+        let country = req.losing_carrier.address.country.as_str();
+        let estimate = telephony_core::hours::add_business_days(today, PORT_BUSINESS_DAYS, country);
+        let target = req.target_port_in_date.clone();
+        let mut phone = json!({"phone_number": number.as_str()});
+        if let Some(pin) = &req.pin {
+            phone["pin"] = pin.clone().into();
+        }
+        let body = json!({
+            "account_sid": self.twilio.config().account_sid,
+            "phone_numbers": [phone],
+            "losing_carrier_information": req.losing_carrier,
+            "documents": req.documents,
+            "notification_emails": req.notification_emails,
+            "target_port_in_date": target,
+        });
+        let request = json!({"org_id": req.org_id, "business_name": req.business_name,
+            "temporary_fallback_e164": req.temporary_fallback_e164, "principal": principal});
+        match self.claim(&pk, &request.to_string(), now).await {
+            Ok(Claim::Created) => {}
+            Ok(Claim::AlreadyExists) => {
+                return answer(
+                    StatusCode::CONFLICT,
+                    "order_in_progress",
+                    "a port-in for this number is being submitted; retry shortly",
+                )
+            }
+            Err(e) => return store_failed(&e),
+        }
+        let port = match self.twilio.create_port_in(&body).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = self
+                    .set(
+                        &pk,
+                        &[("claimed_at", String::new()), ("status", "failed".into())],
+                        now,
+                    )
+                    .await;
+                return twilio_failed(&e);
+            }
+        };
+        let status = port
+            .port_in_request_status
+            .clone()
+            .unwrap_or_else(|| "pending".into());
+        let fields = [
+            ("order_sid", port.port_in_request_sid.clone()),
+            ("status", status.clone()),
+            ("org_id", req.org_id.clone()),
+            ("estimated_foc_date", estimate.to_string()),
+        ];
+        if let Err(e) = self.set(&pk, &fields, now).await {
+            // Twilio has the order; ours still says `submitting` with the request: the next GET
+            // adopts the order from Twilio's list. No temporary number is bought now.
+            tracing::error!(port_in_request_sid = %port.port_in_request_sid, number = %number.as_str(), error = %e, "port-in accepted by Twilio but not recorded; GET adopts it");
+            return answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                &format!("Twilio accepted port-in {} but our record could not be updated; GET /ops/numbers/port-in/{} recovers it", port.port_in_request_sid, number.as_str()),
+            );
+        }
+        let mut temporary = Value::Null;
+        if let (Some(fallback), Some(saga)) = (&req.temporary_fallback_e164, saga) {
+            temporary = self
+                .buy_temporary(saga, &pk, req, &number, fallback, principal, now)
+                .await;
+        }
+        (
+            StatusCode::CREATED,
+            json!({
+                "phone_number": number.as_str(),
+                "port_in_request_sid": port.port_in_request_sid,
+                "status": status,
+                "estimated_foc_date": estimate.to_string(),
+                "estimate_basis": format!("{PORT_BUSINESS_DAYS} business days ({country} holidays skipped)"),
+                "target_port_in_date": req.target_port_in_date,
+                "signature_request_url": port.signature_request_url,
+                "temporary": temporary,
+                "next_steps": [
+                    "The authorized representative signs the letter of authorization (signature_request_url, also emailed).",
+                    "Twilio confirms the firm order commitment date with the losing carrier.",
+                    "GET /ops/numbers/port-in/{e164} shows the status; the temporary number is released when the port completes.",
+                ],
+            }),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn buy_temporary(
+        &self,
+        saga: &Saga<'_>,
+        pk: &str,
+        req: &PortInRequest,
+        number: &E164,
+        fallback: &str,
+        principal: &str,
+        now: u64,
+    ) -> Value {
+        let plan = provisioning::validate(&OnboardRequest {
+            org_id: req.org_id.clone(),
+            business_name: req.business_name.clone(),
+            country: req.losing_carrier.address.country.clone(),
+            area_code: number.as_str().get(2..5).map(str::to_owned),
+            sales_target: Some(fallback.to_owned()),
+            support_target: Some(fallback.to_owned()),
+            language: None,
+        });
+        let plan = match plan {
+            Ok(p) => p,
+            Err(m) => return json!({"error": m}),
+        };
+        match saga.onboard(&plan, principal, now).await {
+            Ok(done) => {
+                if let Err(e) = self
+                    .set(pk, &[("temporary_e164", done.e164.clone())], now)
+                    .await
+                {
+                    tracing::error!(temporary = %done.e164, error = %e, "temporary number not recorded on the port order");
+                }
+                json!({"e164": done.e164, "forwards_to": fallback})
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "temporary number not bought");
+                json!({"error": e.to_string()})
+            }
+        }
+    }
+
+    /// `GET /ops/numbers/port-in/{e164}`: the port's status from Twilio (an order Twilio
+    /// accepted but we did not record is adopted from Twilio's list first); a completed port
+    /// releases the temporary number.
+    pub async fn port_in_refresh(
+        &self,
+        admin: &NumberAdmin<'_>,
+        number: &E164,
+        now: u64,
+    ) -> Answer {
+        let pk = format!("port#{}", number.as_str());
+        let item = match self.get(&pk).await {
+            Ok(Some(i)) => i,
+            Ok(None) => {
+                return answer(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no port-in for this number",
+                )
+            }
+            Err(e) => return store_failed(&e),
+        };
+        let sid = match get_s(&item, "order_sid") {
+            Some(sid) => sid,
+            None => match self.adopt(&pk, number, &item, now).await {
+                Ok(Some(sid)) => sid,
+                Ok(None) => {
+                    return (
+                        StatusCode::OK,
+                        json!({"phone_number": number.as_str(), "status": get_s(&item, "status")}),
+                    )
+                }
+                Err(a) => return a,
+            },
+        };
+        let port = match self.twilio.fetch_port_in(&sid).await {
+            Ok(p) => p,
+            Err(e) => return twilio_failed(&e),
+        };
+        let status = port
+            .port_in_request_status
+            .unwrap_or_else(|| "pending".into());
+        let mut fields = vec![("status", status.clone())];
+        let mut released = Value::Null;
+        if status.eq_ignore_ascii_case("completed") {
+            if let Some(temp) = get_s(&item, "temporary_e164") {
+                released = self.release_temporary(admin, &temp).await;
+                fields.push(("temporary_e164", String::new()));
+            }
+        }
+        if let Err(e) = self.set(&pk, &fields, now).await {
+            return store_failed(&e);
+        }
+        (
+            StatusCode::OK,
+            json!({
+                "phone_number": number.as_str(),
+                "port_in_request_sid": sid,
+                "status": status,
+                "estimated_foc_date": get_s(&item, "estimated_foc_date"),
+                "temporary_e164": get_s(&item, "temporary_e164").filter(|_| released.is_null()),
+                "temporary_released": released,
+            }),
+        )
+    }
+
+    /// An order Twilio accepted while our record stayed `submitting`: Twilio's port-in requests
+    /// created since the claim, the one holding `number` adopted.
+    async fn adopt(
+        &self,
+        pk: &str,
+        number: &E164,
+        item: &Item,
+        now: u64,
+    ) -> Result<Option<String>, Answer> {
+        let since = item
+            .get("claimed_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(|t| chrono::DateTime::from_timestamp(t - 86_400, 0))
+            .map(|t| t.date_naive().to_string());
+        let Some(since) = since else { return Ok(None) };
+        let listed = self
+            .twilio
+            .list_port_ins_created_after(&since)
+            .await
+            .map_err(|e| twilio_failed(&e))?;
+        for sid in listed {
+            let port = self
+                .twilio
+                .fetch_port_in(&sid)
+                .await
+                .map_err(|e| twilio_failed(&e))?;
+            if port
+                .phone_numbers
+                .iter()
+                .any(|p| p.phone_number.as_deref() == Some(number.as_str()))
+            {
+                let fields = [("order_sid", sid.clone())];
+                self.set(pk, &fields, now)
+                    .await
+                    .map_err(|e| store_failed(&e))?;
+                tracing::info!(port_in_request_sid = %sid, "unrecorded port-in adopted from Twilio");
+                return Ok(Some(sid));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn release_temporary(&self, admin: &NumberAdmin<'_>, temp: &str) -> Value {
+        match E164::parse_syntax(temp) {
+            Ok(t) => {
+                let (status, body) = admin.release(&t).await;
+                json!({"e164": temp, "status": status.as_u16(), "result": body})
+            }
+            Err(e) => json!({"e164": temp, "error": e.to_string()}),
+        }
+    }
+
+    /// `DELETE /ops/numbers/port-in/{e164}`: cancels the port at Twilio and releases the
+    /// temporary number; the record stays, `canceled`.
+    pub async fn port_in_cancel(&self, admin: &NumberAdmin<'_>, number: &E164, now: u64) -> Answer {
+        let pk = format!("port#{}", number.as_str());
+        let item = match self.get(&pk).await {
+            Ok(Some(i)) => i,
+            Ok(None) => {
+                return answer(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no port-in for this number",
+                )
+            }
+            Err(e) => return store_failed(&e),
+        };
+        if let Some(sid) = get_s(&item, "order_sid") {
+            if let Err(e) = self.twilio.cancel_port_in(&sid).await {
+                return twilio_failed(&e);
+            }
+        }
+        let released = match get_s(&item, "temporary_e164") {
+            Some(t) => self.release_temporary(admin, &t).await,
+            None => Value::Null,
+        };
+        let fields = [
+            ("status", "canceled".to_owned()),
+            ("temporary_e164", String::new()),
+        ];
+        if let Err(e) = self.set(&pk, &fields, now).await {
+            return store_failed(&e);
+        }
+        (
+            StatusCode::OK,
+            json!({"phone_number": number.as_str(), "status": "canceled", "temporary_released": released}),
+        )
+    }
+}
+
+fn hosted_view(number: &str, sid: &str, status: &str, email: &str) -> Value {
+    json!({
+        "phone_number": number,
+        "order_sid": sid,
+        "status": status,
+        "next_step": format!("The client signs the letter of authorization Twilio emails to {email}; then Twilio verifies ownership and SMS for {number} moves to this stack (voice stays with the current carrier). GET /ops/numbers/hosted-sms/{number} shows the status."),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port() -> PortInRequest {
+        serde_json::from_value(json!({
+            "org_id": "acme",
+            "business_name": "Acme Plumbing",
+            "phone_number": "+14035550150",
+            "losing_carrier": {
+                "customer_name": "Acme Plumbing Ltd",
+                "customer_type": "Business",
+                "account_number": "12345",
+                "authorized_representative": "Sam Lee",
+                "authorized_representative_email": "sam@acme.example",
+                "address": {"street": "1 Main St", "city": "Calgary", "state": "AB", "zip": "T2P 1J9", "country": "CA"}
+            },
+            "documents": [format!("RD{}", "a".repeat(32))],
+            "temporary_fallback_e164": "+14035550199"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn port_requests_are_checked_before_anything_is_sent() {
+        assert_eq!(port().check().unwrap().as_str(), "+14035550150");
+        let bad = |f: fn(&mut PortInRequest), what: &str| {
+            let mut r = port();
+            f(&mut r);
+            let e = r.check().unwrap_err();
+            assert!(e.contains(what), "{e}");
+        };
+        bad(
+            |r| r.phone_number = "+442071838750".into(),
+            "not a US or Canadian",
+        );
+        bad(|r| r.documents.clear(), "documents");
+        bad(
+            |r| r.losing_carrier.customer_type = "Company".into(),
+            "customer_type",
+        );
+        bad(|r| r.losing_carrier.address.city = " ".into(), "city");
+        bad(
+            |r| r.target_port_in_date = Some("next week".into()),
+            "target_port_in_date",
+        );
+        bad(
+            |r| r.losing_carrier.authorized_representative_email = "sam".into(),
+            "emails",
+        );
+    }
+}
