@@ -45,7 +45,7 @@ resources=$("$VENV/bin/python" infra/local/bootstrap.py --endpoint "http://127.0
   cat infra/local/stack.env
   echo "AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT"
   # Twilio's numbers host (hosted SMS, porting) is two documents: the fake Twilio routes by path.
-  echo "FAKE_TWILIO_UPSTREAM=/v1/Porting=http://127.0.0.1:$PRISM_NUMBERS_V1_PORT,/v2/HostedNumber=http://127.0.0.1:$PRISM_NUMBERS_V2_PORT,http://127.0.0.1:$PRISM_API_PORT"
+  echo "FAKE_TWILIO_UPSTREAM=\"/v1/Porting=http://127.0.0.1:$PRISM_NUMBERS_V1_PORT,/v2/HostedNumber=http://127.0.0.1:$PRISM_NUMBERS_V2_PORT,http://127.0.0.1:$PRISM_API_PORT\""
   echo "TWILIO_NUMBERS_BASE=http://127.0.0.1:9181"
   echo "TWILIO_MESSAGING_BASE=http://127.0.0.1:$PRISM_MESSAGING_PORT"
   echo "OPS_GATEWAY_PORT=$OPS_GATEWAY_PORT"
