@@ -390,6 +390,41 @@ pub fn script(
     }
 }
 
+/// A fresh `MessageSid` (`SM` + 32 hex digits), unique within the test process.
+pub fn message_sid() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "SM{:024x}{:08x}",
+        nanos & ((1u128 << 96) - 1),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Texts `body` from `from` to `to` through `/webcomms-sms-reply` (signed, a fresh
+/// MessageSid); asserts 200 and returns the reply's TwiML.
+pub async fn text_message(s: &Stack, from: &str, to: &str, body: &str) -> String {
+    let sid = message_sid();
+    let r = post_signed(
+        &s.deps,
+        &format!("{PUBLIC_BASE_URL}/webcomms-sms-reply"),
+        &pairs(&[
+            ("AccountSid", ACCOUNT_SID),
+            ("MessageSid", &sid),
+            ("SmsSid", &sid),
+            ("From", from),
+            ("To", to),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body
+}
+
 /// Plays a whole call through the handlers.
 pub async fn play(stack: &Stack, script: &Script) -> call_simulator::CallLog {
     call_simulator::play_call(

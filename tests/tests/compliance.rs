@@ -199,38 +199,7 @@ async fn put_us_number(s: &Stack) {
 
 /// Texts `body` from `from` to the US number; the reply's TwiML.
 async fn text(s: &Stack, from: &str, body: &str) -> String {
-    text_to(s, from, US_NUMBER, body).await
-}
-
-async fn text_to(s: &Stack, from: &str, to: &str, body: &str) -> String {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let sid = format!(
-        "SM{:024x}{:08x}",
-        nanos & ((1u128 << 96) - 1),
-        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    );
-    let sid = sid.as_str();
-    let p = pairs(&[
-        ("AccountSid", ACCOUNT_SID),
-        ("MessageSid", sid),
-        ("SmsSid", sid),
-        ("From", from),
-        ("To", to),
-        ("Body", body),
-        ("NumMedia", "0"),
-    ]);
-    let r = post_signed(
-        &s.deps,
-        &format!("{PUBLIC_BASE_URL}/webcomms-sms-reply"),
-        &p,
-    )
-    .await;
-    assert_eq!(r.status, 200, "{r:?}");
-    r.body
+    text_message(s, from, US_NUMBER, body).await
 }
 
 #[tokio::test]
@@ -251,8 +220,8 @@ async fn us_numbers_without_approval_send_nothing_canadian_numbers_always_do() {
         .await
         .unwrap());
     // The Canadian hotline answers whatever the org's status.
-    let reply = text_to(&s, "+16475550114", HOTLINE, "Do you fix furnaces?").await;
+    let reply = text_message(&s, "+16475550114", HOTLINE, "Do you fix furnaces?").await;
     assert!(reply.contains("<Message>Thanks for texting"), "{reply}");
-    let help = text_to(&s, "+16475550115", HOTLINE, "HELP").await;
+    let help = text_message(&s, "+16475550115", HOTLINE, "HELP").await;
     assert!(help.contains("<Message>"), "{help}");
 }

@@ -167,31 +167,6 @@ async fn put_number(s: &Stack, e164: &str, business: &str, language: &str) {
         .unwrap();
 }
 
-/// Texts `body` from `from` to `to`; the reply's TwiML.
-async fn text_message(s: &Stack, from: &str, to: &str, body: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let sid = format!("SM{:032x}", nanos);
-    let r = post_signed(
-        &s.deps,
-        &format!("{PUBLIC_BASE_URL}/webcomms-sms-reply"),
-        &pairs(&[
-            ("AccountSid", ACCOUNT_SID),
-            ("MessageSid", &sid),
-            ("SmsSid", &sid),
-            ("From", from),
-            ("To", to),
-            ("Body", body),
-            ("NumMedia", "0"),
-        ]),
-    )
-    .await;
-    assert_eq!(r.status, 200, "{r:?}");
-    r.body
-}
-
 async fn call_item(
     s: &Stack,
     sid: &str,

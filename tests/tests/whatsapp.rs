@@ -2,20 +2,9 @@
 //! every key, the 24-hour customer-service window, per-channel opt-outs, read receipts.
 
 use integration_tests::*;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-static N: AtomicU64 = AtomicU64::new(0);
 
 fn sid() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "SM{:024x}{:08x}",
-        nanos & ((1u128 << 96) - 1),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
+    message_sid()
 }
 
 fn wa(n: &str) -> String {

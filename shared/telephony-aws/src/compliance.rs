@@ -13,7 +13,7 @@
 use crate::deps::Deps;
 use crate::error::Error;
 use crate::metrics;
-use crate::store::{claim_of, get_s, n, s, Claim};
+use crate::store::{claim_of, get_s, n, s, set_fields, Claim};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -212,33 +212,19 @@ impl Compliance<'_> {
         principal: &str,
         now: u64,
     ) -> Result<(), Error> {
-        let mut sets = vec![
-            "updated_at = :now".to_owned(),
-            "created_at = if_not_exists(created_at, :now)".to_owned(),
-            "principal = :p".to_owned(),
-        ];
-        let mut removes = Vec::new();
-        let mut u = self
+        let update = self
             .dynamo
             .update_item()
             .table_name(self.table)
             .key("pk", s(pk(org)))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":p", s(principal));
-        for (i, (k, v)) in fields.iter().enumerate() {
-            u = u.expression_attribute_names(format!("#f{i}"), *k);
-            if v.is_empty() {
-                removes.push(format!("#f{i}"));
-            } else {
-                sets.push(format!("#f{i} = :v{i}"));
-                u = u.expression_attribute_values(format!(":v{i}"), s(v.clone()));
-            }
-        }
-        let mut expr = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-        u.update_expression(expr)
+        let base = [
+            "updated_at = :now",
+            "created_at = if_not_exists(created_at, :now)",
+            "principal = :p",
+        ];
+        set_fields(update, fields, &base)
             .send()
             .await
             .map_err(Error::dynamo("UpdateItem compliance"))?;

@@ -13,7 +13,7 @@
 
 use crate::error::Error;
 use crate::provisioning::{self, NumberAdmin, OnboardRequest, Saga};
-use crate::store::{claim_of, get_s, n, s, Claim};
+use crate::store::{claim_of, get_s, n, s, set_fields, Claim};
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -242,32 +242,36 @@ impl Orders<'_> {
 
     /// Sets `fields` (`""` removes) and `updated_at`.
     async fn set(&self, pk: &str, fields: &[(&str, String)], now: u64) -> Result<(), Error> {
-        let mut sets = vec!["updated_at = :now".to_owned()];
-        let mut removes = Vec::new();
-        let mut u = self
+        let update = self
             .dynamo
             .update_item()
             .table_name(self.table)
             .key("pk", s(pk))
             .expression_attribute_values(":now", n(now));
-        for (i, (k, v)) in fields.iter().enumerate() {
-            u = u.expression_attribute_names(format!("#f{i}"), *k);
-            if v.is_empty() {
-                removes.push(format!("#f{i}"));
-            } else {
-                sets.push(format!("#f{i} = :v{i}"));
-                u = u.expression_attribute_values(format!(":v{i}"), s(v.clone()));
-            }
-        }
-        let mut expr = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-        u.update_expression(expr)
+        set_fields(update, fields, &["updated_at = :now"])
             .send()
             .await
             .map_err(Error::dynamo("UpdateItem orders"))?;
         Ok(())
+    }
+
+    /// The order item `<kind>#<e164>`, or the answer to give: 404 naming `what`, 503.
+    async fn order_item(
+        &self,
+        kind: &str,
+        number: &E164,
+        what: &str,
+    ) -> Result<(String, Item), Answer> {
+        let pk = format!("{kind}#{}", number.as_str());
+        match self.get(&pk).await {
+            Ok(Some(i)) => Ok((pk, i)),
+            Ok(None) => Err(answer(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                &format!("no {what} for this number"),
+            )),
+            Err(e) => Err(store_failed(&e)),
+        }
     }
 
     /// The first write of an order: its request and a creation claim, only when no order SID is
@@ -293,6 +297,20 @@ impl Orders<'_> {
             .send()
             .await;
         claim_of(r, "UpdateItem orders (claim)")
+    }
+
+    /// [`Orders::claim`] as an answer: 409 while another request submits `what`, 503 when the
+    /// table fails.
+    async fn begin(&self, pk: &str, request: &str, what: &str, now: u64) -> Result<(), Answer> {
+        match self.claim(pk, request, now).await {
+            Ok(Claim::Created) => Ok(()),
+            Ok(Claim::AlreadyExists) => Err(answer(
+                StatusCode::CONFLICT,
+                "order_in_progress",
+                &format!("{what} for this number is being submitted; retry shortly"),
+            )),
+            Err(e) => Err(store_failed(&e)),
+        }
     }
 
     /// `POST /ops/numbers/hosted-sms`: 201 with the order and what the client does next; 200 with
@@ -329,16 +347,8 @@ impl Orders<'_> {
         }
         let request =
             json!({"org_id": req.org_id, "email": req.email, "address_sid": req.address_sid});
-        match self.claim(&pk, &request.to_string(), now).await {
-            Ok(Claim::Created) => {}
-            Ok(Claim::AlreadyExists) => {
-                return answer(
-                    StatusCode::CONFLICT,
-                    "order_in_progress",
-                    "an order for this number is being submitted; retry shortly",
-                )
-            }
-            Err(e) => return store_failed(&e),
+        if let Err(a) = self.begin(&pk, &request.to_string(), "an order", now).await {
+            return a;
         }
         let order = self
             .twilio
@@ -388,17 +398,9 @@ impl Orders<'_> {
 
     /// `GET /ops/numbers/hosted-sms/{e164}`: the order's status from Twilio, stored.
     pub async fn hosted_sms_refresh(&self, number: &E164, now: u64) -> Answer {
-        let pk = format!("hosted#{}", number.as_str());
-        let item = match self.get(&pk).await {
-            Ok(Some(i)) => i,
-            Ok(None) => {
-                return answer(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "no hosted SMS order for this number",
-                )
-            }
-            Err(e) => return store_failed(&e),
+        let (pk, item) = match self.order_item("hosted", number, "hosted SMS order").await {
+            Ok(found) => found,
+            Err(a) => return a,
         };
         let Some(sid) = get_s(&item, "order_sid") else {
             return (
@@ -488,16 +490,11 @@ impl Orders<'_> {
         });
         let request = json!({"org_id": req.org_id, "business_name": req.business_name,
             "temporary_fallback_e164": req.temporary_fallback_e164, "principal": principal});
-        match self.claim(&pk, &request.to_string(), now).await {
-            Ok(Claim::Created) => {}
-            Ok(Claim::AlreadyExists) => {
-                return answer(
-                    StatusCode::CONFLICT,
-                    "order_in_progress",
-                    "a port-in for this number is being submitted; retry shortly",
-                )
-            }
-            Err(e) => return store_failed(&e),
+        if let Err(a) = self
+            .begin(&pk, &request.to_string(), "a port-in", now)
+            .await
+        {
+            return a;
         }
         let port = match self.twilio.create_port_in(&body).await {
             Ok(p) => p,
@@ -608,17 +605,9 @@ impl Orders<'_> {
         number: &E164,
         now: u64,
     ) -> Answer {
-        let pk = format!("port#{}", number.as_str());
-        let item = match self.get(&pk).await {
-            Ok(Some(i)) => i,
-            Ok(None) => {
-                return answer(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "no port-in for this number",
-                )
-            }
-            Err(e) => return store_failed(&e),
+        let (pk, item) = match self.order_item("port", number, "port-in").await {
+            Ok(found) => found,
+            Err(a) => return a,
         };
         let sid = match get_s(&item, "order_sid") {
             Some(sid) => sid,
@@ -720,17 +709,9 @@ impl Orders<'_> {
     /// `DELETE /ops/numbers/port-in/{e164}`: cancels the port at Twilio and releases the
     /// temporary number; the record stays, `canceled`.
     pub async fn port_in_cancel(&self, admin: &NumberAdmin<'_>, number: &E164, now: u64) -> Answer {
-        let pk = format!("port#{}", number.as_str());
-        let item = match self.get(&pk).await {
-            Ok(Some(i)) => i,
-            Ok(None) => {
-                return answer(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "no port-in for this number",
-                )
-            }
-            Err(e) => return store_failed(&e),
+        let (pk, item) = match self.order_item("port", number, "port-in").await {
+            Ok(found) => found,
+            Err(a) => return a,
         };
         if let Some(sid) = get_s(&item, "order_sid") {
             if let Err(e) = self.twilio.cancel_port_in(&sid).await {

@@ -154,6 +154,32 @@ where
     }
 }
 
+/// `update` with `SET base…, #f0 = :v0, … REMOVE …` for `fields` (a field whose value is `""`
+/// is removed); the names `#fN` and values `:vN` are bound here, the values `base` uses by the
+/// caller.
+pub(crate) fn set_fields(
+    mut update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    fields: &[(&str, String)],
+    base: &[&str],
+) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    let mut sets: Vec<String> = base.iter().map(|b| (*b).to_owned()).collect();
+    let mut removes = Vec::new();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        update = update.expression_attribute_names(format!("#f{i}"), *k);
+        if v.is_empty() {
+            removes.push(format!("#f{i}"));
+        } else {
+            sets.push(format!("#f{i} = :v{i}"));
+            update = update.expression_attribute_values(format!(":v{i}"), s(v.clone()));
+        }
+    }
+    let mut expr = format!("SET {}", sets.join(", "));
+    if !removes.is_empty() {
+        expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    update.update_expression(expr)
+}
+
 /// Access to the `calls` table.
 #[derive(Debug, Clone, Copy)]
 pub struct Calls<'a> {
