@@ -185,3 +185,84 @@ async fn reads_are_retried_on_429_and_5xx_purchases_are_sent_once() {
     }
     assert_eq!(s.count("GET", "/AvailablePhoneNumbers/"), 1);
 }
+
+/// The compliance, hosted SMS and porting calls (issue 10) against the messaging v1 and numbers
+/// v1/v2 documents (the numbers host's two documents behind one routing proxy, as Twilio serves
+/// them from one host). `CreateUsAppToPerson` is checked in `compliance.rs`: Prism cannot
+/// validate its form array (stoplightio/prism#2473).
+#[tokio::test]
+async fn every_compliance_and_order_call_matches_twilios_specification() {
+    let numbers = integration_tests::scripted::start_routed(
+        vec![
+            ("/v1/", prism::numbers_v1().base_url.clone()),
+            ("/v2/", prism::numbers_v2().base_url.clone()),
+        ],
+        vec![],
+    )
+    .await;
+    let mut config = client().config().clone();
+    config.numbers_base = numbers.base_url.clone();
+    let c = Client::new(config).unwrap();
+    let bundle = format!("BU{}", "1".repeat(32));
+    let brand = ok(
+        "create brand registration",
+        c.create_brand_registration(&bundle, &format!("BU{}", "2".repeat(32)))
+            .await,
+    );
+    assert!(brand.sid.starts_with("BN"));
+    ok("fetch brand", c.fetch_brand_registration(&brand.sid).await);
+    let campaign = ok(
+        "fetch campaign",
+        c.fetch_us_app_to_person(SERVICE_SID, "QE2c6890da8086d771620e9b13fadeba0b")
+            .await,
+    );
+    assert!(campaign.campaign_status.is_some());
+    let order = ok(
+        "create hosted number order",
+        c.create_hosted_number_order(&twilio_api::compliance::HostedNumberRequest {
+            phone_number: "+14035550150".into(),
+            contact_phone_number: "+14035550199".into(),
+            address_sid: format!("AD{}", "c".repeat(32)),
+            email: "owner@acme.example".into(),
+            friendly_name: "acme hosted SMS".into(),
+            sms_url: "https://abc123.execute-api.ca-central-1.amazonaws.com/webcomms-sms-reply"
+                .into(),
+        })
+        .await,
+    );
+    ok(
+        "fetch hosted order",
+        c.fetch_hosted_number_order(&order.sid).await,
+    );
+    ok("portability", c.portability("+14035550150").await);
+    let port = ok(
+        "create port-in",
+        c.create_port_in(&serde_json::json!({
+            "account_sid": ACCOUNT,
+            "phone_numbers": [{"phone_number": "+14035550150"}],
+            "losing_carrier_information": {
+                "customer_name": "Acme Plumbing Ltd", "customer_type": "Business",
+                "authorized_representative": "Sam Lee",
+                "authorized_representative_email": "sam@acme.example",
+                "address": {"street": "1 Main St", "city": "Calgary", "state": "AB",
+                    "zip": "T2P 1J9", "country": "CA"}
+            },
+            "documents": [format!("RD{}", "a".repeat(32))]
+        }))
+        .await,
+    );
+    ok(
+        "fetch port-in",
+        c.fetch_port_in(&port.port_in_request_sid).await,
+    );
+    ok(
+        "list port-ins",
+        c.list_port_ins_created_after("2026-11-01").await,
+    );
+    ok(
+        "cancel port-in",
+        c.cancel_port_in(&port.port_in_request_sid).await,
+    );
+    // The seven numbers-host calls reached Prism through the routing proxy.
+    assert_eq!(numbers.log.lock().unwrap().len(), 7);
+}
