@@ -1,0 +1,848 @@
+//! Hybrid call forwarding, pure (issue 11; spec `original-forwarding.md` §2, §10 C, §11): the
+//! country and carrier registry and the codes a customer dials on their own handset to forward
+//! calls to our number.
+//!
+//! The registry is data: `infra/forwarding/registry.toml` (versioned), compiled in and parsed
+//! into types once ([`Registry::builtin`]). Every template is checked against the MMI grammar of
+//! 3GPP TS 22.030 §6.5 (procedures `*` activate, `#` deactivate, `**` register, `##` erase, `*#`
+//! interrogate; supplementary information `*DN*BS*T`; service codes 21 unconditional, 67 busy,
+//! 61 no reply, 62 not reachable, 002 all, 004 all conditional; BS 11 telephony; the no-reply
+//! timer T in 5–30 s steps of 5, TS 22.082), and each mode's meaning is checked too: total AI
+//! must forward unconditionally, safety net must cover busy, no reply *and* not reachable (Glo's
+//! busy-only code and the UK's not-reachable-only code were the original's bugs, §10 C 16–17),
+//! and each mode's deactivation must erase what its activation set (§10 C 18). CDMA carriers use
+//! their `*72`/`*71`/`*73` feature codes instead.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use telephony_core::E164;
+
+/// The registry file, compiled in.
+pub const REGISTRY_TOML: &str = include_str!("../../../infra/forwarding/registry.toml");
+
+/// A registry or input error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForwardingError {
+    /// The registry file is malformed or breaks a rule (a build-time error: the tests load it).
+    #[error("registry: {0}")]
+    Registry(String),
+    /// Not an active country of the registry.
+    #[error("country {given} is not supported; supported: {supported}")]
+    UnknownCountry {
+        /// What was asked.
+        given: String,
+        /// The active countries, comma-separated.
+        supported: String,
+    },
+    /// Not a carrier of that country.
+    #[error("carrier {given} is not known in {country}; carriers: {supported}")]
+    UnknownCarrier {
+        /// What was asked.
+        given: String,
+        /// The country.
+        country: String,
+        /// Its carriers, comma-separated.
+        supported: String,
+    },
+    /// A ring time outside 5, 10, …, 30.
+    #[error("ring time {0} s: the network accepts 5, 10, 15, 20, 25 or 30 seconds")]
+    RingTime(u32),
+    /// A mode other than `total_ai` / `safety_net`.
+    #[error("mode {0:?}: use total_ai or safety_net")]
+    Mode(String),
+    /// The destination cannot be written in the carrier's format.
+    #[error("destination {0}: this carrier takes a ten-digit North American number")]
+    Destination(String),
+}
+
+/// ISO 3166 alpha-2, upper case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    /// Two ASCII letters, case-insensitive.
+    ///
+    /// Errors: [`ForwardingError::UnknownCountry`] with an empty list (the caller adds it).
+    pub fn parse(v: &str) -> Option<Self> {
+        (v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()))
+            .then(|| Self(v.to_ascii_uppercase()))
+    }
+
+    /// `CA`, `US`…
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A carrier's slug: `[a-z0-9_]`, 1–32.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CarrierSlug(String);
+
+impl CarrierSlug {
+    /// Case-insensitive (the PRD's promise the original did not keep).
+    pub fn parse(v: &str) -> Option<Self> {
+        let v = v.trim().to_ascii_lowercase();
+        let ok = (1..=32).contains(&v.len())
+            && v.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        ok.then_some(Self(v))
+    }
+
+    /// The slug.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The no-reply timer: 5–30 seconds in steps of 5 (3GPP TS 22.082 §1.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RingTime(u8);
+
+impl RingTime {
+    /// 25 s: long enough for the customer to answer, short enough to beat carrier voicemail.
+    pub const DEFAULT: RingTime = RingTime(25);
+
+    /// Errors: [`ForwardingError::RingTime`] for anything but 5, 10, 15, 20, 25, 30.
+    pub fn new(seconds: u32) -> Result<Self, ForwardingError> {
+        if (5..=30).contains(&seconds) && seconds.is_multiple_of(5) {
+            Ok(Self(seconds as u8))
+        } else {
+            Err(ForwardingError::RingTime(seconds))
+        }
+    }
+
+    /// Seconds.
+    pub fn seconds(self) -> u8 {
+        self.0
+    }
+}
+
+/// How the customer's calls reach the AI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ForwardingMode {
+    /// Every call (unconditional forwarding): the phone does not ring.
+    TotalAi,
+    /// Only calls the customer does not take: busy, unanswered, unreachable.
+    SafetyNet,
+}
+
+impl ForwardingMode {
+    /// From `total_ai` / `safety_net`.
+    ///
+    /// Errors: [`ForwardingError::Mode`].
+    pub fn parse(v: &str) -> Result<Self, ForwardingError> {
+        match v {
+            "total_ai" => Ok(Self::TotalAi),
+            "safety_net" => Ok(Self::SafetyNet),
+            other => Err(ForwardingError::Mode(other.chars().take(32).collect())),
+        }
+    }
+
+    /// Wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TotalAi => "total_ai",
+            Self::SafetyNet => "safety_net",
+        }
+    }
+}
+
+/// How a carrier's network takes forwarding codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// 3GPP MMI codes.
+    Gsm,
+    /// `*72`/`*71`/`*73` feature codes.
+    Cdma,
+}
+
+/// How the destination is written in the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NumberFormat {
+    /// `+` and country code.
+    E164,
+    /// Ten North American digits, no `+1`.
+    National10,
+}
+
+/// A country of the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Country {
+    /// ISO code.
+    pub code: String,
+    /// English name.
+    pub name: String,
+    /// French name.
+    pub name_fr: String,
+    /// Where our forwarding number is bought.
+    pub provisioning_country: String,
+    /// Cost copy (an estimate, and says so), English and French.
+    pub cost_estimate: String,
+    /// See `cost_estimate`.
+    pub cost_estimate_fr: String,
+    /// Warning shown before activation.
+    pub warning: String,
+    /// See `warning`.
+    pub warning_fr: String,
+    /// Twilio needs an Address or regulatory bundle to buy a number there.
+    pub needs_address: bool,
+    /// Offered.
+    pub active: bool,
+}
+
+/// A carrier of a country.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Carrier {
+    /// Its country.
+    pub country: String,
+    /// Slug.
+    pub slug: String,
+    /// Display name (AT&T, T-Mobile, Türk Telekom…).
+    pub name: String,
+    /// GSM or CDMA.
+    pub kind: Kind,
+    /// How the destination is written.
+    pub number_format: NumberFormat,
+    /// The network takes a no-reply timer.
+    pub no_reply_timer: bool,
+    /// The code set it uses.
+    pub codes: String,
+    /// Shown with the instructions.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// A carrier's templates.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeSet {
+    /// Activation of total AI (one or more codes, dialled in order).
+    pub total_ai_on: Vec<String>,
+    /// Its deactivation.
+    pub total_ai_off: Vec<String>,
+    /// Its status check.
+    #[serde(default)]
+    pub total_ai_status: Option<String>,
+    /// Activation of safety net.
+    pub safety_net_on: Vec<String>,
+    /// Its deactivation.
+    pub safety_net_off: Vec<String>,
+    /// Its status check.
+    #[serde(default)]
+    pub safety_net_status: Option<String>,
+    /// Clears every forwarding.
+    pub clear_all: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistry {
+    version: u32,
+    code_sets: BTreeMap<String, CodeSet>,
+    countries: Vec<Country>,
+    carriers: Vec<Carrier>,
+}
+
+/// The validated registry.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    /// The file's `version`.
+    pub version: u32,
+    /// Countries, in file order.
+    pub countries: Vec<Country>,
+    /// Carriers, in file order.
+    pub carriers: Vec<Carrier>,
+    code_sets: BTreeMap<String, CodeSet>,
+}
+
+/// The codes for one (carrier, mode, destination, ring time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Codes {
+    /// Dial these, in order, to turn forwarding on.
+    pub activation: Vec<String>,
+    /// Dial these to turn *this mode* off.
+    pub deactivation: Vec<String>,
+    /// Dial this to check the status, when the network has one.
+    pub interrogation: Option<String>,
+    /// Clears every forwarding on the line.
+    pub clear_all: String,
+    /// The ring time used (`None` when the carrier has no timer or the mode needs none).
+    pub ring_time: Option<RingTime>,
+}
+
+// --- 3GPP TS 22.030 MMI grammar ------------------------------------------------------------
+
+/// A procedure (TS 22.030 §6.5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Procedure {
+    Activate,
+    Deactivate,
+    Register,
+    Erase,
+    Interrogate,
+}
+
+/// A parsed MMI code: procedure, service code, supplementary information.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mmi {
+    procedure: Procedure,
+    service: &'static str,
+    info: Vec<String>,
+}
+
+const SERVICE_CODES: [&str; 6] = ["21", "67", "61", "62", "002", "004"];
+
+fn parse_mmi(t: &str) -> Result<Mmi, String> {
+    let (procedure, rest) = if let Some(r) = t.strip_prefix("**") {
+        (Procedure::Register, r)
+    } else if let Some(r) = t.strip_prefix("##") {
+        (Procedure::Erase, r)
+    } else if let Some(r) = t.strip_prefix("*#") {
+        (Procedure::Interrogate, r)
+    } else if let Some(r) = t.strip_prefix('*') {
+        (Procedure::Activate, r)
+    } else if let Some(r) = t.strip_prefix('#') {
+        (Procedure::Deactivate, r)
+    } else {
+        return Err(format!("{t:?}: no MMI procedure (*, #, **, ##, *#)"));
+    };
+    let body = rest
+        .strip_suffix('#')
+        .ok_or_else(|| format!("{t:?}: an MMI code ends with #"))?;
+    let mut parts = body.split('*');
+    let sc = parts.next().unwrap_or("");
+    let service = SERVICE_CODES
+        .iter()
+        .find(|s| **s == sc)
+        .ok_or_else(|| format!("{t:?}: unknown service code {sc:?} (21, 67, 61, 62, 002, 004)"))?;
+    let info: Vec<String> = parts.map(str::to_owned).collect();
+    if info.len() > 3 {
+        return Err(format!("{t:?}: at most *DN*BS*T"));
+    }
+    if let Some(dn) = info.first() {
+        if dn != "{number}" {
+            return Err(format!("{t:?}: the DN field must be {{number}}"));
+        }
+    }
+    if let Some(bs) = info.get(1) {
+        if bs != "11" {
+            return Err(format!("{t:?}: basic service must be 11 (telephony)"));
+        }
+    }
+    if let Some(timer) = info.get(2) {
+        if timer != "{ring_time}" {
+            return Err(format!("{t:?}: the timer field must be {{ring_time}}"));
+        }
+        if !matches!(*service, "61" | "004" | "002") {
+            return Err(format!("{t:?}: a timer only goes with 61, 004 or 002"));
+        }
+    }
+    Ok(Mmi {
+        procedure,
+        service,
+        info,
+    })
+}
+
+/// Checks one activation template; returns its service code.
+fn check_on(t: &str, kind: Kind, timer: bool) -> Result<&'static str, String> {
+    match kind {
+        Kind::Cdma => match t {
+            "*72{number}" => Ok("21"),
+            "*71{number}" => Ok("004"),
+            _ => Err(format!(
+                "{t:?}: a CDMA activation is *72{{number}} or *71{{number}}"
+            )),
+        },
+        Kind::Gsm => {
+            let m = parse_mmi(t)?;
+            if !matches!(m.procedure, Procedure::Register | Procedure::Activate) {
+                return Err(format!(
+                    "{t:?}: an activation registers (**) or activates (*)"
+                ));
+            }
+            if m.info.first().map(String::as_str) != Some("{number}") {
+                return Err(format!("{t:?}: an activation needs {{number}}"));
+            }
+            if m.info.len() == 3 && !timer {
+                return Err(format!("{t:?}: this carrier has no no-reply timer"));
+            }
+            if timer && matches!(m.service, "61" | "004") && m.info.len() < 3 {
+                return Err(format!("{t:?}: the no-reply timer is missing"));
+            }
+            Ok(m.service)
+        }
+    }
+}
+
+/// Checks one deactivation template; returns the service code it clears.
+fn check_off(t: &str, kind: Kind) -> Result<&'static str, String> {
+    match kind {
+        Kind::Cdma if t == "*73" => Ok("002"),
+        Kind::Cdma => Err(format!("{t:?}: a CDMA deactivation is *73")),
+        Kind::Gsm => {
+            let m = parse_mmi(t)?;
+            if !matches!(m.procedure, Procedure::Erase | Procedure::Deactivate)
+                || !m.info.is_empty()
+            {
+                return Err(format!("{t:?}: a deactivation is ##SC# or #SC#"));
+            }
+            Ok(m.service)
+        }
+    }
+}
+
+/// The conditions each service code covers (22.030 Annex B).
+fn covers(sc: &str) -> &'static [&'static str] {
+    match sc {
+        "21" => &["unconditional"],
+        "67" => &["busy"],
+        "61" => &["no_reply"],
+        "62" => &["not_reachable"],
+        "004" => &["busy", "no_reply", "not_reachable"],
+        "002" => &["unconditional", "busy", "no_reply", "not_reachable"],
+        _ => &[],
+    }
+}
+
+fn check_set(name: &str, c: &CodeSet, kind: Kind, timer: bool) -> Result<(), String> {
+    let ctx = |e: String| format!("code set {name}: {e}");
+    let mut total = Vec::new();
+    for t in &c.total_ai_on {
+        total.push(check_on(t, kind, timer).map_err(ctx)?);
+    }
+    if !total.iter().any(|sc| covers(sc).contains(&"unconditional")) {
+        return Err(ctx("total_ai must forward unconditionally (21)".into()));
+    }
+    let mut net = Vec::new();
+    for t in &c.safety_net_on {
+        net.push(check_on(t, kind, timer).map_err(ctx)?);
+    }
+    for need in ["busy", "no_reply", "not_reachable"] {
+        if !net.iter().any(|sc| covers(sc).contains(&need)) {
+            return Err(ctx(format!(
+                "safety_net must cover {need} (004, or 67 + 61 + 62)"
+            )));
+        }
+    }
+    if net.iter().any(|sc| covers(sc).contains(&"unconditional")) {
+        return Err(ctx("safety_net must not forward unconditionally".into()));
+    }
+    for (mode, on, off) in [
+        ("total_ai", &total, &c.total_ai_off),
+        ("safety_net", &net, &c.safety_net_off),
+    ] {
+        let mut cleared = Vec::new();
+        for t in off {
+            cleared.push(check_off(t, kind).map_err(ctx)?);
+        }
+        for sc in on {
+            let undone = cleared.iter().any(|x| *x == *sc || *x == "002");
+            if !undone {
+                return Err(ctx(format!("{mode}: nothing deactivates {sc}")));
+            }
+        }
+    }
+    for t in [&c.total_ai_status, &c.safety_net_status]
+        .into_iter()
+        .flatten()
+    {
+        let m = parse_mmi(t).map_err(ctx)?;
+        if m.procedure != Procedure::Interrogate || !m.info.is_empty() {
+            return Err(ctx(format!("{t:?}: a status check is *#SC#")));
+        }
+    }
+    match kind {
+        Kind::Gsm if c.clear_all != "##002#" => Err(ctx("clear_all is ##002# on GSM".into())),
+        Kind::Cdma if c.clear_all != "*73" => Err(ctx("clear_all is *73 on CDMA".into())),
+        _ => Ok(()),
+    }
+}
+
+impl Registry {
+    /// Parses and validates a registry document.
+    ///
+    /// Errors: [`ForwardingError::Registry`] naming the first problem.
+    pub fn parse(text: &str) -> Result<Self, ForwardingError> {
+        let bad = |m: String| ForwardingError::Registry(m);
+        let raw: RawRegistry = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &raw.countries {
+            if CountryCode::parse(&c.code).map(|cc| cc.0) != Some(c.code.clone())
+                || CountryCode::parse(&c.provisioning_country).is_none()
+            {
+                return Err(bad(format!("country code {:?}", c.code)));
+            }
+            if !seen.insert(c.code.clone()) {
+                return Err(bad(format!("country {} twice", c.code)));
+            }
+            if !c.cost_estimate.to_lowercase().contains("estimat")
+                || !c.cost_estimate_fr.to_lowercase().contains("estimation")
+            {
+                return Err(bad(format!(
+                    "{}: cost copy must say it is an estimate",
+                    c.code
+                )));
+            }
+        }
+        let mut slugs = std::collections::BTreeSet::new();
+        for k in &raw.carriers {
+            if !seen.contains(&k.country) {
+                return Err(bad(format!(
+                    "carrier {} of unknown country {}",
+                    k.slug, k.country
+                )));
+            }
+            if CarrierSlug::parse(&k.slug).map(|s| s.0) != Some(k.slug.clone()) {
+                return Err(bad(format!("carrier slug {:?}", k.slug)));
+            }
+            if !slugs.insert((k.country.clone(), k.slug.clone())) {
+                return Err(bad(format!("carrier {}/{} twice", k.country, k.slug)));
+            }
+            let set = raw
+                .code_sets
+                .get(&k.codes)
+                .ok_or_else(|| bad(format!("carrier {}: no code set {:?}", k.slug, k.codes)))?;
+            check_set(&k.codes, set, k.kind, k.no_reply_timer)
+                .map_err(|e| bad(format!("carrier {}/{}: {e}", k.country, k.slug)))?;
+        }
+        Ok(Self {
+            version: raw.version,
+            countries: raw.countries,
+            carriers: raw.carriers,
+            code_sets: raw.code_sets,
+        })
+    }
+
+    /// The compiled-in registry, parsed once per process.
+    ///
+    /// Panics only if the compiled-in file is invalid, which the crate's tests rule out.
+    pub fn builtin() -> &'static Registry {
+        static R: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+        R.get_or_init(|| {
+            Registry::parse(REGISTRY_TOML).expect("the registry file is validated by the tests")
+        })
+    }
+
+    /// The active countries.
+    pub fn active_countries(&self) -> impl Iterator<Item = &Country> {
+        self.countries.iter().filter(|c| c.active)
+    }
+
+    /// An active country.
+    ///
+    /// Errors: [`ForwardingError::UnknownCountry`] naming the supported ones.
+    pub fn country(&self, code: &str) -> Result<&Country, ForwardingError> {
+        let cc = CountryCode::parse(code);
+        self.active_countries()
+            .find(|c| Some(c.code.as_str()) == cc.as_ref().map(CountryCode::as_str))
+            .ok_or_else(|| ForwardingError::UnknownCountry {
+                given: code.chars().take(8).collect(),
+                supported: self
+                    .active_countries()
+                    .map(|c| c.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// The carriers of a country.
+    pub fn carriers_of<'a>(&'a self, country: &'a str) -> impl Iterator<Item = &'a Carrier> + 'a {
+        self.carriers.iter().filter(move |k| k.country == country)
+    }
+
+    /// A carrier of an active country (slug case-insensitive).
+    ///
+    /// Errors: [`ForwardingError::UnknownCountry`] or [`ForwardingError::UnknownCarrier`].
+    pub fn carrier(&self, country: &str, slug: &str) -> Result<&Carrier, ForwardingError> {
+        let c = self.country(country)?;
+        let s = CarrierSlug::parse(slug);
+        self.carriers_of(&c.code)
+            .find(|k| Some(k.slug.as_str()) == s.as_ref().map(CarrierSlug::as_str))
+            .ok_or_else(|| ForwardingError::UnknownCarrier {
+                given: slug.chars().take(32).collect(),
+                country: c.code.clone(),
+                supported: self
+                    .carriers_of(&c.code)
+                    .map(|k| k.slug.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// The codes for `carrier` in `mode` forwarding to `destination`, with `ring_time` (default
+    /// [`RingTime::DEFAULT`]) where the carrier and mode take one.
+    ///
+    /// Errors: [`ForwardingError::Destination`] when the carrier wants a ten-digit number and
+    /// `destination` is not North American.
+    pub fn codes(
+        &self,
+        carrier: &Carrier,
+        mode: ForwardingMode,
+        destination: &E164,
+        ring_time: Option<RingTime>,
+    ) -> Result<Codes, ForwardingError> {
+        let set = &self.code_sets[&carrier.codes];
+        let number = match carrier.number_format {
+            NumberFormat::E164 => destination.as_str().to_owned(),
+            NumberFormat::National10 => destination
+                .as_str()
+                .strip_prefix("+1")
+                .filter(|n| n.len() == 10)
+                .ok_or_else(|| ForwardingError::Destination(destination.as_str().to_owned()))?
+                .to_owned(),
+        };
+        let (on, off, status) = match mode {
+            ForwardingMode::TotalAi => (&set.total_ai_on, &set.total_ai_off, &set.total_ai_status),
+            ForwardingMode::SafetyNet => (
+                &set.safety_net_on,
+                &set.safety_net_off,
+                &set.safety_net_status,
+            ),
+        };
+        let uses_timer = on.iter().any(|t| t.contains("{ring_time}"));
+        let ring = uses_timer.then(|| ring_time.unwrap_or(RingTime::DEFAULT));
+        let fill = |t: &String| {
+            let t = t.replace("{number}", &number);
+            match ring {
+                Some(r) => t.replace("{ring_time}", &r.seconds().to_string()),
+                None => t,
+            }
+        };
+        Ok(Codes {
+            activation: on.iter().map(fill).collect(),
+            deactivation: off.clone(),
+            interrogation: status.clone(),
+            clear_all: set.clear_all.clone(),
+            ring_time: ring,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dest() -> E164 {
+        E164::parse_syntax("+15877428885").unwrap()
+    }
+
+    /// Golden codes for every carrier of the registry and both modes (destination
+    /// +15877428885, ring time 20).
+    #[test]
+    fn every_carrier_has_its_golden_codes() {
+        let r = Registry::builtin();
+        let gsm_004 = (
+            vec!["**21*+15877428885#"],
+            vec!["##21#"],
+            vec!["**004*+15877428885*11*20#"],
+            vec!["##004#"],
+        );
+        let separate = (
+            vec!["**21*+15877428885#"],
+            vec!["##21#"],
+            vec![
+                "**67*+15877428885#",
+                "**61*+15877428885*11*20#",
+                "**62*+15877428885#",
+            ],
+            vec!["##67#", "##61#", "##62#"],
+        );
+        let att = (
+            vec!["*21*+15877428885#"],
+            vec!["##21#"],
+            vec!["*004*+15877428885*11*20#"],
+            vec!["##004#"],
+        );
+        let verizon = (
+            vec!["*725877428885"],
+            vec!["*73"],
+            vec!["*715877428885"],
+            vec!["*73"],
+        );
+        let golden = [
+            ("CA", "bell", &gsm_004),
+            ("CA", "rogers", &gsm_004),
+            ("CA", "telus", &gsm_004),
+            ("US", "att", &att),
+            ("US", "tmobile", &gsm_004),
+            ("US", "verizon", &verizon),
+            ("GB", "ee", &gsm_004),
+            ("GB", "vodafone_uk", &gsm_004),
+            ("GB", "o2", &gsm_004),
+            ("GB", "three", &gsm_004),
+            ("NG", "mtn", &separate),
+            ("NG", "glo", &separate),
+            ("NG", "airtel_ng", &separate),
+            ("NG", "9mobile", &separate),
+            ("TR", "turkcell", &separate),
+            ("TR", "vodafone_tr", &separate),
+            ("TR", "turk_telekom", &separate),
+        ];
+        assert_eq!(golden.len(), r.carriers.len(), "a golden row per carrier");
+        let t20 = RingTime::new(20).unwrap();
+        for (cc, slug, (total_on, total_off, net_on, net_off)) in golden {
+            let k = r.carrier(cc, slug).unwrap();
+            let total = r
+                .codes(k, ForwardingMode::TotalAi, &dest(), Some(t20))
+                .unwrap();
+            assert_eq!(total.activation, *total_on, "{cc}/{slug}");
+            assert_eq!(total.deactivation, *total_off, "{cc}/{slug}");
+            let net = r
+                .codes(k, ForwardingMode::SafetyNet, &dest(), Some(t20))
+                .unwrap();
+            assert_eq!(net.activation, *net_on, "{cc}/{slug}");
+            assert_eq!(net.deactivation, *net_off, "{cc}/{slug}");
+            let clear = if k.kind == Kind::Cdma {
+                "*73"
+            } else {
+                "##002#"
+            };
+            assert_eq!(net.clear_all, clear);
+            if k.kind == Kind::Gsm {
+                assert_eq!(total.interrogation.as_deref(), Some("*#21#"));
+                assert_eq!(net.ring_time, Some(t20));
+            } else {
+                assert_eq!(net.ring_time, None);
+            }
+        }
+    }
+
+    #[test]
+    fn the_original_code_flaws_are_corrected() {
+        let r = Registry::builtin();
+        // Glo: total AI is unconditional (21), not busy-only (67); safety net differs from it.
+        let glo = r.carrier("NG", "GLO").unwrap();
+        let total = r
+            .codes(glo, ForwardingMode::TotalAi, &dest(), None)
+            .unwrap();
+        let net = r
+            .codes(glo, ForwardingMode::SafetyNet, &dest(), None)
+            .unwrap();
+        assert_eq!(total.activation, ["**21*+15877428885#"]);
+        assert_ne!(total.activation, net.activation);
+        // Safety net's deactivation clears what it set, not the unconditional erase.
+        let ee = r.carrier("GB", "ee").unwrap();
+        let net = r
+            .codes(ee, ForwardingMode::SafetyNet, &dest(), None)
+            .unwrap();
+        assert_eq!(net.deactivation, ["##004#"]);
+        assert_eq!(
+            net.activation,
+            ["**004*+15877428885*11*25#"],
+            "default 25 s"
+        );
+        // Ring time only in steps of 5 up to 30.
+        for bad in [0, 3, 27, 35, 60] {
+            assert_eq!(RingTime::new(bad), Err(ForwardingError::RingTime(bad)));
+        }
+        assert!(RingTime::new(30).is_ok());
+        // Verizon takes ten digits; a non-NANP destination is refused, not mangled.
+        let vz = r.carrier("US", "verizon").unwrap();
+        let uk = E164::parse_syntax("+442071838750").unwrap();
+        assert!(matches!(
+            r.codes(vz, ForwardingMode::TotalAi, &uk, None),
+            Err(ForwardingError::Destination(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_countries_and_carriers_name_the_supported_ones() {
+        let r = Registry::builtin();
+        let e = r.country("FR").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "country FR is not supported; supported: CA, US, GB, NG, TR"
+        );
+        let e = r.carrier("US", "sprint").unwrap_err().to_string();
+        assert!(e.contains("att, tmobile, verizon"), "{e}");
+        assert_eq!(
+            r.carrier("us", "T-Mobile".replace('-', "").as_str())
+                .unwrap()
+                .name,
+            "T-Mobile"
+        );
+    }
+
+    fn with(set: &str) -> String {
+        format!(
+            r###"version = 1
+[code_sets.x]
+{set}
+clear_all = "##002#"
+[[countries]]
+code = "CA"
+name = "Canada"
+name_fr = "Canada"
+provisioning_country = "CA"
+cost_estimate = "Estimate: local."
+cost_estimate_fr = "Estimation : local."
+warning = "w"
+warning_fr = "w"
+needs_address = false
+active = true
+[[carriers]]
+country = "CA"
+slug = "bell"
+name = "Bell"
+kind = "gsm"
+number_format = "e164"
+no_reply_timer = true
+codes = "x"
+"###
+        )
+    }
+
+    const GOOD: &str = r###"total_ai_on = ["**21*{number}#"]
+total_ai_off = ["##21#"]
+safety_net_on = ["**004*{number}*11*{ring_time}#"]
+safety_net_off = ["##004#"]"###;
+
+    #[test]
+    fn a_bad_registry_is_refused_with_the_reason() {
+        assert!(Registry::parse(&with(GOOD)).is_ok());
+        let cases = [
+            (GOOD.replace("**21*{number}#", "**21#"), "needs {number}"),
+            (
+                GOOD.replace("**21*{number}#", "**33*{number}#"),
+                "unknown service code",
+            ),
+            (
+                GOOD.replace("**21*{number}#", "**67*{number}#"),
+                "unconditionally",
+            ),
+            (
+                GOOD.replace("**004*{number}*11*{ring_time}#", "**62*{number}#"),
+                "cover busy",
+            ),
+            (
+                GOOD.replace("[\"##004#\"]", "[\"##21#\"]"),
+                "nothing deactivates 004",
+            ),
+            (GOOD.replace("*11*{ring_time}#", "*11*27#"), "timer field"),
+            (GOOD.replace("*11*", "*12*"), "basic service"),
+            (
+                GOOD.replace("**21*{number}#", "**21*{number}"),
+                "ends with #",
+            ),
+        ];
+        for (set, why) in cases {
+            let e = Registry::parse(&with(&set)).unwrap_err().to_string();
+            assert!(e.contains(why), "{why}: {e}");
+        }
+        let e = Registry::parse(&with(GOOD).replace("Estimate: local.", "Local rate")).unwrap_err();
+        assert!(e.to_string().contains("estimate"), "{e}");
+    }
+
+    #[test]
+    fn the_builtin_registry_is_valid_and_versioned() {
+        let r = Registry::parse(REGISTRY_TOML).unwrap();
+        assert_eq!(r.version, 1);
+        assert_eq!(r.countries.len(), 5);
+        assert_eq!(r.carriers.len(), 17);
+    }
+}
