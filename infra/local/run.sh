@@ -65,7 +65,7 @@ for var, logical in [("CALLS_TABLE", "CallsTable"), ("NUMBERS_TABLE", "NumbersTa
                      ("OPT_OUTS_TABLE", "OptOutsTable"), ("SMS_TOPIC_ARN", "SmsTopic"),
                      ("TRANSACTIONS_TABLE", "TransactionsTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
                      ("CONTACTS_TABLE", "ContactsTable"), ("SUBMISSIONS_TABLE", "SubmissionsTable"),
-                     ("COMPLIANCE_TABLE", "ComplianceTable")]:
+                     ("COMPLIANCE_TABLE", "ComplianceTable"), ("FORWARDING_TABLE", "ForwardingTable")]:
     print(f"{var}={r[logical]}")
 PY
 } > .local/stack.env

@@ -113,7 +113,7 @@ pub struct Stack {
 }
 
 /// Environment variable → template logical id of each stack resource a function reads.
-const RESOURCE_VARS: [(&str, &str); 13] = [
+const RESOURCE_VARS: [(&str, &str); 14] = [
     ("CALLS_TABLE", "CallsTable"),
     ("NUMBERS_TABLE", "NumbersTable"),
     ("RATE_LIMITS_TABLE", "RateLimitsTable"),
@@ -127,6 +127,7 @@ const RESOURCE_VARS: [(&str, &str); 13] = [
     ("SUBMISSIONS_TABLE", "SubmissionsTable"),
     ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
     ("COMPLIANCE_TABLE", "ComplianceTable"),
+    ("FORWARDING_TABLE", "ForwardingTable"),
 ];
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -5,6 +5,12 @@
 //! DynamoDB round trips: the claim and the (cached) number lookup run concurrently, then the rate
 //! limit counters (concurrently with each other) and the known-caller lookup (issue 14: "Welcome
 //! back, Sam" in the caller's language; any failure → the normal greeting).
+//!
+//! Hybrid forwarding (issue 11): a call carrying `ForwardedFrom` (the carrier forwarded it from a
+//! customer's SIM) is looked up by that SIM in the same wait. A config being verified is marked
+//! `verified` and the call ends politely (it is our own test call); an active config routes the
+//! call as its org's forwarding number (business name, targets, language) whatever `To` is
+//! (`ForwardedCalls` by `Mode`).
 
 use telephony_aws::contacts::{Contact, Contacts};
 use telephony_aws::ratelimit::{self, Verdict};
@@ -29,11 +35,26 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     }
     let now = now_secs();
     let calls = deps.calls();
-    let (claim, number) = tokio::join!(
+    let (claim, number, forwarded) = tokio::join!(
         calls.claim_call(&sid, from, to, now),
-        deps.number_config(to)
+        deps.number_config(to),
+        forwarded_from(deps, hook)
     );
     let claim = claim?;
+    let number = match forwarded {
+        Some(route) if route.state == "verifying" => {
+            return Ok(verified(deps, &route, &number, &sid).await);
+        }
+        Some(route) if route.state != "disabled" && route.destination != to => {
+            metrics::count("ForwardedCalls", Some(("Mode", mode_dim(&route.mode))));
+            deps.number_config(&route.destination).await
+        }
+        Some(route) if route.state != "disabled" => {
+            metrics::count("ForwardedCalls", Some(("Mode", mode_dim(&route.mode))));
+            number
+        }
+        _ => number,
+    };
     let limited = async {
         Ok::<bool, Error>(match claim {
             Claim::AlreadyExists => calls.get_call(&sid).await?.is_some_and(|c| c.rate_limited),
@@ -106,4 +127,57 @@ async fn known_caller(
             None
         }
     }
+}
+
+fn mode_dim(mode: &str) -> &'static str {
+    if mode == "safety_net" {
+        "safety_net"
+    } else {
+        "total_ai"
+    }
+}
+
+/// The forwarding config of the call's `ForwardedFrom` SIM, when the stack has forwarding and
+/// the request names one; `None` on any failure (the call goes on by `To`).
+async fn forwarded_from(
+    deps: &Deps,
+    hook: &Webhook,
+) -> Option<telephony_aws::forwarding::SimRoute> {
+    let table = deps.config.forwarding_table.as_deref()?;
+    let sim = E164::parse_syntax(hook.params.get("ForwardedFrom")?).ok()?;
+    match telephony_aws::forwarding::sim_route(&deps.dynamo, table, sim.as_str()).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "forwarding lookup failed; routing by To");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            None
+        }
+    }
+}
+
+/// Our verification call came back forwarded: the config is `verified`; a confirmation and
+/// Hangup.
+async fn verified(
+    deps: &Deps,
+    route: &telephony_aws::forwarding::SimRoute,
+    number: &flow::NumberConfig,
+    sid: &telephony_core::CallSid,
+) -> Twiml {
+    if let Some(table) = deps.config.forwarding_table.as_deref() {
+        let store = telephony_aws::forwarding::OrgStore::new(&deps.dynamo, table, &route.org);
+        match store.config(&route.config_id).await {
+            Ok(Some(c)) => match store.set_state(&c, "verified", None, None).await {
+                Ok(()) => {
+                    tracing::info!(call_sid = %sid, config = %c.id, "forwarding verified");
+                    metrics::count("ForwardingVerifications", Some(("Outcome", "verified")));
+                }
+                Err(e) => {
+                    tracing::error!(call_sid = %sid, error = %e, "forwarding verified but not recorded")
+                }
+            },
+            Ok(None) => {}
+            Err(e) => tracing::error!(call_sid = %sid, error = %e, "forwarding config unreadable"),
+        }
+    }
+    deps.replies(number, None).forwarding_verified()
 }

@@ -216,6 +216,16 @@ pub struct Carrier {
     pub notes: Option<String>,
 }
 
+impl Carrier {
+    /// `gsm` or `cdma`.
+    pub fn kind_str(&self) -> &'static str {
+        match self.kind {
+            Kind::Gsm => "gsm",
+            Kind::Cdma => "cdma",
+        }
+    }
+}
+
 /// A carrier's templates.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

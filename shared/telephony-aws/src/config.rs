@@ -63,6 +63,9 @@ pub struct Config {
     /// `COMPLIANCE_TABLE`: per-org A2P records and number orders (issue 10); unset → no org is
     /// approved, so texts from US numbers are not sent.
     pub compliance_table: Option<String>,
+    /// `FORWARDING_TABLE`: hybrid forwarding settings, configs, audit and SIM routes (issue 11);
+    /// unset → forwarded calls are routed by `To` only.
+    pub forwarding_table: Option<String>,
     /// `TRANSACTIONS_TABLE`: provisioning sagas (ops functions only).
     pub transactions_table: Option<String>,
     /// `IDEMPOTENCY_TABLE`: idempotency keys of the ops API (ops functions only).
@@ -245,6 +248,7 @@ impl Config {
             twilio_numbers_base: opt("TWILIO_NUMBERS_BASE")
                 .unwrap_or_else(|| twilio_api::NUMBERS_BASE.into()),
             compliance_table: opt("COMPLIANCE_TABLE"),
+            forwarding_table: opt("FORWARDING_TABLE"),
             transactions_table: opt("TRANSACTIONS_TABLE"),
             idempotency_table: opt("IDEMPOTENCY_TABLE"),
             messaging_service_sid: opt("MESSAGING_SERVICE_SID"),

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod deps;
 pub mod error;
 pub mod event;
+pub mod forwarding;
 pub mod glue;
 pub mod health;
 pub mod idempotency;

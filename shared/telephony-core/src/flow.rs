@@ -630,6 +630,14 @@ impl<'a> Replies<'a> {
             .then(Verb::Hangup)
     }
 
+    /// `/voice-frontdoor` for a forwarding verification call that came back forwarded: the
+    /// confirmation, then Hangup (no greeting, no menu).
+    pub fn forwarding_verified(&self) -> Twiml {
+        Twiml::new()
+            .then(self.say(self.texts().forwarding_verified))
+            .then(Verb::Hangup)
+    }
+
     /// `/voice-route-action`: hang up after a connected call, else voicemail.
     pub fn after_dial(&self, outcome: DialOutcome, dial_status: Option<&str>) -> Twiml {
         match outcome {

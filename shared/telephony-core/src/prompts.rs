@@ -105,11 +105,13 @@ pub struct Catalogue {
     pub ai_transfer: &'static str,
     /// The AI assistant ended the conversation: goodbye before hanging up.
     pub ai_goodbye: &'static str,
+    /// The forwarding verification call arrived forwarded (issue 11): said, then Hangup.
+    pub forwarding_verified: &'static str,
 }
 
 impl Catalogue {
     /// Every text with its key (for the catalogue tests and tooling).
-    pub fn texts(&self) -> [(&'static str, &'static str); 25] {
+    pub fn texts(&self) -> [(&'static str, &'static str); 26] {
         [
             ("greeting", self.greeting),
             ("greeting_known", self.greeting_known),
@@ -136,6 +138,7 @@ impl Catalogue {
             ("ai_fallback", self.ai_fallback),
             ("ai_transfer", self.ai_transfer),
             ("ai_goodbye", self.ai_goodbye),
+            ("forwarding_verified", self.forwarding_verified),
         ]
     }
 }
@@ -204,6 +207,7 @@ pub const EN: Catalogue = Catalogue {
     ai_fallback: "Sorry, our virtual assistant is not available right now. Connecting you to our team.",
     ai_transfer: "Connecting you to a member of our team.",
     ai_goodbye: "Thank you for calling. Goodbye.",
+    forwarding_verified: "Call forwarding is working. You can hang up now. Goodbye.",
 };
 
 /// Canadian French.
@@ -233,6 +237,7 @@ pub const FR: Catalogue = Catalogue {
     ai_fallback: "Désolé, notre assistant virtuel n'est pas disponible pour le moment. Nous vous transférons à notre équipe.",
     ai_transfer: "Nous vous transférons à un membre de notre équipe.",
     ai_goodbye: "Merci de votre appel. Au revoir.",
+    forwarding_verified: "Le renvoi d'appel fonctionne. Vous pouvez raccrocher. Au revoir.",
 };
 
 #[cfg(test)]

@@ -429,7 +429,44 @@ pub struct Message {
     pub status: Option<String>,
 }
 
+/// A call resource (`api.v2010.account.call`), the fields we use.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Call {
+    /// `CA…`.
+    pub sid: Option<String>,
+    /// `queued`, `ringing`…
+    pub status: Option<String>,
+}
+
 impl Client {
+    /// Places an outbound call from our number `from` to `to` running `twiml`, ringing at most
+    /// `timeout_secs`. Sent once (a retry could call twice).
+    ///
+    /// Endpoint: `POST /2010-04-01/Accounts/{AccountSid}/Calls.json` (`CreateCall`; `To`, `From`,
+    /// `Twiml`, `Timeout`).
+    ///
+    /// Errors: [`TwilioError`].
+    pub async fn create_call(
+        &self,
+        from: &str,
+        to: &str,
+        twiml: &str,
+        timeout_secs: u32,
+    ) -> Result<Call, TwilioError> {
+        let form = [
+            ("To", to.to_owned()),
+            ("From", from.to_owned()),
+            ("Twiml", twiml.to_owned()),
+            ("Timeout", timeout_secs.to_string()),
+        ];
+        let url = self.account_path("/Calls.json");
+        decode(
+            &self
+                .send(Method::POST, &url, Some(&form), Retry::Once)
+                .await?,
+        )
+    }
+
     /// Sends one SMS from our number `from` to `to`. Sent once: a retry could text twice.
     ///
     /// Endpoint: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (`CreateMessage`; `To`,

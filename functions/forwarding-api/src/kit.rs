@@ -1,0 +1,162 @@
+//! The forwarding kit: a printable HTML page for one config (issue 11 §6) — the activation codes
+//! large, one step per line, the deactivation code for this mode, the status check, the clear-all
+//! code, the country's warning and (estimated) cost copy, the carrier's notes — in English or
+//! French. Every text goes through `quick_xml::escape::escape`.
+
+use forwarding::{Carrier, Country};
+use quick_xml::escape::escape;
+use telephony_aws::forwarding::ForwardingConfig;
+
+/// The kit's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// French.
+    Fr,
+}
+
+impl Lang {
+    /// `fr`, `fr-CA`… → French; anything else English.
+    pub fn from_tag(tag: &str) -> Self {
+        if tag.to_ascii_lowercase().starts_with("fr") {
+            Lang::Fr
+        } else {
+            Lang::En
+        }
+    }
+}
+
+/// The steps to turn forwarding on, one per line.
+pub fn steps(c: &ForwardingConfig, lang: Lang) -> Vec<String> {
+    let fr = lang == Lang::Fr;
+    let mut out = vec![if fr {
+        "Ouvrez le clavier téléphonique de votre cellulaire.".to_owned()
+    } else {
+        "Open the phone app's keypad on your mobile.".to_owned()
+    }];
+    for code in &c.activation {
+        out.push(if fr {
+            format!("Composez {code} puis appuyez sur Appeler; attendez la confirmation.")
+        } else {
+            format!("Dial {code} and press Call; wait for the confirmation.")
+        });
+    }
+    out.push(match (c.mode.as_str(), fr) {
+        ("safety_net", false) => "Then ask us to verify: we call your mobile; do not answer, so the call is forwarded.".into(),
+        ("safety_net", true) => "Demandez ensuite la vérification : nous appelons votre cellulaire; ne répondez pas, pour que l'appel soit renvoyé.".into(),
+        (_, false) => "Then ask us to verify: we call your mobile; it should not ring.".into(),
+        (_, true) => "Demandez ensuite la vérification : nous appelons votre cellulaire; il ne devrait pas sonner.".into(),
+    });
+    out
+}
+
+/// The kit page.
+pub fn render(c: &ForwardingConfig, country: &Country, carrier: &Carrier, lang: Lang) -> String {
+    let fr = lang == Lang::Fr;
+    let t = |en: &'static str, fr_text: &'static str| if fr { fr_text } else { en };
+    let e = |s: &str| escape(s).into_owned();
+    let codes = |list: &[String]| {
+        list.iter()
+            .map(|c| format!("<div class=\"code\">{}</div>", e(c)))
+            .collect::<String>()
+    };
+    let steps: String = steps(c, lang)
+        .iter()
+        .map(|s| format!("<li>{}</li>", e(s)))
+        .collect();
+    let mode = match (c.mode.as_str(), fr) {
+        ("safety_net", false) => "Safety net: calls you do not take (busy, unanswered, unreachable) go to the AI receptionist.",
+        ("safety_net", true) => "Filet de sécurité : les appels que vous ne prenez pas (occupé, sans réponse, injoignable) vont à la réceptionniste IA.",
+        (_, false) => "Total AI: every call goes to the AI receptionist; your phone does not ring.",
+        (_, true) => "IA totale : tous les appels vont à la réceptionniste IA; votre téléphone ne sonne pas.",
+    };
+    let (warning, cost, country_name) = if fr {
+        (
+            &country.warning_fr,
+            &country.cost_estimate_fr,
+            &country.name_fr,
+        )
+    } else {
+        (&country.warning, &country.cost_estimate, &country.name)
+    };
+    let status = c
+        .interrogation
+        .as_deref()
+        .map(|s| {
+            format!(
+                "<h2>{}</h2><div class=\"code small\">{}</div>",
+                t("Check the status", "Vérifier l'état"),
+                e(s)
+            )
+        })
+        .unwrap_or_default();
+    let notes = carrier
+        .notes
+        .as_deref()
+        .map(|n| format!("<p class=\"notes\">{}</p>", e(n)))
+        .unwrap_or_default();
+    let ring = c
+        .ring_time
+        .map(|r| {
+            format!(
+                "<p>{} {r} s</p>",
+                t("Rings before forwarding:", "Sonneries avant le renvoi :")
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 48em; }}
+h1 {{ font-size: 1.6em; }}
+.code {{ font-family: monospace; font-size: 2.4em; font-weight: bold; letter-spacing: 0.08em; margin: 0.3em 0; }}
+.small {{ font-size: 1.4em; }}
+.warning {{ border: 2px solid #b00; padding: 0.6em; }}
+li {{ margin: 0.4em 0; font-size: 1.2em; }}
+@media print {{ body {{ margin: 1cm; }} }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p>{carrier_name} · {country_name} · {sim}</p>
+<p>{mode}</p>
+<h2>{on}</h2>
+{activation}
+<ol>{steps}</ol>
+{ring}
+<h2>{off}</h2>
+{deactivation}
+{status}
+<h2>{clear}</h2>
+<div class="code small">{clear_all}</div>
+<p class="warning">{warning}</p>
+<p>{cost}</p>
+{notes}
+</body>
+</html>
+"#,
+        lang = if fr { "fr" } else { "en" },
+        title = t("Call forwarding kit", "Trousse de renvoi d'appel"),
+        carrier_name = e(&carrier.name),
+        country_name = e(country_name),
+        sim = e(&c.sim_e164),
+        mode = e(mode),
+        on = t("Turn forwarding on", "Activer le renvoi"),
+        activation = codes(&c.activation),
+        steps = steps,
+        ring = ring,
+        off = t("Turn it off", "Le désactiver"),
+        deactivation = codes(&c.deactivation),
+        status = status,
+        clear = t("Clear all forwarding", "Annuler tous les renvois"),
+        clear_all = e(&c.clear_all),
+        warning = e(warning),
+        cost = e(cost),
+        notes = notes,
+    )
+}

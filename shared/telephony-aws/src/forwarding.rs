@@ -1,0 +1,428 @@
+//! The hybrid-forwarding store (issue 11), table `FORWARDING_TABLE` (keys `pk`, `sk`). Every
+//! tenant read and write goes through [`OrgStore`], built from the org of a verified token: its
+//! keys always start `org#<that org>`, so no route can reach another org's items (one place,
+//! tested). Items:
+//! - `org#<org>` / `settings`: `country`, `version` (optimistic concurrency), `forwarding_e164`;
+//! - `org#<org>` / `config#<id>`: a forwarding config (SIM, carrier, mode, ring time, codes,
+//!   `state`: `pending` → `verifying` → `verified` | `unverified`, or `disabled`);
+//! - `org#<org>` / `audit#<ms>#<n>`: what changed, who changed it;
+//! - `sim#<e164>` / `sim`: the SIM's config (`org`, `config_id`, `state`), for the frontdoor,
+//!   which has a Twilio request and no token.
+
+use crate::error::Error;
+use crate::store::{get_s, n, s};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Distinguishes audit items written in the same millisecond by one process.
+static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A new config id: `fc_` and 24 hex digits (time and a process counter).
+pub fn new_config_id(now_ms: u64) -> String {
+    format!(
+        "fc_{now_ms:012x}{:012x}",
+        NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) ^ u64::from(std::process::id())
+    )
+}
+
+/// A config as stored and shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ForwardingConfig {
+    /// `fc_…`.
+    pub id: String,
+    /// The customer's own mobile number.
+    pub sim_e164: String,
+    /// Registry country and carrier.
+    pub country: String,
+    /// Carrier slug.
+    pub carrier: String,
+    /// `total_ai` | `safety_net`.
+    pub mode: String,
+    /// Seconds, when the carrier takes a timer.
+    pub ring_time: Option<u64>,
+    /// Our number the calls go to.
+    pub destination: String,
+    /// `pending`, `verifying`, `verified`, `unverified`, `disabled`.
+    pub state: String,
+    /// Why `unverified`.
+    pub reason: Option<String>,
+    /// Activation codes (JSON array text in the table).
+    pub activation: Vec<String>,
+    /// Deactivation codes for this mode.
+    pub deactivation: Vec<String>,
+    /// Status check code.
+    pub interrogation: Option<String>,
+    /// Clear-all code.
+    pub clear_all: String,
+    /// When the verification call was placed (Unix seconds).
+    pub verify_started_at: Option<u64>,
+    /// Unix seconds.
+    pub created_at: u64,
+}
+
+fn list(item: &Item, k: &str) -> Vec<String> {
+    get_s(item, k)
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default()
+}
+
+fn num(item: &Item, k: &str) -> Option<u64> {
+    item.get(k)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+impl ForwardingConfig {
+    fn from_item(item: &Item) -> Option<Self> {
+        Some(Self {
+            id: get_s(item, "sk")?.strip_prefix("config#")?.to_owned(),
+            sim_e164: get_s(item, "sim_e164")?,
+            country: get_s(item, "country").unwrap_or_default(),
+            carrier: get_s(item, "carrier").unwrap_or_default(),
+            mode: get_s(item, "mode").unwrap_or_default(),
+            ring_time: num(item, "ring_time"),
+            destination: get_s(item, "destination").unwrap_or_default(),
+            state: get_s(item, "state").unwrap_or_default(),
+            reason: get_s(item, "reason"),
+            activation: list(item, "activation"),
+            deactivation: list(item, "deactivation"),
+            interrogation: get_s(item, "interrogation"),
+            clear_all: get_s(item, "clear_all").unwrap_or_default(),
+            verify_started_at: num(item, "verify_started_at"),
+            created_at: num(item, "created_at").unwrap_or(0),
+        })
+    }
+}
+
+/// The org's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OrgSettings {
+    /// Selected country, if any.
+    pub country: Option<String>,
+    /// Version for `If-Match` (0 before the first change).
+    pub version: u64,
+    /// The org's forwarding number, once provisioned.
+    pub forwarding_e164: Option<String>,
+}
+
+/// The outcome of a versioned change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Versioned {
+    /// Stored; the new version.
+    Changed(u64),
+    /// The given version is not the stored one.
+    Stale,
+}
+
+/// What the frontdoor finds for a `ForwardedFrom` number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimRoute {
+    /// The org.
+    pub org: String,
+    /// The config.
+    pub config_id: String,
+    /// Its state.
+    pub state: String,
+    /// Its mode.
+    pub mode: String,
+    /// The org's forwarding number the config forwards to.
+    pub destination: String,
+}
+
+/// The items of one org: every key is `org#<org>`.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgStore<'a> {
+    dynamo: &'a aws_sdk_dynamodb::Client,
+    table: &'a str,
+    org: &'a str,
+}
+
+impl<'a> OrgStore<'a> {
+    /// The store of `org`, which must come from a verified token's org claim.
+    pub fn new(dynamo: &'a aws_sdk_dynamodb::Client, table: &'a str, org: &'a str) -> Self {
+        Self { dynamo, table, org }
+    }
+
+    fn pk(&self) -> String {
+        format!("org#{}", self.org)
+    }
+
+    async fn get(&self, sk: &str) -> Result<Option<Item>, Error> {
+        Ok(self
+            .dynamo
+            .get_item()
+            .table_name(self.table)
+            .key("pk", s(self.pk()))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("GetItem forwarding"))?
+            .item)
+    }
+
+    /// The org's settings (defaults before the first change).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn settings(&self) -> Result<OrgSettings, Error> {
+        Ok(self
+            .get("settings")
+            .await?
+            .map(|i| OrgSettings {
+                country: get_s(&i, "country"),
+                version: num(&i, "version").unwrap_or(0),
+                forwarding_e164: get_s(&i, "forwarding_e164"),
+            })
+            .unwrap_or_default())
+    }
+
+    /// Sets the country if the stored version is `expected` (0: never set), bumping it, and
+    /// writes the audit item. Setting the same country again is not a change.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn set_country(
+        &self,
+        country: &str,
+        expected: u64,
+        principal: &str,
+        now_ms: u64,
+    ) -> Result<Versioned, Error> {
+        let r = self
+            .dynamo
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(self.pk()))
+            .key("sk", s("settings"))
+            .update_expression(
+                "SET country = :c, version = :next, updated_at = :now, updated_by = :p",
+            )
+            .condition_expression(
+                "(attribute_not_exists(version) AND :expected = :zero) OR version = :expected",
+            )
+            .expression_attribute_values(":c", s(country))
+            .expression_attribute_values(":next", n(expected + 1))
+            .expression_attribute_values(":expected", n(expected))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", n(now_ms / 1000))
+            .expression_attribute_values(":p", s(principal))
+            .send()
+            .await;
+        match r {
+            Ok(_) => {
+                self.audit("country", country, principal, now_ms).await?;
+                Ok(Versioned::Changed(expected + 1))
+            }
+            Err(e) if crate::store::is_conditional(&e) => Ok(Versioned::Stale),
+            Err(e) => Err(Error::dynamo("UpdateItem forwarding (country)")(e)),
+        }
+    }
+
+    /// Records the org's forwarding number.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn set_forwarding_number(&self, e164: &str) -> Result<(), Error> {
+        self.dynamo
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(self.pk()))
+            .key("sk", s("settings"))
+            .update_expression("SET forwarding_e164 = :e")
+            .expression_attribute_values(":e", s(e164))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem forwarding (number)"))?;
+        Ok(())
+    }
+
+    /// An audit item: what changed to what, by whom, when (ms).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn audit(
+        &self,
+        what: &str,
+        value: &str,
+        principal: &str,
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        self.dynamo
+            .put_item()
+            .table_name(self.table)
+            .item("pk", s(self.pk()))
+            .item(
+                "sk",
+                s(format!(
+                    "audit#{now_ms:013}#{}",
+                    NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                )),
+            )
+            .item("what", s(what))
+            .item("value", s(value))
+            .item("principal", s(principal))
+            .item("at_ms", n(now_ms))
+            .send()
+            .await
+            .map_err(Error::dynamo("PutItem forwarding (audit)"))?;
+        Ok(())
+    }
+
+    /// Stores a new config (and the SIM's pointer for the frontdoor).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn put_config(&self, c: &ForwardingConfig) -> Result<(), Error> {
+        let mut put = self
+            .dynamo
+            .put_item()
+            .table_name(self.table)
+            .item("pk", s(self.pk()))
+            .item("sk", s(format!("config#{}", c.id)))
+            .item("sim_e164", s(&c.sim_e164))
+            .item("country", s(&c.country))
+            .item("carrier", s(&c.carrier))
+            .item("mode", s(&c.mode))
+            .item("destination", s(&c.destination))
+            .item("state", s(&c.state))
+            .item(
+                "activation",
+                s(serde_json::to_string(&c.activation).unwrap_or_default()),
+            )
+            .item(
+                "deactivation",
+                s(serde_json::to_string(&c.deactivation).unwrap_or_default()),
+            )
+            .item("clear_all", s(&c.clear_all))
+            .item("created_at", n(c.created_at));
+        if let Some(r) = c.ring_time {
+            put = put.item("ring_time", n(r));
+        }
+        if let Some(i) = &c.interrogation {
+            put = put.item("interrogation", s(i));
+        }
+        put.send()
+            .await
+            .map_err(Error::dynamo("PutItem forwarding (config)"))?;
+        self.point_sim(c).await
+    }
+
+    async fn point_sim(&self, c: &ForwardingConfig) -> Result<(), Error> {
+        self.dynamo
+            .put_item()
+            .table_name(self.table)
+            .item("pk", s(format!("sim#{}", c.sim_e164)))
+            .item("sk", s("sim"))
+            .item("org", s(self.org))
+            .item("config_id", s(&c.id))
+            .item("state", s(&c.state))
+            .item("mode", s(&c.mode))
+            .item("destination", s(&c.destination))
+            .send()
+            .await
+            .map_err(Error::dynamo("PutItem forwarding (sim)"))?;
+        Ok(())
+    }
+
+    /// The org's config `id`; `None` when it has none (another org's id included).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn config(&self, id: &str) -> Result<Option<ForwardingConfig>, Error> {
+        Ok(self
+            .get(&format!("config#{id}"))
+            .await?
+            .and_then(|i| ForwardingConfig::from_item(&i)))
+    }
+
+    /// The org's configs, newest first.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn configs(&self) -> Result<Vec<ForwardingConfig>, Error> {
+        let out = self
+            .dynamo
+            .query()
+            .table_name(self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :c)")
+            .expression_attribute_values(":pk", s(self.pk()))
+            .expression_attribute_values(":c", s("config#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::dynamo("Query forwarding (configs)"))?;
+        let mut v: Vec<ForwardingConfig> = out
+            .items()
+            .iter()
+            .filter_map(ForwardingConfig::from_item)
+            .collect();
+        v.sort_by_key(|c| std::cmp::Reverse(c.created_at));
+        Ok(v)
+    }
+
+    /// Moves config `id` to `state` (with `reason`, and `verify_started_at` when given); the
+    /// SIM's pointer follows.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn set_state(
+        &self,
+        c: &ForwardingConfig,
+        state: &str,
+        reason: Option<&str>,
+        verify_started_at: Option<u64>,
+    ) -> Result<(), Error> {
+        let mut expr = "SET #st = :s".to_owned();
+        let mut u = self
+            .dynamo
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(self.pk()))
+            .key("sk", s(format!("config#{}", c.id)))
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":s", s(state));
+        match reason {
+            Some(r) => {
+                expr.push_str(", reason = :r");
+                u = u.expression_attribute_values(":r", s(r));
+            }
+            None => expr.push_str(" REMOVE reason"),
+        }
+        if let Some(t) = verify_started_at {
+            expr = expr.replacen("SET #st = :s", "SET #st = :s, verify_started_at = :t", 1);
+            u = u.expression_attribute_values(":t", n(t));
+        }
+        u.update_expression(expr)
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem forwarding (state)"))?;
+        let moved = ForwardingConfig {
+            state: state.to_owned(),
+            ..c.clone()
+        };
+        self.point_sim(&moved).await
+    }
+}
+
+/// The config a forwarded call's `ForwardedFrom` names, if any (the frontdoor's lookup).
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn sim_route(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    sim: &str,
+) -> Result<Option<SimRoute>, Error> {
+    let out = dynamo
+        .get_item()
+        .table_name(table)
+        .key("pk", s(format!("sim#{sim}")))
+        .key("sk", s("sim"))
+        .send()
+        .await
+        .map_err(Error::dynamo("GetItem forwarding (sim)"))?;
+    Ok(out.item.and_then(|i| {
+        Some(SimRoute {
+            org: get_s(&i, "org")?,
+            config_id: get_s(&i, "config_id")?,
+            state: get_s(&i, "state").unwrap_or_default(),
+            mode: get_s(&i, "mode").unwrap_or_default(),
+            destination: get_s(&i, "destination").unwrap_or_default(),
+        })
+    }))
+}

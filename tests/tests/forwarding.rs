@@ -1,0 +1,622 @@
+//! Hybrid call forwarding (issue 11) against moto: the tenant API with real RS256 tokens minted
+//! with a local test key (its JWKS served over HTTP, as Cognito serves it), tenant isolation,
+//! If-Match, rate limits, the codes and the kit, the verification call end to end (Twilio's Calls
+//! API on Prism, then the forwarded leg at the frontdoor), and a forwarded customer call routed
+//! to its org.
+
+use aws_sdk_dynamodb::types::AttributeValue as A;
+use forwarding_api::{auth::Auth, Settings};
+use integration_tests::*;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+use telephony_aws::forwarding::OrgStore;
+
+const ISSUER: &str = "https://cognito-idp.ca-central-1.amazonaws.com/ca-central-1_TEST";
+const AUDIENCE: &str = "tenant-app-client";
+const SIM: &str = "+14035550177";
+const FORWARDING_NUMBER: &str = "+15875550190";
+
+/// Serves the test key's JWKS on 127.0.0.1; its URL.
+async fn jwks_server() -> String {
+    let jwks =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/jwt-test-jwks.json")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let body = jwks.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+fn mint(claims: &Value) -> String {
+    let der = std::fs::read(repo_root().join("tests/fixtures/jwt-test-key.der")).unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("local-test-key-1".into());
+    encode(&header, claims, &EncodingKey::from_rsa_der(&der)).unwrap()
+}
+
+fn claims(org: &str) -> Value {
+    let now = telephony_aws::now_secs();
+    json!({"iss": ISSUER, "aud": AUDIENCE, "sub": format!("user-{org}"), "exp": now + 600,
+        "nbf": now - 10, "iat": now - 10, "custom:org_id": org})
+}
+
+fn token(org: &str) -> String {
+    mint(&claims(org))
+}
+
+struct Api {
+    stack: Stack,
+    settings: Settings,
+}
+
+async fn api(extra: &[(&str, &str)]) -> Api {
+    let stack = stack(extra).await;
+    let jwks = jwks_server().await;
+    let settings = Settings {
+        table: stack.resources["ForwardingTable"].clone(),
+        auth: Auth::new(ISSUER, AUDIENCE, &jwks, "custom:org_id"),
+    };
+    Api { stack, settings }
+}
+
+/// An API Gateway request with `token` from `ip`.
+fn request(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    ip: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> telephony_aws::Request {
+    let mut h = json!({"host": "api.example"});
+    if let Some(t) = token {
+        h["authorization"] = format!("Bearer {t}").into();
+    }
+    for (k, v) in headers {
+        h[k.to_ascii_lowercase()] = (*v).into();
+    }
+    if body.is_some() {
+        h["content-type"] = "application/json".into();
+    }
+    let event = json!({
+        "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": "",
+        "headers": h, "isBase64Encoded": false, "body": body,
+        "requestContext": {"accountId": "123456789012", "apiId": "local", "domainName": "api.example",
+            "domainPrefix": "api", "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+            "sourceIp": ip, "userAgent": "test"}, "requestId": "r", "routeKey": format!("{method} {path}"),
+            "stage": "$default", "time": "22/Nov/2026:12:00:00 +0000", "timeEpoch": 1795262400000u64}
+    });
+    telephony_aws::event::request_from_event(event).unwrap()
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        org: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> (u16, Value) {
+        let t = token(org);
+        let req = request(method, path, Some(&t), "203.0.113.7", headers, body);
+        let r = to_reply(forwarding_api::handle(&self.stack.deps, &self.settings, req).await);
+        (
+            r.status,
+            serde_json::from_str(&r.body).unwrap_or(Value::String(r.body)),
+        )
+    }
+
+    fn store<'a>(&'a self, org: &'a str) -> OrgStore<'a> {
+        OrgStore::new(&self.stack.deps.dynamo, &self.settings.table, org)
+    }
+
+    /// Country CA and an existing forwarding number for `org` (no purchase needed).
+    async fn ready(&self, org: &str) {
+        let (s, b) = self
+            .call(
+                "PUT",
+                "/forwarding/country",
+                org,
+                &[("If-Match", "0")],
+                Some(r#"{"country": "CA"}"#),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        self.store(org)
+            .set_forwarding_number(FORWARDING_NUMBER)
+            .await
+            .unwrap();
+    }
+
+    async fn config(&self, org: &str, sim: &str, carrier: &str, mode: &str) -> Value {
+        let body =
+            json!({"sim_e164": sim, "carrier": carrier, "mode": mode, "ring_time": 20}).to_string();
+        let (s, b) = self
+            .call("POST", "/forwarding/configs", org, &[], Some(&body))
+            .await;
+        assert_eq!(s, 201, "{b}");
+        b
+    }
+}
+
+#[tokio::test]
+async fn bad_tokens_are_refused() {
+    let a = api(&[]).await;
+    let send = |t: Option<String>| {
+        let req = request(
+            "GET",
+            "/forwarding/countries",
+            t.as_deref(),
+            "203.0.113.8",
+            &[],
+            None,
+        );
+        forwarding_api::handle(&a.stack.deps, &a.settings, req)
+    };
+    assert_eq!(send(Some(token("acme"))).await.status(), 200);
+    let mut expired = claims("acme");
+    expired["exp"] = (telephony_aws::now_secs() - 3600).into();
+    let mut audience = claims("acme");
+    audience["aud"] = "another-client".into();
+    let mut issuer = claims("acme");
+    issuer["iss"] = "https://evil.example".into();
+    let mut no_org = claims("acme");
+    no_org.as_object_mut().unwrap().remove("custom:org_id");
+    let mut future = claims("acme");
+    future["nbf"] = (telephony_aws::now_secs() + 3600).into();
+    let good = token("acme");
+    let (head, rest) = good.split_once('.').unwrap();
+    let (_, sig) = rest.split_once('.').unwrap();
+    let forged_payload = {
+        use base64::Engine;
+        let p = serde_json::to_vec(&claims("other-org")).unwrap();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(p)
+    };
+    let tampered = format!("{head}.{forged_payload}.{sig}");
+    for (what, t) in [
+        ("none", None),
+        ("garbage", Some("not.a.jwt".to_owned())),
+        ("bad signature", Some(tampered)),
+        ("expired", Some(mint(&expired))),
+        ("wrong audience", Some(mint(&audience))),
+        ("wrong issuer", Some(mint(&issuer))),
+        ("not yet valid", Some(mint(&future))),
+        ("no org claim", Some(mint(&no_org))),
+    ] {
+        let r = send(t).await;
+        assert_eq!(r.status(), 401, "{what}");
+        assert_eq!(r.headers()["www-authenticate"], "Bearer", "{what}");
+    }
+}
+
+#[tokio::test]
+async fn the_country_is_chosen_from_the_registry_with_if_match() {
+    let a = api(&[]).await;
+    let (s, b) = a
+        .call("GET", "/forwarding/countries", "acme", &[], None)
+        .await;
+    assert_eq!(s, 200);
+    let codes: Vec<&str> = b["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["CA", "US", "GB", "NG", "TR"]);
+    let (s, b) = a
+        .call(
+            "GET",
+            "/forwarding/countries/us/carriers",
+            "acme",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(b["carriers"][0]["name"], "AT&T");
+    let (s, b) = a
+        .call(
+            "PUT",
+            "/forwarding/country",
+            "acme",
+            &[("If-Match", "0")],
+            Some(r#"{"country": "FR"}"#),
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("supported: CA, US, GB, NG, TR"),
+        "{b}"
+    );
+    let (s, _) = a
+        .call(
+            "PUT",
+            "/forwarding/country",
+            "acme",
+            &[],
+            Some(r#"{"country": "CA"}"#),
+        )
+        .await;
+    assert_eq!(s, 428);
+    let (s, b) = a
+        .call(
+            "PUT",
+            "/forwarding/country",
+            "acme",
+            &[("If-Match", "0")],
+            Some(r#"{"country": "CA"}"#),
+        )
+        .await;
+    assert_eq!((s, b["version"].as_u64()), (200, Some(1)), "{b}");
+    // The same country again: 200, no change.
+    let (s, b) = a
+        .call(
+            "PUT",
+            "/forwarding/country",
+            "acme",
+            &[("If-Match", "1")],
+            Some(r#"{"country": "CA"}"#),
+        )
+        .await;
+    assert_eq!((s, b["changed"].as_bool()), (200, Some(false)), "{b}");
+    // A stale version: 409.
+    let (s, b) = a
+        .call(
+            "PUT",
+            "/forwarding/country",
+            "acme",
+            &[("If-Match", "0")],
+            Some(r#"{"country": "US"}"#),
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
+    // The change is audited.
+    let audit = a
+        .stack
+        .deps
+        .dynamo
+        .query()
+        .table_name(&a.settings.table)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :a)")
+        .expression_attribute_values(":pk", A::S("org#acme".into()))
+        .expression_attribute_values(":a", A::S("audit#".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(audit.items().len(), 1);
+    assert_eq!(attr_s(&audit.items()[0], "value").as_deref(), Some("CA"));
+}
+
+#[tokio::test]
+async fn org_b_cannot_read_or_change_org_a_configs() {
+    let a = api(&[]).await;
+    a.ready("org-a").await;
+    let created = a.config("org-a", SIM, "bell", "safety_net").await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["codes"]["activation"],
+        json!(["**004*+15875550190*11*20#"])
+    );
+    assert_eq!(created["codes"]["deactivation"], json!(["##004#"]));
+    // Org B sees nothing and can change nothing of org A's.
+    let (s, b) = a
+        .call("GET", "/forwarding/configs", "org-b", &[], None)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(b["configs"], json!([]));
+    for (m, p) in [
+        ("GET", format!("/forwarding/configs/{id}/kit")),
+        ("DELETE", format!("/forwarding/configs/{id}")),
+        ("POST", format!("/forwarding/configs/{id}/verify")),
+    ] {
+        let (s, _) = a.call(m, &p, "org-b", &[], None).await;
+        assert_eq!(s, 404, "{m} {p}");
+    }
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "org-a", &[], None)
+        .await;
+    assert_eq!(b["configs"][0]["state"], "pending");
+    // A second config for the same SIM: 409; after DELETE (which returns the deactivation code)
+    // it may be set up again.
+    let body = json!({"sim_e164": SIM, "carrier": "bell", "mode": "total_ai"}).to_string();
+    let (s, _) = a
+        .call("POST", "/forwarding/configs", "org-a", &[], Some(&body))
+        .await;
+    assert_eq!(s, 409);
+    let (s, b) = a
+        .call(
+            "DELETE",
+            &format!("/forwarding/configs/{id}"),
+            "org-a",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!((s, b["state"].as_str()), (200, Some("disabled")), "{b}");
+    assert_eq!(b["deactivation"], json!(["##004#"]));
+    let (s, _) = a
+        .call("POST", "/forwarding/configs", "org-a", &[], Some(&body))
+        .await;
+    assert_eq!(s, 201);
+}
+
+#[tokio::test]
+async fn the_kit_is_printable_html_in_the_users_language() {
+    let a = api(&[]).await;
+    a.ready("acme").await;
+    let c = a.config("acme", SIM, "rogers", "total_ai").await;
+    let id = c["id"].as_str().unwrap();
+    let t = token("acme");
+    let req = request(
+        "GET",
+        &format!("/forwarding/configs/{id}/kit"),
+        Some(&t),
+        "203.0.113.9",
+        &[],
+        None,
+    );
+    let r = to_reply(forwarding_api::handle(&a.stack.deps, &a.settings, req).await);
+    assert_eq!(r.status, 200);
+    for part in [
+        "<!DOCTYPE html>",
+        "Call forwarding kit",
+        "**21*+15875550190#",
+        "##21#",
+        "##002#",
+        "*#21#",
+        "Estimate:",
+    ] {
+        assert!(r.body.contains(part), "{part}");
+    }
+    let mut fr = claims("acme");
+    fr["locale"] = "fr-CA".into();
+    let req = request(
+        "GET",
+        &format!("/forwarding/configs/{id}/kit"),
+        Some(&mint(&fr)),
+        "203.0.113.9",
+        &[],
+        None,
+    );
+    let r = to_reply(forwarding_api::handle(&a.stack.deps, &a.settings, req).await);
+    assert!(
+        r.body.contains("Trousse de renvoi d'appel") && r.body.contains("lang=\"fr\""),
+        "{}",
+        r.body
+    );
+    // A ring time of 27 s is refused.
+    let body = json!({"sim_e164": "+14035550178", "carrier": "bell", "mode": "safety_net", "ring_time": 27}).to_string();
+    let (s, b) = a
+        .call("POST", "/forwarding/configs", "acme", &[], Some(&body))
+        .await;
+    assert_eq!(s, 400);
+    assert!(b["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("5, 10, 15, 20, 25 or 30"));
+}
+
+#[tokio::test]
+async fn the_101st_request_from_one_ip_in_15_minutes_is_refused() {
+    let a = api(&[]).await;
+    let t = token("acme");
+    for i in 0..100 {
+        let req = request(
+            "GET",
+            "/forwarding/countries",
+            Some(&t),
+            "198.51.100.77",
+            &[],
+            None,
+        );
+        let r = forwarding_api::handle(&a.stack.deps, &a.settings, req).await;
+        assert_eq!(r.status(), 200, "request {}", i + 1);
+    }
+    let req = request(
+        "GET",
+        "/forwarding/countries",
+        Some(&t),
+        "198.51.100.77",
+        &[],
+        None,
+    );
+    let r = forwarding_api::handle(&a.stack.deps, &a.settings, req).await;
+    assert_eq!(r.status(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    assert_eq!(r.headers()["ratelimit-limit"], "100");
+    assert_eq!(r.headers()["ratelimit-remaining"], "0");
+    // Another address is not limited; the limit is by API Gateway's sourceIp, never a header.
+    let req = request(
+        "GET",
+        "/forwarding/countries",
+        Some(&t),
+        "198.51.100.78",
+        &[("X-Forwarded-For", "198.51.100.77")],
+        None,
+    );
+    assert_eq!(
+        forwarding_api::handle(&a.stack.deps, &a.settings, req)
+            .await
+            .status(),
+        200
+    );
+}
+
+/// The forwarded leg of a call, as Twilio posts it to the Voice URL.
+async fn forwarded_call(
+    s: &Stack,
+    sid: &str,
+    from: &str,
+    to: &str,
+    forwarded_from: &str,
+) -> String {
+    let p = pairs(&[
+        ("AccountSid", ACCOUNT_SID),
+        ("CallSid", sid),
+        ("CallStatus", "ringing"),
+        ("From", from),
+        ("To", to),
+        ("ForwardedFrom", forwarded_from),
+        ("Direction", "inbound"),
+    ]);
+    let r = post_signed(&s.deps, &format!("{PUBLIC_BASE_URL}/voice-frontdoor"), &p).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body
+}
+
+#[tokio::test]
+async fn the_verification_call_comes_back_forwarded_or_times_out() {
+    let a = api(&[("TWILIO_API_BASE", prism::api_v2010().base_url.as_str())]).await;
+    a.ready("acme").await;
+    let c = a.config("acme", SIM, "bell", "safety_net").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    // verify: Twilio's Calls API (Prism accepts the request) places the test call.
+    let (s, b) = a
+        .call(
+            "POST",
+            &format!("/forwarding/configs/{id}/verify"),
+            "acme",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    assert!(b["call_sid"].as_str().unwrap().starts_with("CA"));
+    assert!(b["instructions"]
+        .as_str()
+        .unwrap()
+        .contains("Do not answer"));
+    // The carrier forwards our call back: From is our number, ForwardedFrom the SIM.
+    let reply = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00001",
+        FORWARDING_NUMBER,
+        FORWARDING_NUMBER,
+        SIM,
+    )
+    .await;
+    assert!(
+        reply.contains("Call forwarding is working") && reply.contains("<Hangup/>"),
+        "{reply}"
+    );
+    assert!(!reply.contains("<Gather"));
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "acme", &[], None)
+        .await;
+    assert_eq!(b["configs"][0]["state"], "verified", "{b}");
+
+    // Timeout: a verification nobody forwarded is unverified, with the reason, once 90 s passed.
+    let other = a
+        .config("acme", "+14035550179", "telus", "safety_net")
+        .await;
+    let oid = other["id"].as_str().unwrap().to_owned();
+    let (s, _) = a
+        .call(
+            "POST",
+            &format!("/forwarding/configs/{oid}/verify"),
+            "acme",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, 202);
+    a.stack
+        .deps
+        .dynamo
+        .update_item()
+        .table_name(&a.settings.table)
+        .key("pk", A::S("org#acme".into()))
+        .key("sk", A::S(format!("config#{oid}")))
+        .update_expression("SET verify_started_at = :t")
+        .expression_attribute_values(":t", A::N((telephony_aws::now_secs() - 120).to_string()))
+        .send()
+        .await
+        .unwrap();
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "acme", &[], None)
+        .await;
+    let row = b["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == oid.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["state"], "unverified", "{row}");
+    assert!(
+        row["reason"].as_str().unwrap().contains("do not answer"),
+        "{row}"
+    );
+}
+
+#[tokio::test]
+async fn a_forwarded_customer_call_is_routed_as_its_org() {
+    let a = api(&[]).await;
+    a.ready("acme").await;
+    a.stack
+        .deps
+        .dynamo
+        .put_item()
+        .table_name(&a.stack.resources["NumbersTable"])
+        .item("e164", A::S(FORWARDING_NUMBER.into()))
+        .item("business_name", A::S("Acme Forwarded Plumbing".into()))
+        .item("language", A::S("en-CA".into()))
+        .item("org_id", A::S("acme".into()))
+        .send()
+        .await
+        .unwrap();
+    a.config("acme", SIM, "bell", "total_ai").await;
+    // A customer calls the business's mobile; the carrier forwards to a shared number of ours.
+    let reply = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00002",
+        "+16475550188",
+        HOTLINE,
+        SIM,
+    )
+    .await;
+    assert!(
+        reply.contains("Thank you for calling Acme Forwarded Plumbing"),
+        "{reply}"
+    );
+    // Without ForwardedFrom, the shared number answers as itself.
+    let p = pairs(&[
+        ("AccountSid", ACCOUNT_SID),
+        ("CallSid", "CA00000000000000000000000000f00003"),
+        ("From", "+16475550189"),
+        ("To", HOTLINE),
+        ("CallStatus", "ringing"),
+    ]);
+    let r = post_signed(
+        &a.stack.deps,
+        &format!("{PUBLIC_BASE_URL}/voice-frontdoor"),
+        &p,
+    )
+    .await;
+    assert!(!r.body.contains("Acme Forwarded"), "{}", r.body);
+}
