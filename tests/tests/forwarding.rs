@@ -604,6 +604,21 @@ async fn a_forwarded_customer_call_is_routed_as_its_org() {
         reply.contains("Thank you for calling Acme Forwarded Plumbing"),
         "{reply}"
     );
+    // The forwarding number is not released while the SIM forwards to it.
+    let req = ops_request_with(
+        "DELETE",
+        &format!("/ops/numbers/{}", FORWARDING_NUMBER.replace('+', "%2B")),
+        Some("arn:aws:iam::123456789012:user/operator"),
+        &[("Idempotency-Key", "release-1")],
+        None,
+    );
+    let r = to_reply(dispatch(&a.stack.deps, req).await);
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(
+        r.body.contains("forwarding_active") && r.body.contains("##21#"),
+        "{}",
+        r.body
+    );
     // Without ForwardedFrom, the shared number answers as itself.
     let p = pairs(&[
         ("AccountSid", ACCOUNT_SID),

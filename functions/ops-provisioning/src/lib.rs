@@ -260,11 +260,46 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
                     Err(e) => bad_request("bad_json", &e.to_string()),
                 }
             }
-            (_, Some(n)) => admin.release(&n).await,
+            (_, Some(n)) => match forwarding_in_use(deps, &n).await {
+                Some(refusal) => refusal,
+                None => admin.release(&n).await,
+            },
             (_, None) => bad_request("bad_number", "a number is required"),
         }
     })
     .await
+}
+
+/// A number an org's SIMs still forward to is not released (issue 11): 409 with the configs
+/// and the deactivation codes to dial first. `None` → release it.
+async fn forwarding_in_use(deps: &Deps, n: &telephony_core::E164) -> Option<(StatusCode, Value)> {
+    let table = deps.config.forwarding_table.as_deref()?;
+    let number = deps.number_config(n.as_str()).await;
+    let active = telephony_aws::forwarding::active_configs_to(
+        &deps.dynamo,
+        table,
+        &number.org_id,
+        n.as_str(),
+    );
+    match active.await {
+        Ok(list) if list.is_empty() => None,
+        Ok(list) => {
+            let configs: Vec<Value> = list
+                .iter()
+                .map(|c| serde_json::json!({"id": c.id, "sim_e164": c.sim_e164, "state": c.state, "deactivation": c.deactivation}))
+                .collect();
+            let mut body = glue::error_body(
+                "forwarding_active",
+                "SIMs still forward to this number: disable their forwarding first (dial the deactivation codes, then DELETE /forwarding/configs/{id})",
+            );
+            body["configs"] = configs.into();
+            Some((StatusCode::CONFLICT, body))
+        }
+        Err(e) => Some((
+            StatusCode::SERVICE_UNAVAILABLE,
+            glue::error_body("store_unavailable", &e.to_string()),
+        )),
+    }
 }
 
 fn not_configured(what: &str) -> Response<Body> {

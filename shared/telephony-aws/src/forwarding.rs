@@ -400,6 +400,28 @@ impl<'a> OrgStore<'a> {
     }
 }
 
+/// The configs of `org` still forwarding to `e164` (not `disabled`): releasing that number is
+/// refused while there are any (their SIMs would forward into a number we no longer hold).
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn active_configs_to(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    org: &str,
+    e164: &str,
+) -> Result<Vec<ForwardingConfig>, Error> {
+    let store = OrgStore::new(dynamo, table, org);
+    if store.settings().await?.forwarding_e164.as_deref() != Some(e164) {
+        return Ok(Vec::new());
+    }
+    Ok(store
+        .configs()
+        .await?
+        .into_iter()
+        .filter(|c| c.state != "disabled" && c.destination == e164)
+        .collect())
+}
+
 /// The config a forwarded call's `ForwardedFrom` names, if any (the frontdoor's lookup).
 ///
 /// Errors: [`Error::Dynamo`].
