@@ -388,6 +388,7 @@ pub fn script(
         max_requests: 40,
         retry_backoff: std::time::Duration::from_millis(50),
         ai: call_simulator::bridge::AiPlay::Ok,
+        forwarded_from: None,
     }
 }
 

@@ -13,6 +13,7 @@ pub const CALL_OPTIONS: &[&str] = &[
     "--to",
     "--target",
     "--ai",
+    "--forwarded-from",
     "--quiet",
 ];
 

@@ -211,6 +211,9 @@ pub struct Script {
     pub retry_backoff: std::time::Duration,
     /// How the AI bridge behaves when the call is connected to it (`--ai`).
     pub ai: bridge::AiPlay,
+    /// `ForwardedFrom` on every request of the call: the number the carrier forwarded it from
+    /// (a customer's SIM in hybrid forwarding); `None` for a call dialled directly.
+    pub forwarded_from: Option<String>,
 }
 
 /// One request of the call and its reply.
@@ -286,6 +289,8 @@ impl<T: Transport> Sim<'_, T> {
             ("To", s.to.as_str()),
         ]
         .iter()
+        .copied()
+        .chain(s.forwarded_from.as_deref().map(|f| ("ForwardedFrom", f)))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
     }

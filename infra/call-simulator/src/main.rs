@@ -5,7 +5,8 @@
 //! Reads the stack's settings from the environment (`make call` / `make text` load
 //! `.local/stack.env`).
 //! Call options: `--digits 1,1` (per Gather; `-` = silence), `--dial no-answer|busy|completed|failed`,
-//! `--message-seconds 7`, `--from +14165550123`, `--to +15877428885`, `--target URL`.
+//! `--message-seconds 7`, `--from +14165550123`, `--to +15877428885`, `--target URL`,
+//! `--forwarded-from +14035550177` (the carrier forwarded the call from that SIM).
 //! Text: `call-simulator text --body "STOP" [--media photo.png]… [--from …] [--to …]`.
 //! Summary: `call-simulator summary` prints what an operator sees (the ops API's summary and the
 //! monitor's gauges) from the local stack.
@@ -73,6 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         auth_token: token,
         max_requests: 40,
         retry_backoff: std::time::Duration::from_millis(50),
+        forwarded_from: Some(arg(&args, "--forwarded-from", "")).filter(|f| !f.is_empty()),
     };
     // `--known NAME`: the caller is a known contact of the number's org first.
     if let Some(name) = args
@@ -209,6 +211,8 @@ make call ARGS='…'     one signed call through the voice webhooks
                        ok (the AI books an appointment and says goodbye) | late (the bridge
                        connects after 3.5 s: the watchdog's human path) | fail (bridge down:
                        stream error, human path) | transfer (the caller asks for a person)
+  --forwarded-from E164  the carrier forwarded the call from this SIM (hybrid forwarding: the
+                       verification call's forwarded leg, or a customer's forwarded call)
   --quiet              only the one-line verdict
 
 make text ARGS='…'     one signed inbound text (SMS, or MMS with --media)
