@@ -12,7 +12,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 # `make run` is not rebuilt (a lone `cargo run -p call-simulator` would be: ~50 s on 2 cores).
 BUILD_LOCAL := cargo build --quiet $(foreach f,$(FUNCTIONS),-p $(f)) -p call-simulator -p tradeline-ops --bins
 
-.PHONY: run call text summary ops test venv lint-venv prism lint-template check-rust bench sizes soak events clean
+.PHONY: run call text summary ops token kit browser test venv lint-venv prism lint-template check-rust bench sizes soak events clean
 
 ## Install the pinned Python tools the local run needs (moto, cargo-lambda) into .venv.
 venv: $(STAMP)
@@ -69,8 +69,20 @@ $(PRISM_STAMP):
 	@npm install --silent --no-audit --no-fund --prefix .local/prism @stoplight/prism-cli@$(PRISM)
 	@touch $@
 
+## Headless Chromium and poppler-utils (Debian packages) for the forwarding kit's browser test:
+## installed with apt-get when missing (as root; otherwise it says what to install).
+browser:
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "install Debian's chromium and poppler-utils (sudo apt-get install chromium poppler-utils)"; exit 1; }; \
+	  echo "installing Debian's chromium and poppler-utils (once)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium poppler-utils >/dev/null; }
+
+## Render a forwarding kit (en and fr) in headless Chromium to PNG and PDF under target/forwarding-kit/out.
+kit: venv browser
+	cargo test -p integration-tests --test forwarding the_kit_renders_in_chromium -- --nocapture
+
 ## Everything CI checks: formatting, clippy, template lint, unit and integration tests.
-test: venv prism lint-template check-rust
+test: venv prism browser lint-template check-rust
 	@mkdir -p .local
 	set -o pipefail; cargo test --workspace 2>&1 | tee .local/test.log
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "%d passed, %d failed\n", p, f; exit (f > 0 || p == 0)}' .local/test.log

@@ -416,6 +416,125 @@ async fn the_kit_is_printable_html_in_the_users_language() {
         .contains("5, 10, 15, 20, 25 or 30"));
 }
 
+/// Headless Chromium (Debian's `chromium`, installed by `make test`; `CHROMIUM` overrides the
+/// path) renders `html` to `<out>/<name>.png` and `<out>/<name>.pdf`; the PDF's text
+/// (`pdftotext`, Debian's poppler-utils) and its page count.
+fn render_in_chromium(html: &str, out: &std::path::Path, name: &str) -> (String, usize) {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let page = out.join(format!("{name}.html"));
+    std::fs::write(&page, html).unwrap();
+    let profile = tempfile_dir(&format!("chromium-{name}"));
+    let run = |what: &str| {
+        let o = std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-pdf-header-footer",
+                "--window-size=1240,1754",
+                &format!("--user-data-dir={}", profile.display()),
+                what,
+                &format!("file://{}", page.display()),
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("{chromium}: {e} (make test installs Debian's chromium)"));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let png = out.join(format!("{name}.png"));
+    let pdf = out.join(format!("{name}.pdf"));
+    run(&format!("--screenshot={}", png.display()));
+    run(&format!("--print-to-pdf={}", pdf.display()));
+    let img = std::fs::read(&png).unwrap();
+    assert_eq!(&img[..8], b"\x89PNG\r\n\x1a\n", "{name}.png is not a PNG");
+    let width = u32::from_be_bytes(img[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(img[20..24].try_into().unwrap());
+    assert_eq!((width, height), (1240, 1754), "{name}.png");
+    let doc = std::fs::read(&pdf).unwrap();
+    assert!(doc.starts_with(b"%PDF-"), "{name}.pdf is not a PDF");
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (make test installs Debian's poppler-utils)");
+    assert!(text.status.success());
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&pdf)
+        .output()
+        .expect("pdfinfo");
+    let pages = String::from_utf8_lossy(&info.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse().unwrap()))
+        .expect("pdfinfo: Pages");
+    (String::from_utf8_lossy(&text.stdout).into_owned(), pages)
+}
+
+/// A fresh directory under the target dir (kept: `make kit` shows where).
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let d = repo_root().join("target/forwarding-kit").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[tokio::test]
+async fn the_kit_renders_in_chromium_to_png_and_one_pdf_page() {
+    let a = api(&[]).await;
+    a.ready("acme").await;
+    let c = a.config("acme", SIM, "bell", "safety_net").await;
+    let id = c["id"].as_str().unwrap();
+    let out = tempfile_dir("out");
+    for (lang, locale, expect) in [
+        (
+            "en",
+            "en-CA",
+            [
+                "Call forwarding kit",
+                "Dial **004*+15875550190*11*20#",
+                "##004#",
+                "*#004#",
+                "##002#",
+                "Estimate",
+            ],
+        ),
+        (
+            "fr",
+            "fr-CA",
+            [
+                "Trousse de renvoi d'appel",
+                "Composez **004*+15875550190*11*20#",
+                "##004#",
+                "*#004#",
+                "##002#",
+                "Estimation",
+            ],
+        ),
+    ] {
+        let mut cl = claims("acme");
+        cl["locale"] = locale.into();
+        let req = request(
+            "GET",
+            &format!("/forwarding/configs/{id}/kit"),
+            Some(&mint(&cl)),
+            "203.0.113.9",
+            &[],
+            None,
+        );
+        let r = to_reply(forwarding_api::handle(&a.stack.deps, &a.settings, req).await);
+        assert_eq!(r.status, 200);
+        let (text, pages) = render_in_chromium(&r.body, &out, &format!("kit-{lang}"));
+        assert_eq!(pages, 1, "the {lang} kit prints on one page");
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for part in expect {
+            assert!(flat.contains(part), "{lang} PDF lacks {part:?}: {flat}");
+        }
+    }
+    println!("kit rendered: {}/kit-{{en,fr}}.{{png,pdf}}", out.display());
+}
+
 #[tokio::test]
 async fn the_101st_request_from_one_ip_in_15_minutes_is_refused() {
     let a = api(&[]).await;
