@@ -59,6 +59,11 @@ ops:
 	  AWS_ACCESS_KEY_ID=$$LOCAL_OPERATOR_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$$LOCAL_OPERATOR_SECRET_ACCESS_KEY \
 	  target/debug/tradeline-ops $(ARGS)
 
+## A tenant user's token for the forwarding API of `make run` (ARGS='--org acme --name "Acme Plumbing"').
+token:
+	@test -f $(ENV_FILE) || { echo "start the stack first: make run"; exit 1; }
+	@set -a && source $(ENV_FILE) && set +a && $(BUILD_LOCAL) && target/debug/call-simulator token $(ARGS)
+
 ## The Prism mock server for the Twilio contract tests (npm, pinned) in .local/prism.
 PRISM := 5.16.0
 PRISM_STAMP := .local/prism/.installed-$(PRISM)

@@ -20,6 +20,7 @@ PRISM_NUMBERS_V1_PORT=${PRISM_NUMBERS_V1_PORT:-4012}
 PRISM_NUMBERS_V2_PORT=${PRISM_NUMBERS_V2_PORT:-4013}
 OPS_GATEWAY_PORT=${OPS_GATEWAY_PORT:-9100}
 FAKE_BRIDGE_PORT=${FAKE_BRIDGE_PORT:-9400}
+ISSUER_PORT=${ISSUER_PORT:-9500}
 PRISM=.local/prism/node_modules/.bin/prism
 mkdir -p .local
 
@@ -40,6 +41,27 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
+# The local token issuer of the forwarding tenant API (Cognito's stand-in): a fresh RSA key each
+# run, its JWKS served on :$ISSUER_PORT; `make token` signs with the key.
+mkdir -p .local/issuer/.well-known
+JWT_KID=$("$VENV/bin/python" - <<'PY'
+import base64, json, secrets
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+kid = "local-run-" + secrets.token_hex(4)
+open(".local/issuer/key.der", "wb").write(key.private_bytes(
+    serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+n = key.public_key().public_numbers()
+b64 = lambda i: base64.urlsafe_b64encode(i.to_bytes((i.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
+json.dump({"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid, "n": b64(n.n), "e": b64(n.e)}]},
+          open(".local/issuer/.well-known/jwks.json", "w"))
+print(kid)
+PY
+)
+"$VENV/bin/python" -m http.server "$ISSUER_PORT" --bind 127.0.0.1 --directory .local/issuer > .local/issuer.log 2>&1 &
+PIDS="$PIDS $!"
+
 resources=$("$VENV/bin/python" infra/local/bootstrap.py --endpoint "http://127.0.0.1:$MOTO_PORT" --prefix local)
 {
   cat infra/local/stack.env
@@ -56,6 +78,11 @@ resources=$("$VENV/bin/python" infra/local/bootstrap.py --endpoint "http://127.0
   echo "LOCAL_OPERATOR_SECRET_ACCESS_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(20))')"
   echo "STREAM_SECRET=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')"
   echo "FAKE_BRIDGE_PORT=$FAKE_BRIDGE_PORT"
+  echo "JWT_ISSUER=http://127.0.0.1:$ISSUER_PORT"
+  echo "JWT_AUDIENCE=local-tenant-app"
+  echo "JWKS_URL=http://127.0.0.1:$ISSUER_PORT/.well-known/jwks.json"
+  echo "LOCAL_JWT_KEY=$PWD/.local/issuer/key.der"
+  echo "LOCAL_JWT_KID=$JWT_KID"
   "$VENV/bin/python" - "$resources" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
@@ -101,6 +128,7 @@ target/debug/local-iam-gateway 2> .local/ops-gateway.log &
 PIDS="$PIDS $!"
 echo "ready: every route on http://127.0.0.1:9000 (moto on :$MOTO_PORT, fake Twilio on $TWILIO_API_BASE, Prism on :$PRISM_API_PORT/:$PRISM_MESSAGING_PORT, ops API with SigV4 on :$OPS_GATEWAY_PORT)"
 echo "AI demo number $AI_DEMO_E164 → fake media bridge on ws://127.0.0.1:$FAKE_BRIDGE_PORT/media"
+echo "forwarding tenant API: tokens from make token ARGS='--org acme' (issuer on :$ISSUER_PORT)"
 echo "try, in another shell: make call; make call ARGS='--ai late'; make ops ARGS='numbers list'"
 
 # Watchdog: without moto every request would fail; stop the run and say why.

@@ -28,6 +28,10 @@ pub const TEXT_OPTIONS: &[&str] = &[
     "--whatsapp",
 ];
 
+/// Options of a tenant token (`make token ARGS=…`): `--org` (required), `--name`, `--locale`,
+/// `--minutes`. All take a value.
+pub const TOKEN_OPTIONS: &[&str] = &["--org", "--name", "--locale", "--minutes"];
+
 /// Options that take no value.
 pub const FLAGS: &[&str] = &["--quiet", "--whatsapp"];
 
@@ -52,11 +56,14 @@ pub fn check_options(args: &[String], allowed: &[&str]) -> Result<(), String> {
 
 /// The value of option `name` in `args`, or `default`.
 ///
-/// Panics if `name` is not one of [`CALL_OPTIONS`] or [`TEXT_OPTIONS`] (so an option renamed here
+/// Panics if `name` is not one of [`CALL_OPTIONS`], [`TEXT_OPTIONS`] or [`TOKEN_OPTIONS`] (so an
+/// option renamed here
 /// but not in the lists, which the README test reads, fails at once).
 pub fn arg(args: &[String], name: &str, default: &str) -> String {
     assert!(
-        CALL_OPTIONS.contains(&name) || TEXT_OPTIONS.contains(&name),
+        CALL_OPTIONS.contains(&name)
+            || TEXT_OPTIONS.contains(&name)
+            || TOKEN_OPTIONS.contains(&name),
         "option {name} is not declared in cli.rs"
     );
     args.iter()

@@ -12,7 +12,7 @@
 //! monitor's gauges) from the local stack.
 
 use call_simulator::bridge::AiPlay;
-use call_simulator::cli::{arg, check_options, CALL_OPTIONS, TEXT_OPTIONS};
+use call_simulator::cli::{arg, check_options, CALL_OPTIONS, TEXT_OPTIONS, TOKEN_OPTIONS};
 use call_simulator::{media, play_call, HttpTransport, Script};
 use telephony_aws::deps::AwsTarget;
 use telephony_aws::{Config, Deps};
@@ -23,6 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.get(1).map(String::as_str) {
         Some("text") => return text(&args).await,
         Some("summary") => return summary().await,
+        Some("token") => return token(&args),
         Some("check-config") => return check_config(),
         Some("fake-twilio") => return serve_fake_twilio().await,
         Some("fake-bridge") => return serve_fake_bridge().await,
@@ -222,9 +223,44 @@ make text ARGS='…'     one signed inbound text (SMS, or MMS with --media)
   --from, --to, --target, --quiet   as for a call
 
 make summary           the ops summary and the monitor's gauges
+make token ARGS='…'    a tenant user's ID token for the forwarding API, signed with this run's local
+                       issuer key (.local/issuer; JWKS served on JWKS_URL)
+  --org ORG            the org claim (custom:org_id), required
+  --name NAME          custom:org_name (the business name of a first forwarding number)
+  --locale TAG         locale (fr-CA: the kit in French) (default en-CA)
+  --minutes N          lifetime (default 60)
+
 call-simulator check-config   configured numbers against their numbering plans
 call-simulator fake-twilio    the fake Twilio media host and REST API (make run starts it)
 call-simulator fake-bridge    the fake AI media bridge on FAKE_BRIDGE_PORT (make run starts it)";
+
+/// `token`: an RS256 ID token for the forwarding tenant API, as the run's local issuer would
+/// issue it: `iss` = `JWT_ISSUER`, `aud` = `JWT_AUDIENCE`, `custom:org_id`, signed with the key
+/// at `LOCAL_JWT_KEY` (PKCS#1 DER) under kid `LOCAL_JWT_KID` (make run writes both).
+fn token(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    check_options(args.get(2..).unwrap_or_default(), TOKEN_OPTIONS)?;
+    let env = |k: &str| std::env::var(k).map_err(|_| format!("{k} is not set (make run sets it)"));
+    let org = arg(args, "--org", "");
+    if org.is_empty() {
+        return Err("--org ORG is required".into());
+    }
+    let minutes: u64 = arg(args, "--minutes", "60").parse()?;
+    let now = telephony_aws::now_secs();
+    let mut claims = serde_json::json!({
+        "iss": env("JWT_ISSUER")?, "aud": env("JWT_AUDIENCE")?, "sub": format!("local-user-{org}"),
+        "token_use": "id", "iat": now, "nbf": now, "exp": now + minutes * 60,
+        "custom:org_id": org, "locale": arg(args, "--locale", "en-CA"),
+    });
+    let name = arg(args, "--name", "");
+    if !name.is_empty() {
+        claims["custom:org_name"] = name.into();
+    }
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(env("LOCAL_JWT_KID")?);
+    let key = jsonwebtoken::EncodingKey::from_rsa_der(&std::fs::read(env("LOCAL_JWT_KEY")?)?);
+    println!("{}", jsonwebtoken::encode(&header, &claims, &key)?);
+    Ok(())
+}
 
 /// `fake-bridge`: the fake AI media bridge ([`call_simulator::bridge`]) on 127.0.0.1:
 /// `FAKE_BRIDGE_PORT` (default 9400), verifying tokens with `STREAM_SECRET` and sending tool
