@@ -86,11 +86,7 @@ pub fn install(settings: Settings) {
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     match SETTINGS.get() {
         Some(s) => handle(deps, s, req).await,
-        None => glue::json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            "the contact form is not configured",
-        ),
+        None => glue::not_configured("the contact form is not configured"),
     }
 }
 

@@ -80,11 +80,7 @@ pub fn install(settings: Settings) {
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     match SETTINGS.get() {
         Some(s) => handle(deps, s, req).await,
-        None => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            "the forwarding API is not configured",
-        ),
+        None => glue::not_configured("the forwarding API is not configured"),
     }
 }
 
@@ -164,13 +160,7 @@ pub async fn handle(deps: &Deps, settings: &Settings, req: Request) -> Response<
     if !allowed(deps, &format!("fwd-ip#{ip}"), IP_LIMIT, now).await {
         return limited(IP_LIMIT, now);
     }
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let user = match token {
+    let user = match glue::bearer_token(&req) {
         None => return unauthorized("missing_token", "Authorization: Bearer <token> is required"),
         Some(t) => match settings.auth.verify(t, now).await {
             Ok(u) => u,

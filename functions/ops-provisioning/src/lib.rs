@@ -79,11 +79,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     };
     let c = &deps.config;
     let (Some(_), Some(idem_table)) = (&c.transactions_table, &c.idempotency_table) else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            "TRANSACTIONS_TABLE and IDEMPOTENCY_TABLE must be set",
-        );
+        return glue::not_configured("TRANSACTIONS_TABLE and IDEMPOTENCY_TABLE must be set");
     };
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -303,11 +299,7 @@ async fn forwarding_in_use(deps: &Deps, n: &telephony_core::E164) -> Option<(Sta
 }
 
 fn not_configured(what: &str) -> Response<Body> {
-    error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "not_configured",
-        &format!("{what} must be set"),
-    )
+    glue::not_configured(&format!("{what} must be set"))
 }
 
 /// An A2P result as the route's answer.

@@ -21,7 +21,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use telephony_aws::http::{header, Method, StatusCode};
+use telephony_aws::http::{Method, StatusCode};
 use telephony_aws::notifier::{self, NoticeAbout};
 use telephony_aws::store::Claim;
 use telephony_aws::streams::tool_pk;
@@ -77,19 +77,9 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         );
     }
     let Some(secret) = &deps.config.stream_secret else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            "stream tokens are not configured (STREAM_SECRET)",
-        );
+        return glue::not_configured("stream tokens are not configured (STREAM_SECRET)");
     };
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(token) = token else {
+    let Some(token) = glue::bearer_token(&req) else {
         return error(
             StatusCode::UNAUTHORIZED,
             "missing_token",

@@ -315,6 +315,22 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Bod
     json(status, &error_body(code, message))
 }
 
+/// 503 `not_configured` with `message` (what setting is missing): a function deployed without
+/// the settings it needs answers this, never a panic.
+pub fn not_configured(message: &str) -> Response<Body> {
+    json_error(StatusCode::SERVICE_UNAVAILABLE, "not_configured", message)
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme name is
+/// case-insensitive, RFC 9110 §11.1), trimmed; `None` when the header is absent, not ASCII, of
+/// another scheme or empty.
+pub fn bearer_token(req: &Request) -> Option<&str> {
+    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// A whole voice (TwiML) webhook: [`accept`], then `answer`, then [`voice_reply`]. Every
 /// TwiML-answering function's handler is this call with its own `answer`.
 pub async fn voice_webhook<F>(deps: &Deps, req: Request, route: Route, answer: F) -> Response<Body>
@@ -470,6 +486,24 @@ pub async fn switch_language<'a>(
 mod tests {
     use super::*;
     use telephony_core::ParamError;
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header() {
+        let with = |v: Option<&str>| {
+            let mut b = http::Request::builder();
+            if let Some(v) = v {
+                b = b.header(header::AUTHORIZATION, v);
+            }
+            b.body(Body::Empty).unwrap()
+        };
+        assert_eq!(bearer_token(&with(Some("Bearer abc.def"))), Some("abc.def"));
+        assert_eq!(bearer_token(&with(Some("bearer  abc "))), Some("abc"));
+        assert_eq!(bearer_token(&with(Some("Basic dXNlcjpwdw=="))), None);
+        assert_eq!(bearer_token(&with(Some("Bearer "))), None);
+        assert_eq!(bearer_token(&with(Some("Bearer"))), None);
+        assert_eq!(bearer_token(&with(None)), None);
+        assert_eq!(not_configured("X must be set").status(), 503);
+    }
 
     #[test]
     fn bad_input_is_not_a_dependency_failure() {
