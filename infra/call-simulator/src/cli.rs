@@ -57,8 +57,7 @@ pub fn check_options(args: &[String], allowed: &[&str]) -> Result<(), String> {
 /// The value of option `name` in `args`, or `default`.
 ///
 /// Panics if `name` is not one of [`CALL_OPTIONS`], [`TEXT_OPTIONS`] or [`TOKEN_OPTIONS`] (so an
-/// option renamed here
-/// but not in the lists, which the README test reads, fails at once).
+/// option renamed here but not in the lists, which the README test reads, fails at once).
 pub fn arg(args: &[String], name: &str, default: &str) -> String {
     assert!(
         CALL_OPTIONS.contains(&name)

@@ -255,6 +255,16 @@ impl Orders<'_> {
         Ok(())
     }
 
+    /// Twilio refused a new order: its creation claim is released and the record marked
+    /// `failed` (a corrected request may claim it again), and the refusal answered (502).
+    async fn refused(&self, pk: &str, e: &twilio_api::TwilioError, now: u64) -> Answer {
+        let release = [("claimed_at", String::new()), ("status", "failed".into())];
+        if let Err(w) = self.set(pk, &release, now).await {
+            tracing::warn!(error = %w, "could not mark the refused order failed");
+        }
+        twilio_failed(e)
+    }
+
     /// The order item `<kind>#<e164>`, or the answer to give: 404 naming `what`, 503.
     async fn order_item(
         &self,
@@ -366,16 +376,7 @@ impl Orders<'_> {
             .await;
         let order = match order {
             Ok(o) => o,
-            Err(e) => {
-                let _ = self
-                    .set(
-                        &pk,
-                        &[("claimed_at", String::new()), ("status", "failed".into())],
-                        now,
-                    )
-                    .await;
-                return twilio_failed(&e);
-            }
+            Err(e) => return self.refused(&pk, &e, now).await,
         };
         let fields = [
             ("order_sid", order.sid.clone()),
@@ -498,16 +499,7 @@ impl Orders<'_> {
         }
         let port = match self.twilio.create_port_in(&body).await {
             Ok(p) => p,
-            Err(e) => {
-                let _ = self
-                    .set(
-                        &pk,
-                        &[("claimed_at", String::new()), ("status", "failed".into())],
-                        now,
-                    )
-                    .await;
-                return twilio_failed(&e);
-            }
+            Err(e) => return self.refused(&pk, &e, now).await,
         };
         let status = port
             .port_in_request_status
