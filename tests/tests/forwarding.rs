@@ -423,7 +423,7 @@ fn render_in_chromium(html: &str, out: &std::path::Path, name: &str) -> (String,
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let page = out.join(format!("{name}.html"));
     std::fs::write(&page, html).unwrap();
-    let profile = tempfile_dir(&format!("chromium-{name}"));
+    let profile = kit_dir(&format!("chromium-{name}"));
     let run = |what: &str| {
         let o = std::process::Command::new(&chromium)
             .args([
@@ -472,8 +472,8 @@ fn render_in_chromium(html: &str, out: &std::path::Path, name: &str) -> (String,
     (String::from_utf8_lossy(&text.stdout).into_owned(), pages)
 }
 
-/// A fresh directory under the target dir (kept: `make kit` shows where).
-fn tempfile_dir(name: &str) -> std::path::PathBuf {
+/// A fresh directory under `target/forwarding-kit/` (kept after the test: `make kit` shows where).
+fn kit_dir(name: &str) -> std::path::PathBuf {
     let d = repo_root().join("target/forwarding-kit").join(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
@@ -486,7 +486,7 @@ async fn the_kit_renders_in_chromium_to_png_and_one_pdf_page() {
     a.ready("acme").await;
     let c = a.config("acme", SIM, "bell", "safety_net").await;
     let id = c["id"].as_str().unwrap();
-    let out = tempfile_dir("out");
+    let out = kit_dir("out");
     for (lang, locale, expect) in [
         (
             "en",
@@ -630,6 +630,20 @@ async fn the_verification_call_comes_back_forwarded_or_times_out() {
         .as_str()
         .unwrap()
         .contains("Do not answer"));
+    // A customer's call forwarded while the verification is under way is not taken for it.
+    let reply = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00004",
+        "+16475550187",
+        FORWARDING_NUMBER,
+        SIM,
+    )
+    .await;
+    assert!(!reply.contains("Call forwarding is working"), "{reply}");
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "acme", &[], None)
+        .await;
+    assert_eq!(b["configs"][0]["state"], "verifying", "{b}");
     // The carrier forwards our call back: the simulator plays that leg as Twilio delivers it,
     // From our number, ForwardedFrom the SIM.
     let mut sc = script(&a.stack, &[], "completed", 0);

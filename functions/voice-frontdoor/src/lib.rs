@@ -7,9 +7,10 @@
 //! back, Sam" in the caller's language; any failure → the normal greeting).
 //!
 //! Hybrid forwarding (issue 11): a call carrying `ForwardedFrom` (the carrier forwarded it from a
-//! customer's SIM) is looked up by that SIM in the same wait. A config being verified is marked
-//! `verified` and the call ends politely (it is our own test call); an active config routes the
-//! call as its org's forwarding number (business name, targets, language) whatever `To` is
+//! customer's SIM) is looked up by that SIM in the same wait. On a config being verified, our own
+//! test call (its caller is our forwarding number) marks it `verified` and ends politely; any
+//! other forwarded call, and every call on an active config, is routed
+//! as its org's forwarding number (business name, targets, language) whatever `To` is
 //! (`ForwardedCalls` by `Mode`).
 
 use telephony_aws::contacts::{Contact, Contacts};
@@ -42,7 +43,9 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     );
     let claim = claim?;
     let number = match forwarded {
-        Some(route) if route.state == "verifying" => {
+        // Our verification call comes back with our own number as the caller; a customer's
+        // call forwarded meanwhile is routed like any forwarded call.
+        Some(route) if route.state == "verifying" && route.destination == from => {
             return Ok(verified(deps, &route, &number, &sid).await);
         }
         Some(route) if route.state != "disabled" && route.destination != to => {
