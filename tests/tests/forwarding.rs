@@ -9,7 +9,7 @@ use forwarding_api::{auth::Auth, Settings};
 use integration_tests::*;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use telephony_aws::forwarding::OrgStore;
+use telephony_aws::forwarding::{OrgStore, Transition};
 
 const ISSUER: &str = "https://cognito-idp.ca-central-1.amazonaws.com/ca-central-1_TEST";
 const AUDIENCE: &str = "tenant-app-client";
@@ -736,8 +736,19 @@ async fn a_forwarded_customer_call_is_routed_as_its_org() {
         .send()
         .await
         .unwrap();
-    a.config("acme", SIM, "bell", "total_ai").await;
+    let c = a.config("acme", SIM, "bell", "total_ai").await;
     // A customer calls the business's mobile; the carrier forwards to a shared number of ours.
+    // While the config is not verified, the SIM routes nothing: the shared number answers.
+    let reply = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00012",
+        "+16475550188",
+        HOTLINE,
+        SIM,
+    )
+    .await;
+    assert!(!reply.contains("Acme Forwarded"), "{reply}");
+    mark_verified(&a, "acme", c["id"].as_str().unwrap()).await;
     let reply = forwarded_call(
         &a.stack,
         "CA00000000000000000000000000f00002",
@@ -780,4 +791,239 @@ async fn a_forwarded_customer_call_is_routed_as_its_org() {
     )
     .await;
     assert!(!r.body.contains("Acme Forwarded"), "{}", r.body);
+}
+
+/// Moves `org`'s config `id` to `verified` as the frontdoor does after a verification call.
+async fn mark_verified(a: &Api, org: &str, id: &str) {
+    let store = a.store(org);
+    let c = store.config(id).await.unwrap().unwrap();
+    assert_eq!(
+        store.set_state(&c, "verified", None, None).await.unwrap(),
+        Transition::Moved
+    );
+}
+
+#[tokio::test]
+async fn a_sim_belongs_to_one_org_and_its_claim_is_freed_only_by_its_holder() {
+    let a = api(&[]).await;
+    a.ready("acme").await;
+    let (s, b) = a
+        .call(
+            "PUT",
+            "/forwarding/country",
+            "rival",
+            &[("If-Match", "0")],
+            Some(r#"{"country": "CA"}"#),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    a.store("rival")
+        .set_forwarding_number("+15875550191")
+        .await
+        .unwrap();
+    let first = a.config("acme", SIM, "bell", "total_ai").await;
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    mark_verified(&a, "acme", &first_id).await;
+    // Another org claiming the same SIM: 409 sim_in_use, nothing written.
+    let body = json!({"sim_e164": SIM, "carrier": "bell", "mode": "total_ai"}).to_string();
+    let (s, b) = a
+        .call("POST", "/forwarding/configs", "rival", &[], Some(&body))
+        .await;
+    assert_eq!(s, 409, "{b}");
+    assert_eq!(b["error"]["code"], "sim_in_use", "{b}");
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "rival", &[], None)
+        .await;
+    assert_eq!(b["configs"].as_array().unwrap().len(), 0, "{b}");
+    let route = telephony_aws::forwarding::sim_route(&a.stack.deps.dynamo, &a.settings.table, SIM)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (route.org.as_str(), route.state.as_str()),
+        ("acme", "verified")
+    );
+    // A forwarded call from the SIM still reaches acme's number, not rival's.
+    let reply = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00021",
+        "+16475550181",
+        "+15875550191",
+        SIM,
+    )
+    .await;
+    assert!(!reply.contains("Call forwarding is working"), "{reply}");
+
+    // acme disables its config: the claim is freed; rival may now take the SIM.
+    let path = format!("/forwarding/configs/{first_id}");
+    let (s, _) = a.call("DELETE", &path, "acme", &[], None).await;
+    assert_eq!(s, 200);
+    let (s, b) = a
+        .call("POST", "/forwarding/configs", "rival", &[], Some(&body))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let rival_id = b["id"].as_str().unwrap().to_owned();
+    mark_verified(&a, "rival", &rival_id).await;
+    // Deleting acme's old config again changes nothing: the SIM stays rival's, still verified.
+    let (s, b) = a.call("DELETE", &path, "acme", &[], None).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["state"], "disabled");
+    let route = telephony_aws::forwarding::sim_route(&a.stack.deps.dynamo, &a.settings.table, SIM)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            route.org.as_str(),
+            route.config_id.as_str(),
+            route.state.as_str()
+        ),
+        ("rival", rival_id.as_str(), "verified")
+    );
+    // A stale state change (the old config's last known state) is refused, not applied.
+    let old = a.store("acme").config(&first_id).await.unwrap().unwrap();
+    let stale = telephony_aws::forwarding::ForwardingConfig {
+        state: "verified".into(),
+        ..old
+    };
+    assert_eq!(
+        a.store("acme")
+            .set_state(&stale, "verifying", None, Some(1))
+            .await
+            .unwrap(),
+        Transition::Stale
+    );
+    let route = telephony_aws::forwarding::sim_route(&a.stack.deps.dynamo, &a.settings.table, SIM)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(route.org, "rival");
+}
+
+#[tokio::test]
+async fn verification_proves_forwarding_only_to_the_configs_own_number() {
+    let a = api(&[("TWILIO_API_BASE", prism::api_v2010().base_url.as_str())]).await;
+    a.ready("acme").await;
+    let c = a.config("acme", SIM, "bell", "total_ai").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let (s, b) = a
+        .call(
+            "POST",
+            &format!("/forwarding/configs/{id}/verify"),
+            "acme",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    // Our number as the caller, but forwarded to another number (another org's): not proof.
+    let reply = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00031",
+        FORWARDING_NUMBER,
+        "+15875550199",
+        SIM,
+    )
+    .await;
+    assert!(!reply.contains("Call forwarding is working"), "{reply}");
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "acme", &[], None)
+        .await;
+    assert_eq!(b["configs"][0]["state"], "verifying", "{b}");
+    // Forwarded to the config's own number: verified.
+    let reply = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00032",
+        FORWARDING_NUMBER,
+        FORWARDING_NUMBER,
+        SIM,
+    )
+    .await;
+    assert!(reply.contains("Call forwarding is working"), "{reply}");
+}
+
+#[tokio::test]
+async fn verification_calls_go_only_to_mobiles_of_the_country_and_are_bounded() {
+    let a = api(&[("TWILIO_API_BASE", prism::api_v2010().base_url.as_str())]).await;
+    a.ready("acme").await;
+    // Syntax alone is not enough: satellite, short, foreign, toll-free and N11 numbers refused.
+    for sim in [
+        "+882123456789",
+        "+12",
+        "+12125550123",
+        "+18005550123",
+        "+14115550123",
+    ] {
+        let body = json!({"sim_e164": sim, "carrier": "bell", "mode": "total_ai"}).to_string();
+        let (s, b) = a
+            .call("POST", "/forwarding/configs", "acme", &[], Some(&body))
+            .await;
+        assert_eq!(s, 400, "{sim}: {b}");
+        assert!(
+            ["invalid_sim", "invalid"].contains(&b["error"]["code"].as_str().unwrap()),
+            "{sim}: {b}"
+        );
+    }
+    let c = a.config("acme", SIM, "bell", "total_ai").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let path = format!("/forwarding/configs/{id}/verify");
+    let (s, b) = a.call("POST", &path, "acme", &[], None).await;
+    assert_eq!(s, 202, "{b}");
+    // One in flight per config.
+    let (s, b) = a.call("POST", &path, "acme", &[], None).await;
+    assert_eq!(s, 409, "{b}");
+    assert_eq!(b["error"]["code"], "verification_in_progress");
+    // After the timeout (the call never came back), the cooldown still holds: 429 + Retry-After.
+    let set_started = |ago: u64| {
+        let a = &a;
+        let id = id.clone();
+        async move {
+            a.stack
+                .deps
+                .dynamo
+                .update_item()
+                .table_name(&a.settings.table)
+                .key("pk", A::S("org#acme".into()))
+                .key("sk", A::S(format!("config#{id}")))
+                .update_expression("SET verify_started_at = :t")
+                .expression_attribute_values(
+                    ":t",
+                    A::N((telephony_aws::now_secs() - ago).to_string()),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    set_started(120).await;
+    let t = token("acme");
+    let req = request("POST", &path, Some(&t), "203.0.113.7", &[], None);
+    let r = forwarding_api::handle(&a.stack.deps, &a.settings, req).await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        wait > 0 && wait <= forwarding_api::VERIFY_COOLDOWN_SECS,
+        "{wait}"
+    );
+    // Past the cooldown: a new call, up to the org's daily cap.
+    let mut placed = 1;
+    loop {
+        set_started(forwarding_api::VERIFY_COOLDOWN_SECS + 1).await;
+        let (s, b) = a.call("POST", &path, "acme", &[], None).await;
+        if s == 429 {
+            assert_eq!(b["error"]["code"], "verify_daily_cap", "{b}");
+            break;
+        }
+        assert_eq!(s, 202, "{b}");
+        placed += 1;
+        assert!(
+            placed <= forwarding_api::VERIFY_DAILY_CAP.max_calls,
+            "no cap"
+        );
+    }
+    assert_eq!(placed, forwarding_api::VERIFY_DAILY_CAP.max_calls);
 }

@@ -8,10 +8,10 @@
 //!
 //! Hybrid forwarding (issue 11): a call carrying `ForwardedFrom` (the carrier forwarded it from a
 //! customer's SIM) is looked up by that SIM in the same wait. On a config being verified, our own
-//! test call (its caller is our forwarding number) marks it `verified` and ends politely; any
-//! other forwarded call, and every call on an active config, is routed
-//! as its org's forwarding number (business name, targets, language) whatever `To` is
-//! (`ForwardedCalls` by `Mode`).
+//! test call (caller and `To` both the config's forwarding number) marks it `verified` and ends
+//! politely; a call forwarded from the SIM of a *verified* config is routed as its org's
+//! forwarding number (business name, targets, language) whatever `To` is (`ForwardedCalls` by
+//! `Mode`); a pending, verifying or unverified config routes nothing (the call goes by `To`).
 
 use telephony_aws::contacts::{Contact, Contacts};
 use telephony_aws::ratelimit::{self, Verdict};
@@ -43,18 +43,24 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     );
     let claim = claim?;
     let number = match forwarded {
-        // Our verification call comes back with our own number as the caller; a customer's
-        // call forwarded meanwhile is routed like any forwarded call.
-        Some(route) if route.state == "verifying" && route.destination == from => {
+        // Our verification call comes back forwarded from the SIM *to this config's own
+        // number*, with that number as the caller (issue 27 §1: forwarded anywhere else proves
+        // nothing); a customer's call forwarded meanwhile is routed by `To`.
+        Some(route)
+            if route.state == "verifying"
+                && route.destination == from
+                && route.destination == to =>
+        {
             return Ok(verified(deps, &route, &number, &sid).await);
         }
-        Some(route) if route.state != "disabled" && route.destination != to => {
+        // Only a verified config routes by its SIM (issue 27 §3).
+        Some(route) if route.state == "verified" => {
             metrics::count("ForwardedCalls", Some(("Mode", mode_dim(&route.mode))));
-            deps.number_config(&route.destination).await
-        }
-        Some(route) if route.state != "disabled" => {
-            metrics::count("ForwardedCalls", Some(("Mode", mode_dim(&route.mode))));
-            number
+            if route.destination == to {
+                number
+            } else {
+                deps.number_config(&route.destination).await
+            }
         }
         _ => number,
     };
@@ -169,16 +175,19 @@ async fn verified(
     if let Some(table) = deps.config.forwarding_table.as_deref() {
         let store = telephony_aws::forwarding::OrgStore::new(&deps.dynamo, table, &route.org);
         match store.config(&route.config_id).await {
-            Ok(Some(c)) => match store.set_state(&c, "verified", None, None).await {
-                Ok(()) => {
-                    tracing::info!(call_sid = %sid, config = %c.id, "forwarding verified");
-                    metrics::count("ForwardingVerifications", Some(("Outcome", "verified")));
+            Ok(Some(c)) if c.state == "verifying" => {
+                match store.set_state(&c, "verified", None, None).await {
+                    Ok(telephony_aws::forwarding::Transition::Moved) => {
+                        tracing::info!(call_sid = %sid, config = %c.id, "forwarding verified");
+                        metrics::count("ForwardingVerifications", Some(("Outcome", "verified")));
+                    }
+                    Ok(telephony_aws::forwarding::Transition::Stale) => {}
+                    Err(e) => {
+                        tracing::error!(call_sid = %sid, error = %e, "forwarding verified but not recorded")
+                    }
                 }
-                Err(e) => {
-                    tracing::error!(call_sid = %sid, error = %e, "forwarding verified but not recorded")
-                }
-            },
-            Ok(None) => {}
+            }
+            Ok(_) => {}
             Err(e) => tracing::error!(call_sid = %sid, error = %e, "forwarding config unreadable"),
         }
     }

@@ -13,7 +13,10 @@
 //! and each mode's deactivation must erase what its activation set (§10 C 18). CDMA carriers use
 //! their `*72`/`*71`/`*73` feature codes instead.
 
+pub mod sim;
+
 use serde::Deserialize;
+pub use sim::{check_sim, SimError};
 use std::collections::BTreeMap;
 use telephony_core::E164;
 

@@ -146,6 +146,11 @@ impl<'a> OrgStore<'a> {
         Self { dynamo, table, org }
     }
 
+    /// The org this store is scoped to.
+    pub fn org(&self) -> &str {
+        self.org
+    }
+
     fn pk(&self) -> String {
         format!("org#{}", self.org)
     }
@@ -268,10 +273,23 @@ impl<'a> OrgStore<'a> {
         Ok(())
     }
 
-    /// Stores a new config (and the SIM's pointer for the frontdoor).
+    /// Stores a new config after claiming its SIM: the `sim#<e164>` pointer is written only if
+    /// no config (of any org) holds it (`attribute_not_exists`), so a SIM belongs to one config
+    /// at a time (issue 27 §1). A SIM already held → [`SimClaim::InUse`], nothing written; the
+    /// claim is given back when the config item cannot be written.
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn put_config(&self, c: &ForwardingConfig) -> Result<(), Error> {
+    pub async fn put_config(&self, c: &ForwardingConfig) -> Result<SimClaim, Error> {
+        let claim = self
+            .sim_put(c)
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match claim {
+            Ok(_) => {}
+            Err(e) if crate::store::is_conditional(&e) => return Ok(SimClaim::InUse),
+            Err(e) => return Err(Error::dynamo("PutItem forwarding (sim claim)")(e)),
+        }
         let mut put = self
             .dynamo
             .put_item()
@@ -293,20 +311,25 @@ impl<'a> OrgStore<'a> {
                 s(serde_json::to_string(&c.deactivation).unwrap_or_default()),
             )
             .item("clear_all", s(&c.clear_all))
-            .item("created_at", n(c.created_at));
+            .item("created_at", n(c.created_at))
+            .condition_expression("attribute_not_exists(sk)");
         if let Some(r) = c.ring_time {
             put = put.item("ring_time", n(r));
         }
         if let Some(i) = &c.interrogation {
             put = put.item("interrogation", s(i));
         }
-        put.send()
-            .await
-            .map_err(Error::dynamo("PutItem forwarding (config)"))?;
-        self.point_sim(c).await
+        if let Err(e) = put.send().await {
+            self.release_sim(c).await.ok();
+            return Err(Error::dynamo("PutItem forwarding (config)")(e));
+        }
+        Ok(SimClaim::Claimed)
     }
 
-    async fn point_sim(&self, c: &ForwardingConfig) -> Result<(), Error> {
+    fn sim_put(
+        &self,
+        c: &ForwardingConfig,
+    ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
         self.dynamo
             .put_item()
             .table_name(self.table)
@@ -317,10 +340,54 @@ impl<'a> OrgStore<'a> {
             .item("state", s(&c.state))
             .item("mode", s(&c.mode))
             .item("destination", s(&c.destination))
+    }
+
+    /// Moves the SIM pointer to `c`'s state, only while `c` (this org, this config) holds it.
+    async fn follow_sim(&self, c: &ForwardingConfig) -> Result<(), Error> {
+        let r = self
+            .dynamo
+            .update_item()
+            .table_name(self.table)
+            .key("pk", s(format!("sim#{}", c.sim_e164)))
+            .key("sk", s("sim"))
+            .update_expression("SET #st = :s")
+            .condition_expression("#org = :org AND config_id = :id")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_names("#org", "org")
+            .expression_attribute_values(":s", s(&c.state))
+            .expression_attribute_values(":org", s(self.org))
+            .expression_attribute_values(":id", s(&c.id))
             .send()
-            .await
-            .map_err(Error::dynamo("PutItem forwarding (sim)"))?;
-        Ok(())
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if crate::store::is_conditional(&e) => {
+                tracing::warn!(config = %c.id, "SIM pointer held by another config; left alone");
+                Ok(())
+            }
+            Err(e) => Err(Error::dynamo("UpdateItem forwarding (sim)")(e)),
+        }
+    }
+
+    /// Frees the SIM's claim, only if `c` still holds it (a newer config's claim stays).
+    async fn release_sim(&self, c: &ForwardingConfig) -> Result<(), Error> {
+        let r = self
+            .dynamo
+            .delete_item()
+            .table_name(self.table)
+            .key("pk", s(format!("sim#{}", c.sim_e164)))
+            .key("sk", s("sim"))
+            .condition_expression("#org = :org AND config_id = :id")
+            .expression_attribute_names("#org", "org")
+            .expression_attribute_values(":org", s(self.org))
+            .expression_attribute_values(":id", s(&c.id))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if crate::store::is_conditional(&e) => Ok(()),
+            Err(e) => Err(Error::dynamo("DeleteItem forwarding (sim)")(e)),
+        }
     }
 
     /// The org's config `id`; `None` when it has none (another org's id included).
@@ -357,8 +424,10 @@ impl<'a> OrgStore<'a> {
         Ok(v)
     }
 
-    /// Moves config `id` to `state` (with `reason`, and `verify_started_at` when given); the
-    /// SIM's pointer follows.
+    /// Moves config `c` to `state` (with `reason`, and `verify_started_at` when given) if its
+    /// stored state is still `c.state` (a conditional write: a stale request, e.g. a second
+    /// DELETE or two verifications racing, changes nothing → [`Transition::Stale`]). The SIM's
+    /// pointer follows while this config holds it; `disabled` frees the claim (issue 27 §1, §9).
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn set_state(
@@ -367,37 +436,64 @@ impl<'a> OrgStore<'a> {
         state: &str,
         reason: Option<&str>,
         verify_started_at: Option<u64>,
-    ) -> Result<(), Error> {
-        let mut expr = "SET #st = :s".to_owned();
+    ) -> Result<Transition, Error> {
+        let mut sets = vec!["#st = :s"];
         let mut u = self
             .dynamo
             .update_item()
             .table_name(self.table)
             .key("pk", s(self.pk()))
             .key("sk", s(format!("config#{}", c.id)))
+            .condition_expression("#st = :from")
             .expression_attribute_names("#st", "state")
-            .expression_attribute_values(":s", s(state));
-        match reason {
-            Some(r) => {
-                expr.push_str(", reason = :r");
-                u = u.expression_attribute_values(":r", s(r));
-            }
-            None => expr.push_str(" REMOVE reason"),
+            .expression_attribute_values(":s", s(state))
+            .expression_attribute_values(":from", s(&c.state));
+        if let Some(r) = reason {
+            sets.push("reason = :r");
+            u = u.expression_attribute_values(":r", s(r));
         }
         if let Some(t) = verify_started_at {
-            expr = expr.replacen("SET #st = :s", "SET #st = :s, verify_started_at = :t", 1);
+            sets.push("verify_started_at = :t");
             u = u.expression_attribute_values(":t", n(t));
         }
-        u.update_expression(expr)
-            .send()
-            .await
-            .map_err(Error::dynamo("UpdateItem forwarding (state)"))?;
+        let mut expr = format!("SET {}", sets.join(", "));
+        if reason.is_none() {
+            expr.push_str(" REMOVE reason");
+        }
+        match u.update_expression(expr).send().await {
+            Ok(_) => {}
+            Err(e) if crate::store::is_conditional(&e) => return Ok(Transition::Stale),
+            Err(e) => return Err(Error::dynamo("UpdateItem forwarding (state)")(e)),
+        }
         let moved = ForwardingConfig {
             state: state.to_owned(),
             ..c.clone()
         };
-        self.point_sim(&moved).await
+        if state == "disabled" {
+            self.release_sim(&moved).await?;
+        } else {
+            self.follow_sim(&moved).await?;
+        }
+        Ok(Transition::Moved)
     }
+}
+
+/// The outcome of claiming a SIM for a new config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimClaim {
+    /// The SIM was free: the config and its claim are stored.
+    Claimed,
+    /// Another config (this org's or another's) holds the SIM: nothing written.
+    InUse,
+}
+
+/// The outcome of a state change conditional on the current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// Moved.
+    Moved,
+    /// The config was no longer in the state the change started from: nothing changed.
+    Stale,
 }
 
 /// The configs of `org` still forwarding to `e164` (not `disabled`): releasing that number is
