@@ -369,3 +369,76 @@ async fn an_expired_token_works_only_while_its_stream_is_live() {
     );
     assert_eq!(tool_call(&s.deps, Some(&old), &transfer).await.status, 401);
 }
+
+/// Every URL in `text` (attribute values and element text holding `://`), XML-unescaped.
+fn urls_in(text: &str) -> Vec<String> {
+    let unescaped = text.replace("&amp;", "&");
+    unescaped
+        .split(['"', '<', '>'])
+        .filter(|s| s.contains("://") && !s.contains(' '))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The query parameter names of `url` (fragment dropped), in order.
+fn query_names(url: &str) -> Vec<String> {
+    let no_fragment = url.split('#').next().unwrap_or("");
+    match no_fragment.split_once('?') {
+        Some((_, q)) => q
+            .split('&')
+            .map(|kv| kv.split('=').next().unwrap_or("").to_owned())
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn every_url_handed_to_twilio_carries_its_query_sorted_by_name() {
+    let s = ai_stack(&[]).await;
+    let mut urls = Vec::new();
+    for mode in [AiPlay::Ok, AiPlay::Transfer, AiPlay::Fail] {
+        let (_, log) = call(&s, mode, "no-answer").await;
+        for st in &log.steps {
+            urls.push(st.url.clone());
+            urls.extend(urls_in(&st.reply.body));
+        }
+    }
+    // The menu path, French, a miss and a retry, a completed dial, a voicemail.
+    put_ai_number(&s, "0").await;
+    for (digits, dial) in [
+        (
+            vec![Some("8"), Some("1"), Some("7"), Some("*"), Some("1")],
+            "no-answer",
+        ),
+        (vec![Some("2"), Some("2")], "completed"),
+        (vec![None, None, None], "busy"),
+        (vec![Some("1"), Some("9")], "no-answer"),
+    ] {
+        let sc = script(&s, &digits, dial, 4);
+        let log = play(&s, &sc).await;
+        for st in &log.steps {
+            urls.push(st.url.clone());
+            urls.extend(urls_in(&st.reply.body));
+        }
+    }
+    // The webhooks bound to a number at onboarding.
+    let fields = telephony_aws::provisioning::webhook_fields(PUBLIC_BASE_URL, None);
+    urls.extend(
+        [
+            fields.voice_url,
+            fields.voice_fallback_url,
+            fields.status_callback,
+            fields.sms_url,
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    let with_query: Vec<&String> = urls.iter().filter(|u| u.contains('?')).collect();
+    assert!(with_query.len() > 20, "too few URLs walked: {urls:?}");
+    for u in &with_query {
+        let names = query_names(u);
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "query not sorted by name: {u}");
+    }
+}

@@ -150,7 +150,7 @@ async fn nine_goes_straight_to_voicemail() {
     assert_eq!(heard(&log, prompts::VOICEMAIL_THANKS), 1);
     assert!(log.steps.iter().any(|st| st
         .url
-        .ends_with("/voice-voicemail?reason=user_request&lang=en")));
+        .ends_with("/voice-voicemail?lang=en&reason=user_request")));
 }
 
 #[tokio::test]
@@ -189,7 +189,7 @@ async fn invalid_twice_goes_to_voicemail() {
     assert!(log
         .steps
         .iter()
-        .any(|st| st.url.ends_with("reason=no_selection&lang=en")));
+        .any(|st| st.url.ends_with("lang=en&reason=no_selection")));
 }
 
 #[tokio::test]

@@ -193,3 +193,87 @@ async fn a_call_made_entirely_during_an_outage_still_has_its_voicemail_recovered
         1
     );
 }
+
+/// A completed-recording callback for `call` / `rec` (voicemail).
+fn recording_callback(call: &str, rec: &str) -> (String, Vec<(String, String)>) {
+    let url = format!("{PUBLIC_BASE_URL}/voice-recording-callback?kind=voicemail");
+    let p = pairs(&[
+        ("CallSid", call),
+        ("RecordingSid", rec),
+        ("RecordingStatus", "completed"),
+        ("RecordingDuration", "4"),
+        (
+            "RecordingUrl",
+            &format!(
+                "{}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{rec}",
+                "__BASE__"
+            ),
+        ),
+    ]);
+    (url, p)
+}
+
+fn with_base(p: &[(String, String)], base: &str) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(k, v)| (k.clone(), v.replace("__BASE__", base)))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failed_recording_download_is_retried_until_the_audio_is_in_s3() {
+    let s = stack(&[]).await;
+    let topic = &s.resources["VoicemailTopic"];
+    let (call, rec) = (
+        "CA0000000000000000000000000000c501",
+        "RE0000000000000000000000000000c501",
+    );
+    let (url, p) = recording_callback(call, rec);
+    let p = with_base(&p, &s.media.base_url);
+    // Twilio's media host fails: the callback answers a retryable 503, nothing is announced,
+    // and the item is left for the next delivery to resume (not "already stored").
+    s.media.fail_next(1);
+    assert_eq!(post_signed(&s.deps, &url, &p).await.status, 503);
+    let state = s
+        .deps
+        .calls()
+        .recording_state(&telephony_core::RecordingSid::parse(rec).unwrap())
+        .await
+        .unwrap();
+    assert!(!state.stored, "{state:?}");
+    assert!(voicemail_notices(&sns_messages(topic).await, call).is_empty());
+    // Twilio's redelivery copies it and announces it once, with the S3 object.
+    assert_eq!(post_signed(&s.deps, &url, &p).await.status, 204);
+    assert_eq!(
+        s3_keys(&s, &format!("recordings/{call}/")).await,
+        vec![format!("recordings/{call}/{rec}.wav")]
+    );
+    let notices = voicemail_notices(&sns_messages(topic).await, call);
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0]["s3_uri"].as_str().unwrap().ends_with(".wav"));
+    assert_eq!(post_signed(&s.deps, &url, &p).await.status, 204);
+    assert_eq!(voicemail_notices(&sns_messages(topic).await, call).len(), 1);
+}
+
+#[tokio::test]
+async fn the_monitor_resumes_recording_copies_every_delivery_failed() {
+    let s = stack(&[]).await;
+    let (call, rec) = (
+        "CA0000000000000000000000000000c502",
+        "RE0000000000000000000000000000c502",
+    );
+    let (url, p) = recording_callback(call, rec);
+    let p = with_base(&p, &s.media.base_url);
+    // All four deliveries (the first and Twilio's three retries) fail to download.
+    s.media.fail_next(4);
+    for _ in 0..4 {
+        assert_eq!(post_signed(&s.deps, &url, &p).await.status, 503);
+    }
+    assert!(s3_keys(&s, &format!("recordings/{call}/")).await.is_empty());
+    let run = voicemail::reconcile(&s.deps, now_secs()).await.unwrap();
+    assert_eq!(run.copies_resumed, 1, "{run:?}");
+    assert_eq!(s3_keys(&s, &format!("recordings/{call}/")).await.len(), 1);
+    let vm = voicemail_notices(&sns_messages(&s.resources["VoicemailTopic"]).await, call);
+    assert_eq!(vm.len(), 1, "{vm:?}");
+    let again = voicemail::reconcile(&s.deps, now_secs()).await.unwrap();
+    assert_eq!(again.copies_resumed, 0, "{again:?}");
+}

@@ -79,7 +79,7 @@ async fn onboarding_buys_binds_records_and_the_number_answers() {
     );
     assert_eq!(
         body["sms_url"],
-        format!("{PUBLIC_BASE_URL}/webcomms-sms-reply")
+        format!("{PUBLIC_BASE_URL}/webcomms-sms-reply#rc=3&rp=all")
     );
     assert_eq!(
         body["status_callback"],

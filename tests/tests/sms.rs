@@ -302,10 +302,181 @@ async fn a_bad_signature_is_refused_and_nothing_is_stored() {
 }
 
 #[tokio::test]
-async fn an_unreachable_store_answers_an_empty_response() {
+async fn an_unreachable_store_answers_a_retryable_503() {
     let deps = unreachable_deps().await;
     let url = format!("{PUBLIC_BASE_URL}/webcomms-sms-reply");
     let r = post_signed(&deps, &url, &text_params(&message_sid("SM"), CALLER, "hi")).await;
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(r.body.is_empty(), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_stop_sent_during_an_outage_is_recorded_when_twilio_delivers_it_again() {
+    let proxy = integration_tests::proxy::OutageProxy::start(moto_endpoint()).await;
+    let s = stack_via(&[], &proxy.endpoint).await;
+    let url = format!("{PUBLIC_BASE_URL}/webcomms-sms-reply");
+    let sender = "+16475550177";
+    let p = text_params(&message_sid("SM"), sender, "STOP");
+    proxy.set_down(true);
+    let r = post_signed(&s.deps, &url, &p).await;
+    proxy.set_down(false);
+    // Not recorded: a retryable status, never an empty 200 that would drop the opt-out.
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(!s
+        .deps
+        .messages()
+        .is_opted_out(sender, telephony_aws::now_secs())
+        .await
+        .unwrap());
+    // Twilio's redelivery (the Messaging URL asks for it: #rc=3&rp=all) records it.
+    let r = post_signed(&s.deps, &url, &p).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(s
+        .deps
+        .messages()
+        .is_opted_out(sender, telephony_aws::now_secs())
+        .await
+        .unwrap());
+    // And an auto-reply is never sent to them afterwards.
+    let r = post_signed(
+        &s.deps,
+        &url,
+        &text_params(&message_sid("SM"), sender, "hello"),
+    )
+    .await;
     assert!(r.body.ends_with("<Response/>"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_refused_staff_notice_never_swallows_the_auto_reply_and_the_monitor_sends_it() {
+    let s = stack(&[(
+        "SMS_TOPIC_ARN",
+        "arn:aws:sns:ca-central-1:123456789012:no-such-topic",
+    )])
+    .await;
+    let sid = message_sid("SM");
+    let r = post_signed(
+        &s.deps,
+        &format!("{PUBLIC_BASE_URL}/webcomms-sms-reply"),
+        &text_params(&sid, "+16475550178", "Do you fix furnaces?"),
+    )
+    .await;
+    // SNS refused the notice; the texter still gets the auto-reply.
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<Message>"), "{}", r.body);
+    let item = s.deps.messages().raw_item(&sid).await.unwrap().unwrap();
+    assert_eq!(attr_s(&item, "pending").as_deref(), Some("pending"));
+    assert!(attr_s(&item, "notice_message")
+        .unwrap()
+        .contains("Do you fix furnaces?"));
+    // SNS is back (here: the notice's topic is the real one); the monitor publishes it once.
+    let topic = s.resources["SmsTopic"].clone();
+    s.deps
+        .dynamo
+        .update_item()
+        .table_name(&s.resources["MessagesTable"])
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(sid.clone()),
+        )
+        .update_expression("SET notice_topic = :t")
+        .expression_attribute_values(
+            ":t",
+            aws_sdk_dynamodb::types::AttributeValue::S(topic.clone()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let run = telephony_aws::messages::resume_pending(&s.deps, 25)
+        .await
+        .unwrap();
+    assert_eq!((run.notices, run.left), (1, 0), "{run:?}");
+    let sent: Vec<_> = sns_messages(&topic)
+        .await
+        .into_iter()
+        .filter(|(_, m)| m["message_sid"] == sid.as_str())
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let again = telephony_aws::messages::resume_pending(&s.deps, 25)
+        .await
+        .unwrap();
+    assert_eq!(again.notices, 0, "{again:?}");
+    let item = s.deps.messages().raw_item(&sid).await.unwrap().unwrap();
+    assert!(!item.contains_key("pending"));
+}
+
+#[tokio::test]
+async fn a_whatsapp_profile_name_never_breaks_the_notice_subject() {
+    let s = stack(&[]).await;
+    let sid = message_sid("SM");
+    let name = format!("José 🌟 {}\r\nBcc: x@example.com", "Ñúñez-".repeat(30));
+    let p = pairs(&[
+        ("AccountSid", ACCOUNT_SID),
+        ("MessageSid", &sid),
+        ("From", "whatsapp:+16475550179"),
+        ("To", &format!("whatsapp:{HOTLINE}")),
+        ("Body", "hi"),
+        ("NumMedia", "0"),
+        ("ProfileName", &name),
+        ("WaId", "16475550179"),
+    ]);
+    let r = post_signed(
+        &s.deps,
+        &format!("{PUBLIC_BASE_URL}/webcomms-sms-reply"),
+        &p,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let sent: Vec<_> = sns_messages(&s.resources["SmsTopic"])
+        .await
+        .into_iter()
+        .filter(|(_, m)| m["message_sid"] == sid.as_str())
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let subject = &sent[0].0;
+    assert!(
+        subject.len() <= 100 && subject.is_ascii() && !subject.contains(['\r', '\n']),
+        "{subject:?}"
+    );
+    assert!(subject.starts_with("WhatsApp from Jose"), "{subject:?}");
+    // The full name is in the body.
+    assert_eq!(sent[0].1["profile_name"], name.as_str());
+}
+
+#[tokio::test]
+async fn mms_media_whose_download_failed_is_copied_by_the_monitor() {
+    let s = stack(&[]).await;
+    let sid = message_sid("MM");
+    let base = format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}/Media");
+    let u0 = s
+        .media
+        .add(&format!("{base}/ME0"), "image/png", vec![1, 2, 3]);
+    let mut p = text_params(&sid, "+16475550176", "the leak");
+    p.retain(|(k, _)| k != "NumMedia");
+    p.extend(pairs(&[
+        ("NumMedia", "1"),
+        ("MediaUrl0", &u0),
+        ("MediaContentType0", "image/png"),
+    ]));
+    s.media.fail_next(1);
+    let r = post_signed(
+        &s.deps,
+        &format!("{PUBLIC_BASE_URL}/webcomms-sms-reply"),
+        &p,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(s3_keys(&s, &format!("media/{sid}/")).await.is_empty());
+    let run = telephony_aws::messages::resume_pending(&s.deps, 25)
+        .await
+        .unwrap();
+    assert_eq!((run.media, run.left), (1, 0), "{run:?}");
+    assert_eq!(
+        s3_keys(&s, &format!("media/{sid}/")).await,
+        vec![format!("media/{sid}/0.png")]
+    );
+    let item = s.deps.messages().raw_item(&sid).await.unwrap().unwrap();
+    assert!(!item.contains_key("pending"));
+    let media = item["media"].as_l().unwrap();
+    assert!(media[0].as_m().unwrap().contains_key("s3_key"));
 }

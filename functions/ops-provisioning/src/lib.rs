@@ -205,8 +205,8 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
                     ("POST /ops/numbers/hosted-sms", _) => {
                         match serde_json::from_slice::<HostedSmsRequest>(body) {
                             Ok(r) => {
-                                let sms_url =
-                                    telephony_core::Route::SmsReply.url(&c.public_base_url, &[]);
+                                let sms_url = telephony_core::Route::SmsReply
+                                    .callback_url(&c.public_base_url, &[]);
                                 orders.hosted_sms(&r, &sms_url, now).await
                             }
                             Err(e) => bad_request("bad_json", &e.to_string()),

@@ -5,12 +5,17 @@
 //! voicemails whose recording callbacks were all lost ([`voicemail::reconcile`]: recordings
 //! fetched from Twilio, stored and announced once, `RecordingsReconciled`), and finishes or
 //! compensates onboarding sagas abandoned by a crash or timeout ([`Saga::sweep`], through the
-//! `open-transactions` index; `SagasSwept`).
+//! `open-transactions` index; `SagasSwept`), and finishes messages with work left — MMS media
+//! still to copy, staff notices SNS refused ([`messages::resume_pending`], through the
+//! `messages-pending` index; issue 27 §5, §6).
 
 use serde_json::{json, Value};
 use telephony_aws::ops::{self, Gauges};
 use telephony_aws::provisioning::Saga;
-use telephony_aws::{health, metrics, now_secs, voicemail, Deps, Error};
+use telephony_aws::{health, messages, metrics, now_secs, voicemail, Deps, Error};
+
+/// Pending messages (media copies, deferred notices) finished per run.
+pub const MESSAGES_BATCH: i32 = 25;
 
 /// One monitor run; returns what it published.
 ///
@@ -18,12 +23,21 @@ use telephony_aws::{health, metrics, now_secs, voicemail, Deps, Error};
 pub async fn handler(deps: &Deps) -> Result<Value, Error> {
     // Boxed: the futures are large, and the monitor also runs on small test-thread stacks.
     let now = now_secs();
-    let ((_, healthy), gauges, reconciled, swept) = tokio::join!(
+    let ((_, healthy), gauges, reconciled, swept, messages) = tokio::join!(
         Box::pin(health::check(deps)),
         Box::pin(ops::gauges(deps, now)),
         Box::pin(voicemail::reconcile(deps, now)),
-        Box::pin(sweep(deps, now))
+        Box::pin(sweep(deps, now)),
+        Box::pin(messages::resume_pending(deps, MESSAGES_BATCH))
     );
+    let messages = match messages {
+        Ok(r) => json!(r),
+        Err(e) => {
+            tracing::error!(error = %e, "pending messages could not be read");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            json!({ "error": e.to_string() })
+        }
+    };
     metrics::gauge(
         "HealthCheckFailed",
         if healthy { 0.0 } else { 1.0 },
@@ -39,7 +53,9 @@ pub async fn handler(deps: &Deps) -> Result<Value, Error> {
     };
     let gauges = gauges?;
     publish(&gauges);
-    Ok(json!({ "healthy": healthy, "gauges": gauges, "reconciled": reconciled, "sagas": swept }))
+    Ok(
+        json!({ "healthy": healthy, "gauges": gauges, "reconciled": reconciled, "sagas": swept, "messages": messages }),
+    )
 }
 
 /// The saga sweep, when this stack has a transactions table (`null` otherwise).

@@ -188,25 +188,28 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
 
     // Wait 2: the staff notice (not for keywords), the message finished with its reply, and an
     // unused window given back.
-    let notice = async {
+    let notice = MessageNotice {
+        kind: channel.as_str(),
+        profile_name: p.get("ProfileName"),
+        message_sid: sid.as_str(),
+        from,
+        to,
+        body,
+        media: media.iter().map(|m| media_ref(deps, m)).collect(),
+        auto_reply: reply.as_deref(),
+    };
+    // The subject names the sender (SNS-safe: `notifier::sns_subject`); the full profile name
+    // is in the body.
+    let subject = match p.get("ProfileName").filter(|_| whatsapp) {
+        Some(name) => format!("WhatsApp from {name} ({})", mask_phone(&from_addr.id)),
+        None => format!("Text from {}", mask_phone(&from_addr.id)),
+    };
+    let topic = &deps.config.sms_topic_arn;
+    let publish = async {
         if keyword.is_some() {
             return Ok(());
         }
-        let notice = MessageNotice {
-            kind: channel.as_str(),
-            profile_name: p.get("ProfileName"),
-            message_sid: sid.as_str(),
-            from,
-            to,
-            body,
-            media: media.iter().map(|m| media_ref(deps, m)).collect(),
-            auto_reply: reply.as_deref(),
-        };
-        let subject = match p.get("ProfileName").filter(|_| whatsapp) {
-            Some(name) => format!("WhatsApp from {name} ({})", mask_phone(&from_addr.id)),
-            None => format!("Text from {}", mask_phone(&from_addr.id)),
-        };
-        notifier::publish(&deps.sns, &deps.config.sms_topic_arn, &subject, &notice).await
+        notifier::publish(&deps.sns, topic, &subject, &notice).await
     };
     let unused = async {
         if !used_window {
@@ -214,7 +217,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         }
     };
     let (published, finished, ()) = tokio::join!(
-        notice,
+        publish,
         msgs.finish(
             sid.as_str(),
             reply.as_deref(),
@@ -223,13 +226,26 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         ),
         unused
     );
-    published?;
     finished?;
+    // A notice SNS refused never changes what the texter gets (issue 27 §6): it is kept on the
+    // message for the monitor to publish.
+    if let Err(e) = published {
+        tracing::error!(message_sid = %sid, error = %e, "staff notice not published; deferred to the monitor");
+        metrics::count("NoticesDeferred", None);
+        let message = serde_json::to_string(&notice).unwrap_or_default();
+        if let Err(e) = msgs
+            .defer_notice(sid.as_str(), topic, &subject, &message, now)
+            .await
+        {
+            tracing::error!(message_sid = %sid, error = %e, "deferred notice not recorded");
+        }
+    }
     Ok(sms::reply(reply.as_deref()))
 }
 
-/// Copies each `MediaUrl{N}` (N < `NumMedia`, at most 10) to S3; media over the cap or that
-/// cannot be fetched keep their Twilio URL and are logged.
+/// Copies each `MediaUrl{N}` (N < `NumMedia`, at most 10) to S3; media over the cap keep their
+/// Twilio URL; a copy that failed for a reason a retry may cure is marked `copy_pending`, and
+/// the monitor resumes it ([`telephony_aws::messages::resume_pending`]).
 async fn copy_media(deps: &Deps, sid: &str, p: &Params) -> Vec<MediaItem> {
     let count = p
         .get("NumMedia")
@@ -254,18 +270,20 @@ async fn copy_media(deps: &Deps, sid: &str, p: &Params) -> Vec<MediaItem> {
             sid,
         )
         .await;
-        let s3_key = match copied {
-            Ok(()) => Some(key),
+        let (s3_key, copy_pending) = match copied {
+            Ok(()) => (Some(key), false),
             Err(e) => {
-                tracing::warn!(message_sid = sid, media = i, error = %e, "media not copied; Twilio URL kept");
+                let pending = !matches!(e, Error::MediaRefused { .. });
+                tracing::warn!(message_sid = sid, media = i, error = %e, retried = pending, "media not copied; Twilio URL kept");
                 metrics::count("MmsMediaSkipped", None);
-                None
+                (None, pending)
             }
         };
         items.push(MediaItem {
             url: url.to_owned(),
             content_type: content_type.to_owned(),
             s3_key,
+            copy_pending,
         });
     }
     items

@@ -59,6 +59,7 @@ pub struct MediaServer {
     /// `http://127.0.0.1:PORT`, the Twilio API base to configure (`TWILIO_API_BASE`).
     pub base_url: String,
     downloads: Arc<AtomicUsize>,
+    failing: Arc<AtomicUsize>,
     files: Files,
     recordings: Recordings,
 }
@@ -67,6 +68,12 @@ impl MediaServer {
     /// How many WAVs were served (authorised requests only).
     pub fn downloads(&self) -> usize {
         self.downloads.load(Ordering::SeqCst)
+    }
+
+    /// The next `n` downloads (recordings and media) answer `503 Service Unavailable`, as
+    /// Twilio's media host does in an incident (issue 27 §5).
+    pub fn fail_next(&self, n: usize) {
+        self.failing.store(n, Ordering::SeqCst);
     }
 
     /// Serves `bytes` as `content_type` at `path` (e.g. `/2010-04-01/Accounts/AC…/Messages/MM…/Media/ME…`)
@@ -168,6 +175,8 @@ pub async fn serve(
     )
     .to_ascii_lowercase();
     let downloads = Arc::new(AtomicUsize::new(0));
+    let failing = Arc::new(AtomicUsize::new(0));
+    let failures = failing.clone();
     let files: Files = Arc::default();
     let recordings: Recordings = Arc::default();
     let (wav, counter, served, known) = (
@@ -179,6 +188,7 @@ pub async fn serve(
     let account = account_sid.to_owned();
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
+            let failures = failures.clone();
             let (wav, expected, counter, served, known, account, upstream) = (
                 wav.clone(),
                 expected.clone(),
@@ -284,7 +294,14 @@ pub async fn serve(
                     let _ = sock.shutdown().await;
                     return;
                 }
+                let fail = is_download
+                    && auth_ok
+                    && found.is_some()
+                    && failures
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                        .is_ok();
                 let reply = match (auth_ok, found) {
+                    _ if fail => b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
                     (false, _) => b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
                     (true, None) => b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
                     (true, Some((content_type, bytes))) => {
@@ -308,6 +325,7 @@ pub async fn serve(
     Ok(MediaServer {
         base_url,
         downloads,
+        failing,
         files,
         recordings,
     })

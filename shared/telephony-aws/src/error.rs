@@ -44,6 +44,15 @@ pub enum Error {
         /// The reason.
         message: String,
     },
+    /// Twilio media we will not copy, whatever the retry: over the size cap, or a URL outside
+    /// the Twilio API base (credentials are never sent elsewhere). Twilio's URL is kept instead.
+    #[error("{what} not copied: {reason}")]
+    MediaRefused {
+        /// Which resource (SID).
+        what: String,
+        /// The refusal.
+        reason: String,
+    },
     /// A Twilio REST call failed (after the client's retries).
     #[error("Twilio REST call failed: {0}")]
     Twilio(#[from] twilio_api::TwilioError),
@@ -84,7 +93,7 @@ impl Error {
             Error::Dynamo { .. } | Error::Corrupt { .. } => "dynamodb",
             Error::S3 { .. } => "s3",
             Error::Sns { .. } => "sns",
-            Error::Download { .. } | Error::Twilio(_) => "twilio",
+            Error::Download { .. } | Error::MediaRefused { .. } | Error::Twilio(_) => "twilio",
         }
     }
 }

@@ -343,9 +343,11 @@ where
     }
 }
 
-/// A whole messaging webhook (inbound SMS/MMS): like [`voice_webhook`], but an internal error
-/// answers 200 with an empty `<Response/>` (nothing is sent to the texter), one `error!` line with
-/// the MessageSid and the `DependencyErrors` metric (spec §4).
+/// A whole messaging webhook (inbound SMS/MMS): like [`voice_webhook`], but bad parameters
+/// answer 200 with an empty `<Response/>` (nothing is sent to the texter), and a dependency
+/// failure answers a retryable 503 (issue 27 §10: an unrecorded STOP must be delivered again),
+/// each with one log line with the MessageSid and the `InvalidRequests` / `DependencyErrors`
+/// metric (spec §4).
 pub async fn messaging_webhook<F>(
     deps: &Deps,
     req: Request,
@@ -368,13 +370,17 @@ where
                 .or(hook.params.get("SmsSid"))
                 .unwrap_or("-");
             let failure = Failure::of(&e);
+            failure.count();
             if failure == Failure::BadInput {
                 tracing::warn!(message_sid = sid, route = route.path(), error = %e, "bad message parameters; empty reply");
-            } else {
-                tracing::error!(message_sid = sid, route = route.path(), error = %e, "message not handled; empty reply");
+                return twiml(&Twiml::new());
             }
-            failure.count();
-            twiml(&Twiml::new())
+            // A write that did not happen (an opt-out among them) must not be lost: a
+            // retryable 503, which the number's Messaging URL asks Twilio to retry
+            // (`#rc=…&rp=all`, bound at onboarding); the retry redoes the idempotent writes
+            // (issue 27 §10).
+            tracing::error!(message_sid = sid, route = route.path(), error = %e, "message not handled; 503 so Twilio delivers it again");
+            plain(StatusCode::SERVICE_UNAVAILABLE, "")
         }
     }
 }

@@ -17,6 +17,65 @@ pub struct MediaItem {
     pub content_type: String,
     /// S3 key of the copy; `None` when not copied (over the cap, or the download failed).
     pub s3_key: Option<String>,
+    /// The copy failed for a reason a retry may cure (Twilio 5xx, S3 down): the monitor
+    /// resumes it ([`Messages::pending_work`], issue 27 §5). `false` once copied or refused for
+    /// good (over the cap).
+    pub copy_pending: bool,
+}
+
+/// Value of `pending` on a message with work left (a media copy or a staff notice): the
+/// `messages-pending` index is sparse, only such items carry it.
+pub const WORK_PENDING: &str = "pending";
+
+/// A message with work the monitor finishes: media still to copy, a notice still to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMessage {
+    /// MessageSid.
+    pub sid: String,
+    /// Its media list as stored (items with `copy_pending` to resume).
+    pub media: Vec<MediaItem>,
+    /// A staff notice SNS refused: `(topic ARN, subject, message JSON)`.
+    pub notice: Option<(String, String, String)>,
+}
+
+fn media_attr(media: &[MediaItem]) -> AttributeValue {
+    AttributeValue::L(
+        media
+            .iter()
+            .map(|m| {
+                let mut item = std::collections::HashMap::from([
+                    ("url".to_owned(), s(m.url.clone())),
+                    ("content_type".to_owned(), s(m.content_type.clone())),
+                ]);
+                if let Some(k) = &m.s3_key {
+                    item.insert("s3_key".to_owned(), s(k.clone()));
+                }
+                if m.copy_pending {
+                    item.insert("copy_pending".to_owned(), AttributeValue::Bool(true));
+                }
+                AttributeValue::M(item)
+            })
+            .collect(),
+    )
+}
+
+fn media_of(v: Option<&AttributeValue>) -> Vec<MediaItem> {
+    let get = |m: &std::collections::HashMap<String, AttributeValue>, k: &str| {
+        m.get(k).and_then(|v| v.as_s().ok()).cloned()
+    };
+    v.and_then(|v| v.as_l().ok())
+        .map(|l| {
+            l.iter()
+                .filter_map(|e| e.as_m().ok())
+                .map(|m| MediaItem {
+                    url: get(m, "url").unwrap_or_default(),
+                    content_type: get(m, "content_type").unwrap_or_default(),
+                    s3_key: get(m, "s3_key"),
+                    copy_pending: matches!(m.get("copy_pending"), Some(AttributeValue::Bool(true))),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// What a retried webhook gets back.
@@ -124,27 +183,121 @@ impl<'a> Messages<'a> {
         keyword: Option<&str>,
         media: &[MediaItem],
     ) -> Result<(), Error> {
-        let media_list: Vec<AttributeValue> = media
-            .iter()
-            .map(|m| {
-                let mut item = std::collections::HashMap::from([
-                    ("url".to_owned(), s(m.url.clone())),
-                    ("content_type".to_owned(), s(m.content_type.clone())),
-                ]);
-                if let Some(k) = &m.s3_key {
-                    item.insert("s3_key".to_owned(), s(k.clone()));
-                }
-                AttributeValue::M(item)
-            })
-            .collect();
-        self.update(self.messages, sid)
-            .update_expression("SET reply = :r, keyword = :k, media = :m")
+        let mut req = self
+            .update(self.messages, sid)
             .expression_attribute_values(":r", reply.map_or(AttributeValue::Null(true), s))
             .expression_attribute_values(":k", keyword.map_or(AttributeValue::Null(true), s))
-            .expression_attribute_values(":m", AttributeValue::L(media_list))
+            .expression_attribute_values(":m", media_attr(media));
+        let mut expr = String::from("SET reply = :r, keyword = :k, media = :m");
+        if media.iter().any(|m| m.copy_pending) {
+            expr.push_str(", pending = :p, pending_at = if_not_exists(pending_at, :now)");
+            req = req
+                .expression_attribute_values(":p", s(WORK_PENDING))
+                .expression_attribute_values(":now", n(crate::now_secs()));
+        }
+        req.update_expression(expr)
             .send()
             .await
             .map_err(Error::dynamo("UpdateItem messages (finish)"))?;
+        Ok(())
+    }
+
+    /// Keeps a staff notice SNS refused, for the monitor to publish ([`Self::pending_work`]):
+    /// a notice failure never changes what the texter gets (issue 27 §6).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn defer_notice(
+        &self,
+        sid: &str,
+        topic: &str,
+        subject: &str,
+        message: &str,
+        now: u64,
+    ) -> Result<(), Error> {
+        self.update(self.messages, sid)
+            .update_expression(
+                "SET notice_topic = :t, notice_subject = :s, notice_message = :m, pending = :p, pending_at = if_not_exists(pending_at, :now)",
+            )
+            .expression_attribute_values(":t", s(topic))
+            .expression_attribute_values(":s", s(subject))
+            .expression_attribute_values(":m", s(message))
+            .expression_attribute_values(":p", s(WORK_PENDING))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem messages (deferred notice)"))?;
+        Ok(())
+    }
+
+    /// Messages with work left (the sparse `messages-pending` index), oldest first, at most
+    /// `limit`.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn pending_work(&self, limit: i32) -> Result<Vec<PendingMessage>, Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(self.messages)
+            .index_name("messages-pending")
+            .key_condition_expression("pending = :p")
+            .expression_attribute_values(":p", s(WORK_PENDING))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(Error::dynamo("Query messages (pending)"))?;
+        let get = |i: &std::collections::HashMap<String, AttributeValue>, k: &str| {
+            i.get(k).and_then(|v| v.as_s().ok()).cloned()
+        };
+        Ok(out
+            .items()
+            .iter()
+            .filter_map(|i| {
+                let notice = match (
+                    get(i, "notice_topic"),
+                    get(i, "notice_subject"),
+                    get(i, "notice_message"),
+                ) {
+                    (Some(t), Some(s), Some(m)) => Some((t, s, m)),
+                    _ => None,
+                };
+                Some(PendingMessage {
+                    sid: get(i, "pk")?,
+                    media: media_of(i.get("media")),
+                    notice,
+                })
+            })
+            .collect())
+    }
+
+    /// Records the monitor's progress on a pending message: the media list as it now is, and
+    /// whether the deferred notice went out; the `pending` mark goes once nothing is left.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn settle_pending(
+        &self,
+        sid: &str,
+        media: &[MediaItem],
+        notice_sent: bool,
+        notice_left: bool,
+    ) -> Result<(), Error> {
+        let mut expr = String::from("SET media = :m");
+        let mut removes: Vec<&str> = Vec::new();
+        if notice_sent {
+            removes.extend(["notice_topic", "notice_subject", "notice_message"]);
+        }
+        if !media.iter().any(|m| m.copy_pending) && !notice_left {
+            removes.extend(["pending", "pending_at"]);
+        }
+        if !removes.is_empty() {
+            expr.push_str(" REMOVE ");
+            expr.push_str(&removes.join(", "));
+        }
+        self.update(self.messages, sid)
+            .update_expression(expr)
+            .expression_attribute_values(":m", media_attr(media))
+            .send()
+            .await
+            .map_err(Error::dynamo("UpdateItem messages (pending settled)"))?;
         Ok(())
     }
 
@@ -331,4 +484,74 @@ impl<'a> Messages<'a> {
             .map_err(Error::dynamo("GetItem messages (raw)"))?;
         Ok(out.item)
     }
+}
+
+/// What [`resume_pending`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Resumed {
+    /// Media copies completed (or refused for good).
+    pub media: usize,
+    /// Deferred staff notices published.
+    pub notices: usize,
+    /// Messages left pending for the next run.
+    pub left: usize,
+}
+
+/// The monitor's pass over messages with work left: copies each media item still
+/// `copy_pending` to its deterministic key, publishes each deferred notice, and settles the
+/// item. Failures stay pending for the next run (issue 27 §5, §6).
+///
+/// Errors: [`Error::Dynamo`] when the index cannot be read.
+pub async fn resume_pending(deps: &crate::Deps, limit: i32) -> Result<Resumed, Error> {
+    let msgs = deps.messages();
+    let mut done = Resumed::default();
+    for mut p in msgs.pending_work(limit).await? {
+        for (i, m) in p.media.iter_mut().enumerate() {
+            if !m.copy_pending {
+                continue;
+            }
+            let key = crate::recordings::media_key(&p.sid, i, &m.content_type);
+            match crate::recordings::copy_to_s3(
+                deps,
+                &m.url,
+                deps.config.mms_max_bytes,
+                &key,
+                &m.content_type,
+                &p.sid,
+            )
+            .await
+            {
+                Ok(()) => {
+                    m.s3_key = Some(key);
+                    m.copy_pending = false;
+                    done.media += 1;
+                }
+                Err(Error::MediaRefused { .. }) => {
+                    m.copy_pending = false;
+                    done.media += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(message_sid = %p.sid, media = i, error = %e, "media copy failed again; next run")
+                }
+            }
+        }
+        let mut sent = false;
+        if let Some((topic, subject, message)) = &p.notice {
+            match crate::notifier::publish_raw(&deps.sns, topic, subject, message).await {
+                Ok(()) => {
+                    sent = true;
+                    done.notices += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(message_sid = %p.sid, error = %e, "deferred notice failed again; next run")
+                }
+            }
+        }
+        let left = p.notice.is_some() && !sent;
+        if left || p.media.iter().any(|m| m.copy_pending) {
+            done.left += 1;
+        }
+        msgs.settle_pending(&p.sid, &p.media, sent, left).await?;
+    }
+    Ok(done)
 }

@@ -53,7 +53,82 @@ pub struct MessageNotice<'a> {
     pub auto_reply: Option<&'a str>,
 }
 
-/// Publishes `notice` (any JSON-serialisable notice) to `topic_arn` with a short subject.
+/// Longest SNS `Subject` (characters; SNS Publish API reference).
+pub const SUBJECT_MAX: usize = 100;
+
+/// `raw` as a subject SNS always accepts (Publish API: "ASCII text that begins with a letter,
+/// number, or punctuation mark; must not include line breaks or control characters; fewer than
+/// 100 characters"): non-ASCII letters lose their accents where they decompose (`é` → `e`),
+/// anything else outside printable ASCII becomes `?`, runs of whitespace one space, leading
+/// non-alphanumerics dropped, and the result cut to [`SUBJECT_MAX`] with `...`. The full text
+/// belongs in the message body (issue 27 §6).
+pub fn sns_subject(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len().min(SUBJECT_MAX));
+    let mut space = false;
+    for c in raw.chars() {
+        let mapped = if c.is_whitespace() || c.is_control() {
+            ' '
+        } else if c.is_ascii_graphic() {
+            c
+        } else {
+            fold_accent(c).unwrap_or('?')
+        };
+        if mapped == ' ' {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        if out.is_empty() && !mapped.is_ascii_alphanumeric() && !"(+[\"'".contains(mapped) {
+            continue;
+        }
+        out.push(mapped);
+    }
+    if out.chars().count() > SUBJECT_MAX {
+        out = out.chars().take(SUBJECT_MAX - 3).collect::<String>();
+        out.truncate(out.trim_end().len());
+        out.push_str("...");
+    }
+    if out.is_empty() {
+        out.push_str("Notice");
+    }
+    out
+}
+
+/// The base letter of a Latin letter with a diacritic (the Latin-1 Supplement and the common
+/// Latin Extended-A letters of French, Turkish and Yoruba names); `None` otherwise.
+fn fold_accent(c: char) -> Option<char> {
+    const MAP: &[(&str, char)] = &[
+        ("àáâãäåāăą", 'a'),
+        ("ÀÁÂÃÄÅĀĂĄ", 'A'),
+        ("çćĉċč", 'c'),
+        ("ÇĆĈĊČ", 'C'),
+        ("èéêëēĕėęě", 'e'),
+        ("ÈÉÊËĒĔĖĘĚ", 'E'),
+        ("ğĝġģ", 'g'),
+        ("ĞĜĠĢ", 'G'),
+        ("ìíîïīĭįı", 'i'),
+        ("ÌÍÎÏĪĬĮİ", 'I'),
+        ("ñńņň", 'n'),
+        ("ÑŃŅŇ", 'N'),
+        ("òóôõöøōŏő", 'o'),
+        ("ÒÓÔÕÖØŌŎŐ", 'O'),
+        ("śŝşš", 's'),
+        ("ŚŜŞŠ", 'S'),
+        ("ùúûüūŭůűų", 'u'),
+        ("ÙÚÛÜŪŬŮŰŲ", 'U'),
+        ("ýÿ", 'y'),
+        ("ÝŸ", 'Y'),
+        ("źżž", 'z'),
+        ("ŹŻŽ", 'Z'),
+    ];
+    MAP.iter().find(|(set, _)| set.contains(c)).map(|(_, b)| *b)
+}
+
+/// Publishes `notice` (any JSON-serialisable notice) to `topic_arn` with a short subject,
+/// made SNS-safe by [`sns_subject`].
 ///
 /// Errors: [`Error::Sns`].
 pub async fn publish<T: Serialize>(
@@ -66,10 +141,22 @@ pub async fn publish<T: Serialize>(
         topic: topic_arn.to_owned(),
         message: e.to_string(),
     })?;
+    publish_raw(client, topic_arn, subject, &message).await
+}
+
+/// Publishes an already serialised notice `message` (a deferred one, [`crate::messages`]).
+///
+/// Errors: [`Error::Sns`].
+pub async fn publish_raw(
+    client: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    subject: &str,
+    message: &str,
+) -> Result<(), Error> {
     client
         .publish()
         .topic_arn(topic_arn)
-        .subject(subject)
+        .subject(sns_subject(subject))
         .message(message)
         .send()
         .await
@@ -169,4 +256,37 @@ pub enum NoticeSent {
     /// Another delivery holds a fresh claim and may still fail: not known to be sent yet (the
     /// voicemail stays marked pending, so the reconciler checks again).
     InFlight,
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_one_ascii_line_of_at_most_100_characters() {
+        let long = format!("WhatsApp from {} (+1647***0150)", "Ａｌｅｘ 🌟 ".repeat(30));
+        for raw in [
+            "WhatsApp from José Ñúñez (+1647***0150)",
+            "Text from +1647***0150",
+            "line one\r\nBcc: victim@example.com",
+            "\u{202e}evil\u{202c} name",
+            "🌟🌟🌟",
+            long.as_str(),
+            "",
+        ] {
+            let s = sns_subject(raw);
+            assert!(s.chars().count() <= SUBJECT_MAX, "{s}");
+            assert!(s.bytes().all(|b| (0x20..0x7f).contains(&b)), "{s:?}");
+            assert!(
+                s.starts_with(|c: char| c.is_ascii_alphanumeric() || "(+[\"'".contains(c)),
+                "{s:?}"
+            );
+        }
+        assert_eq!(
+            sns_subject("WhatsApp from José Ñúñez (+1647***0150)"),
+            "WhatsApp from Jose Nunez (+1647***0150)"
+        );
+        assert_eq!(sns_subject("a\r\n  b"), "a b");
+        assert!(sns_subject(&long).ends_with("..."));
+    }
 }

@@ -157,7 +157,7 @@ pub fn webhook_fields(base: &str, friendly_name: Option<&str>) -> NumberFields {
         voice_fallback_method: post(),
         status_callback: Some(Route::Status.url(base, &[])),
         status_callback_method: post(),
-        sms_url: Some(Route::SmsReply.url(base, &[])),
+        sms_url: Some(Route::SmsReply.callback_url(base, &[])),
         sms_method: post(),
         sms_fallback_url: None,
         sms_fallback_method: None,
@@ -1741,7 +1741,8 @@ mod tests {
         );
         assert_eq!(
             f.sms_url.as_deref(),
-            Some("https://api.example/webcomms-sms-reply")
+            Some("https://api.example/webcomms-sms-reply#rc=3&rp=all"),
+            "the Messaging URL asks Twilio to retry a 503 (an unrecorded opt-out)"
         );
         assert_eq!(
             f.status_callback.as_deref(),

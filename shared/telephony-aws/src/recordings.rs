@@ -134,10 +134,11 @@ pub async fn put(
     Ok(())
 }
 
-/// Downloads Twilio media and stores it at `key`: `Ok(())` when copied; otherwise the reason
-/// (refused, download or S3 failure) as an error the caller logs, keeping Twilio's URL.
+/// Downloads Twilio media and stores it at `key`: `Ok(())` when copied.
 ///
-/// Errors: [`Error::Download`] (also for refusals) or [`Error::S3`].
+/// Errors: [`Error::MediaRefused`] when a retry would not help (keep Twilio's URL);
+/// [`Error::Download`] or [`Error::S3`] when it would (issue 27 §5: the copy is then retried —
+/// by Twilio's redelivery after a 5xx, or by the monitor's sweep — never given up).
 pub async fn copy_to_s3(
     deps: &crate::Deps,
     url: &str,
@@ -162,9 +163,9 @@ pub async fn copy_to_s3(
         Download::Fetched(bytes) => {
             put(&deps.s3, &c.recordings_bucket, key, content_type, bytes).await
         }
-        Download::Refused(why) => Err(Error::Download {
+        Download::Refused(why) => Err(Error::MediaRefused {
             what: what.to_owned(),
-            message: why.to_string(),
+            reason: why.to_string(),
         }),
     }
 }

@@ -100,6 +100,25 @@ pub struct RecordingState {
     pub s3_key: Option<String>,
 }
 
+/// Value of `copy_pending` on a recording whose S3 copy is still to be made (the
+/// `recordings-copy-pending` index is sparse: only such items carry it).
+pub const COPY_PENDING: &str = "pending";
+
+/// A recording whose copy to S3 is pending, as the monitor's sweep reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCopy {
+    /// Its SID.
+    pub recording_sid: RecordingSid,
+    /// Its call, when the callback named a valid one.
+    pub call_sid: Option<CallSid>,
+    /// `true` unless it is a dial recording.
+    pub voicemail: bool,
+    /// Twilio's URL (no extension).
+    pub twilio_url: String,
+    /// Seconds.
+    pub duration_secs: Option<u64>,
+}
+
 /// A recording to store once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingRecord {
@@ -519,8 +538,11 @@ impl<'a> Calls<'a> {
             .await
             .map_err(Error::dynamo("GetItem calls (recording)"))?;
         Ok(match out.item {
+            // Stored = the item was completed by `store_recording` (its object in S3, or Twilio's
+            // URL kept because the copy was refused for good); an item only marked
+            // `copy_pending` (or only holding an early transcript) is not.
             Some(item) => RecordingState {
-                stored: item.contains_key("s3_key") || item.contains_key("twilio_url"),
+                stored: item.contains_key("created_at") && !item.contains_key("copy_pending"),
                 notified: item.contains_key("notified_at"),
                 s3_key: get_s(&item, "s3_key"),
             },
@@ -528,8 +550,78 @@ impl<'a> Calls<'a> {
         })
     }
 
+    /// Marks a recording whose copy to S3 failed for a reason a retry may cure (issue 27 §5):
+    /// the item holds Twilio's URL, `copy_pending` and `copy_pending_at` (the sparse
+    /// `recordings-copy-pending` index the monitor sweeps) and no `created_at`, so it does not
+    /// count as stored and the next delivery resumes the copy. Idempotent.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn mark_copy_pending(&self, rec: &RecordingRecord, now: u64) -> Result<(), Error> {
+        self.update(rec.recording_sid.as_str())
+            .update_expression(
+                "SET #kind = :kind, call_sid = :call, recording_kind = :rk, twilio_url = :url, duration_s = :d, copy_pending = :p, copy_pending_at = if_not_exists(copy_pending_at, :now), expires_at = if_not_exists(expires_at, :exp)",
+            )
+            .condition_expression("attribute_not_exists(created_at)")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":kind", s("recording"))
+            .expression_attribute_values(
+                ":call",
+                s(rec.call_sid.as_ref().map_or("unknown", CallSid::as_str)),
+            )
+            .expression_attribute_values(":rk", s(rec.kind.clone()))
+            .expression_attribute_values(":url", s(rec.twilio_url.clone()))
+            .expression_attribute_values(":d", n(rec.duration_secs))
+            .expression_attribute_values(":p", s(COPY_PENDING))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| {
+                if is_conditional(&e) {
+                    Ok(())
+                } else {
+                    Err(Error::dynamo("UpdateItem calls (copy pending)")(e))
+                }
+            })
+    }
+
+    /// Recordings whose copy is still pending, oldest first: `(RecordingSid, CallSid or
+    /// "unknown", kind, Twilio URL, duration s)`, at most `limit`.
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn copies_pending(&self, limit: i32) -> Result<Vec<PendingCopy>, Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(self.table)
+            .index_name("recordings-copy-pending")
+            .key_condition_expression("copy_pending = :p")
+            .expression_attribute_values(":p", s(COPY_PENDING))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(Error::dynamo("Query calls (copies pending)"))?;
+        Ok(out
+            .items()
+            .iter()
+            .filter_map(|i| {
+                Some(PendingCopy {
+                    recording_sid: RecordingSid::parse(&get_s(i, "pk")?).ok()?,
+                    call_sid: get_s(i, "call_sid").and_then(|c| CallSid::parse(&c).ok()),
+                    voicemail: get_s(i, "recording_kind").as_deref() != Some("dial"),
+                    twilio_url: get_s(i, "twilio_url")?,
+                    duration_secs: i
+                        .get("duration_s")
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|v| v.parse().ok()),
+                })
+            })
+            .collect())
+    }
+
     /// Creates the recording item once (keyed by `RecordingSid`) and points the call at it.
-    /// A transcript stored earlier on the same key is kept.
+    /// A transcript stored earlier on the same key is kept; a `copy_pending` mark is removed.
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn store_recording(&self, rec: &RecordingRecord, now: u64) -> Result<Claim, Error> {
@@ -558,6 +650,7 @@ impl<'a> Calls<'a> {
             expr.push_str(", s3_key = :key");
             req = req.expression_attribute_values(":key", s(key.clone()));
         }
+        expr.push_str(" REMOVE copy_pending, copy_pending_at");
         let claim = match req.update_expression(expr).send().await {
             Ok(_) => Claim::Created,
             Err(e) if is_conditional(&e) => Claim::AlreadyExists,

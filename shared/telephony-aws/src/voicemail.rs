@@ -64,10 +64,12 @@ pub enum Stored {
 
 /// Copies a completed recording to S3, creates its item once and, for a voicemail, sends one
 /// notice and clears the call's voicemail-pending mark. Safe to repeat: each step is skipped when
-/// a previous delivery did it. A failed copy keeps Twilio's URL on the item (logged, counted).
+/// a previous delivery did it. A recording counts as stored only once its object is in S3 (or
+/// the copy was refused for good: over the cap; then Twilio's URL is kept).
 ///
-/// Errors: [`Error::Dynamo`] or [`Error::Sns`] — the caller answers 503 so Twilio retries, or the
-/// reconciler retries on its next run.
+/// Errors: [`Error::Dynamo`] or [`Error::Sns`], and [`Error::Download`] / [`Error::S3`] when
+/// the copy failed (the item is then `copy_pending`, nothing announced) — the caller answers
+/// 503 so Twilio retries, or the reconciler and [`resume_copies`] retry on their next run.
 pub async fn store_and_announce(
     deps: &Deps,
     rec: &CompletedRecording,
@@ -96,15 +98,27 @@ pub async fn store_and_announce(
     }
     let mut s3_key = state.s3_key;
     if !state.stored {
-        s3_key = copy_to_s3(deps, rec).await;
-        let record = RecordingRecord {
+        let mut record = RecordingRecord {
             recording_sid: rec.recording_sid.clone(),
             call_sid: rec.call_sid.clone(),
             kind: if rec.voicemail { "voicemail" } else { "dial" }.to_owned(),
-            s3_key: s3_key.clone(),
+            s3_key: None,
             twilio_url: rec.url.clone(),
             duration_secs: rec.duration_secs.unwrap_or(0),
         };
+        match copy_to_s3(deps, rec).await {
+            Ok(key) => s3_key = Some(key),
+            // Over the cap or a foreign URL: no retry changes that; Twilio's URL is kept.
+            Err(Error::MediaRefused { .. }) => s3_key = None,
+            // A copy a retry may cure (Twilio 404/5xx/timeout, S3 down): the item is marked
+            // `copy_pending`, nothing is announced, and the error makes the callback answer a
+            // retryable 503; the reconciler and the monitor's sweep resume it (issue 27 §5).
+            Err(e) => {
+                calls.mark_copy_pending(&record, now).await?;
+                return Err(e);
+            }
+        }
+        record.s3_key = s3_key.clone();
         if calls.store_recording(&record, now).await? == Claim::Created && rec.voicemail {
             metrics::count("VoicemailsRecorded", None);
         }
@@ -123,8 +137,8 @@ pub async fn store_and_announce(
     Ok(Stored::Now)
 }
 
-/// Copies the recording; `None` (logged, counted) when it could not be copied.
-async fn copy_to_s3(deps: &Deps, rec: &CompletedRecording) -> Option<String> {
+/// Copies the recording; its S3 key, or the failure (logged, counted).
+async fn copy_to_s3(deps: &Deps, rec: &CompletedRecording) -> Result<String, Error> {
     let key = recordings::recording_key(rec.call_sid.as_ref(), &rec.recording_sid);
     let call_for_log = rec.call_sid.as_ref().map_or("unknown", CallSid::as_str);
     match recordings::copy_to_s3(
@@ -137,16 +151,45 @@ async fn copy_to_s3(deps: &Deps, rec: &CompletedRecording) -> Option<String> {
     )
     .await
     {
-        Ok(()) => Some(key),
+        Ok(()) => Ok(key),
         Err(e) => {
-            tracing::error!(call_sid = call_for_log, recording_sid = %rec.recording_sid, error = %e, "recording not copied; Twilio URL kept");
+            let kept = matches!(e, Error::MediaRefused { .. });
+            tracing::error!(call_sid = call_for_log, recording_sid = %rec.recording_sid, error = %e, retried = !kept, "recording not copied");
             metrics::count(
                 "RecordingCopyFailures",
                 Some(("Dependency", e.dependency())),
             );
-            None
+            Err(e)
         }
     }
+}
+
+/// Resumes the copies still pending (the `recordings-copy-pending` index): each goes through
+/// [`store_and_announce`] again, so its object lands in S3 and a voicemail is announced once.
+/// Returns how many were completed; failures stay pending for the next run.
+///
+/// Errors: [`Error::Dynamo`] when the index cannot be read.
+pub async fn resume_copies(deps: &Deps, now: u64) -> Result<usize, Error> {
+    let mut done = 0;
+    for p in deps.calls().copies_pending(RECONCILE_BATCH).await? {
+        let rec = CompletedRecording {
+            call_sid: p.call_sid,
+            recording_sid: p.recording_sid,
+            url: p.twilio_url,
+            duration_secs: p.duration_secs,
+            voicemail: p.voicemail,
+        };
+        match store_and_announce(deps, &rec, now).await {
+            Ok(_) => {
+                done += 1;
+                metrics::count("RecordingCopiesResumed", None);
+            }
+            Err(e) => {
+                tracing::warn!(recording_sid = %rec.recording_sid, error = %e, "pending recording copy failed again; next run")
+            }
+        }
+    }
+    Ok(done)
 }
 
 async fn announce(
@@ -193,6 +236,8 @@ pub struct Reconciled {
     pub deferred: usize,
     /// Recordings found only by the sweep of Twilio's list (no mark), stored and announced.
     pub swept: usize,
+    /// Recordings whose pending S3 copy this run completed ([`resume_copies`]).
+    pub copies_resumed: usize,
 }
 
 /// Finds calls that reached the voicemail step at least [`RECONCILE_AFTER`] before `now` and
@@ -229,6 +274,13 @@ pub async fn reconcile(deps: &Deps, now: u64) -> Result<Reconciled, Error> {
                 tracing::error!(call_sid = %call_sid, error = %e, "voicemail reconciliation failed; retried next run");
                 metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
             }
+        }
+    }
+    match resume_copies(deps, now).await {
+        Ok(n) => report.copies_resumed = n,
+        Err(e) => {
+            tracing::error!(error = %e, "pending recording copies unreadable; retried next run");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
         }
     }
     match sweep(deps, now).await {

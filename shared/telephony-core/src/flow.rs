@@ -771,7 +771,7 @@ mod tests {
         assert!(transfer.contains("department=ai_transfer") && transfer.contains("record="));
         let nobody = r.ai_to_person(None, None, Consent::Granted).to_xml();
         assert!(
-            nobody.contains("/voice-voicemail?reason=ai_unavailable"),
+            nobody.contains("/voice-voicemail?lang=fr&amp;reason=ai_unavailable"),
             "{nobody}"
         );
         let bye = r.ai_goodbye().to_xml();
@@ -951,7 +951,7 @@ mod tests {
             .menu_step(MenuStep::Dial(Department::Support), None, Consent::Granted)
             .to_xml();
         assert!(
-            doc.contains("voice-voicemail?reason=unavailable&amp;lang=en</Redirect>"),
+            doc.contains("voice-voicemail?lang=en&amp;reason=unavailable</Redirect>"),
             "{doc}"
         );
         assert!(!doc.contains("<Dial"));
@@ -985,14 +985,14 @@ mod tests {
             )
             .to_xml();
         assert!(
-            retry.contains("voice-menu-handler?attempt=2&amp;repeats=1"),
+            retry.contains("voice-menu-handler?attempt=2&amp;lang=en&amp;repeats=1"),
             "{retry}"
         );
         assert!(retry.contains(prompts::INVALID_SELECTION));
         let vm = r
             .menu_step(MenuStep::Voicemail("no_selection"), None, Consent::Declined)
             .to_xml();
-        assert!(vm.contains("reason=no_selection&amp;lang=en</Redirect>"));
+        assert!(vm.contains("lang=en&amp;reason=no_selection</Redirect>"));
     }
 
     #[test]
@@ -1018,7 +1018,7 @@ mod tests {
         assert!(r
             .after_dial(DialOutcome::Missed, Some("no-answer"))
             .to_xml()
-            .contains("reason=no-answer&amp;lang=en</Redirect>"));
+            .contains("lang=en&amp;reason=no-answer</Redirect>"));
     }
 
     #[test]
@@ -1026,7 +1026,7 @@ mod tests {
         let r = Replies::new(BASE, "en-US");
         let doc = r.voicemail_prompt(Duration::from_secs(120)).to_xml();
         assert!(
-            doc.contains(r#"action="https://hooks.example/voice-voicemail?step=done&amp;lang=en""#),
+            doc.contains(r#"action="https://hooks.example/voice-voicemail?lang=en&amp;step=done""#),
             "{doc}"
         );
         // Both callbacks ask Twilio to retry failures (connection-override fragment, escaped).
@@ -1115,7 +1115,7 @@ mod tests {
         assert!(docs[0].contains(r#"language="fr-CA" hints="oui, non, ventes, soutien, messagerie" speechTimeout="auto""#), "{}", docs[0]);
         assert!(
             docs[6].contains("est fermé en ce moment")
-                && docs[6].contains("reason=after_hours&amp;lang=fr")
+                && docs[6].contains("lang=fr&amp;reason=after_hours")
         );
         // Without speech: keys only, the key-only wording.
         let keys = Replies::new(BASE, "fr-CA")
@@ -1190,7 +1190,7 @@ mod tests {
             .consent_again(1)
             .to_xml();
         assert!(
-            consent.contains("voice-consent?switches=1&amp;lang=fr"),
+            consent.contains("voice-consent?lang=fr&amp;switches=1"),
             "{consent}"
         );
         assert!(consent.contains(&*quick_xml::escape::escape(prompts::FR.consent_question)));

@@ -99,11 +99,13 @@ impl Route {
     }
 
     /// Whether Twilio is asked to retry this route's callbacks ([`CALLBACK_RETRY_FRAGMENT`]):
-    /// the recording and transcription callbacks, whose loss would lose a voicemail.
+    /// the recording and transcription callbacks, whose loss would lose a voicemail, and the
+    /// Messaging URL, whose loss would lose an opt-out (issue 27 §10; it answers 503 when its
+    /// write did not happen).
     pub const fn asks_for_retries(self) -> bool {
         matches!(
             self,
-            Route::RecordingCallback | Route::TranscriptionCallback
+            Route::RecordingCallback | Route::TranscriptionCallback | Route::SmsReply
         )
     }
 
@@ -123,15 +125,20 @@ impl Route {
     }
 
     /// Absolute URL of this route under `base` (no trailing slash expected; one is tolerated),
-    /// with the query pairs form-encoded in the given order.
+    /// with the query pairs form-encoded **sorted by name** (a stable sort: repeated names keep
+    /// their order). Twilio has been reported to sort a URL's query before requesting it while
+    /// signing the URL as given (twilio/twilio-php#790, twilio/twilio-node#1079): with the query
+    /// already sorted, the signed and the delivered URL are the same either way (issue 27 §2).
     pub fn url(self, base: &str, query: &[(&str, &str)]) -> String {
         let mut url = String::with_capacity(base.len() + 48);
         url.push_str(base.trim_end_matches('/'));
         url.push_str(self.path());
         if !query.is_empty() {
+            let mut sorted = query.to_vec();
+            sorted.sort_by_key(|(k, _)| *k);
             url.push('?');
             let mut ser = form_urlencoded::Serializer::for_suffix(url, url_len_hint(base, self));
-            for (k, v) in query {
+            for (k, v) in sorted {
                 ser.append_pair(k, v);
             }
             return ser.finish();
@@ -172,7 +179,22 @@ mod tests {
     }
 
     #[test]
-    fn only_recording_and_transcription_callbacks_ask_for_retries() {
+    fn query_parameters_are_written_sorted_by_name() {
+        assert_eq!(
+            Route::MenuHandler.url(
+                "https://h",
+                &[("attempt", "1"), ("repeats", "0"), ("lang", "en")]
+            ),
+            "https://h/voice-menu-handler?attempt=1&lang=en&repeats=0"
+        );
+        assert_eq!(
+            Route::Voicemail.url("https://h", &[("z", "1"), ("a", "2"), ("z", "0")]),
+            "https://h/voice-voicemail?a=2&z=1&z=0"
+        );
+    }
+
+    #[test]
+    fn only_recording_and_transcription_callbacks_and_the_messaging_url_ask_for_retries() {
         assert_eq!(
             Route::RecordingCallback.callback_url("https://h", &[("kind", "voicemail")]),
             "https://h/voice-recording-callback?kind=voicemail#rc=3&rp=all"
@@ -184,6 +206,10 @@ mod tests {
         assert_eq!(
             Route::Status.callback_url("https://h", &[]),
             "https://h/voice-status"
+        );
+        assert_eq!(
+            Route::SmsReply.callback_url("https://h", &[]),
+            "https://h/webcomms-sms-reply#rc=3&rp=all"
         );
         assert_eq!(Route::from_path("/twilio/sms"), Some(Route::SmsReply));
         assert_eq!(Route::from_path("/nope"), None);

@@ -122,6 +122,18 @@ pub fn check_stream_url(url: &str) -> Result<(), String> {
             "stream_url {url:?} must start with wss:// (ws:// only to this machine)"
         ));
     }
+    // Issue 27 §2: every URL we hand Twilio carries its query sorted by name.
+    if let Some((_, query)) = url.split('#').next().unwrap_or("").split_once('?') {
+        let names: Vec<&str> = query
+            .split('&')
+            .map(|kv| kv.split('=').next().unwrap_or(""))
+            .collect();
+        if names.windows(2).any(|w| w[0] > w[1]) {
+            return Err(format!(
+                "stream_url {url:?}: write its query parameters sorted by name"
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -485,6 +497,8 @@ mod tests {
         assert!(check_stream_url("wss://bridge.example/media").is_ok());
         assert!(check_stream_url("ws://127.0.0.1:9400/media").is_ok());
         assert!(check_stream_url("ws://localhost/media").is_ok());
+        assert!(check_stream_url("wss://bridge.example/media?a=1&b=2").is_ok());
+        assert!(check_stream_url("wss://bridge.example/media?b=1&a=2").is_err());
         for bad in [
             "ws://bridge.example/media",
             "ws://127.0.0.1.evil.example/media",
