@@ -138,6 +138,50 @@ async fn eleventh_call_in_a_minute_is_rejected_busy_and_retries_are_not_counted(
 }
 
 #[tokio::test]
+async fn hidden_caller_ids_do_not_block_each_other_at_the_per_caller_limit() {
+    let s = stack(&[]).await;
+    let into_minute = telephony_aws::now_secs() % 60;
+    if into_minute > 45 {
+        tokio::time::sleep(Duration::from_secs(61 - into_minute)).await;
+    }
+    let url = format!("{PUBLIC_BASE_URL}/voice-frontdoor");
+    // Twelve calls without a caller ID, in every hidden form: more than one caller's 10 a
+    // minute, all let through (they share the larger hidden-caller bucket).
+    let forms = [
+        "anonymous",
+        "+266696687",
+        "+7378742833",
+        "+86282452253",
+        "+2562533",
+        "Restricted",
+    ];
+    for n in 0..12u32 {
+        let p = voice_params(&sid("CA", 100 + u64::from(n)), forms[n as usize % forms.len()]);
+        let r = post_signed(&s.deps, &url, &p).await;
+        assert!(r.body.contains("<Gather"), "hidden call {n}: {}", r.body);
+    }
+    // The shared bucket still has a ceiling.
+    let max = telephony_core::ratelimit::HIDDEN_CALLER_LIMITS[0].max_calls;
+    let mut rejected = false;
+    for n in 12..=max {
+        let r = post_signed(
+            &s.deps,
+            &url,
+            &voice_params(&sid("CA", 100 + u64::from(n)), "anonymous"),
+        )
+        .await;
+        rejected |= r.body.contains(r#"<Reject reason="busy"/>"#);
+    }
+    assert!(
+        rejected,
+        "the hidden-caller ceiling of {max} a minute applies"
+    );
+    // A caller with a number is counted on their own.
+    let r = post_signed(&s.deps, &url, &voice_params(&sid("CA", 99), "+13065550179")).await;
+    assert!(r.body.contains("<Gather"), "{}", r.body);
+}
+
+#[tokio::test]
 async fn rate_limit_store_unreachable_fails_open() {
     let s = stack(&[("RATE_LIMITS_TABLE", "no-such-table")]).await;
     let url = format!("{PUBLIC_BASE_URL}/voice-frontdoor");

@@ -1,5 +1,6 @@
 //! `/voice-frontdoor`, the number's Voice URL (spec §3): signature, blocklist, call claimed once
-//! per CallSid (a Twilio retry is not counted again), per-caller rate limit (fail open), then the
+//! per CallSid (a Twilio retry is not counted again), per-caller rate limit (fail open; callers
+//! without a caller ID share a larger bucket, `ratelimit::HIDDEN_CALLER_LIMITS`), then the
 //! greeting, recording notice and consent `<Gather>`.
 //!
 //! DynamoDB round trips: the claim and the (cached) number lookup run concurrently, then the rate
@@ -68,11 +69,16 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         Ok::<bool, Error>(match claim {
             Claim::AlreadyExists => calls.get_call(&sid).await?.is_some_and(|c| c.rate_limited),
             Claim::Created => {
+                // Hidden caller IDs share one larger bucket of their own (issue 27 §8).
+                let (key, limits) = telephony_core::ratelimit::caller_bucket(
+                    hook.params.get("From"),
+                    &config.rate_limits,
+                );
                 match ratelimit::check_all(
                     &deps.dynamo,
                     &config.rate_limits_table,
-                    from,
-                    &config.rate_limits,
+                    key,
+                    limits,
                     now,
                 )
                 .await

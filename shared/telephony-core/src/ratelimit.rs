@@ -45,6 +45,47 @@ impl Limit {
     }
 }
 
+/// The limits for callers without a caller ID, counted under one shared key
+/// ([`HIDDEN_CALLER_KEY`]) instead of each caller's own (issue 27 §8): `anonymous`, the hidden
+/// forms Twilio sends (`+266696687` ANONYMOUS, `+7378742833` RESTRICTED, `+86282452253`
+/// UNAVAILABLE, `+2562533` BLOCKED; [`crate::sms::HIDDEN_CALLER_IDS`]), any other non-number, or
+/// none. Every such caller shares the counter, so the limit is a ceiling for all of them
+/// together — 60 a minute and 300 per 15 minutes, six and sixty times one caller's — never the
+/// per-caller 10 a minute, which ten hidden calls would exhaust for every other hidden caller.
+pub const HIDDEN_CALLER_LIMITS: [Limit; 2] = [
+    Limit {
+        max_calls: 60,
+        window: Duration::from_secs(60),
+    },
+    Limit {
+        max_calls: 300,
+        window: Duration::from_secs(900),
+    },
+];
+
+/// The counter key shared by callers without a caller ID.
+pub const HIDDEN_CALLER_KEY: &str = "hidden-caller";
+
+/// The rate-limit key and limits for caller `from` (`From` as Twilio sent it, or `None`):
+/// the caller's own number with `per_caller`, or, for a hidden caller ID,
+/// [`HIDDEN_CALLER_KEY`] with [`HIDDEN_CALLER_LIMITS`].
+pub fn caller_bucket<'a>(from: Option<&'a str>, per_caller: &'a [Limit]) -> (&'a str, &'a [Limit]) {
+    match from {
+        Some(f) if !is_hidden_caller(f) => (f, per_caller),
+        _ => (HIDDEN_CALLER_KEY, &HIDDEN_CALLER_LIMITS),
+    }
+}
+
+/// Whether `from` is a hidden caller ID (see [`HIDDEN_CALLER_LIMITS`]): not `+` and digits, or
+/// one of Twilio's hidden-number forms.
+pub fn is_hidden_caller(from: &str) -> bool {
+    let f = from.trim();
+    let digits = f.strip_prefix('+').unwrap_or("");
+    digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || crate::sms::HIDDEN_CALLER_IDS.contains(&f)
+}
+
 /// Parses limits written as `calls/seconds` pairs separated by commas, e.g. `10/60,5/900`.
 /// Blank input gives no limits; a malformed entry is an error naming it.
 pub fn parse_limits(spec: &str) -> Result<Vec<Limit>, String> {
@@ -79,6 +120,34 @@ pub fn parse_limits(spec: &str) -> Result<Vec<Limit>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hidden_caller_ids_share_their_own_larger_bucket() {
+        let own = [Limit {
+            max_calls: 10,
+            window: Duration::from_secs(60),
+        }];
+        for hidden in [
+            None,
+            Some("anonymous"),
+            Some("Anonymous"),
+            Some("+266696687"),
+            Some("+7378742833"),
+            Some("+86282452253"),
+            Some("+2562533"),
+            Some(""),
+            Some("Restricted"),
+        ] {
+            let (key, limits) = caller_bucket(hidden, &own);
+            assert_eq!(key, HIDDEN_CALLER_KEY, "{hidden:?}");
+            assert_eq!(limits, &HIDDEN_CALLER_LIMITS[..]);
+            assert!(limits[0].max_calls > own[0].max_calls);
+        }
+        assert_eq!(
+            caller_bucket(Some("+15875550100"), &own),
+            ("+15875550100", &own[..])
+        );
+    }
 
     #[test]
     fn windows_near_the_end_of_time_saturate() {

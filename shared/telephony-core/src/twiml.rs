@@ -225,10 +225,32 @@ pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
 struct Out(String);
 
 impl Out {
+    /// Text content: escaped, and `\r` as `&#13;` (a parser turns a raw CR or CRLF into LF,
+    /// XML 1.0 §2.11).
     fn text(&mut self, t: &str) {
-        self.0.push_str(&quick_xml::escape::escape(t));
+        self.escaped(t, &['\r']);
     }
 
+    /// `t` escaped, with each of `refs` written as a character reference.
+    fn escaped(&mut self, t: &str, refs: &[char]) {
+        let escaped = quick_xml::escape::escape(t);
+        if !escaped.contains(refs) {
+            self.0.push_str(&escaped);
+            return;
+        }
+        for c in escaped.chars() {
+            match c {
+                '\t' if refs.contains(&c) => self.0.push_str("&#9;"),
+                '\n' if refs.contains(&c) => self.0.push_str("&#10;"),
+                '\r' if refs.contains(&c) => self.0.push_str("&#13;"),
+                c => self.0.push(c),
+            }
+        }
+    }
+
+    /// Attribute values: escaped, and tab, LF and CR as character references, so attribute-value
+    /// normalisation (XML 1.0 §3.3.3: each becomes a space) leaves the value as written
+    /// (issue 27 §16).
     fn start(&mut self, name: &str, attrs: &[(&str, &str)]) {
         self.0.push('<');
         self.0.push_str(name);
@@ -236,7 +258,7 @@ impl Out {
             self.0.push(' ');
             self.0.push_str(k);
             self.0.push_str("=\"");
-            self.text(v);
+            self.escaped(v, &['\t', '\n', '\r']);
             self.0.push('"');
         }
     }
@@ -431,9 +453,15 @@ mod tests {
                 }
                 Event::GeneralRef(r) => {
                     let name = r.decode().unwrap();
-                    let c = quick_xml::escape::resolve_predefined_entity(&name)
-                        .expect("predefined entity");
-                    text.get_or_insert_with(String::new).push_str(c);
+                    let c = match name.strip_prefix('#') {
+                        Some(num) => char::from_u32(num.parse().expect("decimal char ref"))
+                            .expect("char")
+                            .to_string(),
+                        None => quick_xml::escape::resolve_predefined_entity(&name)
+                            .expect("predefined entity")
+                            .to_owned(),
+                    };
+                    text.get_or_insert_with(String::new).push_str(&c);
                     continue;
                 }
                 _ => {}
@@ -482,6 +510,31 @@ mod tests {
         assert_eq!(
             Twiml::new().to_xml(),
             r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#
+        );
+    }
+
+    #[test]
+    fn whitespace_controls_round_trip_through_a_strict_parser() {
+        let text = "line one\r\nline two\rthree\tend";
+        let value = "a\tb\nc\rd";
+        let doc = Twiml::new()
+            .then(Verb::Say(say(text)))
+            .then(Verb::Redirect(value.into()))
+            .then(Verb::Connect(Connect {
+                action: "https://h.example/a".into(),
+                stream_url: "wss://b.example/m".into(),
+                status_callback: "https://h.example/s".into(),
+                parameters: vec![("reason", value.into())],
+            }))
+            .to_xml();
+        assert!(!doc.contains('\r'), "{doc:?}");
+        let seen = parse_all(&doc);
+        assert!(seen.contains(&format!("text:{text}")), "{seen:?}");
+        assert!(seen.contains(&format!("text:{value}")), "{seen:?}");
+        assert!(
+            seen.iter()
+                .any(|s| s.contains(value) && s.starts_with("Parameter")),
+            "{seen:?}"
         );
     }
 
