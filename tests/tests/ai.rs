@@ -442,3 +442,31 @@ async fn every_url_handed_to_twilio_carries_its_query_sorted_by_name() {
         assert_eq!(names, sorted, "query not sorted by name: {u}");
     }
 }
+
+#[tokio::test]
+async fn a_tool_call_for_a_call_we_never_saw_leaves_only_items_that_expire() {
+    let s = ai_stack(&[]).await;
+    let now = telephony_aws::now_secs();
+    let ghost = "CA00000000000000000000000000ac00ff";
+    let token = stream::issue(SECRET.as_bytes(), ghost, now);
+    let body =
+        serde_json::json!({"call_sid": ghost, "tool": "transfer_to_human", "tool_call_id": "g1"})
+            .to_string();
+    let r = tool_call(&s.deps, Some(&token), &body).await;
+    assert!(r.status < 500, "{r:?}");
+    for pk in [ghost.to_owned(), format!("tool#{ghost}#g1")] {
+        let out = s
+            .deps
+            .dynamo
+            .get_item()
+            .table_name(&s.resources["CallsTable"])
+            .key("pk", A::S(pk.clone()))
+            .send()
+            .await
+            .unwrap();
+        if let Some(item) = out.item {
+            let exp: u64 = item["expires_at"].as_n().unwrap().parse().unwrap();
+            assert!(exp > now, "{pk}: {item:?}");
+        }
+    }
+}

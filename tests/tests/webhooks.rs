@@ -156,7 +156,10 @@ async fn hidden_caller_ids_do_not_block_each_other_at_the_per_caller_limit() {
         "Restricted",
     ];
     for n in 0..12u32 {
-        let p = voice_params(&sid("CA", 100 + u64::from(n)), forms[n as usize % forms.len()]);
+        let p = voice_params(
+            &sid("CA", 100 + u64::from(n)),
+            forms[n as usize % forms.len()],
+        );
         let r = post_signed(&s.deps, &url, &p).await;
         assert!(r.body.contains("<Gather"), "hidden call {n}: {}", r.body);
     }

@@ -38,6 +38,25 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Secret settings (the Twilio auth tokens): used like the `Vec` they deref to, but their
+/// `Debug` form shows only how many there are (issue 27 §14: `Config`'s `Debug` must never
+/// print a token).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secrets(pub Vec<String>);
+
+impl std::ops::Deref for Secrets {
+    type Target = Vec<String>;
+    fn deref(&self) -> &Vec<String> {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secrets([{} redacted])", self.0.len())
+    }
+}
+
 /// Everything the functions read from the environment, parsed once at start-up.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -48,7 +67,7 @@ pub struct Config {
     /// callback URL are built from it, never from the Host header (flaw F-32).
     pub public_base_url: String,
     /// `TWILIO_AUTH_TOKEN` then `TWILIO_AUTH_TOKEN_SECONDARY` (rotation): signature keys.
-    pub auth_tokens: Vec<String>,
+    pub auth_tokens: Secrets,
     /// `TWILIO_ACCOUNT_SID`: user name for recording downloads.
     pub account_sid: String,
     /// `TWILIO_API_BASE` (default `https://api.twilio.com`): recordings are only downloaded from
@@ -240,7 +259,7 @@ impl Config {
             stream_watchdog: Duration::from_millis(watchdog_ms),
             stage,
             public_base_url,
-            auth_tokens,
+            auth_tokens: Secrets(auth_tokens),
             account_sid: opt("TWILIO_ACCOUNT_SID").unwrap_or_default(),
             twilio_api_base: opt("TWILIO_API_BASE").unwrap_or_else(|| twilio_api::API_BASE.into()),
             twilio_messaging_base: opt("TWILIO_MESSAGING_BASE")
@@ -352,6 +371,20 @@ mod tests {
 
     fn load(vars: &HashMap<&'static str, &'static str>) -> Result<Config, ConfigError> {
         Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn debug_never_prints_an_auth_token() {
+        let mut v = base();
+        v.insert("TWILIO_AUTH_TOKEN", "tok-primary-5f3a9c");
+        v.insert("TWILIO_AUTH_TOKEN_SECONDARY", "tok-secondary-77e1");
+        let c = load(&v).unwrap();
+        let token = c.auth_tokens[0].clone();
+        assert_eq!(c.auth_tokens.len(), 2);
+        assert!(!format!("{c:?}").contains("tok-secondary"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains(&token), "{shown}");
+        assert!(shown.contains("redacted"));
     }
 
     #[test]

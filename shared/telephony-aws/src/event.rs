@@ -86,6 +86,10 @@ pub enum Malformed {
     /// `rawQueryString` holds characters a URI query cannot (space, `"`, `<`, `>`, DEL, controls…).
     #[error("malformed query string")]
     Query,
+    /// A header value that is not a string or not a valid HTTP header value: the header is
+    /// named, its value never repeated (it may be a credential; issue 27 §13).
+    #[error("header {0:?} has a malformed value")]
+    Header(String),
     /// `isBase64Encoded` is true but the body is not valid base64.
     #[error("body is not valid base64")]
     Base64,
@@ -128,8 +132,26 @@ fn is_uri_char(b: u8) -> bool {
 ///
 /// Errors: [`Malformed`] for anything a URI or base64 refuses; never panics.
 pub fn request_from_event(event: serde_json::Value) -> Result<Request, Malformed> {
-    let ev: ApiGatewayV2httpRequest =
-        serde_json::from_value(event).map_err(|e| Malformed::Event(e.to_string()))?;
+    if let Some(headers) = event.get("headers").and_then(|h| h.as_object()) {
+        for (name, value) in headers {
+            let ok = value
+                .as_str()
+                .is_some_and(|v| http::HeaderValue::from_str(v).is_ok())
+                && http::HeaderName::from_bytes(name.as_bytes()).is_ok();
+            if !ok {
+                return Err(Malformed::Header(name.chars().take(64).collect()));
+            }
+        }
+    }
+    // serde's message may quote the offending value: only its category and position are kept.
+    let ev: ApiGatewayV2httpRequest = serde_json::from_value(event).map_err(|e| {
+        Malformed::Event(format!(
+            "{:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })?;
     let path = ev.raw_path.unwrap_or_default();
     if !path.starts_with('/') || !path.bytes().all(|b| is_uri_char(b) && b != b'?') {
         return Err(Malformed::Path);
@@ -298,8 +320,27 @@ mod tests {
         // A header value HTTP forbids (a control character) makes the event malformed: a 400.
         assert!(matches!(
             request_from_event(event("/voice-frontdoor", "", "\u{1}")),
-            Err(Malformed::Event(_))
+            Err(Malformed::Header(h)) if h == "host"
         ));
+        // The reason names the header, never its value (a bearer token was echoed once).
+        let mut ev = event("/voice-frontdoor", "", "h");
+        ev["headers"]["authorization"] = json!("Bearer secret-token-123\u{7}");
+        let e = request_from_event(ev).unwrap_err().to_string();
+        assert!(
+            e.contains("authorization") && !e.contains("secret-token"),
+            "{e}"
+        );
+        let mut ev = event("/voice-frontdoor", "", "h");
+        ev["headers"]["x-api-key"] = json!(["secret-token-456"]);
+        let e = request_from_event(ev).unwrap_err().to_string();
+        assert!(
+            e.contains("x-api-key") && !e.contains("secret-token"),
+            "{e}"
+        );
+        let mut ev = event("/voice-frontdoor", "", "h");
+        ev["requestContext"]["http"]["method"] = json!("secret-token-789 X");
+        let e = request_from_event(ev).unwrap_err().to_string();
+        assert!(!e.contains("secret-token"), "{e}");
         let mut ev = event("/voice-frontdoor", "", "h");
         ev["isBase64Encoded"] = json!(true);
         ev["body"] = json!("%%%not base64");

@@ -164,15 +164,18 @@ impl Calls<'_> {
         claim_of(r, "UpdateItem calls (stream end)")
     }
 
-    /// Records the bridge's `transfer_to_human` (the Connect action then dials).
+    /// Records the bridge's `transfer_to_human` (the Connect action then dials). The item gets
+    /// the calls' TTL if it has none (a tool call naming a call we never saw must not leave an
+    /// item that never expires, issue 27 §15).
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn request_transfer(&self, sid: &CallSid, now: u64) -> Result<(), Error> {
         self.update(sid.as_str())
             .update_expression(
-                "SET ai_transfer = if_not_exists(ai_transfer, :now), updated_at = :now",
+                "SET ai_transfer = if_not_exists(ai_transfer, :now), updated_at = :now, expires_at = if_not_exists(expires_at, :exp)",
             )
             .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
             .send()
             .await
             .map_err(Error::dynamo("UpdateItem calls (ai transfer)"))?;
@@ -191,10 +194,11 @@ impl Calls<'_> {
     ) -> Result<Option<String>, Error> {
         let r = self
             .update(sid.as_str())
-            .update_expression("SET ai_outcome = :o, ai_outcome_at = :now, updated_at = :now")
+            .update_expression("SET ai_outcome = :o, ai_outcome_at = :now, updated_at = :now, expires_at = if_not_exists(expires_at, :exp)")
             .condition_expression("attribute_not_exists(ai_outcome)")
             .expression_attribute_values(":o", s(outcome))
             .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + self.retention_secs))
             .send()
             .await;
         match r {

@@ -180,17 +180,36 @@ impl fmt::Display for E164 {
     }
 }
 
-/// Masks a phone number for logs (spec §2.7): the first five characters and the last four are kept,
-/// `+15877428885` → `+1587***8885`. Anything shorter than ten characters, or not a `+` and digits,
-/// becomes `***`, so a stray value never leaks whole.
+/// Masks a phone number for logs (spec §2.7, tightened by issue 27 §14): at most the country
+/// calling code and the last four digits are shown, `+15877428885` → `+1***8885`,
+/// `+447700900123` → `+44***0123`. Anything shorter than ten characters, or not a `+` and
+/// digits, becomes `***`, so a stray value never leaks whole.
 pub fn mask_phone(raw: &str) -> String {
     let ok = raw.len() >= 10
         && raw.starts_with('+')
         && raw.as_bytes()[1..].iter().all(u8::is_ascii_digit);
     if ok {
-        format!("{}***{}", &raw[..5], &raw[raw.len() - 4..])
+        let cc = country_code_len(&raw[1..]);
+        format!("+{}***{}", &raw[1..1 + cc], &raw[raw.len() - 4..])
     } else {
         "***".to_owned()
+    }
+}
+
+/// Digits of the E.164 country calling code `digits` starts with (ITU-T E.164 assigned codes:
+/// zones 1 and 7 are one digit; the two-digit codes below; every other code has three).
+fn country_code_len(digits: &str) -> usize {
+    const TWO: [&str; 43] = [
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95",
+    ];
+    if digits.starts_with(['1', '7']) {
+        1
+    } else if TWO.iter().any(|c| digits.starts_with(c)) || digits.starts_with("98") {
+        2
+    } else {
+        3
     }
 }
 
@@ -261,7 +280,9 @@ mod tests {
 
     #[test]
     fn masking_keeps_prefix_and_last_four() {
-        assert_eq!(mask_phone("+15877428885"), "+1587***8885");
+        assert_eq!(mask_phone("+15877428885"), "+1***8885");
+        assert_eq!(mask_phone("+447700900123"), "+44***0123");
+        assert_eq!(mask_phone("+2348031234567"), "+234***4567");
         assert_eq!(mask_phone("anonymous"), "***");
         assert_eq!(mask_phone("+1234"), "***");
         assert_eq!(mask_phone("+1587742888<script>"), "***");
