@@ -470,3 +470,61 @@ async fn a_tool_call_for_a_call_we_never_saw_leaves_only_items_that_expire() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_replayed_consent_gets_the_same_stream_token_and_a_stream_never_stopped_ages_out() {
+    let s = ai_stack(&[]).await;
+    let sid = "CA00000000000000000000000000ae0001";
+    let p = pairs(&[
+        ("AccountSid", ACCOUNT_SID),
+        ("CallSid", sid),
+        ("From", CALLER),
+        ("To", HOTLINE),
+        ("CallStatus", "in-progress"),
+    ]);
+    let front = post_signed(&s.deps, &format!("{PUBLIC_BASE_URL}/voice-frontdoor"), &p).await;
+    assert_eq!(front.status, 200);
+    let mut c = p.clone();
+    c.push(("Digits".into(), "1".into()));
+    let url = format!("{PUBLIC_BASE_URL}/voice-consent");
+    let first = post_signed(&s.deps, &url, &c).await;
+    assert!(first.body.contains("<Stream"), "{}", first.body);
+    // Past a second boundary, a fresh token would differ; the replay gets the stored one.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let again = post_signed(&s.deps, &url, &c).await;
+    assert_eq!(again.body, first.body);
+
+    // A stream reported started but never stopped keeps an expired token usable only up to
+    // the call's maximum length after its Connect.
+    let status_url = format!("{PUBLIC_BASE_URL}/voice-stream-status");
+    let started = pairs(&[
+        ("AccountSid", ACCOUNT_SID),
+        ("CallSid", sid),
+        ("StreamSid", "MZ00000000000000000000000000ae0001"),
+        ("StreamEvent", "stream-started"),
+    ]);
+    assert_eq!(
+        post_signed(&s.deps, &status_url, &started).await.status,
+        204
+    );
+    let old = stream::issue(SECRET.as_bytes(), sid, telephony_aws::now_secs() - 600);
+    let transfer =
+        serde_json::json!({"call_sid": sid, "tool": "transfer_to_human", "tool_call_id": "y1"})
+            .to_string();
+    assert_eq!(tool_call(&s.deps, Some(&old), &transfer).await.status, 200);
+    let five_hours_ago = telephony_aws::now_ms() - 5 * 3600 * 1000;
+    s.deps
+        .dynamo
+        .update_item()
+        .table_name(&s.resources["CallsTable"])
+        .key("pk", A::S(sid.into()))
+        .update_expression("SET ai_connect_ms = :t")
+        .expression_attribute_values(":t", A::N(five_hours_ago.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let later =
+        serde_json::json!({"call_sid": sid, "tool": "transfer_to_human", "tool_call_id": "y2"})
+            .to_string();
+    assert_eq!(tool_call(&s.deps, Some(&old), &later).await.status, 401);
+}

@@ -346,7 +346,7 @@ async fn loop_guard_sends_the_caller_to_voicemail_instead_of_dialling_itself() {
         );
         assert!(log.steps.iter().any(|st| st
             .url
-            .ends_with("/voice-voicemail?reason=unavailable&lang=en")));
+            .ends_with("/voice-voicemail?lang=en&reason=unavailable")));
         assert_eq!(log.ended, "hangup");
     }
 }

@@ -100,7 +100,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     match stream::verify(secret.0.as_bytes(), token, sid.as_str(), now_secs()) {
         Ok(()) => {}
         Err(TokenError::Expired) => match deps.calls().stream_record(&sid).await {
-            Ok(Some(r)) if r.live() => {}
+            Ok(Some(r)) if r.live(telephony_aws::now_ms()) => {}
             Ok(_) => return refused(&sid, TokenError::Expired),
             Err(e) => return unavailable(&sid, &e),
         },

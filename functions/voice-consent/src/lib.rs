@@ -107,16 +107,29 @@ async fn hand_to_ai(
         tracing::warn!(call_sid = %sid, "AI receptionist on but STREAM_SECRET unset; menu instead");
         return None;
     };
-    match deps.calls().start_ai(sid, now_ms(), now_secs()).await {
+    let connect_ms = now_ms();
+    let mut issued_at = connect_ms / 1000;
+    match deps.calls().start_ai(sid, connect_ms, now_secs()).await {
         Ok(Claim::Created) => metrics::count("AiCalls", None),
-        Ok(Claim::AlreadyExists) => {}
+        // A replayed consent webhook gets the same token back, not a fresh one (issue 27 §11):
+        // it is issued again from the stored instant of the first `<Connect>`.
+        Ok(Claim::AlreadyExists) => {
+            if let Ok(Some(first_ms)) = deps
+                .calls()
+                .stream_record(sid)
+                .await
+                .map(|r| r.and_then(|r| r.connect_ms))
+            {
+                issued_at = first_ms / 1000;
+            }
+        }
         Err(e) => {
             tracing::error!(call_sid = %sid, error = %e, "AI hand-off not recorded; menu instead");
             metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
             return None;
         }
     }
-    let token = stream::issue(secret.0.as_bytes(), sid.as_str(), now_secs());
+    let token = stream::issue(secret.0.as_bytes(), sid.as_str(), issued_at);
     Some(replies.ai_connect(&StreamStart {
         stream_url: &ai.stream_url,
         token: &token,

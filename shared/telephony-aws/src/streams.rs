@@ -39,14 +39,23 @@ pub struct StreamRecord {
     pub outcome: Option<String>,
 }
 
+/// The longest a call can last (Twilio's default `timeLimit`, 4 hours, in ms): a stream never
+/// reported stopped is not "live" beyond this after its `<Connect>` (issue 27 §11).
+pub const MAX_CALL_MS: u64 = 4 * 3600 * 1000;
+
 impl StreamRecord {
-    /// The stream is live: started, not stopped, not errored, not decided (tool calls with an
-    /// expired token are still accepted then).
-    pub fn live(&self) -> bool {
+    /// The stream is live at `now_ms` (Unix ms): started, not stopped, not errored, not decided,
+    /// and connected less than [`MAX_CALL_MS`] ago (tool calls with an expired token are still
+    /// accepted then; a stream whose stop was never reported does not keep its token alive for
+    /// good).
+    pub fn live(&self, now_ms: u64) -> bool {
         self.handshake_ms.is_some()
             && self.stopped_ms.is_none()
             && self.error.is_none()
             && self.outcome.is_none()
+            && self
+                .connect_ms
+                .is_none_or(|c| now_ms.saturating_sub(c) < MAX_CALL_MS)
     }
 }
 

@@ -130,9 +130,9 @@ pub fn verify_any(
         SignedBody::Form(p) => SignedData::new(p.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
         SignedBody::Pairs(p) => SignedData::new(p.iter().copied()),
         SignedBody::Json(raw) => {
-            for url in urls {
-                check_body_sha256(url, raw)?;
-            }
+            // Every candidate is the same URL in another form (port, connection-override
+            // fragment): its query, and so its `bodySHA256`, is the first one's.
+            check_body_sha256(urls.first().copied().unwrap_or(""), raw)?;
             SignedData::new(std::iter::empty())
         }
     };
@@ -162,8 +162,14 @@ pub fn verify_any(
     Err(SignatureError::Invalid)
 }
 
+/// Checks `bodySHA256` in `url`'s query (the fragment, e.g. Twilio's `#rc=…&rp=…`, is not part
+/// of the query, RFC 3986 §3.5; issue 27 §12).
 fn check_body_sha256(url: &str, body: &[u8]) -> Result<(), SignatureError> {
-    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let without_fragment = url.split('#').next().unwrap_or("");
+    let query = without_fragment
+        .split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or("");
     let claimed = form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "bodySHA256")
         .map(|(_, v)| v.to_ascii_lowercase())
@@ -414,6 +420,37 @@ mod tests {
         mac.update(b"https://h/xTo2apiVersion3body1");
         let want = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
         assert_eq!(compute("t", "https://h/x", &p), want);
+    }
+
+    #[test]
+    fn json_body_hash_is_checked_when_the_signed_url_carries_a_retry_fragment() {
+        let body = br#"{"event":"x"}"#;
+        let hash = hex::encode(Sha256::digest(body));
+        let plain = format!("https://h.example/hook?bodySHA256={hash}");
+        let fragment = format!("{plain}#rc=3&rp=all");
+        // Twilio signed the URL with its fragment.
+        let sig = {
+            let data = SignedData::new(std::iter::empty());
+            base64::engine::general_purpose::STANDARD.encode(data.mac(&keyed("12345"), &fragment))
+        };
+        assert_eq!(
+            verify_any(
+                &["12345"],
+                &[&plain, &fragment],
+                SignedBody::Json(body),
+                Some(&sig)
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify_any(
+                &["12345"],
+                &[&plain, &fragment],
+                SignedBody::Json(b"{}"),
+                Some(&sig)
+            ),
+            Err(SignatureError::BodyHash)
+        );
     }
 
     #[test]
