@@ -160,7 +160,7 @@ async fn the_fourth_submission_from_one_ip_is_refused_whatever_x_forwarded_for_s
     assert_eq!(r.status, 429, "{}", r.body);
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=3600).contains(&retry));
-    // Bad input and a foreign origin: clear errors, no CORS grant.
+    // A foreign origin is refused before anything is read; bad input gets a clear error.
     let r = to_answer(
         handle(
             &s.deps,
@@ -168,6 +168,21 @@ async fn the_fourth_submission_from_one_ip_is_refused_whatever_x_forwarded_for_s
             post(
                 &unique_ip(),
                 &[("Origin", "https://evil.example")],
+                r#"{"name":"S","email":"s@example.com","message":"x"}"#,
+            ),
+        )
+        .await,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("origin_not_allowed"), "{}", r.body);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let r = to_answer(
+        handle(
+            &s.deps,
+            &set,
+            post(
+                &unique_ip(),
+                &[],
                 r#"{"name":"S","email":"nope","message":"x"}"#,
             ),
         )
@@ -175,7 +190,20 @@ async fn the_fourth_submission_from_one_ip_is_refused_whatever_x_forwarded_for_s
     );
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("email"), "{}", r.body);
-    assert_eq!(r.header("access-control-allow-origin"), None);
+    // A text/plain body (a "simple" cross-site request that skips the preflight): 415.
+    let r = to_answer(
+        handle(
+            &s.deps,
+            &set,
+            post(
+                &unique_ip(),
+                &[("content-type", "text/plain")],
+                r#"{"name":"S","email":"s@example.com","message":"x"}"#,
+            ),
+        )
+        .await,
+    );
+    assert_eq!(r.status, 415, "{}", r.body);
     let big = format!(
         r#"{{"name":"S","email":"s@example.com","message":"{}"}}"#,
         "x".repeat(20_000)

@@ -104,9 +104,23 @@ pub struct Submission {
     pub phone: Option<String>,
 }
 
-fn text_ok(s: &str, max: usize) -> bool {
+/// Bidirectional-text controls that reorder what a reader sees (Unicode TR #9: embeddings and
+/// overrides U+202A–U+202E, isolates U+2066–U+2069; "Trojan Source", CVE-2021-42574).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// 1–`max` characters, no bidi controls, and no control characters except, when `multiline`,
+/// line breaks and tab (a CR or LF in a one-line field would forge mail header or notice lines;
+/// issue 27 §7).
+fn text_ok(s: &str, max: usize, multiline: bool) -> bool {
     let n = s.trim().chars().count();
-    (1..=max).contains(&n) && s.chars().all(telephony_core::twiml::is_xml_char)
+    (1..=max).contains(&n)
+        && s.chars().all(|c| {
+            !is_bidi_control(c)
+                && (!c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t')))
+                && telephony_core::twiml::is_xml_char(c)
+        })
 }
 
 /// Whether `email` looks deliverable: one `@`, a non-empty local part, a dotted domain, no
@@ -123,7 +137,13 @@ pub fn email_ok(email: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || is_bidi_control(c))
+        // A single plain addr-spec (RFC 5322 §3.4.1, dot-atom form): no lists (`a,b@…`), no
+        // display names or angle brackets (`<a@…>`), no quoted or commented parts.
+        && !e.contains(['<', '>', ',', ';', '"', '(', ')', '[', ']', '\\', ':'])
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !e.contains("..")
 }
 
 /// A phone number from the form: E.164 syntax ([`telephony_core::E164::parse_syntax`] tolerates
@@ -150,13 +170,13 @@ impl Submission {
     ///
     /// Errors: a message naming the first bad field.
     pub fn check(&self) -> Result<Option<String>, String> {
-        if !text_ok(&self.name, 100) {
+        if !text_ok(&self.name, 100, false) {
             return Err("name must be 1-100 characters".into());
         }
         if !email_ok(&self.email) {
             return Err("email is not a valid address".into());
         }
-        if !text_ok(&self.message, 5000) {
+        if !text_ok(&self.message, 5000, true) {
             return Err("message must be 1-5000 characters".into());
         }
         match self
@@ -228,6 +248,29 @@ pub async fn handle(deps: &Deps, settings: &Settings, req: Request) -> Response<
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "POST only",
+        );
+    }
+    // A browser's cross-site POST carries its Origin: only the site's own is served (a form
+    // posted from elsewhere, or a `text/plain` "simple request" that skips the CORS preflight,
+    // is refused; issue 27 §7). Server-to-server posts without an Origin are served.
+    if origin.is_some_and(|o| o != settings.origin) {
+        return answer(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "origin not allowed",
+        );
+    }
+    let json_body = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json_body {
+        return answer(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the form as application/json",
         );
     }
     let body = req.body().as_ref();
@@ -422,6 +465,34 @@ mod tests {
             message: message.into(),
             phone: phone.map(Into::into),
         }
+    }
+
+    #[test]
+    fn control_characters_bidi_overrides_and_address_lists_are_refused() {
+        for (name, email, message) in [
+            ("Sam\r\nBcc: victim@example.com", "s@example.com", "hi"),
+            ("Sam\nSubject: x", "s@example.com", "hi"),
+            ("Sam \u{202E}gnp.exe", "s@example.com", "hi"),
+            ("Sam", "s@example.com", "hi \u{2066}x\u{2069}"),
+            ("Sam", "s@example.com", "bell \u{7}"),
+            ("Sam", "a,b@example.com", "hi"),
+            ("Sam", "<a@example.com>", "hi"),
+            ("Sam", "Sam <a@example.com>", "hi"),
+            ("Sam", "\"a b\"@example.com", "hi"),
+            ("Sam", "a@example.com\r\nBcc: b@example.com", "hi"),
+            ("Sam", "a..b@example.com", "hi"),
+        ] {
+            assert!(
+                form(name, email, message, None).check().is_err(),
+                "{name:?} {email:?} {message:?}"
+            );
+        }
+        // A message may have lines.
+        assert!(
+            form("Sam", "s@example.com", "line one\r\nline two\tend", None)
+                .check()
+                .is_ok()
+        );
     }
 
     #[test]
