@@ -129,6 +129,17 @@ async fn a_valid_message_is_stored_and_mailed_twice() {
         .iter()
         .any(|(to, subj)| to == STAFF && subj.contains("Sam Lee")));
     assert!(sent.iter().any(|(to, _)| to == "sam@example.com"));
+    // The acknowledgement to the typed address echoes nothing the sender wrote.
+    let echoed: Vec<_> = mails("delete my old account")
+        .await
+        .into_iter()
+        .filter(|(to, _)| to == "sam@example.com")
+        .collect();
+    assert!(echoed.is_empty(), "{echoed:?}");
+    assert!(mails("Sam Lee")
+        .await
+        .iter()
+        .all(|(to, _)| to != "sam@example.com"));
 }
 
 #[tokio::test]

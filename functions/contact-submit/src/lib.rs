@@ -431,10 +431,12 @@ async fn send_emails(
     let ack = mail(
         form.email.trim(),
         None,
-        "We received your message".to_owned(),
+        "We received your message / Nous avons reçu votre message".to_owned(),
+        // Fixed text (English, then French) with the submission id only: the acknowledgement
+        // goes to an address the sender typed, so it never echoes anything they wrote (no
+        // spam relay through our sender; issue 27 §7).
         format!(
-            "Hello {},\n\nThank you for contacting TradeLine 24/7. We received your message and will get back to you soon.\n\nReference: {id}",
-            form.name.trim()
+            "Thank you for contacting TradeLine 24/7. We received your message and will get back to you soon.\n\nReference: {id}\n\n---\n\nMerci d'avoir écrit à TradeLine 24/7. Nous avons bien reçu votre message et vous répondrons bientôt.\n\nRéférence : {id}"
         ),
     );
     let (Some(notice), Some(ack)) = (notice, ack) else {
