@@ -241,3 +241,41 @@ fn alarms_are_split_between_critical_and_warning_topics() {
         assert_eq!(seen[warning], "[!Ref WarningAlertsTopic]", "{warning}");
     }
 }
+
+#[test]
+fn log_lines_never_carry_a_whole_phone_number() {
+    let mut dirs: Vec<_> = std::fs::read_dir(repo_root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("src"))
+        .collect();
+    dirs.push(repo_root().join("shared/telephony-aws/src"));
+    let phone_fields = [
+        "number = %",
+        "e164 = %",
+        "from = %",
+        "to = %",
+        "caller = %",
+        "temporary = %",
+        "sim = %",
+    ];
+    let mut leaks = Vec::new();
+    for dir in dirs {
+        for file in std::fs::read_dir(dir).unwrap() {
+            let path = file.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                if line.contains("tracing::")
+                    && phone_fields.iter().any(|f| line.contains(f))
+                    && !line.contains("mask_phone")
+                {
+                    leaks.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "phone numbers logged unmasked:\n{}",
+        leaks.join("\n")
+    );
+}

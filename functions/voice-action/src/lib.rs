@@ -182,7 +182,8 @@ async fn act(
         Tool::TransferToHuman(args) => {
             calls.request_transfer(sid, now).await?;
             metrics::count("ToolCalls", Some(("Tool", tool.name())));
-            tracing::info!(call_sid = %sid, reason = ?args.reason, "AI asked for a person");
+            tracing::info!(call_sid = %sid, "AI asked for a person");
+            tracing::debug!(call_sid = %sid, reason = ?args.reason, "the caller's stated reason (free text)");
             return Ok(json!({
                 "status": "accepted",
                 "tool": tool.name(),

@@ -514,7 +514,7 @@ impl Orders<'_> {
         if let Err(e) = self.set(&pk, &fields, now).await {
             // Twilio has the order; ours still says `submitting` with the request: the next GET
             // adopts the order from Twilio's list. No temporary number is bought now.
-            tracing::error!(port_in_request_sid = %port.port_in_request_sid, number = %number.as_str(), error = %e, "port-in accepted by Twilio but not recorded; GET adopts it");
+            tracing::error!(port_in_request_sid = %port.port_in_request_sid, number = %telephony_core::mask_phone(number.as_str()), error = %e, "port-in accepted by Twilio but not recorded; GET adopts it");
             return answer(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
@@ -577,7 +577,7 @@ impl Orders<'_> {
                     .set(pk, &[("temporary_e164", done.e164.clone())], now)
                     .await
                 {
-                    tracing::error!(temporary = %done.e164, error = %e, "temporary number not recorded on the port order");
+                    tracing::error!(temporary = %telephony_core::mask_phone(&done.e164), error = %e, "temporary number not recorded on the port order");
                 }
                 json!({"e164": done.e164, "forwards_to": fallback})
             }
