@@ -223,6 +223,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             reply.as_deref(),
             keyword.map(Keyword::as_str),
             &media,
+            now,
         ),
         unused
     );
@@ -260,31 +261,7 @@ async fn copy_media(deps: &Deps, sid: &str, p: &Params) -> Vec<MediaItem> {
         let content_type = p
             .get(&format!("MediaContentType{i}"))
             .unwrap_or("application/octet-stream");
-        let key = recordings::media_key(sid, i, content_type);
-        let copied = recordings::copy_to_s3(
-            deps,
-            url,
-            deps.config.mms_max_bytes,
-            &key,
-            content_type,
-            sid,
-        )
-        .await;
-        let (s3_key, copy_pending) = match copied {
-            Ok(()) => (Some(key), false),
-            Err(e) => {
-                let pending = !matches!(e, Error::MediaRefused { .. });
-                tracing::warn!(message_sid = sid, media = i, error = %e, retried = pending, "media not copied; Twilio URL kept");
-                metrics::count("MmsMediaSkipped", None);
-                (None, pending)
-            }
-        };
-        items.push(MediaItem {
-            url: url.to_owned(),
-            content_type: content_type.to_owned(),
-            s3_key,
-            copy_pending,
-        });
+        items.push(recordings::copy_media_item(deps, sid, i, url, content_type).await);
     }
     items
 }

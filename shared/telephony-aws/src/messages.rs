@@ -4,7 +4,7 @@
 //! compare it themselves, because DynamoDB deletes expired items late.
 
 use crate::error::Error;
-use crate::store::{is_conditional as conditional, n, s, Advance, Claim};
+use crate::store::{get_s, is_conditional as conditional, n, s, Advance, Claim};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
@@ -60,9 +60,7 @@ fn media_attr(media: &[MediaItem]) -> AttributeValue {
 }
 
 fn media_of(v: Option<&AttributeValue>) -> Vec<MediaItem> {
-    let get = |m: &std::collections::HashMap<String, AttributeValue>, k: &str| {
-        m.get(k).and_then(|v| v.as_s().ok()).cloned()
-    };
+    let get = get_s;
     v.and_then(|v| v.as_l().ok())
         .map(|l| {
             l.iter()
@@ -182,6 +180,7 @@ impl<'a> Messages<'a> {
         reply: Option<&str>,
         keyword: Option<&str>,
         media: &[MediaItem],
+        now: u64,
     ) -> Result<(), Error> {
         let mut req = self
             .update(self.messages, sid)
@@ -193,7 +192,7 @@ impl<'a> Messages<'a> {
             expr.push_str(", pending = :p, pending_at = if_not_exists(pending_at, :now)");
             req = req
                 .expression_attribute_values(":p", s(WORK_PENDING))
-                .expression_attribute_values(":now", n(crate::now_secs()));
+                .expression_attribute_values(":now", n(now));
         }
         req.update_expression(expr)
             .send()
@@ -245,9 +244,7 @@ impl<'a> Messages<'a> {
             .send()
             .await
             .map_err(Error::dynamo("Query messages (pending)"))?;
-        let get = |i: &std::collections::HashMap<String, AttributeValue>, k: &str| {
-            i.get(k).and_then(|v| v.as_s().ok()).cloned()
-        };
+        let get = get_s;
         Ok(out
             .items()
             .iter()
@@ -510,29 +507,11 @@ pub async fn resume_pending(deps: &crate::Deps, limit: i32) -> Result<Resumed, E
             if !m.copy_pending {
                 continue;
             }
-            let key = crate::recordings::media_key(&p.sid, i, &m.content_type);
-            match crate::recordings::copy_to_s3(
-                deps,
-                &m.url,
-                deps.config.mms_max_bytes,
-                &key,
-                &m.content_type,
-                &p.sid,
-            )
-            .await
-            {
-                Ok(()) => {
-                    m.s3_key = Some(key);
-                    m.copy_pending = false;
-                    done.media += 1;
-                }
-                Err(Error::MediaRefused { .. }) => {
-                    m.copy_pending = false;
-                    done.media += 1;
-                }
-                Err(e) => {
-                    tracing::warn!(message_sid = %p.sid, media = i, error = %e, "media copy failed again; next run")
-                }
+            *m = crate::recordings::copy_media_item(deps, &p.sid, i, &m.url, &m.content_type).await;
+            if m.copy_pending {
+                tracing::warn!(message_sid = %p.sid, media = i, "media copy failed again; next run");
+            } else {
+                done.media += 1;
             }
         }
         let mut sent = false;

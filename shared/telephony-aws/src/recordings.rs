@@ -169,3 +169,42 @@ pub async fn copy_to_s3(
         }),
     }
 }
+
+/// Copies media item `index` of message `message_sid` (Twilio's `url`) to its deterministic key
+/// ([`media_key`]) and says how it went: copied (`s3_key`), refused for good (over the cap: the
+/// URL stays), or `copy_pending` when a retry may cure the failure (issue 27 §5). Logged and
+/// counted (`MmsMediaSkipped`) when not copied. Used by the messaging webhook and by the
+/// monitor's resume ([`crate::messages::resume_pending`]).
+pub async fn copy_media_item(
+    deps: &crate::Deps,
+    message_sid: &str,
+    index: usize,
+    url: &str,
+    content_type: &str,
+) -> crate::messages::MediaItem {
+    let key = media_key(message_sid, index, content_type);
+    let copied = copy_to_s3(
+        deps,
+        url,
+        deps.config.mms_max_bytes,
+        &key,
+        content_type,
+        message_sid,
+    )
+    .await;
+    let (s3_key, copy_pending) = match copied {
+        Ok(()) => (Some(key), false),
+        Err(e) => {
+            let pending = !matches!(e, Error::MediaRefused { .. });
+            tracing::warn!(message_sid, media = index, error = %e, retried = pending, "media not copied; Twilio URL kept");
+            crate::metrics::count("MmsMediaSkipped", None);
+            (None, pending)
+        }
+    };
+    crate::messages::MediaItem {
+        url: url.to_owned(),
+        content_type: content_type.to_owned(),
+        s3_key,
+        copy_pending,
+    }
+}

@@ -136,6 +136,24 @@ pub struct RecordingRecord {
     pub duration_secs: u64,
 }
 
+/// The recording's own attributes on an update of its item: `#kind` (= `kind`), `:kind`,
+/// `:call` (the CallSid or `unknown`), `:rk` (`voicemail`/`dial`), `:url` (Twilio's), `:d`
+/// (seconds); shared by [`Calls::store_recording`] and [`Calls::mark_copy_pending`].
+fn recording_values(
+    u: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    rec: &RecordingRecord,
+) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    u.expression_attribute_names("#kind", "kind")
+        .expression_attribute_values(":kind", s("recording"))
+        .expression_attribute_values(
+            ":call",
+            s(rec.call_sid.as_ref().map_or("unknown", CallSid::as_str)),
+        )
+        .expression_attribute_values(":rk", s(rec.kind.clone()))
+        .expression_attribute_values(":url", s(rec.twilio_url.clone()))
+        .expression_attribute_values(":d", n(rec.duration_secs))
+}
+
 /// A string attribute.
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -557,20 +575,11 @@ impl<'a> Calls<'a> {
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn mark_copy_pending(&self, rec: &RecordingRecord, now: u64) -> Result<(), Error> {
-        self.update(rec.recording_sid.as_str())
+        recording_values(self.update(rec.recording_sid.as_str()), rec)
             .update_expression(
                 "SET #kind = :kind, call_sid = :call, recording_kind = :rk, twilio_url = :url, duration_s = :d, copy_pending = :p, copy_pending_at = if_not_exists(copy_pending_at, :now), expires_at = if_not_exists(expires_at, :exp)",
             )
             .condition_expression("attribute_not_exists(created_at)")
-            .expression_attribute_names("#kind", "kind")
-            .expression_attribute_values(":kind", s("recording"))
-            .expression_attribute_values(
-                ":call",
-                s(rec.call_sid.as_ref().map_or("unknown", CallSid::as_str)),
-            )
-            .expression_attribute_values(":rk", s(rec.kind.clone()))
-            .expression_attribute_values(":url", s(rec.twilio_url.clone()))
-            .expression_attribute_values(":d", n(rec.duration_secs))
             .expression_attribute_values(":p", s(COPY_PENDING))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":exp", n(now + self.retention_secs))
@@ -628,18 +637,8 @@ impl<'a> Calls<'a> {
         let mut expr = String::from(
             "SET #kind = :kind, call_sid = :call, recording_kind = :rk, twilio_url = :url, duration_s = :d, created_at = :now, expires_at = :exp",
         );
-        let mut req = self
-            .update(rec.recording_sid.as_str())
+        let mut req = recording_values(self.update(rec.recording_sid.as_str()), rec)
             .condition_expression("attribute_not_exists(created_at)")
-            .expression_attribute_names("#kind", "kind")
-            .expression_attribute_values(":kind", s("recording"))
-            .expression_attribute_values(
-                ":call",
-                s(rec.call_sid.as_ref().map_or("unknown", CallSid::as_str)),
-            )
-            .expression_attribute_values(":rk", s(rec.kind.clone()))
-            .expression_attribute_values(":url", s(rec.twilio_url.clone()))
-            .expression_attribute_values(":d", n(rec.duration_secs))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":exp", n(now + self.retention_secs));
         if rec.kind == "voicemail" {
