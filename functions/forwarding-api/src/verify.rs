@@ -1,0 +1,169 @@
+//! `POST /forwarding/configs/{id}/verify` (issue 11; bounded against toll fraud, issue 27 §4):
+//! the verification call and its limits.
+
+use crate::{found, store_down, Answer};
+use serde_json::json;
+use std::time::Duration;
+use telephony_aws::forwarding::{ForwardingConfig, OrgStore, Transition};
+use telephony_aws::http::StatusCode;
+use telephony_aws::{glue, metrics, ratelimit, Deps};
+use telephony_core::ratelimit::Limit;
+use telephony_core::E164;
+
+/// How long a verification waits for the forwarded call before the config is `unverified`.
+pub const VERIFY_TIMEOUT_SECS: u64 = 90;
+/// The least time between two verification calls of one config (seconds): a second
+/// `POST …/verify` sooner → 429 with `Retry-After` (issue 27 §4, toll fraud).
+pub const VERIFY_COOLDOWN_SECS: u64 = 300;
+/// Verification calls per org per day (fixed window in the rate-limits table; counted before
+/// the call is placed, and an unreadable counter refuses: fail closed, these are paid calls).
+pub const VERIFY_DAILY_CAP: Limit = Limit {
+    max_calls: 10,
+    window: Duration::from_secs(86_400),
+};
+
+/// Why [`verify`] placed no call, beyond an ordinary answer.
+pub enum Refusal {
+    /// The config's last verification call is younger than [`VERIFY_COOLDOWN_SECS`]: retry
+    /// after this many seconds (429, `Retry-After`).
+    Cooldown(u64),
+    /// Any other answer (404, 409 in progress or disabled, 429 daily cap, 503, 502).
+    Answer(Answer),
+}
+
+/// `POST /forwarding/configs/{id}/verify`: a short outbound call from the org's number to the
+/// SIM (Twilio Calls API; it pauses, then hangs up). When forwarding works, the carrier forwards
+/// it back to our number and the frontdoor sees `ForwardedFrom` = the SIM, `To` and `From` =
+/// the config's forwarding number, while the config is `verifying`: it marks the config
+/// `verified` and hangs up. No forwarded call within [`VERIFY_TIMEOUT_SECS`] → `unverified`
+/// with the reason (on the next read).
+///
+/// These are paid calls placed on a tenant's request (issue 27 §4): the SIM is checked again
+/// against the country's mobile ranges, one verification is in flight per config (409
+/// `verification_in_progress`; the state change is conditional, so two racing requests place
+/// one call), a config waits [`VERIFY_COOLDOWN_SECS`] between calls, and an org places at most
+/// [`VERIFY_DAILY_CAP`] a day (429 `verify_daily_cap`). `ForwardingVerifyCalls` counts the
+/// calls placed (alarmed), `ForwardingVerifyRefused` the refusals by `Reason`.
+pub async fn verify(
+    deps: &Deps,
+    store: &OrgStore<'_>,
+    id: &str,
+    now: u64,
+) -> Result<Answer, Refusal> {
+    let refused = |reason: &str, status: StatusCode, code: &str, message: &str| {
+        metrics::count("ForwardingVerifyRefused", Some(("Reason", reason)));
+        Refusal::Answer((status, glue::error_body(code, message)))
+    };
+    let c = found(store, id).await.map_err(Refusal::Answer)?;
+    if c.state == "disabled" {
+        return Err(refused(
+            "disabled",
+            StatusCode::CONFLICT,
+            "disabled",
+            "this config is disabled",
+        ));
+    }
+    if let Some(started) = c.verify_started_at {
+        let age = now.saturating_sub(started);
+        if c.state == "verifying" && age <= VERIFY_TIMEOUT_SECS {
+            return Err(refused(
+                "in_progress",
+                StatusCode::CONFLICT,
+                "verification_in_progress",
+                "a verification call is under way; read the config for its outcome",
+            ));
+        }
+        if age < VERIFY_COOLDOWN_SECS {
+            metrics::count("ForwardingVerifyRefused", Some(("Reason", "cooldown")));
+            return Err(Refusal::Cooldown(VERIFY_COOLDOWN_SECS - age));
+        }
+    }
+    let sim_ok = E164::parse_syntax(&c.sim_e164)
+        .map_err(|e| e.to_string())
+        .and_then(|sim| forwarding::check_sim(&c.country, &sim).map_err(|e| e.to_string()));
+    if let Err(e) = sim_ok {
+        return Err(refused(
+            "invalid_sim",
+            StatusCode::BAD_REQUEST,
+            "invalid_sim",
+            &e,
+        ));
+    }
+    let twilio = deps.twilio().map_err(|e| {
+        Refusal::Answer((
+            StatusCode::SERVICE_UNAVAILABLE,
+            glue::error_body("twilio_unavailable", &e.to_string()),
+        ))
+    })?;
+    match ratelimit::check_all(
+        &deps.dynamo,
+        &deps.config.rate_limits_table,
+        &format!("fwd-verify#{}", store.org()),
+        &[VERIFY_DAILY_CAP],
+        now,
+    )
+    .await
+    {
+        Ok(ratelimit::Verdict::Allowed) => {}
+        Ok(ratelimit::Verdict::Limited) => {
+            return Err(refused(
+                "daily_cap",
+                StatusCode::TOO_MANY_REQUESTS,
+                "verify_daily_cap",
+                &format!(
+                    "at most {} verification calls a day per account",
+                    VERIFY_DAILY_CAP.max_calls
+                ),
+            ))
+        }
+        Err(e) => return Err(Refusal::Answer(store_down(&e))),
+    }
+    match store.set_state(&c, "verifying", None, Some(now)).await {
+        Ok(Transition::Moved) => {}
+        Ok(Transition::Stale) => {
+            return Err(refused(
+                "in_progress",
+                StatusCode::CONFLICT,
+                "verification_in_progress",
+                "the config changed meanwhile (another verification started?); read it again",
+            ))
+        }
+        Err(e) => return Err(Refusal::Answer(store_down(&e))),
+    }
+    let verifying = ForwardingConfig {
+        state: "verifying".into(),
+        verify_started_at: Some(now),
+        ..c
+    };
+    let twiml = "<Response><Pause length=\"20\"/><Hangup/></Response>";
+    metrics::count("ForwardingVerifyCalls", None);
+    match twilio
+        .create_call(&verifying.destination, &verifying.sim_e164, twiml, 25)
+        .await
+    {
+        Ok(call) => Ok((
+            StatusCode::ACCEPTED,
+            json!({"id": verifying.id, "state": "verifying", "call_sid": call.sid.unwrap_or_default(),
+            "timeout_seconds": VERIFY_TIMEOUT_SECS,
+            "instructions": if verifying.mode == "safety_net" {
+                "We are calling your mobile now. Do not answer: the call must be forwarded back to us."
+            } else {
+                "We are calling your mobile now; with forwarding on, it will not ring."
+            }}),
+        )),
+        Err(e) => {
+            let _ = store
+                .set_state(
+                    &verifying,
+                    "unverified",
+                    Some("the test call could not be placed"),
+                    None,
+                )
+                .await;
+            Ok((
+                StatusCode::BAD_GATEWAY,
+                glue::error_body("twilio_refused", &e.to_string()),
+            ))
+        }
+    }
+}
