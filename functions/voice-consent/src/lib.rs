@@ -6,16 +6,19 @@
 //! on a holiday or closure day) the caller hears the closed message and goes to the after-hours
 //! line when one is set, else to voicemail (`AfterHoursCalls`). A number with the AI receptionist
 //! on (issue 12) hands its share of calls to the media bridge instead, at any hour:
-//! `<Connect><Stream>` with the call's stream token (`AiCalls`); without `STREAM_SECRET`, or if
-//! the call cannot be marked, the caller gets the menu.
+//! `<Connect><Stream>` with the call's stream token (`AiCalls`), or, on the built-in engine
+//! (issue 28), `<Connect><ConversationRelay>` to `RELAY_URL` with the same token as a
+//! `<Parameter>`; without `STREAM_SECRET` (or `RELAY_URL` for the relay), or if the call cannot
+//! be marked, the caller gets the menu.
 
 use telephony_aws::store::Claim;
 use telephony_aws::{
     glue, metrics, now_ms, now_secs, Body, Deps, Error, Request, Response, Webhook,
 };
 use telephony_core::flow::{
-    self, Consent, ConsentAnswer, MenuState, NumberConfig, Replies, StreamStart,
+    self, Consent, ConsentAnswer, MenuState, NumberConfig, RelayStart, Replies, StreamStart,
 };
+use telephony_core::stream::AiEngine;
 use telephony_core::hours::{self, OpenState};
 use telephony_core::{stream, CallSid};
 use telephony_core::{Route, Twiml};
@@ -107,6 +110,14 @@ async fn hand_to_ai(
         tracing::warn!(call_sid = %sid, "AI receptionist on but STREAM_SECRET unset; menu instead");
         return None;
     };
+    let relay_url = match (&ai.engine, &deps.config.relay_url) {
+        (AiEngine::Relay, Some(url)) => Some(url.as_str()),
+        (AiEngine::Relay, None) => {
+            tracing::warn!(call_sid = %sid, "AI receptionist on but RELAY_URL unset; menu instead");
+            return None;
+        }
+        (AiEngine::Stream(_), _) => None,
+    };
     let connect_ms = now_ms();
     let mut issued_at = connect_ms / 1000;
     match deps.calls().start_ai(sid, connect_ms, now_secs()).await {
@@ -130,11 +141,19 @@ async fn hand_to_ai(
         }
     }
     let token = stream::issue(secret.0.as_bytes(), sid.as_str(), issued_at);
-    Some(replies.ai_connect(&StreamStart {
-        stream_url: &ai.stream_url,
-        token: &token,
-        call_sid: sid.as_str(),
-        consent,
-        business_name: &number.business_name,
-    }))
+    Some(match (&ai.engine, relay_url) {
+        (AiEngine::Stream(stream_url), _) => replies.ai_connect(&StreamStart {
+            stream_url,
+            token: &token,
+            call_sid: sid.as_str(),
+            consent,
+            business_name: &number.business_name,
+        }),
+        (AiEngine::Relay, relay_url) => replies.ai_relay(&RelayStart {
+            relay_url: relay_url.unwrap_or_default(),
+            token: &token,
+            consent,
+            business_name: &number.business_name,
+        }),
+    })
 }

@@ -151,6 +151,10 @@ pub struct Config {
     /// `STREAM_WATCHDOG_MS` (default 3000, 500–30000): a stream starting later than this after
     /// the `<Connect>` falls back to a person.
     pub stream_watchdog: Duration,
+    /// `RELAY_URL`: the WebSocket API's `wss://…/<stage>` URL the `<ConversationRelay>` connects
+    /// to (issue 28; a template output), without a query. Unset → numbers on the relay engine
+    /// get the menu.
+    pub relay_url: Option<String>,
 }
 
 const DAY: u64 = 86_400;
@@ -254,7 +258,21 @@ impl Config {
                 reason: "must be 500..=30000".into(),
             });
         }
+        let relay_url = opt("RELAY_URL");
+        if let Some(url) = &relay_url {
+            telephony_core::stream::check_stream_url(url).map_err(|reason| ConfigError::Invalid {
+                name: "RELAY_URL",
+                reason,
+            })?;
+            if url.contains(['?', '#']) {
+                return Err(ConfigError::Invalid {
+                    name: "RELAY_URL",
+                    reason: "must carry no query or fragment (the handshake signature covers the URL)".into(),
+                });
+            }
+        }
         Ok(Self {
+            relay_url,
             stream_secret,
             stream_watchdog: Duration::from_millis(watchdog_ms),
             stage,

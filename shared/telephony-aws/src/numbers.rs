@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use telephony_core::flow::NumberConfig;
-use telephony_core::stream::AiMode;
+use telephony_core::stream::{AiEngine, AiMode};
 use telephony_core::E164;
 
 /// Cached lookups of the `numbers` table. `None` in the cache means "not in the table" (the
@@ -127,13 +127,16 @@ fn parse(
         whatsapp_enabled: flag(item, "whatsapp_enabled", default.whatsapp_enabled),
         whatsapp_template_sid: text("whatsapp_template_sid")
             .or_else(|| default.whatsapp_template_sid.clone()),
-        ai: text("ai_stream_url")
-            .filter(|_| flag(item, "ai_enabled", false))
-            .map(|stream_url| AiMode {
-                stream_url,
+        ai: flag(item, "ai_enabled", false)
+            .then(|| AiEngine::from_stored(text("ai_engine").as_deref(), text("ai_stream_url")))
+            .flatten()
+            .map(|engine| AiMode {
+                engine,
                 share_percent: text("ai_share")
                     .and_then(|v| v.parse::<u8>().ok())
                     .map_or(100, |p| p.min(100)),
+                knowledge: text("ai_knowledge")
+                    .map(|k| k.chars().take(telephony_core::stream::MAX_KNOWLEDGE_CHARS).collect()),
             }),
     })
 }

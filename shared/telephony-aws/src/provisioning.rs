@@ -1155,7 +1155,8 @@ pub struct ConfigChange {
     pub ai: Option<AiChange>,
 }
 
-/// `ai` of a config change: stored as `ai_enabled`, `ai_stream_url`, `ai_share`.
+/// `ai` of a config change: stored as `ai_enabled`, `ai_engine`, `ai_stream_url`, `ai_share`,
+/// `ai_knowledge`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AiChange {
@@ -1165,6 +1166,11 @@ pub struct AiChange {
     pub stream_url: Option<String>,
     /// Percent of calls sent to the AI, 0–100 (default 100).
     pub share: Option<u8>,
+    /// `relay` (the built-in receptionist, issue 28) or `stream` (an external bridge).
+    pub engine: Option<String>,
+    /// What the receptionist may tell callers (services, areas, prices), at most
+    /// [`telephony_core::stream::MAX_KNOWLEDGE_CHARS`] characters; `""` clears it.
+    pub knowledge: Option<String>,
 }
 
 impl ConfigChange {
@@ -1224,6 +1230,24 @@ impl ConfigChange {
                     return Err("ai.share must be 0-100 (percent of calls)".into());
                 }
                 out.push(("ai_share", share.to_string()));
+            }
+            if let Some(engine) = &ai.engine {
+                if !matches!(engine.as_str(), "relay" | "stream") {
+                    return Err("ai.engine must be relay or stream".into());
+                }
+                out.push(("ai_engine", engine.clone()));
+            }
+            if let Some(k) = &ai.knowledge {
+                let printable = k
+                    .chars()
+                    .all(|c| c == '\n' || (!c.is_control() && telephony_core::twiml::is_xml_char(c)));
+                if k.chars().count() > telephony_core::stream::MAX_KNOWLEDGE_CHARS || !printable {
+                    return Err(format!(
+                        "ai.knowledge must be at most {} printable characters",
+                        telephony_core::stream::MAX_KNOWLEDGE_CHARS
+                    ));
+                }
+                out.push(("ai_knowledge", k.clone()));
             }
             if let Some(on) = ai.enabled {
                 out.push(("ai_enabled", on.to_string()));

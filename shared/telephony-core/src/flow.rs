@@ -6,7 +6,7 @@ use crate::params::Params;
 use crate::prompts::{self, Lang};
 use crate::routes::Route;
 use crate::speech;
-use crate::twiml::{Connect, Dial, Gather, Number, Record, Say, SpeechInput, Twiml, Verb};
+use crate::twiml::{Connect, Dial, Gather, Number, Record, Relay, Say, SpeechInput, Twiml, Verb};
 use std::time::Duration;
 
 /// `<Gather>` silence timeout for the consent question and the menu (spec §3).
@@ -73,6 +73,29 @@ pub struct StreamStart<'a> {
     /// Spoken name of the business.
     pub business_name: &'a str,
 }
+
+/// What the AI `<Connect><ConversationRelay>` carries (issue 28 §1): `<Parameter>`s arrive in the
+/// `setup` message, which is where the relay learns which call it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayStart<'a> {
+    /// The WebSocket API's `wss://` URL (no query: see [`crate::twiml::Relay::url`]).
+    pub relay_url: &'a str,
+    /// The call's single-use relay token ([`crate::stream::issue`]), claimed at `setup`.
+    pub token: &'a str,
+    /// The caller's recording consent (the transcript is kept only with `yes`).
+    pub consent: Consent,
+    /// Spoken name of the business.
+    pub business_name: &'a str,
+}
+
+/// ConversationRelay voices (Twilio ConversationRelay "Voice configuration": Google is the
+/// default text-to-speech provider; `en-US-Journey-O` is its documented default English voice):
+/// English `en-US-Journey-O`, Canadian French `fr-CA-Neural2-A`, each transcribed in its own
+/// language.
+pub const RELAY_VOICES: [(Lang, &str, &str); 2] = [
+    (Lang::En, "en-US", "en-US-Journey-O"),
+    (Lang::Fr, "fr-CA", "fr-CA-Neural2-A"),
+];
 
 /// A `<Say>` voice and its language (flaw F-45: the voice must speak the language given).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -594,6 +617,32 @@ impl<'a> Replies<'a> {
             parameters: vec![
                 ("token", s.token.to_owned()),
                 ("call_sid", s.call_sid.to_owned()),
+                ("consent", s.consent.as_str().to_owned()),
+                ("language", self.lang.code().to_owned()),
+                ("business_name", s.business_name.to_owned()),
+            ],
+        }))
+    }
+
+    /// `/voice-consent` with the built-in AI receptionist (issue 28 §1): `<Connect
+    /// action=/voice-relay-action><ConversationRelay url welcomeGreeting language ttsProvider voice
+    /// transcriptionLanguage interruptible dtmfDetection>` in the call's language, with the
+    /// parameters `token`, `consent` (`yes`/`no`), `language` (`en`/`fr`) and `business_name`.
+    pub fn ai_relay(&self, s: &RelayStart<'_>) -> Twiml {
+        let (_, language, voice) = RELAY_VOICES
+            .into_iter()
+            .find(|(l, _, _)| *l == self.lang)
+            .unwrap_or(RELAY_VOICES[0]);
+        Twiml::new().then(Verb::Relay(Relay {
+            action: self.url(Route::RelayAction, &[]),
+            url: s.relay_url.to_owned(),
+            welcome_greeting: prompts::fill(self.texts().ai_welcome, s.business_name, "", ""),
+            language,
+            tts_provider: "Google",
+            voice,
+            transcription_language: language,
+            parameters: vec![
+                ("token", s.token.to_owned()),
                 ("consent", s.consent.as_str().to_owned()),
                 ("language", self.lang.code().to_owned()),
                 ("business_name", s.business_name.to_owned()),

@@ -232,6 +232,48 @@ pub fn status_at(hours: &Hours, secs: u64) -> OpenState {
     }
 }
 
+/// The first instant at or after `at` when `hours` say open, searched on a 5-minute grid over
+/// the next [`NEXT_OPEN_HORIZON_DAYS`] days (holidays and closures included); `None` when
+/// nothing opens in that time (a number closed for good, or no weekly hours).
+pub fn next_open(hours: &Hours, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if status(hours, at) == OpenState::Open {
+        return Some(at);
+    }
+    let step = chrono::Duration::minutes(5);
+    let secs = at.timestamp();
+    let mut t = DateTime::from_timestamp(secs - secs.rem_euclid(300) + 300, 0)?;
+    let end = at + chrono::Duration::days(NEXT_OPEN_HORIZON_DAYS);
+    while t <= end {
+        if status(hours, t) == OpenState::Open {
+            return Some(t);
+        }
+        t += step;
+    }
+    None
+}
+
+/// How far [`next_open`] looks ahead (days): past the longest run of holidays plus a weekend.
+pub const NEXT_OPEN_HORIZON_DAYS: i64 = 14;
+
+/// The weekly hours in the written form ([`parse_weekly`]'s input: `mon 08:00-17:00; …`), one
+/// group per day that has hours.
+pub fn weekly_text(hours: &Hours) -> String {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+    DAYS.iter()
+        .zip(&hours.weekly)
+        .filter(|(_, ranges)| !ranges.is_empty())
+        .map(|(d, ranges)| {
+            let r: Vec<String> = ranges
+                .iter()
+                .map(|&(o, c)| format!("{}-{}", hm(o), hm(c)))
+                .collect();
+            format!("{d} {}", r.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn day(s: &str) -> Result<usize, String> {
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     DAYS.iter()
@@ -334,6 +376,30 @@ pub fn parse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_opening_skips_nights_weekends_and_holidays() {
+        let h = parse("America/Toronto", "mon-fri 08:30-17:00", Some("CA-ON"), None).unwrap();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // Friday 2026-12-04 18:00 Toronto (23:00 UTC) → Monday 08:30 (13:30 UTC).
+        assert_eq!(
+            next_open(&h, at("2026-12-04T23:00:00Z")),
+            Some(at("2026-12-07T13:30:00Z"))
+        );
+        // Open now → now.
+        assert_eq!(
+            next_open(&h, at("2026-12-07T15:02:00Z")),
+            Some(at("2026-12-07T15:02:00Z"))
+        );
+        // Christmas Friday 2026-12-25 and the weekend → Monday 28th (Boxing Day is Saturday).
+        assert_eq!(
+            next_open(&h, at("2026-12-24T23:00:00Z")),
+            Some(at("2026-12-28T13:30:00Z"))
+        );
+        let never = parse("America/Toronto", "", None, None).unwrap();
+        assert_eq!(next_open(&never, at("2026-12-04T23:00:00Z")), None);
+        assert_eq!(weekly_text(&h), "mon 08:30-17:00; tue 08:30-17:00; wed 08:30-17:00; thu 08:30-17:00; fri 08:30-17:00");
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

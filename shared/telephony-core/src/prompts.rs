@@ -107,11 +107,13 @@ pub struct Catalogue {
     pub ai_goodbye: &'static str,
     /// The forwarding verification call arrived forwarded (issue 11): said, then Hangup.
     pub forwarding_verified: &'static str,
+    /// The AI receptionist's first words, the ConversationRelay `welcomeGreeting` (`{business}`).
+    pub ai_welcome: &'static str,
 }
 
 impl Catalogue {
     /// Every text with its key (for the catalogue tests and tooling).
-    pub fn texts(&self) -> [(&'static str, &'static str); 26] {
+    pub fn texts(&self) -> [(&'static str, &'static str); 27] {
         [
             ("greeting", self.greeting),
             ("greeting_known", self.greeting_known),
@@ -139,6 +141,7 @@ impl Catalogue {
             ("ai_transfer", self.ai_transfer),
             ("ai_goodbye", self.ai_goodbye),
             ("forwarding_verified", self.forwarding_verified),
+            ("ai_welcome", self.ai_welcome),
         ]
     }
 }
@@ -208,6 +211,7 @@ pub const EN: Catalogue = Catalogue {
     ai_transfer: "Connecting you to a member of our team.",
     ai_goodbye: "Thank you for calling. Goodbye.",
     forwarding_verified: "Call forwarding is working. You can hang up now. Goodbye.",
+    ai_welcome: "Hi, you've reached {business}. I'm the virtual receptionist. How can I help you today?",
 };
 
 /// Canadian French.
@@ -238,6 +242,7 @@ pub const FR: Catalogue = Catalogue {
     ai_transfer: "Nous vous transférons à un membre de notre équipe.",
     ai_goodbye: "Merci de votre appel. Au revoir.",
     forwarding_verified: "Le renvoi d'appel fonctionne. Vous pouvez raccrocher. Au revoir.",
+    ai_welcome: "Bonjour, vous êtes chez {business}. Je suis la réceptionniste virtuelle. Comment puis-je vous aider?",
 };
 
 #[cfg(test)]

@@ -29,6 +29,9 @@ pub enum Route {
     StreamStatus,
     /// `action` of the AI `<Connect>`, requested when the stream ends (issue 12).
     StreamAction,
+    /// `action` of the `<Connect><ConversationRelay>` (issue 28), requested when the AI
+    /// receptionist's session ends.
+    RelayAction,
     /// Inbound SMS/MMS webhook (the number's Messaging URL); alias `/twilio/sms`.
     SmsReply,
     /// Message status callback; alias `/twilio/sms-status`.
@@ -37,7 +40,7 @@ pub enum Route {
 
 impl Route {
     /// Every route: voice in call-flow order, then messaging.
-    pub const ALL: [Route; 14] = [
+    pub const ALL: [Route; 15] = [
         Route::Frontdoor,
         Route::Consent,
         Route::MenuHandler,
@@ -50,6 +53,7 @@ impl Route {
         Route::Health,
         Route::StreamStatus,
         Route::StreamAction,
+        Route::RelayAction,
         Route::SmsReply,
         Route::SmsStatus,
     ];
@@ -69,6 +73,7 @@ impl Route {
             Route::Health => "/voice-health",
             Route::StreamStatus => "/voice-stream-status",
             Route::StreamAction => "/voice-stream-action",
+            Route::RelayAction => "/voice-relay-action",
             Route::SmsReply => "/webcomms-sms-reply",
             Route::SmsStatus => "/webcomms-sms-status",
         }

@@ -75,15 +75,53 @@ pub fn verify(secret: &[u8], token: &str, call_sid: &str, now: u64) -> Result<()
 /// hand-off (the seeds' "Watchdog: if handshake > 3 s → fallback").
 pub const DEFAULT_WATCHDOG_MS: u64 = 3_000;
 
-/// A number's AI receptionist (numbers table `ai_enabled`, `ai_stream_url`, `ai_share`): present
-/// only when enabled with a stream URL.
+/// A number's AI receptionist (numbers table `ai_enabled`, `ai_engine`, `ai_stream_url`,
+/// `ai_share`, `ai_knowledge`): present only when enabled (and, for the stream engine, with a
+/// stream URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AiMode {
-    /// `wss://` URL of the media bridge (`ws://` accepted only for local runs by the config
-    /// check).
-    pub stream_url: String,
+    /// Who holds the conversation.
+    pub engine: AiEngine,
     /// Percent of calls (0–100) handed to the AI; the rest get the menu.
     pub share_percent: u8,
+    /// What the owner wants the receptionist to know and quote (services, areas, prices), at
+    /// most [`MAX_KNOWLEDGE_CHARS`] characters; `None` → nothing beyond the business name.
+    pub knowledge: Option<String>,
+}
+
+/// Longest `ai_knowledge` text (characters): it goes into every turn's system prompt.
+pub const MAX_KNOWLEDGE_CHARS: usize = 2_000;
+
+/// The AI engine of a number (issue 28 §1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AiEngine {
+    /// The built-in receptionist on Twilio ConversationRelay (`ai_engine = relay`, the default).
+    Relay,
+    /// An external speech-to-speech bridge over a bidirectional Media Stream (`ai_engine =
+    /// stream`, issue 12): its `wss://` URL (`ws://` accepted only for local runs by the config
+    /// check).
+    Stream(String),
+}
+
+impl AiEngine {
+    /// From the stored `ai_engine` and `ai_stream_url`: `relay`; `stream` with a URL; absent →
+    /// `stream` when a URL is stored (numbers configured before the relay engine existed keep
+    /// their bridge), else `relay`. `None` for `stream` without a URL or an unknown name.
+    pub fn from_stored(engine: Option<&str>, stream_url: Option<String>) -> Option<Self> {
+        match (engine, stream_url) {
+            (Some("relay"), _) | (None, None) => Some(AiEngine::Relay),
+            (Some("stream") | None, Some(url)) => Some(AiEngine::Stream(url)),
+            _ => None,
+        }
+    }
+
+    /// The stored name: `relay` or `stream`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AiEngine::Relay => "relay",
+            AiEngine::Stream(_) => "stream",
+        }
+    }
 }
 
 /// Whether call `call_sid` is in the `share_percent` of calls sent to the AI: a stable choice
@@ -418,6 +456,19 @@ mod tests {
 
     const SECRET: &[u8] = b"stream-secret";
     const CALL: &str = "CA0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_engine_defaults_to_relay_and_keeps_configured_bridges() {
+        let url = || Some("wss://b.example/m".to_owned());
+        assert_eq!(AiEngine::from_stored(None, None), Some(AiEngine::Relay));
+        assert_eq!(AiEngine::from_stored(Some("relay"), url()), Some(AiEngine::Relay));
+        assert_eq!(
+            AiEngine::from_stored(None, url()),
+            Some(AiEngine::Stream("wss://b.example/m".into()))
+        );
+        assert_eq!(AiEngine::from_stored(Some("stream"), None), None);
+        assert_eq!(AiEngine::from_stored(Some("gpt"), url()), None);
+    }
 
     #[test]
     fn tokens_verify_only_for_their_call_within_three_minutes() {

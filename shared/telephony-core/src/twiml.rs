@@ -109,6 +109,31 @@ pub struct Connect {
     pub parameters: Vec<(&'static str, String)>,
 }
 
+/// A `<Connect action><ConversationRelay url …>…<Parameter/>…</ConversationRelay></Connect>`
+/// (issue 28; Twilio TwiML `<ConversationRelay>` noun): Twilio does speech-to-text and
+/// text-to-speech and talks to `url` in JSON text messages until the session ends; then Twilio
+/// requests `action`. Barge-in (`interruptible="any"`) and DTMF detection are always on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relay {
+    /// Absolute `action` URL (POST), requested when the session ends.
+    pub action: String,
+    /// `url`: the `wss://` WebSocket API, without a query (the handshake signature covers the
+    /// URL; API Gateway hands the query over as a map, so it could not be rebuilt exactly).
+    pub url: String,
+    /// `welcomeGreeting`: spoken by Twilio as soon as the session starts.
+    pub welcome_greeting: String,
+    /// `language` (BCP-47, e.g. `en-US`, `fr-CA`): text-to-speech and transcription.
+    pub language: &'static str,
+    /// `ttsProvider`, e.g. `Google`, `Amazon`, `ElevenLabs`.
+    pub tts_provider: &'static str,
+    /// `voice` of that provider, e.g. `en-US-Journey-O`.
+    pub voice: &'static str,
+    /// `transcriptionLanguage` (BCP-47).
+    pub transcription_language: &'static str,
+    /// `<Parameter name value/>`s, delivered in the `setup` message's `customParameters`.
+    pub parameters: Vec<(&'static str, String)>,
+}
+
 /// One TwiML verb.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verb {
@@ -132,6 +157,8 @@ pub enum Verb {
     Message(String),
     /// `<Connect><Stream>`: hand the call to a real-time media service.
     Connect(Connect),
+    /// `<Connect><ConversationRelay>`: hand the call to the AI receptionist (issue 28).
+    Relay(Relay),
 }
 
 /// A TwiML `<Response>`: a list of verbs, rendered with an XML declaration.
@@ -418,6 +445,27 @@ fn write_verb(w: &mut Out, verb: &Verb) {
                 w.empty("Parameter", &[("name", name), ("value", value)]);
             }
             w.close("Stream");
+            w.close("Connect");
+        }
+        Verb::Relay(r) => {
+            w.open("Connect", &[("action", &r.action), ("method", "POST")]);
+            w.open(
+                "ConversationRelay",
+                &[
+                    ("url", &r.url),
+                    ("welcomeGreeting", &r.welcome_greeting),
+                    ("language", r.language),
+                    ("ttsProvider", r.tts_provider),
+                    ("voice", r.voice),
+                    ("transcriptionLanguage", r.transcription_language),
+                    ("interruptible", "any"),
+                    ("dtmfDetection", "true"),
+                ],
+            );
+            for (name, value) in &r.parameters {
+                w.empty("Parameter", &[("name", name), ("value", value)]);
+            }
+            w.close("ConversationRelay");
             w.close("Connect");
         }
     }
