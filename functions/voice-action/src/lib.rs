@@ -22,9 +22,8 @@
 use serde::Deserialize;
 use serde_json::json;
 use telephony_aws::http::{Method, StatusCode};
-use telephony_aws::notifier::{self, NoticeAbout};
 use telephony_aws::store::Claim;
-use telephony_aws::streams::tool_pk;
+use telephony_aws::tools::{self, ToolEffect};
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response};
 use telephony_core::stream::{self, TokenError, Tool, ToolArgs, ToolError, ToolKind};
 use telephony_core::CallSid;
@@ -157,19 +156,6 @@ fn unavailable(sid: &CallSid, e: &Error) -> Response<Body> {
     )
 }
 
-/// The staff notice of an appointment request or a message.
-#[derive(Debug, serde::Serialize)]
-struct ToolNotice<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    call_sid: &'a str,
-    tool_call_id: &'a str,
-    caller: Option<&'a str>,
-    dialled: Option<&'a str>,
-    #[serde(flatten)]
-    details: serde_json::Value,
-}
-
 async fn act(
     deps: &Deps,
     sid: &CallSid,
@@ -212,36 +198,17 @@ async fn act(
             "Message taken by the AI for",
         ),
     };
-    let stored = calls
-        .claim_tool_call(
-            &call.tool_call_id,
-            sid,
-            tool.name(),
-            &details.to_string(),
-            now,
-        )
-        .await?;
-    if stored == Claim::Created {
-        metrics::count("ToolCalls", Some(("Tool", tool.name())));
-    }
-    // The notice is claimed on the tool call's item: one notice however often the bridge
-    // retries, and a retry after a failed publish sends it.
     let record = calls.stream_record(sid).await?.unwrap_or_default();
-    let pk = tool_pk(sid, &call.tool_call_id);
-    let notice = ToolNotice {
+    let effect = ToolEffect {
+        tool: tool.name(),
         kind,
-        call_sid: sid.as_str(),
+        subject,
         tool_call_id: &call.tool_call_id,
         caller: record.from.as_deref(),
         dialled: record.to.as_deref(),
         details,
     };
-    let about = NoticeAbout {
-        pk: &pk,
-        caller: record.from.as_deref(),
-        dialled: record.to.as_deref(),
-    };
-    notifier::notify_item_once(deps, &about, "notified_at", subject, &notice, now).await?;
+    let stored = tools::record_once(deps, sid, &effect, now).await?;
     Ok(json!({
         "status": if stored == Claim::Created { "accepted" } else { "duplicate" },
         "tool": tool.name(),

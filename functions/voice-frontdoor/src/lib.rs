@@ -14,7 +14,6 @@
 //! forwarding number (business name, targets, language) whatever `To` is (`ForwardedCalls` by
 //! `Mode`); a pending, verifying or unverified config routes nothing (the call goes by `To`).
 
-use telephony_aws::contacts::{Contact, Contacts};
 use telephony_aws::ratelimit::{self, Verdict};
 use telephony_aws::store::Claim;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
@@ -98,7 +97,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         })
     };
     // The known-caller lookup rides along with the rate-limit counters: no extra round trip.
-    let (limited, contact) = tokio::join!(limited, known_caller(deps, &number, from, now));
+    let (limited, contact) = tokio::join!(limited, deps.known_caller(&number, from, now));
     let limited = limited?;
     if limited {
         tracing::info!(call_sid = %sid, from = %mask_phone(from), "caller rate limited");
@@ -118,30 +117,6 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         &number.business_name,
         contact.as_ref().map(|c| c.first_name.as_str()),
     ))
-}
-
-/// The caller's contact for the number's org, if `CONTACTS_TABLE` is set and the caller is a
-/// number; `None` on any failure (the normal greeting).
-async fn known_caller(
-    deps: &Deps,
-    number: &flow::NumberConfig,
-    from: &str,
-    now: u64,
-) -> Option<Contact> {
-    let table = deps.config.contacts_table.as_deref()?;
-    let caller = E164::parse_syntax(from).ok()?;
-    let contacts = Contacts {
-        dynamo: &deps.dynamo,
-        table,
-    };
-    match contacts.get(&number.org_id, &caller, now).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(from = %mask_phone(from), error = %e, "contact lookup failed; normal greeting");
-            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
-            None
-        }
-    }
 }
 
 fn mode_dim(mode: &str) -> &'static str {

@@ -9,8 +9,7 @@
 //! retried action gets the same TwiML and counts nothing again.
 
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
-use telephony_core::flow::{self, Consent};
-use telephony_core::hours::{self, OpenState};
+use telephony_core::flow::Consent;
 use telephony_core::stream::{self, StreamFacts, StreamNext};
 use telephony_core::{Route, Twiml};
 
@@ -64,19 +63,13 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         StreamNext::Transfer => None,
     };
     let consent = Consent::from_stored(record.consent.as_deref());
-    if let Some(h) = &number.hours {
-        if let OpenState::Closed(why) = hours::status_at(h, hook.now()) {
-            let target = number
-                .after_hours_target
-                .as_ref()
-                .and_then(|t| flow::safe_target(t, from, to, deps.config.hotline.as_ref()));
-            return Ok(replies.closed(why, &number.business_name, target, consent));
-        }
-    }
-    // The team's line: Sales, else Support (each loop-guarded).
-    let target = [&number.sales_target, &number.support_target]
-        .into_iter()
-        .flatten()
-        .find_map(|t| flow::safe_target(t, from, to, deps.config.hotline.as_ref()));
-    Ok(replies.ai_to_person(reason, target, consent))
+    Ok(replies.ai_to_team(
+        &number,
+        from,
+        to,
+        deps.config.hotline.as_ref(),
+        hook.now(),
+        reason,
+        consent,
+    ))
 }

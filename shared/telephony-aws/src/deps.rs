@@ -142,6 +142,31 @@ impl AwsTarget {
 }
 
 impl Deps {
+    /// The caller's contact in the number's org (a known caller), if `CONTACTS_TABLE` is set and
+    /// `from` is a number; `None` on any failure (logged and counted: the caller is served as
+    /// unknown).
+    pub async fn known_caller(
+        &self,
+        number: &telephony_core::flow::NumberConfig,
+        from: &str,
+        now: u64,
+    ) -> Option<crate::contacts::Contact> {
+        let table = self.config.contacts_table.as_deref()?;
+        let caller = telephony_core::E164::parse_syntax(from).ok()?;
+        let contacts = crate::contacts::Contacts {
+            dynamo: &self.dynamo,
+            table,
+        };
+        match contacts.get(&number.org_id, &caller, now).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(from = %telephony_core::mask_phone(from), error = %e, "contact lookup failed; caller served as unknown");
+                crate::metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+                None
+            }
+        }
+    }
+
     /// The `calls` table.
     pub fn calls(&self) -> crate::store::Calls<'_> {
         crate::store::Calls::new(

@@ -56,6 +56,14 @@ pub enum Error {
     /// A Twilio REST call failed (after the client's retries).
     #[error("Twilio REST call failed: {0}")]
     Twilio(#[from] twilio_api::TwilioError),
+    /// An API Gateway Management API call (a reply on the relay WebSocket) failed.
+    #[error("API Gateway {op} failed: {message}")]
+    Relay {
+        /// Operation.
+        op: &'static str,
+        /// The SDK's error.
+        message: String,
+    },
     /// A stored item does not have the shape this code writes.
     #[error("stored item {pk} is malformed: {message}")]
     Corrupt {
@@ -94,6 +102,7 @@ impl Error {
             Error::S3 { .. } => "s3",
             Error::Sns { .. } => "sns",
             Error::Download { .. } | Error::MediaRefused { .. } | Error::Twilio(_) => "twilio",
+            Error::Relay { .. } => "apigateway",
         }
     }
 }

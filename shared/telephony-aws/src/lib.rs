@@ -5,6 +5,7 @@
 pub mod compliance;
 pub mod config;
 pub mod contacts;
+pub mod conversations;
 pub mod deps;
 pub mod error;
 pub mod event;
@@ -22,9 +23,13 @@ pub mod orders;
 pub mod provisioning;
 pub mod ratelimit;
 pub mod recordings;
+#[cfg(feature = "relay")]
+pub mod relay;
 pub mod store;
 pub mod streams;
+pub mod tools;
 pub mod voicemail;
+pub mod ws;
 
 /// The shared AWS SDK configuration type (built by [`deps::AwsTarget::sdk_config`]).
 pub use aws_types::SdkConfig;

@@ -671,6 +671,37 @@ impl<'a> Replies<'a> {
         }
     }
 
+    /// The human path after the AI (either engine's Connect action): outside business hours the
+    /// closed message and the after-hours line (or voicemail); otherwise [`Replies::ai_to_person`]
+    /// to the team's line (Sales, else Support, each loop-guarded against `from`, `to` and the
+    /// `hotline`). `reason` as for `ai_to_person`; `now_secs` Unix seconds.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ai_to_team(
+        &self,
+        number: &NumberConfig,
+        from: &str,
+        to: &str,
+        hotline: Option<&E164>,
+        now_secs: u64,
+        reason: Option<&str>,
+        consent: Consent,
+    ) -> Twiml {
+        if let Some(h) = &number.hours {
+            if let crate::hours::OpenState::Closed(why) = crate::hours::status_at(h, now_secs) {
+                let target = number
+                    .after_hours_target
+                    .as_ref()
+                    .and_then(|t| safe_target(t, from, to, hotline));
+                return self.closed(why, &number.business_name, target, consent);
+            }
+        }
+        let target = [&number.sales_target, &number.support_target]
+            .into_iter()
+            .flatten()
+            .find_map(|t| safe_target(t, from, to, hotline));
+        self.ai_to_person(reason, target, consent)
+    }
+
     /// `/voice-stream-action` after the AI ended the conversation: goodbye, Hangup (never back
     /// to the consent question, flaw F-50).
     pub fn ai_goodbye(&self) -> Twiml {

@@ -183,14 +183,15 @@ fn check_body_sha256(url: &str, body: &[u8]) -> Result<(), SignatureError> {
 }
 
 /// The URL as given, and the same URL with its default port added (if absent) or removed (if it
-/// is `:443` for https or `:80` for http). `None` when no variant applies (another port or scheme).
+/// is `:443` for https and wss, `:80` for http and ws: the ConversationRelay handshake is signed
+/// like a webhook, on its `wss://` URL). `None` when no variant applies (another port or scheme).
 pub fn url_port_variants(url: &str) -> (String, Option<String>) {
     let Some((scheme, rest)) = url.split_once("://") else {
         return (url.to_owned(), None);
     };
     let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "https" => "443",
-        "http" => "80",
+        "https" | "wss" => "443",
+        "http" | "ws" => "80",
         _ => return (url.to_owned(), None),
     };
     let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -377,6 +378,8 @@ mod tests {
             ("http://a.example:80", Some("http://a.example")),
             ("http://a.example/p", Some("http://a.example:80/p")),
             ("https://a.example:8443/x", None),
+            ("wss://r.example/prod", Some("wss://r.example:443/prod")),
+            ("wss://r.example:443/prod", Some("wss://r.example/prod")),
             ("http://127.0.0.1:9000/voice-frontdoor", None),
             ("https://[::1]:443/x", Some("https://[::1]/x")),
             (
