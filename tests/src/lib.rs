@@ -5,6 +5,7 @@
 
 pub mod prism;
 pub mod proxy;
+pub mod relay;
 pub mod scripted;
 
 use aws_sdk_dynamodb::config::Credentials;
@@ -254,6 +255,7 @@ pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
         "/voice-stream-status" => Box::pin(voice_stream_status::handler(deps, req)).await,
         "/voice-stream-action" => Box::pin(voice_stream_action::handler(deps, req)).await,
         "/voice-action" => Box::pin(voice_action::handler(deps, req)).await,
+        "/voice-relay-action" => Box::pin(voice_relay_action::handler(deps, req)).await,
         "/webcomms-sms-reply" | "/twilio/sms" => {
             Box::pin(webcomms_sms_reply::handler(deps, req)).await
         }
@@ -389,6 +391,7 @@ pub fn script(
         retry_backoff: std::time::Duration::from_millis(50),
         ai: call_simulator::bridge::AiPlay::Ok,
         forwarded_from: None,
+        says: Vec::new(),
     }
 }
 

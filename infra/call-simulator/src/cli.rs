@@ -14,6 +14,7 @@ pub const CALL_OPTIONS: &[&str] = &[
     "--target",
     "--ai",
     "--forwarded-from",
+    "--say",
     "--quiet",
 ];
 

@@ -7,6 +7,7 @@
 //! transport that calls the handlers in-process.
 
 pub mod bridge;
+pub mod relay;
 pub mod cli;
 pub mod media;
 pub mod twiml;
@@ -214,6 +215,9 @@ pub struct Script {
     /// `ForwardedFrom` on every request of the call: the number the carrier forwarded it from
     /// (a customer's SIM in hybrid forwarding); `None` for a call dialled directly.
     pub forwarded_from: Option<String>,
+    /// What the caller says to the AI receptionist, turn by turn (`--say`; `dtmf:0` presses a
+    /// key, `interrupt:HEARD` barges in), on a `<ConversationRelay>`.
+    pub says: Vec<String>,
 }
 
 /// One request of the call and its reply.
@@ -242,6 +246,8 @@ pub struct CallLog {
     pub dialled: Vec<String>,
     /// What happened on each AI media stream.
     pub streams: Vec<bridge::StreamRun>,
+    /// What happened on each AI receptionist session.
+    pub relays: Vec<relay::RelayRun>,
 }
 
 impl CallLog {
@@ -361,6 +367,46 @@ impl<T: Transport> Sim<'_, T> {
                     return None;
                 }
                 SimVerb::Redirect(url) => return Some((url, self.base_params())),
+                SimVerb::Relay {
+                    action,
+                    url,
+                    welcome_greeting,
+                    parameters,
+                    ..
+                } => {
+                    self.log.heard.push(welcome_greeting);
+                    let setup = relay::setup_message(
+                        &self.script.call_sid,
+                        &self.script.account_sid,
+                        &self.script.from,
+                        &self.script.to,
+                        &parameters,
+                    );
+                    let run = relay::converse(&url, &self.script.auth_token, &setup, &self.script.says).await;
+                    for t in &run.turns {
+                        self.log.heard.extend(t.heard.iter().cloned());
+                    }
+                    let mut params = self.base_params();
+                    params.push(("SessionId".into(), format!("VX{}", self.script.call_sid.get(2..).unwrap_or(""))));
+                    params.push(("SessionDuration".into(), "12".into()));
+                    match (&run.handoff, &run.error, run.hung_up) {
+                        (Some(h), _, _) => {
+                            params.push(("SessionStatus".into(), "ended".into()));
+                            params.push(("HandoffData".into(), h.clone()));
+                        }
+                        (None, Some(_), _) => {
+                            params.push(("SessionStatus".into(), "failed".into()));
+                            params.push(("ErrorCode".into(), "64105".into()));
+                        }
+                        (None, None, _) => {
+                            params.retain(|(k, _)| k != "CallStatus");
+                            params.push(("CallStatus".into(), "completed".into()));
+                            params.push(("SessionStatus".into(), "completed".into()));
+                        }
+                    }
+                    self.log.relays.push(run);
+                    return Some((action, params));
+                }
                 SimVerb::Connect {
                     action,
                     stream_url,

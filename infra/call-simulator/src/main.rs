@@ -43,15 +43,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--ai MODE`: the call goes to the AI demo number (AI_DEMO_E164, seeded by make run) unless
     // `--to` says otherwise, and the bridge plays MODE.
     let ai_mode = arg(&args, "--ai", "");
-    let ai = if ai_mode.is_empty() {
+    // `--ai relay`: the built-in receptionist's demo number (AI_RELAY_DEMO_E164), spoken to with
+    // `--say`.
+    let ai = if ai_mode.is_empty() || ai_mode == "relay" {
         AiPlay::Ok
     } else {
         AiPlay::parse(&ai_mode)?
     };
-    let default_to = match (ai_mode.is_empty(), std::env::var("AI_DEMO_E164")) {
+    let demo_var = if ai_mode == "relay" { "AI_RELAY_DEMO_E164" } else { "AI_DEMO_E164" };
+    let default_to = match (ai_mode.is_empty(), std::env::var(demo_var)) {
         (false, Ok(n)) => n,
         _ => "+15877428885".to_owned(),
     };
+    let says: Vec<String> = args
+        .windows(2)
+        .filter(|w| w[0] == "--say")
+        .map(|w| w[1].clone())
+        .collect();
     let script = Script {
         ai,
         call_sid: format!("CA{:032x}", nanos),
@@ -76,6 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_requests: 40,
         retry_backoff: std::time::Duration::from_millis(50),
         forwarded_from: Some(arg(&args, "--forwarded-from", "")).filter(|f| !f.is_empty()),
+        says,
     };
     // `--known NAME`: the caller is a known contact of the number's org first.
     if let Some(name) = args
@@ -151,6 +160,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 println!("   stream-error: {e}");
             }
         }
+        for run in &log.relays {
+            println!("\n== AI receptionist (ConversationRelay)");
+            for t in &run.turns {
+                println!("   caller: {}", t.said);
+                println!("   AI:     {}", t.heard.join(" "));
+                if let Some(ms) = t.latency_ms {
+                    println!("           (first words after {ms} ms)");
+                }
+            }
+            if let Some(h) = &run.handoff {
+                println!("   end, handoffData {h}");
+            }
+            if let Some(e) = &run.error {
+                println!("   session error: {e}");
+            }
+        }
     }
 
     let sdk = AwsTarget::from_env()?.sdk_config();
@@ -211,7 +236,10 @@ make call ARGS='…'     one signed call through the voice webhooks
   --ai MODE            call the AI demo number (AI_DEMO_E164) and play its media stream:
                        ok (the AI books an appointment and says goodbye) | late (the bridge
                        connects after 3.5 s: the watchdog's human path) | fail (bridge down:
-                       stream error, human path) | transfer (the caller asks for a person)
+                       stream error, human path) | transfer (the caller asks for a person) |
+                       relay (the built-in receptionist's demo number AI_RELAY_DEMO_E164, over
+                       ConversationRelay: each --say is one spoken turn)
+  --say TEXT           one caller turn to the AI receptionist (repeat it; 'dtmf:0' presses 0)
   --forwarded-from E164  the carrier forwarded the call from this SIM (hybrid forwarding: the
                        verification call's forwarded leg, or a customer's forwarded call)
   --quiet              only the one-line verdict

@@ -40,6 +40,19 @@ pub enum SimVerb {
     },
     /// `<Message>` text (messaging TwiML).
     Message(String),
+    /// `<Connect action><ConversationRelay url welcomeGreeting language><Parameter/>…`.
+    Relay {
+        /// `<Connect action>`.
+        action: String,
+        /// The WebSocket URL.
+        url: String,
+        /// What Twilio says first.
+        welcome_greeting: String,
+        /// BCP-47 language.
+        language: String,
+        /// `<Parameter name value>` pairs.
+        parameters: Vec<(String, String)>,
+    },
     /// `<Connect action><Stream url statusCallback><Parameter/>…</Stream></Connect>`.
     Connect {
         /// `<Connect action>`.
@@ -80,6 +93,8 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
     // (action, stream url, status callback, parameters) of an open <Connect>.
     type Open = (String, String, Option<String>, Vec<(String, String)>);
     let mut connect: Option<Open> = None;
+    // (url, welcomeGreeting, language) of an open <ConversationRelay>.
+    let mut relay: Option<(String, String, String)> = None;
     let mut saw_response = false;
     loop {
         let event = reader.read_event().map_err(|e| e.to_string())?;
@@ -110,6 +125,15 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                         let c = connect.as_mut().ok_or("Stream outside Connect")?;
                         c.1 = attr(&e, "url").unwrap_or_default();
                         c.2 = attr(&e, "statusCallback");
+                    }
+                    "ConversationRelay" => {
+                        let c = connect.as_mut().ok_or("ConversationRelay outside Connect")?;
+                        relay = Some((
+                            attr(&e, "url").unwrap_or_default(),
+                            attr(&e, "welcomeGreeting").unwrap_or_default(),
+                            attr(&e, "language").unwrap_or_default(),
+                        ));
+                        c.1.clear();
                     }
                     _ => {}
                 }
@@ -168,12 +192,21 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                     "Connect" => {
                         let (action, stream_url, status_callback, parameters) =
                             connect.take().ok_or("unbalanced Connect")?;
-                        verbs.push(SimVerb::Connect {
-                            action,
-                            stream_url,
-                            status_callback,
-                            parameters,
-                        });
+                        match relay.take() {
+                            Some((url, welcome_greeting, language)) => verbs.push(SimVerb::Relay {
+                                action,
+                                url,
+                                welcome_greeting,
+                                language,
+                                parameters,
+                            }),
+                            None => verbs.push(SimVerb::Connect {
+                                action,
+                                stream_url,
+                                status_callback,
+                                parameters,
+                            }),
+                        }
                     }
                     "Number" => {
                         let d = dial.take().ok_or("Number outside Dial")?;
