@@ -1,7 +1,7 @@
 //! Twilio's side of a `<Connect><ConversationRelay>` (issue 28 §9): the WebSocket handshake
 //! signed like Twilio signs it (`X-Twilio-Signature` over the relay URL, no parameters), the
 //! `setup` message with the `<Parameter>`s, then the caller's turns as `prompt`s (or `dtmf:D`
-//! for a key, `interrupt:HEARD` for a barge-in), collecting the `text` tokens of each reply until
+//! for a key, `interrupt:HEARD` for a barge-in, `wait:SECONDS` to listen in silence), collecting the `text` tokens of each reply until
 //! its last one and a short quiet, and the `end` with its `handoffData`.
 
 use futures_util::{SinkExt, StreamExt};
@@ -137,8 +137,14 @@ pub async fn converse(url: &str, auth_token: &str, setup: &Value, says: &[String
     for said in says {
         let mut turn = RelayTurn { said: said.clone(), ..Default::default() };
         let sent = Instant::now();
-        ws.send(&turn_message(said)).await;
-        let mut wait = REPLY_TIMEOUT;
+        // `wait:SECONDS`: the caller stays silent and listens that long.
+        let mut wait = match said.strip_prefix("wait:").and_then(|s| s.parse::<u64>().ok()) {
+            Some(secs) => Duration::from_secs(secs),
+            None => {
+                ws.send(&turn_message(said)).await;
+                REPLY_TIMEOUT
+            }
+        };
         while let Some(msg) = ws.next(wait).await {
             match msg["type"].as_str() {
                 Some("text") => {
