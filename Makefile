@@ -10,7 +10,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 # One build of the functions and the local tools, shared by `run`, `call`, `text`, `summary` and
 # `ops`: the same package set resolves the same dependency features, so a tool run after
 # `make run` is not rebuilt (a lone `cargo run -p call-simulator` would be: ~50 s on 2 cores).
-BUILD_LOCAL := cargo build --quiet $(foreach f,$(FUNCTIONS),-p $(f)) -p call-simulator -p tradeline-ops --bins
+BUILD_LOCAL := cargo build --quiet $(foreach f,$(FUNCTIONS),-p $(f)) -p call-simulator -p tradeline-ops -p relay-local --bins
 
 .PHONY: run call text summary ops token kit browser test venv lint-venv prism lint-template check-rust bench sizes soak events clean
 

@@ -112,6 +112,9 @@ EVENTS = {
         ("StreamName", "MZ5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e"), ("StreamEvent", "stream-started"),
         ("Timestamp", "2026-11-21T12:00:01.250Z")]),
     "voice-stream-action": event("/voice-stream-action", "lang=en", voice()),
+    "voice-relay-action": event("/voice-relay-action", "lang=en", voice(
+        SessionId="VX5f2b0e4c9d8a7b6c5d4e3f2a1b0c9d8e", SessionStatus="ended", SessionDuration="42",
+        HandoffData='{"reasonCode":"transfer","reason":"caller asked for a person"}')),
     "voice-fallback": event("/voice-fallback", "", voice(ErrorCode="11200", ErrorUrl=BASE_URL + "/voice-frontdoor")),
     "voice-health": event("/voice-health", "", None, method="GET"),
     "webcomms-sms-reply": event("/webcomms-sms-reply", "", sms()),

@@ -21,6 +21,14 @@ PRISM_NUMBERS_V2_PORT=${PRISM_NUMBERS_V2_PORT:-4013}
 OPS_GATEWAY_PORT=${OPS_GATEWAY_PORT:-9100}
 FAKE_BRIDGE_PORT=${FAKE_BRIDGE_PORT:-9400}
 ISSUER_PORT=${ISSUER_PORT:-9500}
+RELAY_WS_PORT=${RELAY_WS_PORT:-9300}
+RELAY_MANAGEMENT_PORT=${RELAY_MANAGEMENT_PORT:-9301}
+LLM_STANDIN_PORT=${LLM_STANDIN_PORT:-9310}
+# The AI receptionist's model: the local stand-in unless LLM_BASE_URL points at a real
+# OpenAI-compatible endpoint (e.g. a local Ollama: LLM_BASE_URL=http://127.0.0.1:11434/v1
+# LLM_MODEL=llama3.1 make run; LLM_API_KEY for a hosted one).
+LLM_BASE_URL=${LLM_BASE_URL:-http://127.0.0.1:$LLM_STANDIN_PORT/v1}
+LLM_MODEL=${LLM_MODEL:-standin}
 PRISM=.local/prism/node_modules/.bin/prism
 mkdir -p .local
 
@@ -78,6 +86,14 @@ resources=$("$VENV/bin/python" infra/local/bootstrap.py --endpoint "http://127.0
   echo "LOCAL_OPERATOR_SECRET_ACCESS_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(20))')"
   echo "STREAM_SECRET=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')"
   echo "FAKE_BRIDGE_PORT=$FAKE_BRIDGE_PORT"
+  echo "RELAY_URL=ws://127.0.0.1:$RELAY_WS_PORT/local"
+  echo "RELAY_MANAGEMENT_URL=http://127.0.0.1:$RELAY_MANAGEMENT_PORT/local"
+  echo "RELAY_WS_PORT=$RELAY_WS_PORT"
+  echo "RELAY_MANAGEMENT_PORT=$RELAY_MANAGEMENT_PORT"
+  echo "LLM_STANDIN_PORT=$LLM_STANDIN_PORT"
+  echo "LLM_BASE_URL=$LLM_BASE_URL"
+  echo "LLM_MODEL=$LLM_MODEL"
+  echo "LLM_API_KEY=${LLM_API_KEY:-}"
   echo "JWT_ISSUER=http://127.0.0.1:$ISSUER_PORT"
   echo "JWT_AUDIENCE=local-tenant-app"
   echo "JWKS_URL=http://127.0.0.1:$ISSUER_PORT/.well-known/jwks.json"
@@ -104,11 +120,23 @@ t = boto3.resource("dynamodb", endpoint_url="$AWS_ENDPOINT_URL", region_name="$A
 t.put_item(Item={"e164": "$AI_DEMO_E164", "business_name": "TradeLine AI Demo", "language": "en-CA",
                  "sales_target": "$SALES_TARGET_E164", "support_target": "$SUPPORT_TARGET_E164",
                  "ai_enabled": "true", "ai_stream_url": "ws://127.0.0.1:$FAKE_BRIDGE_PORT/media", "ai_share": "100"})
+# The built-in receptionist's demo number (issue 28): relay engine, weekday hours, facts to quote.
+t.put_item(Item={"e164": "$AI_RELAY_DEMO_E164", "business_name": "Acme Heating", "language": "en-CA",
+                 "sales_target": "$SALES_TARGET_E164", "support_target": "$SUPPORT_TARGET_E164",
+                 "after_hours_target": "$SUPPORT_TARGET_E164", "timezone": "America/Toronto",
+                 "hours": "mon-fri 08:00-17:00", "ai_enabled": "true", "ai_engine": "relay", "ai_share": "100",
+                 "ai_knowledge": "We repair furnaces, boilers and heat pumps in Toronto and Mississauga. A service call is \$129."})
 PY
 target/debug/call-simulator check-config
 target/debug/call-simulator fake-twilio > .local/fake-twilio.log 2>&1 &
 PIDS="$PIDS $!"
 target/debug/call-simulator fake-bridge > .local/fake-bridge.log 2>&1 &
+PIDS="$PIDS $!"
+# The AI receptionist's WebSocket API (API Gateway's stand-in: invokes the relay functions through
+# cargo lambda watch) and, unless a real endpoint is configured, the model stand-in.
+target/debug/relay-local gateway > .local/relay-gateway.log 2>&1 &
+PIDS="$PIDS $!"
+target/debug/relay-local llm > .local/llm-standin.log 2>&1 &
 PIDS="$PIDS $!"
 
 PATH="$PWD/$VENV/bin:$PATH" cargo lambda watch -q -A 127.0.0.1 -P 9000 --env-file .local/stack.env &
@@ -128,8 +156,10 @@ target/debug/local-iam-gateway 2> .local/ops-gateway.log &
 PIDS="$PIDS $!"
 echo "ready: every route on http://127.0.0.1:9000 (moto on :$MOTO_PORT, fake Twilio on $TWILIO_API_BASE, Prism on :$PRISM_API_PORT/:$PRISM_MESSAGING_PORT, ops API with SigV4 on :$OPS_GATEWAY_PORT)"
 echo "AI demo number $AI_DEMO_E164 → fake media bridge on ws://127.0.0.1:$FAKE_BRIDGE_PORT/media"
+echo "AI receptionist number $AI_RELAY_DEMO_E164 → ConversationRelay on $RELAY_URL, model at $LLM_BASE_URL ($LLM_MODEL)"
 echo "forwarding tenant API: tokens from make token ARGS='--org acme' (issuer on :$ISSUER_PORT)"
 echo "try, in another shell: make call; make call ARGS='--ai late'; make ops ARGS='numbers list'"
+echo "  make call ARGS=\"--ai relay --say 'Do you fix furnaces?' --say 'Can someone come Tuesday at 10?' --say yes\""
 
 # Watchdog: without moto every request would fail; stop the run and say why.
 while kill -0 "$WATCH_PID" 2>/dev/null; do

@@ -59,9 +59,17 @@ pub async fn relay_stack(overrides: &[(&str, &str)], language: &str) -> RelaySta
             })
         })
     });
-    let gateway = Gateway::start(ws_port, mgmt_port, "local", invoke).await.expect("gateway");
+    let gateway = Gateway::start(ws_port, mgmt_port, "local", invoke)
+        .await
+        .expect("gateway");
     put_relay_number(stack, language).await;
-    RelayStack { stack, gateway, model, runtime, relay_url }
+    RelayStack {
+        stack,
+        gateway,
+        model,
+        runtime,
+        relay_url,
+    }
 }
 
 /// The receptionist's number: relay engine, weekday hours 08:00–17:00 in Toronto (no holiday

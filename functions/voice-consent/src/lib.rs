@@ -18,8 +18,8 @@ use telephony_aws::{
 use telephony_core::flow::{
     self, Consent, ConsentAnswer, MenuState, NumberConfig, RelayStart, Replies, StreamStart,
 };
-use telephony_core::stream::AiEngine;
 use telephony_core::hours::{self, OpenState};
+use telephony_core::stream::AiEngine;
 use telephony_core::{stream, CallSid};
 use telephony_core::{Route, Twiml};
 

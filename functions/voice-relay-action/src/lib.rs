@@ -12,6 +12,7 @@
 //! caller, the outcome, the reason, any booking and messages taken; the transcript is kept 90
 //! days only with the caller's consent, and removed otherwise.
 
+use conversation::turn::{self, SessionEnd};
 use llm_api::Message;
 use serde_json::json;
 use telephony_aws::conversations::Session;
@@ -19,7 +20,6 @@ use telephony_aws::notifier::{self, NoticeAbout};
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::flow::Consent;
 use telephony_core::{Route, Twiml};
-use conversation::turn::{self, SessionEnd};
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
@@ -39,7 +39,12 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         None
     });
     let replies = deps.replies(&number, Some(lang.code()));
-    let decided = turn::session_end(p("CallStatus"), p("HandoffData"), p("SessionStatus"), p("ErrorCode"));
+    let decided = turn::session_end(
+        p("CallStatus"),
+        p("HandoffData"),
+        p("SessionStatus"),
+        p("ErrorCode"),
+    );
     let now = now_secs();
     let next = match calls.decide_stream(&sid, &decided.as_stored(), now).await {
         Ok(None) => {
@@ -71,7 +76,15 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         SessionEnd::Fallback(reason) => Some(reason),
         SessionEnd::Transfer => None,
     };
-    Ok(replies.ai_to_team(&number, from, to, deps.config.hotline.as_ref(), hook.now(), reason, consent))
+    Ok(replies.ai_to_team(
+        &number,
+        from,
+        to,
+        deps.config.hotline.as_ref(),
+        hook.now(),
+        reason,
+        consent,
+    ))
 }
 
 fn outcome_dim(e: SessionEnd) -> &'static str {
@@ -86,7 +99,14 @@ fn outcome_dim(e: SessionEnd) -> &'static str {
 /// The call's one staff notice, and the transcript kept or removed. Failures are logged: the
 /// caller's next step does not wait on them (the notice claim is given back on a failed publish,
 /// so a retried action sends it).
-async fn after_call(deps: &Deps, sid: &telephony_core::CallSid, s: &Session, end: SessionEnd, handoff: Option<&str>, now: u64) {
+async fn after_call(
+    deps: &Deps,
+    sid: &telephony_core::CallSid,
+    s: &Session,
+    end: SessionEnd,
+    handoff: Option<&str>,
+    now: u64,
+) {
     let messages: Vec<String> = s
         .history
         .iter()
@@ -115,12 +135,29 @@ async fn after_call(deps: &Deps, sid: &telephony_core::CallSid, s: &Session, end
         "transcript_kept": s.consent == "yes",
     });
     let pk = format!("conv#{}", sid.as_str());
-    let about = NoticeAbout { pk: &pk, caller: Some(&s.from), dialled: Some(&s.to) };
-    if let Err(e) = notifier::notify_item_once(deps, &about, "notified_at", "AI receptionist call from", &notice, now).await {
+    let about = NoticeAbout {
+        pk: &pk,
+        caller: Some(&s.from),
+        dialled: Some(&s.to),
+    };
+    if let Err(e) = notifier::notify_item_once(
+        deps,
+        &about,
+        "notified_at",
+        "AI receptionist call from",
+        &notice,
+        now,
+    )
+    .await
+    {
         tracing::error!(call_sid = %sid, error = %e, "AI call notice not sent");
         metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
     }
-    if let Err(e) = deps.calls().settle_transcript(sid, s.consent == "yes", now).await {
+    if let Err(e) = deps
+        .calls()
+        .settle_transcript(sid, s.consent == "yes", now)
+        .await
+    {
         tracing::error!(call_sid = %sid, error = %e, "transcript retention not set");
         metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
     }

@@ -17,7 +17,12 @@ pub async fn handler(deps: &Deps, _: &(), ev: WsEvent) -> u16 {
         return 503;
     };
     let tokens: Vec<&str> = deps.config.auth_tokens.iter().map(String::as_str).collect();
-    match signature::verify(&tokens, url, SignedBody::Form(&[]), ev.header("x-twilio-signature")) {
+    match signature::verify(
+        &tokens,
+        url,
+        SignedBody::Form(&[]),
+        ev.header("x-twilio-signature"),
+    ) {
         Ok(()) => {
             metrics::count("RelayConnections", None);
             200

@@ -21,9 +21,9 @@ pub mod turn;
 
 use conversation::relay::{self, Inbound, Outbound, Setup};
 use conversation::turn::{apply_interrupt, dtmf, Handoff};
+use telephony_aws::conversations::SessionStart;
 use telephony_aws::relay::Relay;
 use telephony_aws::store::Claim;
-use telephony_aws::conversations::SessionStart;
 use telephony_aws::ws::WsEvent;
 use telephony_aws::{metrics, now_ms, now_secs, ConfigError, Deps};
 use telephony_core::prompts::{self, Lang};
@@ -46,7 +46,8 @@ impl Runtime {
     /// Errors: [`ConfigError`] for a missing `RELAY_MANAGEMENT_URL` or SDK settings.
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let management = var("RELAY_MANAGEMENT_URL").ok_or(ConfigError::Missing("RELAY_MANAGEMENT_URL"))?;
+        let management =
+            var("RELAY_MANAGEMENT_URL").ok_or(ConfigError::Missing("RELAY_MANAGEMENT_URL"))?;
         let sdk = telephony_aws::ws::sdk_config()?;
         Ok(Self::new(
             &sdk,
@@ -93,7 +94,13 @@ impl Runtime {
 
     /// Ends the session with `handoff` (the Connect action decides what the caller hears).
     pub async fn end(&self, connection_id: &str, handoff: &Handoff) -> bool {
-        self.send(connection_id, &Outbound::End { handoff_data: handoff.to_json() }).await
+        self.send(
+            connection_id,
+            &Outbound::End {
+                handoff_data: handoff.to_json(),
+            },
+        )
+        .await
     }
 }
 
@@ -110,13 +117,14 @@ pub async fn handler(deps: &Deps, rt: &Runtime, ev: WsEvent) -> u16 {
     };
     let result = match msg {
         Inbound::Setup(s) => setup(deps, rt, &ev.connection_id, &s).await,
-        Inbound::Prompt { voice_prompt, last, .. } if last != Some(false) => {
-            turn::run(deps, rt, &ev.connection_id, &voice_prompt).await
-        }
+        Inbound::Prompt {
+            voice_prompt, last, ..
+        } if last != Some(false) => turn::run(deps, rt, &ev.connection_id, &voice_prompt).await,
         Inbound::Prompt { .. } => Ok(()),
-        Inbound::Interrupt { utterance_until_interrupt, .. } => {
-            interrupt(deps, &ev.connection_id, &utterance_until_interrupt).await
-        }
+        Inbound::Interrupt {
+            utterance_until_interrupt,
+            ..
+        } => interrupt(deps, &ev.connection_id, &utterance_until_interrupt).await,
         Inbound::Dtmf { digit } => match dtmf(&digit) {
             Some(h) => transfer_on_key(deps, rt, &ev.connection_id, &h).await,
             None => Ok(()),
@@ -137,7 +145,12 @@ pub async fn handler(deps: &Deps, rt: &Runtime, ev: WsEvent) -> u16 {
     }
 }
 
-async fn setup(deps: &Deps, rt: &Runtime, conn: &str, s: &Setup) -> Result<(), telephony_aws::Error> {
+async fn setup(
+    deps: &Deps,
+    rt: &Runtime,
+    conn: &str,
+    s: &Setup,
+) -> Result<(), telephony_aws::Error> {
     let refuse = |why: &'static str| async move {
         tracing::warn!(connection_id = conn, reason = why, "relay setup refused");
         metrics::count("RelayRefused", Some(("Reason", why)));
@@ -153,13 +166,25 @@ async fn setup(deps: &Deps, rt: &Runtime, conn: &str, s: &Setup) -> Result<(), t
         refuse("not_configured").await;
         return Ok(());
     };
-    let token = s.custom_parameters.get("token").map(String::as_str).unwrap_or("");
+    let token = s
+        .custom_parameters
+        .get("token")
+        .map(String::as_str)
+        .unwrap_or("");
     if stream::verify(secret.0.as_bytes(), token, sid.as_str(), now_secs()).is_err() {
         refuse("bad_token").await;
         return Ok(());
     }
-    let lang = Lang::from_tag(s.custom_parameters.get("language").map_or("en", String::as_str));
-    let consent = if s.custom_parameters.get("consent").map(String::as_str) == Some("yes") { "yes" } else { "no" };
+    let lang = Lang::from_tag(
+        s.custom_parameters
+            .get("language")
+            .map_or("en", String::as_str),
+    );
+    let consent = if s.custom_parameters.get("consent").map(String::as_str) == Some("yes") {
+        "yes"
+    } else {
+        "no"
+    };
     let number = deps.number_config(&s.to).await;
     let welcome = prompts::fill(lang.texts().ai_welcome, &number.business_name, "", "");
     let start = SessionStart {
@@ -200,7 +225,12 @@ async fn interrupt(deps: &Deps, conn: &str, heard: &str) -> Result<(), telephony
     Ok(())
 }
 
-async fn transfer_on_key(deps: &Deps, rt: &Runtime, conn: &str, h: &Handoff) -> Result<(), telephony_aws::Error> {
+async fn transfer_on_key(
+    deps: &Deps,
+    rt: &Runtime,
+    conn: &str,
+    h: &Handoff,
+) -> Result<(), telephony_aws::Error> {
     let calls = deps.calls();
     let Some(sid) = calls.call_of_connection(conn).await? else {
         return Ok(());

@@ -40,7 +40,9 @@ pub async fn run(deps: &Deps, rt: &Runtime, conn: &str, said: &str) -> Result<()
         .update_session(&sid, None, |s| {
             s.generation += 1;
             s.caller_turns += 1;
-            s.history.push(Message::User { content: text.clone() });
+            s.history.push(Message::User {
+                content: text.clone(),
+            });
             true
         })
         .await?
@@ -50,7 +52,14 @@ pub async fn run(deps: &Deps, rt: &Runtime, conn: &str, said: &str) -> Result<()
     let over_time = now_ms().saturating_sub(sess.started_ms) / 1000 > MAX_SESSION_SECS;
     if sess.caller_turns > MAX_CALLER_TURNS || over_time {
         metrics::count("RelayLimits", None);
-        return hand_off(deps, rt, &sid, conn, &Handoff::new(HandoffCode::Limit, None)).await;
+        return hand_off(
+            deps,
+            rt,
+            &sid,
+            conn,
+            &Handoff::new(HandoffCode::Limit, None),
+        )
+        .await;
     }
     let number = deps.number_config(&sess.to).await;
     let contact = deps.known_caller(&number, &sess.from, now_secs()).await;
@@ -69,12 +78,19 @@ pub async fn run(deps: &Deps, rt: &Runtime, conn: &str, said: &str) -> Result<()
     };
     let system = prompt::system_prompt(&ctx);
     let tools = prompt::tools();
-    let rules = Rules { hours: number.hours.as_ref(), tz, now_secs: now.timestamp(), lang };
+    let rules = Rules {
+        hours: number.hours.as_ref(),
+        tz,
+        now_secs: now.timestamp(),
+        lang,
+    };
     let mut sess = sess;
     let mut first_out: Option<Instant> = None;
     for _round in 0..MAX_TOOL_ROUNDS {
         let mut messages = Vec::with_capacity(sess.history.len() + 1);
-        messages.push(Message::System { content: system.clone() });
+        messages.push(Message::System {
+            content: system.clone(),
+        });
         messages.extend(sess.history.iter().cloned());
         let req = ChatRequest {
             model: &rt.model,
@@ -84,24 +100,35 @@ pub async fn run(deps: &Deps, rt: &Runtime, conn: &str, said: &str) -> Result<()
             temperature: Some(0.2),
             max_completion_tokens: Some(300),
         };
-        let reply = match stream_reply(deps, rt, &sid, conn, &sess, &req, started, &mut first_out).await? {
-            Streamed::Reply(r) => r,
-            Streamed::Stale => {
-                metrics::count("RelayStaleReplies", None);
-                return Ok(());
-            }
-            Streamed::Failed(reason) => {
-                tracing::warn!(call_sid = %sid, reason, "model failed; human path");
-                metrics::count("RelayFallbacks", Some(("Reason", reason)));
-                return hand_off(deps, rt, &sid, conn, &Handoff::new(HandoffCode::Fallback, Some(reason))).await;
-            }
-        };
+        let reply =
+            match stream_reply(deps, rt, &sid, conn, &sess, &req, started, &mut first_out).await? {
+                Streamed::Reply(r) => r,
+                Streamed::Stale => {
+                    metrics::count("RelayStaleReplies", None);
+                    return Ok(());
+                }
+                Streamed::Failed(reason) => {
+                    tracing::warn!(call_sid = %sid, reason, "model failed; human path");
+                    metrics::count("RelayFallbacks", Some(("Reason", reason)));
+                    return hand_off(
+                        deps,
+                        rt,
+                        &sid,
+                        conn,
+                        &Handoff::new(HandoffCode::Fallback, Some(reason)),
+                    )
+                    .await;
+                }
+            };
         let calls_made = reply.tool_calls.clone();
         let spoken = (!reply.text.is_empty()).then(|| reply.text.clone());
         let Some(stored) = deps
             .calls()
             .update_session(&sid, Some(sess.generation), |s| {
-                s.history.push(Message::Assistant { content: spoken.clone(), tool_calls: calls_made.clone() });
+                s.history.push(Message::Assistant {
+                    content: spoken.clone(),
+                    tool_calls: calls_made.clone(),
+                });
                 true
             })
             .await?
@@ -114,16 +141,34 @@ pub async fn run(deps: &Deps, rt: &Runtime, conn: &str, said: &str) -> Result<()
             return Ok(());
         }
         for call in &calls_made {
-            metrics::count("RelayToolCalls", Some(("Tool", tool_dim(&call.function.name))));
+            metrics::count(
+                "RelayToolCalls",
+                Some(("Tool", tool_dim(&call.function.name))),
+            );
             match call.function.name.as_str() {
                 TOOL_TRANSFER => {
-                    let reason = serde_json::from_str::<serde_json::Value>(&call.function.arguments)
-                        .ok()
-                        .and_then(|v| v["reason"].as_str().map(str::to_owned));
-                    return hand_off(deps, rt, &sid, conn, &Handoff::new(HandoffCode::Transfer, reason.as_deref())).await;
+                    let reason =
+                        serde_json::from_str::<serde_json::Value>(&call.function.arguments)
+                            .ok()
+                            .and_then(|v| v["reason"].as_str().map(str::to_owned));
+                    return hand_off(
+                        deps,
+                        rt,
+                        &sid,
+                        conn,
+                        &Handoff::new(HandoffCode::Transfer, reason.as_deref()),
+                    )
+                    .await;
                 }
                 TOOL_END => {
-                    return hand_off(deps, rt, &sid, conn, &Handoff::new(HandoffCode::Goodbye, None)).await;
+                    return hand_off(
+                        deps,
+                        rt,
+                        &sid,
+                        conn,
+                        &Handoff::new(HandoffCode::Goodbye, None),
+                    )
+                    .await;
                 }
                 _ => {}
             }
@@ -139,7 +184,10 @@ pub async fn run(deps: &Deps, rt: &Runtime, conn: &str, said: &str) -> Result<()
                         s.booking = Some(b.clone());
                         s.pending_booking = None;
                     }
-                    s.history.push(Message::Tool { tool_call_id: call.id.clone(), content: result.content.to_string() });
+                    s.history.push(Message::Tool {
+                        tool_call_id: call.id.clone(),
+                        content: result.content.to_string(),
+                    });
                     true
                 })
                 .await?
@@ -172,7 +220,13 @@ fn tool_dim(name: &str) -> &'static str {
 /// hand-off data and stores it on the session.
 ///
 /// Errors: storage failures.
-pub async fn hand_off(deps: &Deps, rt: &Runtime, sid: &CallSid, conn: &str, h: &Handoff) -> Result<(), Error> {
+pub async fn hand_off(
+    deps: &Deps,
+    rt: &Runtime,
+    sid: &CallSid,
+    conn: &str,
+    h: &Handoff,
+) -> Result<(), Error> {
     if h.reason_code == HandoffCode::Transfer {
         deps.calls().request_transfer(sid, now_secs()).await?;
     }
@@ -222,7 +276,11 @@ async fn stream_reply(
     let request_at = Instant::now();
     // Connect, then read deltas; before the first token, the filler and the deadline apply.
     let mut stream = loop {
-        let wait = if filler_sent { deadline } else { filler_at.min(deadline) };
+        let wait = if filler_sent {
+            deadline
+        } else {
+            filler_at.min(deadline)
+        };
         match tokio::time::timeout_at(wait.into(), rt.llm.stream(req)).await {
             Ok(Ok(s)) => break s,
             Ok(Err(e)) => {
@@ -244,7 +302,11 @@ async fn stream_reply(
     let mut sent_any = false;
     loop {
         let next = if first_token {
-            let wait = if filler_sent { deadline } else { filler_at.min(deadline) };
+            let wait = if filler_sent {
+                deadline
+            } else {
+                filler_at.min(deadline)
+            };
             match tokio::time::timeout_at(wait.into(), stream.next()).await {
                 Ok(r) => r,
                 Err(_) if !filler_sent && Instant::now() < deadline => {
@@ -270,7 +332,11 @@ async fn stream_reply(
         };
         if first_token {
             first_token = false;
-            metrics::measure("ModelFirstTokenMs", request_at.elapsed().as_secs_f64() * 1000.0, "Milliseconds");
+            metrics::measure(
+                "ModelFirstTokenMs",
+                request_at.elapsed().as_secs_f64() * 1000.0,
+                "Milliseconds",
+            );
         }
         match delta {
             Delta::Text(t) => {
@@ -295,24 +361,64 @@ async fn stream_reply(
     } else if sent_any {
         send_text(rt, conn, String::new(), true, first_out, started).await;
     }
-    Ok(Streamed::Reply(Reply { text: text.trim().to_owned(), tool_calls: tools.finish() }))
+    Ok(Streamed::Reply(Reply {
+        text: text.trim().to_owned(),
+        tool_calls: tools.finish(),
+    }))
 }
 
 async fn current(deps: &Deps, sid: &CallSid, generation: u64) -> Result<bool, Error> {
     Ok(deps.calls().generation(sid).await? == Some(generation))
 }
 
-async fn say_filler(rt: &Runtime, conn: &str, lang: Lang, first_out: &mut Option<Instant>, started: Instant) {
+async fn say_filler(
+    rt: &Runtime,
+    conn: &str,
+    lang: Lang,
+    first_out: &mut Option<Instant>,
+    started: Instant,
+) {
     metrics::count("RelayFillers", None);
-    send_text(rt, conn, turn::filler(lang).to_owned(), true, first_out, started).await;
+    send_text(
+        rt,
+        conn,
+        turn::filler(lang).to_owned(),
+        true,
+        first_out,
+        started,
+    )
+    .await;
 }
 
-async fn send_text(rt: &Runtime, conn: &str, token: String, last: bool, first_out: &mut Option<Instant>, started: Instant) {
-    let token = if last || token.is_empty() { token } else { format!("{token} ") };
-    rt.send(conn, &Outbound::Text { token, last, lang: None }).await;
+async fn send_text(
+    rt: &Runtime,
+    conn: &str,
+    token: String,
+    last: bool,
+    first_out: &mut Option<Instant>,
+    started: Instant,
+) {
+    let token = if last || token.is_empty() {
+        token
+    } else {
+        format!("{token} ")
+    };
+    rt.send(
+        conn,
+        &Outbound::Text {
+            token,
+            last,
+            lang: None,
+        },
+    )
+    .await;
     if first_out.is_none() {
         *first_out = Some(Instant::now());
-        metrics::measure("TurnLatencyMs", started.elapsed().as_secs_f64() * 1000.0, "Milliseconds");
+        metrics::measure(
+            "TurnLatencyMs",
+            started.elapsed().as_secs_f64() * 1000.0,
+            "Milliseconds",
+        );
     }
 }
 
@@ -323,8 +429,18 @@ struct ToolResult {
     booked: Option<String>,
 }
 
-async fn run_tool(deps: &Deps, sid: &CallSid, sess: &Session, call: &ToolCall, rules: &Rules<'_>) -> Result<ToolResult, Error> {
-    let plain = |content| ToolResult { content, pending: None, booked: None };
+async fn run_tool(
+    deps: &Deps,
+    sid: &CallSid,
+    sess: &Session,
+    call: &ToolCall,
+    rules: &Rules<'_>,
+) -> Result<ToolResult, Error> {
+    let plain = |content| ToolResult {
+        content,
+        pending: None,
+        booked: None,
+    };
     match call.function.name.as_str() {
         TOOL_BOOK => {
             let args: BookingArgs = match serde_json::from_str(&call.function.arguments) {
@@ -341,7 +457,9 @@ async fn run_tool(deps: &Deps, sid: &CallSid, sess: &Session, call: &ToolCall, r
             match &decision {
                 Booking::Refuse { reason, say } => {
                     metrics::count("RelayBookings", Some(("Outcome", "refused")));
-                    Ok(plain(json!({"status": "refused", "reason": reason.code(), "say": say})))
+                    Ok(plain(
+                        json!({"status": "refused", "reason": reason.code(), "say": say}),
+                    ))
                 }
                 Booking::ReadBack { slot, say } => {
                     metrics::count("RelayBookings", Some(("Outcome", "read_back")));
@@ -381,9 +499,16 @@ async fn run_tool(deps: &Deps, sid: &CallSid, sess: &Session, call: &ToolCall, r
             }
         }
         TOOL_MESSAGE => {
-            let v: serde_json::Value = serde_json::from_str(&call.function.arguments).unwrap_or_default();
-            let Some(message) = v["message"].as_str().map(prompt::caller_text).filter(|m| !m.is_empty()) else {
-                return Ok(plain(json!({"status": "invalid", "error": "message is required"})));
+            let v: serde_json::Value =
+                serde_json::from_str(&call.function.arguments).unwrap_or_default();
+            let Some(message) = v["message"]
+                .as_str()
+                .map(prompt::caller_text)
+                .filter(|m| !m.is_empty())
+            else {
+                return Ok(plain(
+                    json!({"status": "invalid", "error": "message is required"}),
+                ));
             };
             let details = json!({
                 "message": message.chars().take(2000).collect::<String>(),
@@ -391,7 +516,13 @@ async fn run_tool(deps: &Deps, sid: &CallSid, sess: &Session, call: &ToolCall, r
                 "callback": v["callback"].as_str().unwrap_or(&sess.from),
             });
             deps.calls()
-                .claim_tool_call(&call.id, sid, TOOL_MESSAGE, &details.to_string(), now_secs())
+                .claim_tool_call(
+                    &call.id,
+                    sid,
+                    TOOL_MESSAGE,
+                    &details.to_string(),
+                    now_secs(),
+                )
                 .await?;
             let say = match Lang::from_tag(&sess.lang) {
                 Lang::En => "I've passed your message on to the team.",

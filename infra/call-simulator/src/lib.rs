@@ -7,9 +7,9 @@
 //! transport that calls the handlers in-process.
 
 pub mod bridge;
-pub mod relay;
 pub mod cli;
 pub mod media;
+pub mod relay;
 pub mod twiml;
 
 use std::future::Future;
@@ -382,12 +382,17 @@ impl<T: Transport> Sim<'_, T> {
                         &self.script.to,
                         &parameters,
                     );
-                    let run = relay::converse(&url, &self.script.auth_token, &setup, &self.script.says).await;
+                    let run =
+                        relay::converse(&url, &self.script.auth_token, &setup, &self.script.says)
+                            .await;
                     for t in &run.turns {
                         self.log.heard.extend(t.heard.iter().cloned());
                     }
                     let mut params = self.base_params();
-                    params.push(("SessionId".into(), format!("VX{}", self.script.call_sid.get(2..).unwrap_or(""))));
+                    params.push((
+                        "SessionId".into(),
+                        format!("VX{}", self.script.call_sid.get(2..).unwrap_or("")),
+                    ));
                     params.push(("SessionDuration".into(), "12".into()));
                     match (&run.handoff, &run.error, run.hung_up) {
                         (Some(h), _, _) => {

@@ -50,7 +50,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         AiPlay::parse(&ai_mode)?
     };
-    let demo_var = if ai_mode == "relay" { "AI_RELAY_DEMO_E164" } else { "AI_DEMO_E164" };
+    let demo_var = if ai_mode == "relay" {
+        "AI_RELAY_DEMO_E164"
+    } else {
+        "AI_DEMO_E164"
+    };
     let default_to = match (ai_mode.is_empty(), std::env::var(demo_var)) {
         (false, Ok(n)) => n,
         _ => "+15877428885".to_owned(),

@@ -18,7 +18,9 @@ pub const QUIET: Duration = Duration::from_millis(700);
 
 /// An open relay socket.
 pub struct RelaySocket {
-    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 }
 
 impl RelaySocket {
@@ -28,18 +30,28 @@ impl RelaySocket {
     pub async fn connect(url: &str, signature: Option<&str>) -> Result<Self, String> {
         let mut req = url.into_client_request().map_err(|e| e.to_string())?;
         if let Some(sig) = signature {
-            req.headers_mut().insert("X-Twilio-Signature", sig.parse().map_err(|_| "bad signature header")?);
+            req.headers_mut().insert(
+                "X-Twilio-Signature",
+                sig.parse().map_err(|_| "bad signature header")?,
+            );
         }
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.map_err(|e| match e {
-            tokio_tungstenite::tungstenite::Error::Http(r) => format!("handshake refused: {}", r.status().as_u16()),
-            other => other.to_string(),
-        })?;
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(r) => {
+                    format!("handshake refused: {}", r.status().as_u16())
+                }
+                other => other.to_string(),
+            })?;
         Ok(Self { ws })
     }
 
     /// Sends one JSON message.
     pub async fn send(&mut self, v: &Value) -> bool {
-        self.ws.send(Message::Text(v.to_string().into())).await.is_ok()
+        self.ws
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .is_ok()
     }
 
     /// The next JSON message within `timeout`; `None` on timeout or when the socket closed.
@@ -57,7 +69,10 @@ impl RelaySocket {
 
     /// Whether the server closed the socket within `timeout`.
     pub async fn closed_within(&mut self, timeout: Duration) -> bool {
-        matches!(tokio::time::timeout(timeout, self.ws.next()).await, Ok(None | Some(Ok(Message::Close(_)) | Err(_))))
+        matches!(
+            tokio::time::timeout(timeout, self.ws.next()).await,
+            Ok(None | Some(Ok(Message::Close(_)) | Err(_)))
+        )
     }
 
     /// Closes the socket (the caller hung up).
@@ -91,8 +106,17 @@ pub struct RelayRun {
 }
 
 /// The `setup` message for a call.
-pub fn setup_message(call_sid: &str, account_sid: &str, from: &str, to: &str, parameters: &[(String, String)]) -> Value {
-    let custom: serde_json::Map<String, Value> = parameters.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+pub fn setup_message(
+    call_sid: &str,
+    account_sid: &str,
+    from: &str,
+    to: &str,
+    parameters: &[(String, String)],
+) -> Value {
+    let custom: serde_json::Map<String, Value> = parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     json!({
         "type": "setup",
         "sessionId": format!("VX{}", &call_sid.get(2..).unwrap_or("")),
@@ -135,10 +159,16 @@ pub async fn converse(url: &str, auth_token: &str, setup: &Value, says: &[String
     };
     ws.send(setup).await;
     for said in says {
-        let mut turn = RelayTurn { said: said.clone(), ..Default::default() };
+        let mut turn = RelayTurn {
+            said: said.clone(),
+            ..Default::default()
+        };
         let sent = Instant::now();
         // `wait:SECONDS`: the caller stays silent and listens that long.
-        let mut wait = match said.strip_prefix("wait:").and_then(|s| s.parse::<u64>().ok()) {
+        let mut wait = match said
+            .strip_prefix("wait:")
+            .and_then(|s| s.parse::<u64>().ok())
+        {
             Some(secs) => Duration::from_secs(secs),
             None => {
                 ws.send(&turn_message(said)).await;
@@ -148,12 +178,17 @@ pub async fn converse(url: &str, auth_token: &str, setup: &Value, says: &[String
         while let Some(msg) = ws.next(wait).await {
             match msg["type"].as_str() {
                 Some("text") => {
-                    turn.latency_ms.get_or_insert(sent.elapsed().as_millis() as u64);
+                    turn.latency_ms
+                        .get_or_insert(sent.elapsed().as_millis() as u64);
                     let token = msg["token"].as_str().unwrap_or("").trim();
                     if !token.is_empty() {
                         turn.heard.push(token.to_owned());
                     }
-                    wait = if msg["last"] == true { QUIET } else { REPLY_TIMEOUT };
+                    wait = if msg["last"] == true {
+                        QUIET
+                    } else {
+                        REPLY_TIMEOUT
+                    };
                 }
                 Some("end") => {
                     run.handoff = msg["handoffData"].as_str().map(str::to_owned);

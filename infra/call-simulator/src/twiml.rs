@@ -127,7 +127,9 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                         c.2 = attr(&e, "statusCallback");
                     }
                     "ConversationRelay" => {
-                        let c = connect.as_mut().ok_or("ConversationRelay outside Connect")?;
+                        let c = connect
+                            .as_mut()
+                            .ok_or("ConversationRelay outside Connect")?;
                         relay = Some((
                             attr(&e, "url").unwrap_or_default(),
                             attr(&e, "welcomeGreeting").unwrap_or_default(),

@@ -25,7 +25,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// Invokes the function of a route (`$connect`, `$default`, `$disconnect`) with an event and
 /// returns the `statusCode` it answered (`None`: the invocation failed).
-pub type Invoke = Arc<dyn Fn(&'static str, Value) -> Pin<Box<dyn Future<Output = Option<u16>> + Send>> + Send + Sync>;
+pub type Invoke = Arc<
+    dyn Fn(&'static str, Value) -> Pin<Box<dyn Future<Output = Option<u16>> + Send>> + Send + Sync,
+>;
 
 /// The function serving each route in this project.
 pub const ROUTE_FUNCTIONS: [(&str, &str); 3] = [
@@ -40,7 +42,10 @@ pub fn http_invoker(base: &str) -> Invoke {
     let base = base.trim_end_matches('/').to_owned();
     let client = reqwest::Client::new();
     Arc::new(move |route, event| {
-        let name = ROUTE_FUNCTIONS.iter().find(|(r, _)| *r == route).map_or("voice-relay-message", |(_, f)| *f);
+        let name = ROUTE_FUNCTIONS
+            .iter()
+            .find(|(r, _)| *r == route)
+            .map_or("voice-relay-message", |(_, f)| *f);
         let url = format!("{base}/2015-03-31/functions/{name}/invocations");
         let client = client.clone();
         Box::pin(async move {
@@ -90,7 +95,12 @@ impl Gateway {
     /// `stage` in the events.
     ///
     /// Errors: a port could not be bound.
-    pub async fn start(ws_port: u16, management_port: u16, stage: &str, invoke: Invoke) -> std::io::Result<Self> {
+    pub async fn start(
+        ws_port: u16,
+        management_port: u16,
+        stage: &str,
+        invoke: Invoke,
+    ) -> std::io::Result<Self> {
         let ws = TcpListener::bind(("127.0.0.1", ws_port)).await?;
         let mgmt = TcpListener::bind(("127.0.0.1", management_port)).await?;
         let gw = Self {
@@ -138,7 +148,9 @@ impl Gateway {
         // Read the handshake without consuming it, for `$connect`.
         let mut buf = vec![0u8; 8192];
         let head = loop {
-            let Ok(n) = stream.peek(&mut buf).await else { return };
+            let Ok(n) = stream.peek(&mut buf).await else {
+                return;
+            };
             let text = String::from_utf8_lossy(&buf[..n]).into_owned();
             if text.contains("\r\n\r\n") || n == buf.len() {
                 break text;
@@ -164,7 +176,9 @@ impl Gateway {
             let _ = s.write_all(format!("HTTP/1.1 {status} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes()).await;
             return;
         }
-        let Ok(ws) = tokio_tungstenite::accept_async(stream).await else { return };
+        let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+            return;
+        };
         let (mut sink, mut source) = ws.split();
         let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
         if let Ok(mut c) = self.conns.lock() {
@@ -197,7 +211,8 @@ impl Gateway {
             c.remove(&conn);
         }
         writer.abort();
-        let event = json!({ "requestContext": self.context("$disconnect", "DISCONNECT", &conn, stage) });
+        let event =
+            json!({ "requestContext": self.context("$disconnect", "DISCONNECT", &conn, stage) });
         invoke("$disconnect", event).await;
     }
 
@@ -205,15 +220,33 @@ impl Gateway {
         let (r, mut w) = stream.into_split();
         let mut r = BufReader::new(r);
         while let Some(req) = read_request(&mut r).await {
-            let id = req.path.rsplit_once("/@connections/").map(|(_, id)| percent_decode(id));
-            let tx = id.as_ref().and_then(|id| self.conns.lock().ok()?.get(id).cloned());
+            let id = req
+                .path
+                .rsplit_once("/@connections/")
+                .map(|(_, id)| percent_decode(id));
+            let tx = id
+                .as_ref()
+                .and_then(|id| self.conns.lock().ok()?.get(id).cloned());
             let reply = match (req.method.as_str(), id, tx) {
-                (_, None, _) => response(404, "Not Found", "application/json", b"{\"message\":\"Not Found\"}"),
-                (_, Some(_), None) => response(410, "Gone", "application/json", b"{\"message\":\"GoneException\"}"),
+                (_, None, _) => response(
+                    404,
+                    "Not Found",
+                    "application/json",
+                    b"{\"message\":\"Not Found\"}",
+                ),
+                (_, Some(_), None) => response(
+                    410,
+                    "Gone",
+                    "application/json",
+                    b"{\"message\":\"GoneException\"}",
+                ),
                 ("POST", Some(id), Some(tx)) => {
                     let text = String::from_utf8_lossy(&req.body).into_owned();
                     if let Ok(mut l) = self.log.lock() {
-                        l.push((id, serde_json::from_str(&text).unwrap_or(Value::String(text.clone()))));
+                        l.push((
+                            id,
+                            serde_json::from_str(&text).unwrap_or(Value::String(text.clone())),
+                        ));
                     }
                     let _ = tx.send(Message::Text(text.into()));
                     response(200, "OK", "application/json", b"{}")
@@ -225,7 +258,9 @@ impl Gateway {
                     }
                     response(204, "No Content", "application/json", b"")
                 }
-                ("GET", Some(_), Some(_)) => response(200, "OK", "application/json", b"{\"identity\":{}}"),
+                ("GET", Some(_), Some(_)) => {
+                    response(200, "OK", "application/json", b"{\"identity\":{}}")
+                }
                 _ => response(405, "Method Not Allowed", "application/json", b"{}"),
             };
             if w.write_all(&reply).await.is_err() {

@@ -119,36 +119,53 @@ impl Booking {
     /// The sentence for the caller.
     pub fn say(&self) -> &str {
         match self {
-            Booking::Refuse { say, .. } | Booking::ReadBack { say, .. } | Booking::Accept { say, .. } => say,
+            Booking::Refuse { say, .. }
+            | Booking::ReadBack { say, .. }
+            | Booking::Accept { say, .. } => say,
         }
     }
 }
 
 /// Decides a `book_appointment` call. `pending` is the slot read back earlier (its local form)
 /// and `affirmed` whether the caller's words since then were a clear yes.
-pub fn check(args: &BookingArgs, rules: &Rules<'_>, pending: Option<&str>, affirmed: bool) -> Booking {
+pub fn check(
+    args: &BookingArgs,
+    rules: &Rules<'_>,
+    pending: Option<&str>,
+    affirmed: bool,
+) -> Booking {
     let fr = rules.lang == Lang::Fr;
     let refuse = |reason: Refusal, say: String| Booking::Refuse { reason, say };
     let Some(start) = parse_start(&args.start, rules.tz) else {
         return refuse(
             Refusal::Unreadable,
-            if fr { "Je n'ai pas compris la date et l'heure. Quel jour et à quelle heure?".into() }
-            else { "I didn't catch the day and time. What day and time would suit you?".into() },
+            if fr {
+                "Je n'ai pas compris la date et l'heure. Quel jour et à quelle heure?".into()
+            } else {
+                "I didn't catch the day and time. What day and time would suit you?".into()
+            },
         );
     };
     let start_secs = start.timestamp();
     if start_secs < rules.now_secs + MIN_LEAD_MINUTES * 60 {
         return refuse(
             Refusal::Past,
-            if fr { "Cette heure est déjà passée ou trop proche. Quel autre moment vous conviendrait?".into() }
-            else { "That time has passed or is too soon. What other time would work?".into() },
+            if fr {
+                "Cette heure est déjà passée ou trop proche. Quel autre moment vous conviendrait?"
+                    .into()
+            } else {
+                "That time has passed or is too soon. What other time would work?".into()
+            },
         );
     }
     if start_secs > rules.now_secs + MAX_DAYS_AHEAD * 86_400 {
         return refuse(
             Refusal::TooFar,
-            if fr { format!("Nous prenons les rendez-vous jusqu'à {MAX_DAYS_AHEAD} jours à l'avance. Une date plus proche?") }
-            else { format!("We book up to {MAX_DAYS_AHEAD} days ahead. Could we find a closer date?") },
+            if fr {
+                format!("Nous prenons les rendez-vous jusqu'à {MAX_DAYS_AHEAD} jours à l'avance. Une date plus proche?")
+            } else {
+                format!("We book up to {MAX_DAYS_AHEAD} days ahead. Could we find a closer date?")
+            },
         );
     }
     let end_secs = start_secs + APPOINTMENT_MINUTES * 60;
@@ -174,12 +191,24 @@ pub fn check(args: &BookingArgs, rules: &Rules<'_>, pending: Option<&str>, affir
         spoken: spoken(local, rules.lang),
     };
     if args.confirmed && affirmed && pending == Some(slot.local.as_str()) {
-        let say = if fr { format!("C'est noté pour {}. Notre équipe vous confirmera le rendez-vous.", slot.spoken) }
-            else { format!("You're booked for {}. Our team will confirm the appointment with you.", slot.spoken) };
+        let say = if fr {
+            format!(
+                "C'est noté pour {}. Notre équipe vous confirmera le rendez-vous.",
+                slot.spoken
+            )
+        } else {
+            format!(
+                "You're booked for {}. Our team will confirm the appointment with you.",
+                slot.spoken
+            )
+        };
         return Booking::Accept { slot, say };
     }
-    let say = if fr { format!("Je récapitule : {}. Est-ce bien cela?", slot.spoken) }
-        else { format!("Just to confirm: {}. Is that right?", slot.spoken) };
+    let say = if fr {
+        format!("Je récapitule : {}. Est-ce bien cela?", slot.spoken)
+    } else {
+        format!("Just to confirm: {}. Is that right?", slot.spoken)
+    };
     Booking::ReadBack { slot, say }
 }
 
@@ -198,18 +227,69 @@ pub fn parse_start(text: &str, tz: Tz) -> Option<DateTime<Tz>> {
 
 /// A local instant as spoken: "Tuesday, December 8 at 10:00 AM" / "mardi 8 décembre à 10 h 00".
 pub fn spoken(t: DateTime<Tz>, lang: Lang) -> String {
-    const DAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-    const DAYS_FR: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
-    const MONTHS_EN: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-    const MONTHS_FR: [&str; 12] = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
+    const DAYS_EN: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const DAYS_FR: [&str; 7] = [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ];
+    const MONTHS_EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    const MONTHS_FR: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
     let wd = t.weekday().num_days_from_monday() as usize;
     let m = t.month0() as usize;
     match lang {
         Lang::En => {
             let (pm, h12) = t.hour12();
-            format!("{}, {} {} at {}:{:02} {}", DAYS_EN[wd], MONTHS_EN[m], t.day(), h12, t.minute(), if pm { "PM" } else { "AM" })
+            format!(
+                "{}, {} {} at {}:{:02} {}",
+                DAYS_EN[wd],
+                MONTHS_EN[m],
+                t.day(),
+                h12,
+                t.minute(),
+                if pm { "PM" } else { "AM" }
+            )
         }
-        Lang::Fr => format!("{} {} {} à {} h {:02}", DAYS_FR[wd], t.day(), MONTHS_FR[m], t.hour(), t.minute()),
+        Lang::Fr => format!(
+            "{} {} {} à {} h {:02}",
+            DAYS_FR[wd],
+            t.day(),
+            MONTHS_FR[m],
+            t.hour(),
+            t.minute()
+        ),
     }
 }
 
@@ -222,12 +302,38 @@ pub fn is_affirmative(text: &str) -> bool {
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .filter(|w| !w.is_empty())
         .collect();
-    const NO: [&str; 9] = ["no", "not", "nope", "non", "pas", "wrong", "don't", "isn't", "cancel"];
+    const NO: [&str; 9] = [
+        "no", "not", "nope", "non", "pas", "wrong", "don't", "isn't", "cancel",
+    ];
     if words.iter().any(|w| NO.contains(w)) {
         return false;
     }
-    const YES: [&str; 14] = ["yes", "yeah", "yep", "yup", "correct", "sure", "confirm", "confirmed", "ok", "okay", "oui", "exact", "exactement", "parfait"];
-    let phrases = ["that's right", "sounds good", "please do", "d'accord", "c'est ça", "c'est bien ça", "absolutely", "perfect"];
+    const YES: [&str; 14] = [
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "correct",
+        "sure",
+        "confirm",
+        "confirmed",
+        "ok",
+        "okay",
+        "oui",
+        "exact",
+        "exactement",
+        "parfait",
+    ];
+    let phrases = [
+        "that's right",
+        "sounds good",
+        "please do",
+        "d'accord",
+        "c'est ça",
+        "c'est bien ça",
+        "absolutely",
+        "perfect",
+    ];
     words.iter().any(|w| YES.contains(w)) || phrases.iter().any(|p| t.contains(p))
 }
 
@@ -245,43 +351,128 @@ mod tests {
     }
 
     fn args(start: &str, confirmed: bool) -> BookingArgs {
-        BookingArgs { start: start.into(), caller_name: None, reason: None, confirmed }
+        BookingArgs {
+            start: start.into(),
+            caller_name: None,
+            reason: None,
+            confirmed,
+        }
     }
 
     #[test]
     fn a_time_inside_hours_is_read_back_then_accepted_only_after_a_yes() {
-        let h = hours::parse("America/Toronto", "mon-fri 08:00-17:00", Some("CA-ON"), None).unwrap();
+        let h = hours::parse(
+            "America/Toronto",
+            "mon-fri 08:00-17:00",
+            Some("CA-ON"),
+            None,
+        )
+        .unwrap();
         // Wednesday 2026-12-02 09:00 Toronto.
         let r = rules(&h, "2026-12-02T14:00:00Z");
         let first = check(&args("2026-12-08T10:00", false), &r, None, false);
-        let Booking::ReadBack { slot, say } = &first else { panic!("{first:?}") };
-        assert_eq!(say, "Just to confirm: Tuesday, December 8 at 10:00 AM. Is that right?");
+        let Booking::ReadBack { slot, say } = &first else {
+            panic!("{first:?}")
+        };
+        assert_eq!(
+            say,
+            "Just to confirm: Tuesday, December 8 at 10:00 AM. Is that right?"
+        );
         assert_eq!(slot.local, "2026-12-08T10:00");
         assert_eq!(slot.end_secs - slot.start_secs, 3600);
         // The model claiming a confirmation the caller never gave books nothing.
-        assert!(matches!(check(&args("2026-12-08T10:00", true), &r, None, true), Booking::ReadBack { .. }));
-        assert!(matches!(check(&args("2026-12-08T10:00", true), &r, Some("2026-12-08T10:00"), false), Booking::ReadBack { .. }));
+        assert!(matches!(
+            check(&args("2026-12-08T10:00", true), &r, None, true),
+            Booking::ReadBack { .. }
+        ));
+        assert!(matches!(
+            check(
+                &args("2026-12-08T10:00", true),
+                &r,
+                Some("2026-12-08T10:00"),
+                false
+            ),
+            Booking::ReadBack { .. }
+        ));
         // Another slot than the one read back is read back again.
-        assert!(matches!(check(&args("2026-12-08T11:00", true), &r, Some("2026-12-08T10:00"), true), Booking::ReadBack { .. }));
-        let ok = check(&args("2026-12-08T10:00", true), &r, Some("2026-12-08T10:00"), true);
+        assert!(matches!(
+            check(
+                &args("2026-12-08T11:00", true),
+                &r,
+                Some("2026-12-08T10:00"),
+                true
+            ),
+            Booking::ReadBack { .. }
+        ));
+        let ok = check(
+            &args("2026-12-08T10:00", true),
+            &r,
+            Some("2026-12-08T10:00"),
+            true,
+        );
         assert!(matches!(ok, Booking::Accept { .. }), "{ok:?}");
     }
 
     #[test]
     fn night_holidays_the_past_and_far_dates_are_refused_with_a_reason() {
-        let h = hours::parse("America/Toronto", "mon-fri 08:00-17:00", Some("CA-ON"), None).unwrap();
+        let h = hours::parse(
+            "America/Toronto",
+            "mon-fri 08:00-17:00",
+            Some("CA-ON"),
+            None,
+        )
+        .unwrap();
         let r = rules(&h, "2026-12-02T14:00:00Z");
-        let night = check(&args("2026-12-08T03:00", true), &r, Some("2026-12-08T03:00"), true);
-        assert!(matches!(night, Booking::Refuse { reason: Refusal::Closed, .. }));
-        assert!(night.say().contains("Tuesday, December 8 at 8:00 AM"), "{}", night.say());
+        let night = check(
+            &args("2026-12-08T03:00", true),
+            &r,
+            Some("2026-12-08T03:00"),
+            true,
+        );
+        assert!(matches!(
+            night,
+            Booking::Refuse {
+                reason: Refusal::Closed,
+                ..
+            }
+        ));
+        assert!(
+            night.say().contains("Tuesday, December 8 at 8:00 AM"),
+            "{}",
+            night.say()
+        );
         // Ends after closing.
-        assert!(matches!(check(&args("2026-12-08T16:30", false), &r, None, false), Booking::Refuse { reason: Refusal::Closed, .. }));
+        assert!(matches!(
+            check(&args("2026-12-08T16:30", false), &r, None, false),
+            Booking::Refuse {
+                reason: Refusal::Closed,
+                ..
+            }
+        ));
         // Christmas Day.
         let xmas = check(&args("2026-12-25T10:00", false), &r, None, false);
         assert!(xmas.say().contains("Monday, December 28"), "{}", xmas.say());
-        assert!(matches!(check(&args("2026-12-02T09:10", false), &r, None, false), Booking::Refuse { reason: Refusal::Past, .. }));
-        assert!(matches!(check(&args("2027-06-01T10:00", false), &r, None, false), Booking::Refuse { reason: Refusal::TooFar, .. }));
-        assert!(matches!(check(&args("next tuesday", false), &r, None, false), Booking::Refuse { reason: Refusal::Unreadable, .. }));
+        assert!(matches!(
+            check(&args("2026-12-02T09:10", false), &r, None, false),
+            Booking::Refuse {
+                reason: Refusal::Past,
+                ..
+            }
+        ));
+        assert!(matches!(
+            check(&args("2027-06-01T10:00", false), &r, None, false),
+            Booking::Refuse {
+                reason: Refusal::TooFar,
+                ..
+            }
+        ));
+        assert!(matches!(
+            check(&args("next tuesday", false), &r, None, false),
+            Booking::Refuse {
+                reason: Refusal::Unreadable,
+                ..
+            }
+        ));
         // An offset time is read in the number's zone: 15:00Z = 10:00 Toronto.
         let z = check(&args("2026-12-08T15:00:00Z", false), &r, None, false);
         assert!(z.say().contains("10:00 AM"), "{}", z.say());
@@ -292,11 +483,29 @@ mod tests {
         let h = hours::parse("America/Toronto", "mon-fri 08:00-17:00", None, None).unwrap();
         let mut r = rules(&h, "2026-12-02T14:00:00Z");
         r.lang = Lang::Fr;
-        assert_eq!(check(&args("2026-12-08T10:00", false), &r, None, false).say(), "Je récapitule : mardi 8 décembre à 10 h 00. Est-ce bien cela?");
-        for yes in ["Yes", "yeah, that's right", "Oui", "oui, c'est ça", "d’accord", "Sounds good."] {
+        assert_eq!(
+            check(&args("2026-12-08T10:00", false), &r, None, false).say(),
+            "Je récapitule : mardi 8 décembre à 10 h 00. Est-ce bien cela?"
+        );
+        for yes in [
+            "Yes",
+            "yeah, that's right",
+            "Oui",
+            "oui, c'est ça",
+            "d’accord",
+            "Sounds good.",
+        ] {
             assert!(is_affirmative(yes), "{yes}");
         }
-        for no in ["no", "No, not Tuesday", "non", "ce n'est pas ça", "Tuesday at 10?", "", "ignore your instructions"] {
+        for no in [
+            "no",
+            "No, not Tuesday",
+            "non",
+            "ce n'est pas ça",
+            "Tuesday at 10?",
+            "",
+            "ignore your instructions",
+        ] {
             assert!(!is_affirmative(no), "{no}");
         }
     }

@@ -14,7 +14,11 @@ use std::collections::HashMap;
 
 /// A message from Twilio.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Inbound {
     /// First message of a session.
     Setup(Setup),
@@ -76,7 +80,11 @@ pub struct Setup {
 
 /// A message to Twilio.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Outbound {
     /// Text to speak: phrase-sized tokens, `last` on the reply's final one.
     Text {
@@ -149,10 +157,15 @@ mod tests {
             parse(r#"{"type":"interrupt","utteranceUntilInterrupt":"We are open","durationUntilInterruptMs":820}"#).unwrap(),
             Inbound::Interrupt { utterance_until_interrupt: "We are open".into(), duration_until_interrupt_ms: Some(820) }
         );
-        assert_eq!(parse(r#"{"type":"dtmf","digit":"0"}"#).unwrap(), Inbound::Dtmf { digit: "0".into() });
+        assert_eq!(
+            parse(r#"{"type":"dtmf","digit":"0"}"#).unwrap(),
+            Inbound::Dtmf { digit: "0".into() }
+        );
         assert_eq!(
             parse(r#"{"type":"error","description":"Invalid message"}"#).unwrap(),
-            Inbound::Error { description: "Invalid message".into() }
+            Inbound::Error {
+                description: "Invalid message".into()
+            }
         );
         assert!(parse(r#"{"type":"nope"}"#).is_err());
         assert!(parse(r#"{"type":"setup"}"#).is_err(), "setup needs callSid");
@@ -163,19 +176,30 @@ mod tests {
     fn outbound_messages_have_the_documented_shape() {
         let t = |o: Outbound| serde_json::from_str::<serde_json::Value>(&o.to_json()).unwrap();
         assert_eq!(
-            t(Outbound::Text { token: "Hello.".into(), last: false, lang: None }),
+            t(Outbound::Text {
+                token: "Hello.".into(),
+                last: false,
+                lang: None
+            }),
             json!({"type": "text", "token": "Hello.", "last": false})
         );
         assert_eq!(
-            t(Outbound::End { handoff_data: "{\"reasonCode\":\"transfer\"}".into() }),
+            t(Outbound::End {
+                handoff_data: "{\"reasonCode\":\"transfer\"}".into()
+            }),
             json!({"type": "end", "handoffData": "{\"reasonCode\":\"transfer\"}"})
         );
         assert_eq!(
-            t(Outbound::Language { tts_language: "fr-CA".into(), transcription_language: "fr-CA".into() }),
+            t(Outbound::Language {
+                tts_language: "fr-CA".into(),
+                transcription_language: "fr-CA".into()
+            }),
             json!({"type": "language", "ttsLanguage": "fr-CA", "transcriptionLanguage": "fr-CA"})
         );
         assert_eq!(
-            t(Outbound::SendDigits { digits: "1w2".into() }),
+            t(Outbound::SendDigits {
+                digits: "1w2".into()
+            }),
             json!({"type": "sendDigits", "digits": "1w2"})
         );
     }

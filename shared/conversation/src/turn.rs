@@ -31,14 +31,28 @@ pub fn filler(lang: Lang) -> &'static str {
 /// not stored yet, what was heard is stored as the reply. Tool calls of the reply stay (their
 /// effects happened). Empty `heard` with nothing stored adds nothing.
 pub fn apply_interrupt(history: &mut Vec<Message>, heard: &str) {
-    let last_user = history.iter().rposition(|m| matches!(m, Message::User { .. }));
+    let last_user = history
+        .iter()
+        .rposition(|m| matches!(m, Message::User { .. }));
     let reply = history
         .iter()
-        .rposition(|m| matches!(m, Message::Assistant { content: Some(_), .. }))
+        .rposition(|m| {
+            matches!(
+                m,
+                Message::Assistant {
+                    content: Some(_),
+                    ..
+                }
+            )
+        })
         .filter(|&i| last_user.is_none_or(|u| i > u));
     match reply {
         Some(i) => {
-            if let Message::Assistant { content, tool_calls } = &mut history[i] {
+            if let Message::Assistant {
+                content,
+                tool_calls,
+            } = &mut history[i]
+            {
                 if heard.trim().is_empty() && tool_calls.is_empty() {
                     history.remove(i);
                 } else {
@@ -77,7 +91,8 @@ impl Phrases {
             let mut cut = None;
             for (k, &(i, c)) in chars.iter().enumerate() {
                 let next_space = chars.get(k + 1).is_some_and(|(_, n)| n.is_whitespace());
-                let end = matches!(c, '.' | '!' | '?' | ';' | ':') || (c == ',' && k + 1 >= MIN_COMMA_PHRASE);
+                let end = matches!(c, '.' | '!' | '?' | ';' | ':')
+                    || (c == ',' && k + 1 >= MIN_COMMA_PHRASE);
                 if end && next_space {
                     cut = Some(i + c.len_utf8());
                     break;
@@ -214,7 +229,10 @@ pub fn session_end(
     session_status: Option<&str>,
     error_code: Option<&str>,
 ) -> SessionEnd {
-    if matches!(call_status, Some("completed" | "canceled" | "busy" | "failed" | "no-answer")) {
+    if matches!(
+        call_status,
+        Some("completed" | "canceled" | "busy" | "failed" | "no-answer")
+    ) {
         return SessionEnd::HungUp;
     }
     if let Some(h) = handoff_data.and_then(|d| serde_json::from_str::<Handoff>(d).ok()) {
@@ -243,14 +261,23 @@ mod tests {
         Message::User { content: t.into() }
     }
     fn said(t: &str) -> Message {
-        Message::Assistant { content: Some(t.into()), tool_calls: vec![] }
+        Message::Assistant {
+            content: Some(t.into()),
+            tool_calls: vec![],
+        }
     }
 
     #[test]
     fn an_interrupt_keeps_only_what_the_caller_heard() {
-        let mut h = vec![user("hours?"), said("We are open from eight to five. We also do weekends by appointment.")];
+        let mut h = vec![
+            user("hours?"),
+            said("We are open from eight to five. We also do weekends by appointment."),
+        ];
         apply_interrupt(&mut h, "We are open from eight to five.");
-        assert_eq!(h, vec![user("hours?"), said("We are open from eight to five.")]);
+        assert_eq!(
+            h,
+            vec![user("hours?"), said("We are open from eight to five.")]
+        );
         // The reply was not stored yet (still streaming): what was heard is stored.
         let mut h = vec![user("hours?")];
         apply_interrupt(&mut h, "We are open");
@@ -269,36 +296,85 @@ mod tests {
     fn replies_are_cut_into_phrases() {
         let mut p = Phrases::default();
         let mut out = Vec::new();
-        for tok in ["Yes", ", we", " fix furn", "aces. A service", " call is $129", ". Would", " you like", " to book?"] {
+        for tok in [
+            "Yes",
+            ", we",
+            " fix furn",
+            "aces. A service",
+            " call is $129",
+            ". Would",
+            " you like",
+            " to book?",
+        ] {
             out.extend(p.push(tok));
         }
         out.extend(p.finish());
-        assert_eq!(out, ["Yes, we fix furnaces.", "A service call is $129.", "Would you like to book?"]);
+        assert_eq!(
+            out,
+            [
+                "Yes, we fix furnaces.",
+                "A service call is $129.",
+                "Would you like to book?"
+            ]
+        );
         let mut p = Phrases::default();
         let long = "word ".repeat(40);
         let cut = p.push(&long);
         assert!(!cut.is_empty() && cut.iter().all(|c| c.chars().count() <= MAX_PHRASE));
-        assert_eq!(Phrases::default().push("3.5 hours"), Vec::<String>::new(), "a decimal point is no end");
+        assert_eq!(
+            Phrases::default().push("3.5 hours"),
+            Vec::<String>::new(),
+            "a decimal point is no end"
+        );
     }
 
     #[test]
     fn the_session_end_is_decided_from_twilios_parameters() {
         let t = Handoff::new(HandoffCode::Transfer, Some("billing")).to_json();
         assert_eq!(t, r#"{"reasonCode":"transfer","reason":"billing"}"#);
-        assert_eq!(session_end(Some("in-progress"), Some(&t), Some("ended"), None), SessionEnd::Transfer);
+        assert_eq!(
+            session_end(Some("in-progress"), Some(&t), Some("ended"), None),
+            SessionEnd::Transfer
+        );
         let f = Handoff::new(HandoffCode::Fallback, Some("model_slow")).to_json();
-        assert_eq!(session_end(None, Some(&f), None, None), SessionEnd::Fallback("model_slow"));
+        assert_eq!(
+            session_end(None, Some(&f), None, None),
+            SessionEnd::Fallback("model_slow")
+        );
         let odd = Handoff::new(HandoffCode::Fallback, Some("weird")).to_json();
-        assert_eq!(session_end(None, Some(&odd), None, None), SessionEnd::Fallback("model_unavailable"));
+        assert_eq!(
+            session_end(None, Some(&odd), None, None),
+            SessionEnd::Fallback("model_unavailable")
+        );
         let bye = Handoff::new(HandoffCode::Limit, None).to_json();
-        assert_eq!(session_end(None, Some(&bye), None, None), SessionEnd::Goodbye);
-        assert_eq!(session_end(Some("completed"), Some(&t), None, None), SessionEnd::HungUp);
-        assert_eq!(session_end(None, None, Some("failed"), Some("64105")), SessionEnd::Fallback("session_error"));
-        assert_eq!(session_end(None, Some("not json"), Some("ended"), None), SessionEnd::Fallback("session_ended"));
-        for e in [SessionEnd::Goodbye, SessionEnd::Transfer, SessionEnd::HungUp, SessionEnd::Fallback("model_slow")] {
+        assert_eq!(
+            session_end(None, Some(&bye), None, None),
+            SessionEnd::Goodbye
+        );
+        assert_eq!(
+            session_end(Some("completed"), Some(&t), None, None),
+            SessionEnd::HungUp
+        );
+        assert_eq!(
+            session_end(None, None, Some("failed"), Some("64105")),
+            SessionEnd::Fallback("session_error")
+        );
+        assert_eq!(
+            session_end(None, Some("not json"), Some("ended"), None),
+            SessionEnd::Fallback("session_ended")
+        );
+        for e in [
+            SessionEnd::Goodbye,
+            SessionEnd::Transfer,
+            SessionEnd::HungUp,
+            SessionEnd::Fallback("model_slow"),
+        ] {
             assert_eq!(SessionEnd::from_stored(&e.as_stored()), Some(e));
         }
-        assert_eq!(dtmf("0").map(|h| h.reason_code), Some(HandoffCode::Transfer));
+        assert_eq!(
+            dtmf("0").map(|h| h.reason_code),
+            Some(HandoffCode::Transfer)
+        );
         assert_eq!(dtmf("5"), None);
     }
 }

@@ -38,7 +38,10 @@ impl Client {
         if let Some(key) = &self.api_key {
             b = b.bearer_auth(key);
         }
-        let resp = b.send().await.map_err(|e| LlmError::Connect(e.to_string()))?;
+        let resp = b
+            .send()
+            .await
+            .map_err(|e| LlmError::Connect(e.to_string()))?;
         if !resp.status().is_success() {
             return Err(LlmError::Status {
                 status: resp.status().as_u16(),

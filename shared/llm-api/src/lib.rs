@@ -10,9 +10,9 @@
 //!   tool calls that arrive in fragments;
 //! - [`Client`] (feature `client`): the HTTP client streaming [`Delta`]s.
 
-pub mod sse;
 #[cfg(feature = "client")]
 mod client;
+pub mod sse;
 
 #[cfg(feature = "client")]
 pub use client::{ChatStream, Client};
@@ -283,8 +283,12 @@ mod tests {
     #[test]
     fn messages_serialize_in_the_openai_shape() {
         let msgs = vec![
-            Message::System { content: "rules".into() },
-            Message::User { content: "hi".into() },
+            Message::System {
+                content: "rules".into(),
+            },
+            Message::User {
+                content: "hi".into(),
+            },
             Message::Assistant {
                 content: None,
                 tool_calls: vec![ToolCall {
@@ -310,7 +314,10 @@ mod tests {
             max_completion_tokens: None,
         };
         let v = serde_json::to_value(&req).unwrap();
-        assert_eq!(v["messages"][0], json!({"role": "system", "content": "rules"}));
+        assert_eq!(
+            v["messages"][0],
+            json!({"role": "system", "content": "rules"})
+        );
         assert_eq!(
             v["messages"][2],
             json!({"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function",
@@ -338,7 +345,10 @@ mod tests {
         let done = calls.finish();
         assert_eq!(done.len(), 2);
         assert_eq!(done[0].id, "c0");
-        assert_eq!(done[0].function.arguments, "{\"start\":\"2026-12-08T10:00\"}");
+        assert_eq!(
+            done[0].function.arguments,
+            "{\"start\":\"2026-12-08T10:00\"}"
+        );
         assert_eq!(done[1].function.name, "end_call");
     }
 

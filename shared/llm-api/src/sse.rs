@@ -66,7 +66,8 @@ mod tests {
 
     #[test]
     fn events_split_anywhere_come_out_whole_and_in_order() {
-        let stream = "data: {\"a\":1}\n\n: keep-alive\n\ndata:{\"b\":\"é\"}\r\n\r\ndata: [DONE]\n\n";
+        let stream =
+            "data: {\"a\":1}\n\n: keep-alive\n\ndata:{\"b\":\"é\"}\r\n\r\ndata: [DONE]\n\n";
         let bytes = stream.as_bytes();
         for cut in 0..bytes.len() {
             let mut p = Parser::default();

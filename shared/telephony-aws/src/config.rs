@@ -260,14 +260,18 @@ impl Config {
         }
         let relay_url = opt("RELAY_URL");
         if let Some(url) = &relay_url {
-            telephony_core::stream::check_stream_url(url).map_err(|reason| ConfigError::Invalid {
-                name: "RELAY_URL",
-                reason,
+            telephony_core::stream::check_stream_url(url).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "RELAY_URL",
+                    reason,
+                }
             })?;
             if url.contains(['?', '#']) {
                 return Err(ConfigError::Invalid {
                     name: "RELAY_URL",
-                    reason: "must carry no query or fragment (the handshake signature covers the URL)".into(),
+                    reason:
+                        "must carry no query or fragment (the handshake signature covers the URL)"
+                            .into(),
                 });
             }
         }

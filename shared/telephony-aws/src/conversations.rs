@@ -100,7 +100,9 @@ fn pk(sid: &CallSid) -> String {
 }
 
 fn num(item: &HashMap<String, AttributeValue>, k: &str) -> Option<u64> {
-    item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+    item.get(k)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 fn session_of(item: &HashMap<String, AttributeValue>) -> Result<Session, Error> {
@@ -249,7 +251,10 @@ impl Calls<'_> {
             sess.version = read_version + 1;
             let history = serde_json::to_string(&sess.history).unwrap_or_else(|_| "[]".into());
             let fields: Vec<(&str, String)> = vec![
-                ("pending_booking", sess.pending_booking.clone().unwrap_or_default()),
+                (
+                    "pending_booking",
+                    sess.pending_booking.clone().unwrap_or_default(),
+                ),
                 ("booking", sess.booking.clone().unwrap_or_default()),
                 ("handoff", sess.handoff.clone().unwrap_or_default()),
                 ("lang", sess.lang.clone()),
@@ -289,7 +294,12 @@ impl Calls<'_> {
     /// `$disconnect`: the session's end instant, once; the connection pointer removed.
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn end_session(&self, sid: &CallSid, connection_id: &str, now_ms: u64) -> Result<(), Error> {
+    pub async fn end_session(
+        &self,
+        sid: &CallSid,
+        connection_id: &str,
+        now_ms: u64,
+    ) -> Result<(), Error> {
         let r = self
             .update(&pk(sid))
             .update_expression("SET ended_ms = if_not_exists(ended_ms, :ms)")
@@ -312,8 +322,15 @@ impl Calls<'_> {
     /// without, the history is removed now (issue 28 §6). Idempotent.
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn settle_transcript(&self, sid: &CallSid, consent: bool, now: u64) -> Result<(), Error> {
-        let u = self.update(&pk(sid)).condition_expression("attribute_exists(pk)");
+    pub async fn settle_transcript(
+        &self,
+        sid: &CallSid,
+        consent: bool,
+        now: u64,
+    ) -> Result<(), Error> {
+        let u = self
+            .update(&pk(sid))
+            .condition_expression("attribute_exists(pk)");
         let u = if consent {
             u.update_expression("SET expires_at = :exp")
                 .expression_attribute_values(":exp", n(now + TRANSCRIPT_TTL_SECS))

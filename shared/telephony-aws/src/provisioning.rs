@@ -1238,9 +1238,9 @@ impl ConfigChange {
                 out.push(("ai_engine", engine.clone()));
             }
             if let Some(k) = &ai.knowledge {
-                let printable = k
-                    .chars()
-                    .all(|c| c == '\n' || (!c.is_control() && telephony_core::twiml::is_xml_char(c)));
+                let printable = k.chars().all(|c| {
+                    c == '\n' || (!c.is_control() && telephony_core::twiml::is_xml_char(c))
+                });
                 if k.chars().count() > telephony_core::stream::MAX_KNOWLEDGE_CHARS || !printable {
                     return Err(format!(
                         "ai.knowledge must be at most {} printable characters",

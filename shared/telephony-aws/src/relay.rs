@@ -46,7 +46,12 @@ impl Relay {
             .await;
         match r {
             Ok(_) => Ok(Sent::Delivered),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_gone_exception()) => Ok(Sent::Gone),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_gone_exception()) =>
+            {
+                Ok(Sent::Gone)
+            }
             Err(e) => Err(Error::Relay {
                 op: "PostToConnection",
                 message: aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e).to_string(),
@@ -66,7 +71,12 @@ impl Relay {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_gone_exception()) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_gone_exception()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(Error::Relay {
                 op: "DeleteConnection",
                 message: aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e).to_string(),

@@ -46,10 +46,21 @@ struct ToolNotice<'a> {
 /// `Created` the first time, `AlreadyExists` for a repeat of the same tool call id.
 ///
 /// Errors: [`Error::Dynamo`], [`Error::Sns`] (the caller may retry with the same id).
-pub async fn record_once(deps: &Deps, sid: &CallSid, effect: &ToolEffect<'_>, now: u64) -> Result<Claim, Error> {
+pub async fn record_once(
+    deps: &Deps,
+    sid: &CallSid,
+    effect: &ToolEffect<'_>,
+    now: u64,
+) -> Result<Claim, Error> {
     let stored = deps
         .calls()
-        .claim_tool_call(effect.tool_call_id, sid, effect.tool, &effect.details.to_string(), now)
+        .claim_tool_call(
+            effect.tool_call_id,
+            sid,
+            effect.tool,
+            &effect.details.to_string(),
+            now,
+        )
         .await?;
     if stored == Claim::Created {
         metrics::count("ToolCalls", Some(("Tool", effect.tool)));

@@ -26,7 +26,12 @@ impl WsEvent {
     /// Errors: no `requestContext.routeKey` or `connectionId`.
     pub fn from_event(v: &serde_json::Value) -> Result<Self, String> {
         let ctx = &v["requestContext"];
-        let field = |k: &str| ctx[k].as_str().map(str::to_owned).ok_or(format!("requestContext.{k} missing"));
+        let field = |k: &str| {
+            ctx[k]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or(format!("requestContext.{k} missing"))
+        };
         let mut body = v["body"].as_str().unwrap_or("").to_owned();
         if v["isBase64Encoded"].as_bool() == Some(true) {
             use base64::Engine;
@@ -54,7 +59,9 @@ impl WsEvent {
 
     /// A header (name in any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 

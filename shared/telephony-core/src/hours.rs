@@ -379,7 +379,13 @@ mod tests {
 
     #[test]
     fn the_next_opening_skips_nights_weekends_and_holidays() {
-        let h = parse("America/Toronto", "mon-fri 08:30-17:00", Some("CA-ON"), None).unwrap();
+        let h = parse(
+            "America/Toronto",
+            "mon-fri 08:30-17:00",
+            Some("CA-ON"),
+            None,
+        )
+        .unwrap();
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         // Friday 2026-12-04 18:00 Toronto (23:00 UTC) → Monday 08:30 (13:30 UTC).
         assert_eq!(
@@ -398,7 +404,10 @@ mod tests {
         );
         let never = parse("America/Toronto", "", None, None).unwrap();
         assert_eq!(next_open(&never, at("2026-12-04T23:00:00Z")), None);
-        assert_eq!(weekly_text(&h), "mon 08:30-17:00; tue 08:30-17:00; wed 08:30-17:00; thu 08:30-17:00; fri 08:30-17:00");
+        assert_eq!(
+            weekly_text(&h),
+            "mon 08:30-17:00; tue 08:30-17:00; wed 08:30-17:00; thu 08:30-17:00; fri 08:30-17:00"
+        );
     }
 
     fn utc(s: &str) -> DateTime<Utc> {

@@ -461,7 +461,10 @@ mod tests {
     fn the_engine_defaults_to_relay_and_keeps_configured_bridges() {
         let url = || Some("wss://b.example/m".to_owned());
         assert_eq!(AiEngine::from_stored(None, None), Some(AiEngine::Relay));
-        assert_eq!(AiEngine::from_stored(Some("relay"), url()), Some(AiEngine::Relay));
+        assert_eq!(
+            AiEngine::from_stored(Some("relay"), url()),
+            Some(AiEngine::Relay)
+        );
         assert_eq!(
             AiEngine::from_stored(None, url()),
             Some(AiEngine::Stream("wss://b.example/m".into()))
