@@ -12,7 +12,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 # `make run` is not rebuilt (a lone `cargo run -p call-simulator` would be: ~50 s on 2 cores).
 BUILD_LOCAL := cargo build --quiet $(foreach f,$(FUNCTIONS),-p $(f)) -p call-simulator -p tradeline-ops -p relay-local --bins
 
-.PHONY: run call text summary ops token kit browser test venv lint-venv prism lint-template check-rust bench sizes soak events clean
+.PHONY: run call text summary ops token kit browser test venv lint-venv prism lint-template check-rust bench bench-relay sizes soak events clean
 
 ## Install the pinned Python tools the local run needs (moto, cargo-lambda) into .venv.
 venv: $(STAMP)
@@ -129,6 +129,11 @@ sizes: venv
 ## (ARGS="--calls 500 --texts 500 --outage-seconds 5"). Not part of `make test`.
 soak: venv
 	cargo run --quiet -p integration-tests --bin soak -- $(ARGS)
+
+## The AI receptionist's own turn overhead (prompt in → first words out, minus the model's time to
+## first token), warm handlers against moto, the local gateway and the model stand-in.
+bench-relay: venv
+	cargo run --quiet --release -p integration-tests --bin relay_bench
 
 ## Regenerate the signed sample events.
 events:

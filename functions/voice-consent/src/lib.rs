@@ -74,7 +74,16 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     } else {
         metrics::count("ConsentDeclined", Some(("Input", by)));
     }
-    if let Some(connect) = hand_to_ai(deps, &sid, &number, &replies, consent).await {
+    if let Some(connect) = hand_to_ai(
+        deps,
+        &sid,
+        hook.params.get("From").unwrap_or(""),
+        &number,
+        &replies,
+        consent,
+    )
+    .await
+    {
         return Ok(connect);
     }
     // Outside business hours: the closed message, then the after-hours line or voicemail.
@@ -98,6 +107,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
 async fn hand_to_ai(
     deps: &Deps,
     sid: &CallSid,
+    from: &str,
     number: &NumberConfig,
     replies: &Replies<'_>,
     consent: Consent,
@@ -142,13 +152,22 @@ async fn hand_to_ai(
     }
     let token = stream::issue(secret.0.as_bytes(), sid.as_str(), issued_at);
     Some(match (&ai.engine, relay_url) {
-        (AiEngine::Stream(stream_url), _) => replies.ai_connect(&StreamStart {
-            stream_url,
-            token: &token,
-            call_sid: sid.as_str(),
-            consent,
-            business_name: &number.business_name,
-        }),
+        (AiEngine::Stream(stream_url), _) => {
+            let contact = deps.known_caller(number, from, now_secs()).await;
+            let context = flow::ai_context(
+                number,
+                now_secs(),
+                contact.as_ref().map(|c| c.first_name.as_str()),
+            );
+            replies.ai_connect(&StreamStart {
+                stream_url,
+                token: &token,
+                call_sid: sid.as_str(),
+                consent,
+                business_name: &number.business_name,
+                context: &context,
+            })
+        }
         (AiEngine::Relay, relay_url) => replies.ai_relay(&RelayStart {
             relay_url: relay_url.unwrap_or_default(),
             token: &token,

@@ -29,7 +29,7 @@ pub async fn handler(deps: &Deps, _: &(), ev: WsEvent) -> u16 {
         }
         Err(e) => {
             tracing::warn!(connection_id = %ev.connection_id, error = %e, "relay handshake refused");
-            metrics::count("SignatureFailures", None);
+            metrics::count("RelayHandshakeRefused", None);
             match e {
                 SignatureError::Missing => 401,
                 _ => 403,

@@ -31,6 +31,7 @@ struct Knobs {
     fail: Option<u16>,
     requests: Vec<Value>,
     chunks: Vec<Value>,
+    first_chunk_ms: Vec<f64>,
 }
 
 /// A running stand-in.
@@ -95,6 +96,16 @@ impl StandIn {
             .unwrap_or_default()
     }
 
+    /// Per reply, milliseconds from the request read to its first chunk written: the model's
+    /// time to first token as the client sees it, minus the network (for the turn-overhead
+    /// benchmark).
+    pub fn first_chunk_ms(&self) -> Vec<f64> {
+        self.knobs
+            .lock()
+            .map(|k| k.first_chunk_ms.clone())
+            .unwrap_or_default()
+    }
+
     /// Every chunk streamed, in order.
     pub fn chunks(&self) -> Vec<Value> {
         self.knobs
@@ -118,6 +129,7 @@ impl StandIn {
                     .await;
                 continue;
             }
+            let received = std::time::Instant::now();
             let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
             let (delay, gap, fail) = match self.knobs.lock() {
                 Ok(mut k) => {
@@ -146,7 +158,13 @@ impl StandIn {
                 return;
             }
             tokio::time::sleep(delay).await;
-            for c in chunks {
+            for (i, c) in chunks.into_iter().enumerate() {
+                if i == 1 {
+                    if let Ok(mut k) = self.knobs.lock() {
+                        k.first_chunk_ms
+                            .push(received.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
                 if w.write_all(format!("data: {c}\n\n").as_bytes())
                     .await
                     .is_err()

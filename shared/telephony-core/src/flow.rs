@@ -72,6 +72,40 @@ pub struct StreamStart<'a> {
     pub consent: Consent,
     /// Spoken name of the business.
     pub business_name: &'a str,
+    /// The caller context ([`ai_context`]), the same the built-in receptionist's prompt gets.
+    pub context: &'a [(&'static str, String)],
+}
+
+/// The caller context an external AI bridge gets as `<Parameter>`s (issue 28 §4), the facts the
+/// built-in receptionist's system prompt is built from: `open_now` (`yes`/`no`), `next_opening`
+/// (RFC 3339, when closed and known), `timezone`, `caller_first_name` (a known caller),
+/// `knowledge` (the owner's facts). `now_secs` Unix seconds.
+pub fn ai_context(
+    number: &NumberConfig,
+    now_secs: u64,
+    caller_first_name: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(h) = &number.hours {
+        let open = crate::hours::status_at(h, now_secs) == crate::hours::OpenState::Open;
+        out.push(("open_now", if open { "yes" } else { "no" }.to_owned()));
+        let at = i64::try_from(now_secs)
+            .ok()
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0));
+        if let (false, Some(at)) = (open, at) {
+            if let Some(next) = crate::hours::next_open(h, at) {
+                out.push(("next_opening", next.with_timezone(&h.tz).to_rfc3339()));
+            }
+        }
+        out.push(("timezone", h.tz.name().to_owned()));
+    }
+    if let Some(name) = caller_first_name {
+        out.push(("caller_first_name", name.to_owned()));
+    }
+    if let Some(k) = number.ai.as_ref().and_then(|a| a.knowledge.as_deref()) {
+        out.push(("knowledge", k.to_owned()));
+    }
+    out
 }
 
 /// What the AI `<Connect><ConversationRelay>` carries (issue 28 §1): `<Parameter>`s arrive in the
@@ -608,19 +642,22 @@ impl<'a> Replies<'a> {
 
     /// `/voice-consent` with the AI on: `<Connect action=/voice-stream-action><Stream url
     /// statusCallback=/voice-stream-status>` with the parameters `token`, `call_sid`,
-    /// `consent` (`yes`/`no`), `language` (`en`/`fr`) and `business_name`.
+    /// `consent` (`yes`/`no`), `language` (`en`/`fr`), `business_name`, then the caller context
+    /// ([`ai_context`]).
     pub fn ai_connect(&self, s: &StreamStart<'_>) -> Twiml {
+        let mut parameters = vec![
+            ("token", s.token.to_owned()),
+            ("call_sid", s.call_sid.to_owned()),
+            ("consent", s.consent.as_str().to_owned()),
+            ("language", self.lang.code().to_owned()),
+            ("business_name", s.business_name.to_owned()),
+        ];
+        parameters.extend(s.context.iter().cloned());
         Twiml::new().then(Verb::Connect(Connect {
             action: self.url(Route::StreamAction, &[]),
             stream_url: s.stream_url.to_owned(),
             status_callback: Route::StreamStatus.url(self.base_url, &[]),
-            parameters: vec![
-                ("token", s.token.to_owned()),
-                ("call_sid", s.call_sid.to_owned()),
-                ("consent", s.consent.as_str().to_owned()),
-                ("language", self.lang.code().to_owned()),
-                ("business_name", s.business_name.to_owned()),
-            ],
+            parameters,
         }))
     }
 
@@ -817,6 +854,31 @@ mod tests {
     }
 
     #[test]
+    fn the_bridge_gets_the_caller_context_the_receptionist_prompt_has() {
+        let mut n = config();
+        n.hours = Some(
+            crate::hours::parse("America/Toronto", "mon-fri 08:00-17:00", None, None).unwrap(),
+        );
+        n.ai = Some(crate::stream::AiMode {
+            engine: crate::stream::AiEngine::Relay,
+            share_percent: 100,
+            knowledge: Some("Furnaces.".into()),
+        });
+        // Friday 2026-12-04 18:00 Toronto = 23:00 UTC.
+        let ctx = ai_context(&n, 1_796_425_200, Some("Dana"));
+        assert_eq!(
+            ctx,
+            vec![
+                ("open_now", "no".to_owned()),
+                ("next_opening", "2026-12-07T08:00:00-05:00".to_owned()),
+                ("timezone", "America/Toronto".to_owned()),
+                ("caller_first_name", "Dana".to_owned()),
+                ("knowledge", "Furnaces.".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
     fn the_ai_hand_off_connects_falls_back_transfers_and_says_goodbye() {
         let r = Replies::new(BASE, "fr-CA");
         let doc = r
@@ -826,6 +888,10 @@ mod tests {
                 call_sid: "CA1",
                 consent: Consent::Granted,
                 business_name: "Acme <Plumbing> & Sons",
+                context: &[
+                    ("caller_first_name", "Dana".into()),
+                    ("open_now", "no".into()),
+                ],
             })
             .to_xml();
         assert!(doc.contains(r#"<Connect action="https://hooks.example/voice-stream-action?lang=fr" method="POST"><Stream url="wss://bridge.example/media" statusCallback="https://hooks.example/voice-stream-status" statusCallbackMethod="POST">"#), "{doc}");
@@ -835,6 +901,8 @@ mod tests {
             r#"<Parameter name="consent" value="yes"/>"#,
             r#"<Parameter name="language" value="fr"/>"#,
             r#"<Parameter name="business_name" value="Acme &lt;Plumbing&gt; &amp; Sons"/>"#,
+            r#"<Parameter name="caller_first_name" value="Dana"/>"#,
+            r#"<Parameter name="open_now" value="no"/>"#,
         ] {
             assert!(doc.contains(p), "{p} in {doc}");
         }

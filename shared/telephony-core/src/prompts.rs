@@ -252,7 +252,9 @@ mod tests {
     /// The placeholders a text may use, by key.
     fn allowed(key: &str) -> &'static [&'static str] {
         match key {
-            "greeting" | "after_hours" | "closed_today" | "sms_auto_reply" => &["{business}"],
+            "greeting" | "after_hours" | "closed_today" | "sms_auto_reply" | "ai_welcome" => {
+                &["{business}"]
+            }
             "greeting_known" => &["{name}", "{business}"],
             "sms_help" | "missed_call_text" => &["{business}", "{callback}"],
             _ => &[],
