@@ -133,7 +133,7 @@ soak: venv
 ## The AI receptionist's own turn overhead (prompt in → first words out, minus the model's time to
 ## first token), warm handlers against moto, the local gateway and the model stand-in.
 bench-relay: venv
-	cargo run --quiet --release -p integration-tests --bin relay_bench
+	CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo run --quiet --release -p integration-tests --bin relay_bench
 
 ## Regenerate the signed sample events.
 events:

@@ -311,6 +311,18 @@ async fn tool_calls_need_the_token_of_their_call_and_are_idempotent() {
         tool_call(&s.deps, Some(&token_a), "{not json").await.status,
         400
     );
+    // A window that has already ended (issue 22 §15): 400 with a reason the AI can say.
+    let mut past = call_simulator::bridge::tool_call_for("1", call_a).unwrap();
+    past["tool_call_id"] = "t3".into();
+    past["arguments"]["window_start"] = "2026-01-05T09:00:00-07:00".into();
+    past["arguments"]["window_end"] = "2026-01-05T11:00:00-07:00".into();
+    let r = tool_call(&s.deps, Some(&token_a), &past.to_string()).await;
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(
+        r.body.contains("in_the_past") && r.body.contains("already passed"),
+        "{}",
+        r.body
+    );
     // The same tool call twice: one request, one notice.
     let first = tool_call(&s.deps, Some(&token_a), &book(call_a, "t1")).await;
     assert_eq!(first.status, 200, "{first:?}");

@@ -284,3 +284,73 @@ async fn each_simulated_call_gives_its_dialled_leg_its_own_call_sid() {
         );
     }
 }
+
+/// Issue 22 §16: the consent proof outlives the call record: `consent#<CallSid>` with who, which
+/// number, yes/no, when, how, the language and the wording's version, kept 3 years, without the
+/// call's content; a retried consent webhook neither flips nor rewrites it.
+#[tokio::test]
+async fn the_consent_proof_is_kept_three_years_without_content() {
+    let s = stack(&[]).await;
+    let sc = script(&s, &[Some("1"), Some("9")], "no-answer", 5);
+    let log = play(&s, &sc).await;
+    let proof = s
+        .deps
+        .calls()
+        .raw_item(&format!("consent#{}", sc.call_sid))
+        .await
+        .unwrap()
+        .expect("consent proof");
+    assert_eq!(attr_s(&proof, "consent").as_deref(), Some("yes"));
+    assert_eq!(attr_s(&proof, "caller").as_deref(), Some(CALLER));
+    assert_eq!(attr_s(&proof, "number").as_deref(), Some(HOTLINE));
+    assert_eq!(attr_s(&proof, "input").as_deref(), Some("keys"));
+    assert_eq!(attr_s(&proof, "language").as_deref(), Some("en"));
+    assert_eq!(
+        attr_s(&proof, "prompt_version"),
+        Some(telephony_core::prompts::consent_prompt_version(
+            telephony_core::prompts::Lang::En
+        ))
+    );
+    let exp: u64 = proof["expires_at"].as_n().unwrap().parse().unwrap();
+    let now = telephony_aws::now_secs();
+    assert!(
+        exp > now + 1090 * 86_400 && exp <= now + 1095 * 86_400,
+        "{exp}"
+    );
+    let mut keys: Vec<_> = proof.keys().cloned().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "call_sid",
+            "caller",
+            "consent",
+            "consent_at",
+            "expires_at",
+            "input",
+            "kind",
+            "language",
+            "number",
+            "pk",
+            "prompt_version"
+        ]
+    );
+    // Twilio retries the consent webhook with another answer: nothing changes.
+    let consent_step = log
+        .steps
+        .iter()
+        .find(|st| st.url.contains("/voice-consent"))
+        .unwrap();
+    let mut again = consent_step.params.clone();
+    again.retain(|(k, _)| k != "Digits");
+    again.push(("Digits".into(), "2".into()));
+    post_signed(&s.deps, &consent_step.url, &again).await;
+    let after = s
+        .deps
+        .calls()
+        .raw_item(&format!("consent#{}", sc.call_sid))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, proof);
+}

@@ -6,7 +6,7 @@
 //!
 //! Body: `{"call_sid": "CA…", "tool": "…", "tool_call_id": "…", "arguments": {…}}`.
 //! - `book_appointment` `{caller_name, callback (E.164), window_start, window_end (RFC 3339),
-//!   reason}` → an appointment *request* stored once per `tool_call_id` within the call, and one
+//!   reason}` (a window that has already ended: 400 `in_the_past`) → an appointment *request* stored once per `tool_call_id` within the call, and one
 //!   staff notice (SNS, the number's voicemail topic; `type: appointment_request`).
 //! - `take_message` `{message, caller_name?, callback?}` → stored once, one staff notice like a
 //!   voicemail notice (`type: message`).
@@ -134,6 +134,9 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         }
         Err(e) => return error(StatusCode::BAD_REQUEST, "invalid", &e.to_string()),
     };
+    if let Err(e) = tool.check_at(now_secs() as i64) {
+        return error(StatusCode::BAD_REQUEST, "in_the_past", &e.to_string());
+    }
     match act(deps, &sid, &call, &tool).await {
         Ok(reply) => glue::json(StatusCode::OK, &reply),
         Err(e) => unavailable(&sid, &e),

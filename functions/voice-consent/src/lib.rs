@@ -11,7 +11,7 @@
 //! `<Parameter>`; without `STREAM_SECRET` (or `RELAY_URL` for the relay), or if the call cannot
 //! be marked, the caller gets the menu.
 
-use telephony_aws::store::Claim;
+use telephony_aws::store::{Claim, ConsentProof};
 use telephony_aws::{
     glue, metrics, now_ms, now_secs, Body, Deps, Error, Request, Response, Webhook,
 };
@@ -19,6 +19,7 @@ use telephony_core::flow::{
     self, Consent, ConsentAnswer, MenuState, NumberConfig, RelayStart, Replies, StreamStart,
 };
 use telephony_core::hours::{self, OpenState};
+use telephony_core::prompts;
 use telephony_core::stream::AiEngine;
 use telephony_core::{stream, CallSid};
 use telephony_core::{Route, Twiml};
@@ -52,10 +53,23 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             }
             ConsentAnswer::Answer(asked) => asked,
         };
+    let by = if said.is_some() && hook.params.get("Digits").is_none() {
+        "speech"
+    } else {
+        "keys"
+    };
+    let version = prompts::consent_prompt_version(lang);
+    let proof = ConsentProof {
+        caller: hook.params.get("From").unwrap_or(""),
+        number: to,
+        input: by,
+        language: lang.code(),
+        prompt_version: &version,
+    };
     // The (cached) number lookup and the consent write are independent: one wait.
     let calls = deps.calls();
     let (stored, number) = tokio::join!(
-        calls.set_consent(&sid, asked, now_secs()),
+        calls.set_consent(&sid, asked, &proof, now_secs()),
         deps.number_config(to)
     );
     let replies = deps.replies(&number, Some(lang.code()));
@@ -64,11 +78,6 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
             Consent::Declined
         });
-    let by = if said.is_some() && hook.params.get("Digits").is_none() {
-        "speech"
-    } else {
-        "keys"
-    };
     if consent == Consent::Granted {
         metrics::count("ConsentGiven", Some(("Input", by)));
     } else {

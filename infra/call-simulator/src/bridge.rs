@@ -121,6 +121,8 @@ pub fn tool_call_for(digit: &str, call_sid: &str) -> Option<Value> {
         .get(call_sid.len().saturating_sub(8)..)
         .unwrap_or("x");
     let id = format!("fake-{tail}-{digit}");
+    // Tomorrow 09:00–11:00 at UTC−7: always a window in the future.
+    let day = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
     match digit {
         "1" => Some(json!({
             "call_sid": call_sid,
@@ -129,8 +131,8 @@ pub fn tool_call_for(digit: &str, call_sid: &str) -> Option<Value> {
             "arguments": {
                 "caller_name": "Sam Lee",
                 "callback": "+14035550123",
-                "window_start": "2026-11-24T09:00:00-07:00",
-                "window_end": "2026-11-24T11:00:00-07:00",
+                "window_start": format!("{day}T09:00:00-07:00"),
+                "window_end": format!("{day}T11:00:00-07:00"),
                 "reason": "Furnace service quote",
             },
         })),

@@ -27,6 +27,25 @@ pub fn day_of(secs: u64) -> String {
     (secs / 86_400).to_string()
 }
 
+/// How long a consent proof is kept (seconds): 3 years, the retention policy's period for proof
+/// of consent (issue 22 §16), as for opt-outs.
+pub const CONSENT_PROOF_RETENTION_SECS: u64 = 1095 * 86_400;
+
+/// What the consent proof records besides the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentProof<'a> {
+    /// The caller (`From`).
+    pub caller: &'a str,
+    /// The number called (`To`).
+    pub number: &'a str,
+    /// `keys` or `speech`.
+    pub input: &'a str,
+    /// `en`/`fr`: the language the question was asked in.
+    pub language: &'a str,
+    /// [`telephony_core::prompts::consent_prompt_version`] of the question heard.
+    pub prompt_version: &'a str,
+}
+
 /// Result of a create-once write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
@@ -413,17 +432,24 @@ impl<'a> Calls<'a> {
     }
 
     /// Stores the caller's consent once per call and returns the consent in force: the stored one
-    /// when a previous delivery already set it (consent never flips on a retry).
+    /// when a previous delivery already set it (consent never flips on a retry). In the same
+    /// transaction, the consent *proof* (issue 22 §16): `consent#<CallSid>` with the caller, the
+    /// number, yes/no, when, how it was given, the language and the prompt version, and nothing
+    /// of the call's content, kept [`CONSENT_PROOF_RETENTION_SECS`] (3 years) while the call item
+    /// keeps its own retention.
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn set_consent(
         &self,
         sid: &CallSid,
         consent: Consent,
+        proof: &ConsentProof<'_>,
         now: u64,
     ) -> Result<Consent, Error> {
-        let r = self
-            .update(sid.as_str())
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+        let update = Update::builder()
+            .table_name(self.table)
+            .key("pk", s(sid.as_str()))
             .update_expression(
                 "SET consent = :c, consent_at = :now, updated_at = :now, expires_at = :exp",
             )
@@ -431,15 +457,50 @@ impl<'a> Calls<'a> {
             .expression_attribute_values(":c", s(consent.as_str()))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":exp", n(now + self.retention_secs))
+            .build()
+            .map_err(|e| Error::Dynamo {
+                op: "UpdateItem calls (consent)",
+                message: e.to_string(),
+            })?;
+        let put = Put::builder()
+            .table_name(self.table)
+            .item("pk", s(format!("consent#{}", sid.as_str())))
+            .item("kind", s("consent_proof"))
+            .item("call_sid", s(sid.as_str()))
+            .item("caller", s(proof.caller))
+            .item("number", s(proof.number))
+            .item("consent", s(consent.as_str()))
+            .item("consent_at", n(now))
+            .item("input", s(proof.input))
+            .item("language", s(proof.language))
+            .item("prompt_version", s(proof.prompt_version))
+            .item("expires_at", n(now + CONSENT_PROOF_RETENTION_SECS))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| Error::Dynamo {
+                op: "PutItem calls (consent proof)",
+                message: e.to_string(),
+            })?;
+        let r = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
             .send()
             .await;
         match r {
             Ok(_) => Ok(consent),
-            Err(e) if is_conditional(&e) => {
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
+                        if c.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+                ) =>
+            {
                 let stored = self.get_call(sid).await?.and_then(|c| c.consent);
                 Ok(Consent::from_stored(stored.as_deref()))
             }
-            Err(e) => Err(Error::dynamo("UpdateItem calls (consent)")(e)),
+            Err(e) => Err(Error::dynamo("TransactWriteItems calls (consent)")(e)),
         }
     }
 

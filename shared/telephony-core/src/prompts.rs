@@ -146,6 +146,20 @@ impl Catalogue {
     }
 }
 
+/// The version of the recording notice and consent question a caller heard in `lang`: the first
+/// 12 hex digits of SHA-256 over the greeting, the key question and the spoken question (what the
+/// consent proof records, so it shows which wording was agreed to; changes with any edit).
+pub fn consent_prompt_version(lang: Lang) -> String {
+    use sha2::Digest;
+    let t = lang.texts();
+    let mut h = sha2::Sha256::new();
+    for part in [t.greeting, t.consent_question, t.consent_question_speech] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..6])
+}
+
 /// Fills `{business}`, `{callback}` and `{name}` in `text`.
 pub fn fill(text: &str, business: &str, callback: &str, name: &str) -> String {
     text.replace("{business}", business)
@@ -259,6 +273,14 @@ mod tests {
             "sms_help" | "missed_call_text" => &["{business}", "{callback}"],
             _ => &[],
         }
+    }
+
+    #[test]
+    fn the_consent_prompt_version_names_the_wording() {
+        let en = consent_prompt_version(Lang::En);
+        assert_eq!(en.len(), 12);
+        assert_ne!(en, consent_prompt_version(Lang::Fr));
+        assert_eq!(en, consent_prompt_version(Lang::En));
     }
 
     #[test]

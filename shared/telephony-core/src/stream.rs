@@ -407,6 +407,21 @@ impl Tool {
         }
     }
 
+    /// The checks that need the clock, at `now_secs` (Unix seconds): a booking window that has
+    /// already ended is refused (issue 22 §15), with a reason the AI can say to the caller.
+    ///
+    /// Errors: [`ToolError::Invalid`].
+    pub fn check_at(&self, now_secs: i64) -> Result<(), ToolError> {
+        match self {
+            Tool::BookAppointment { end, .. } if *end <= now_secs => Err(ToolError::Invalid {
+                tool: "book_appointment",
+                reason: "that time has already passed; ask the caller for a time from now on"
+                    .into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The tool's name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -603,6 +618,14 @@ mod tests {
         };
         assert_eq!(end - start, 7200);
         assert_eq!(start, 1_795_536_000); // 2026-11-24T16:00:00Z
+                                          // Issue 22 §15: a window that has ended is refused with a reason the AI can say.
+        assert!(ok.check_at(start - 3600).is_ok());
+        assert!(
+            ok.check_at(end - 1).is_ok(),
+            "a window still running can be requested"
+        );
+        let past = ok.check_at(end).unwrap_err().to_string();
+        assert!(past.contains("already passed"), "{past}");
         let bad = |f: fn(&mut AppointmentArgs)| {
             let mut a = appointment();
             f(&mut a);
