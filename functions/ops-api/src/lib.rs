@@ -124,9 +124,11 @@ async fn contact(
     if let Err(m) = telephony_aws::provisioning::check_org_id(org) {
         return Ok(error(StatusCode::BAD_REQUEST, &m));
     }
-    let caller = match telephony_core::E164::parse_path_segment(raw_number) {
+    let caller = match telephony_core::E164::parse_path_segment(raw_number)
+        .and_then(|c| c.check_dialable().map(|()| c))
+    {
         Ok(c) => c,
-        Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &e.to_string())),
+        Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &format!("e164: {e}"))),
     };
     let contacts = telephony_aws::contacts::Contacts {
         dynamo: &deps.dynamo,

@@ -21,7 +21,7 @@ pub mod turn;
 
 use conversation::relay::{self, Inbound, Outbound, Setup};
 use conversation::turn::{apply_interrupt, dtmf, Handoff};
-use telephony_aws::conversations::SessionStart;
+use telephony_aws::conversations::{Connection, SessionStart};
 use telephony_aws::relay::Relay;
 use telephony_aws::store::Claim;
 use telephony_aws::ws::WsEvent;
@@ -38,7 +38,12 @@ pub struct Runtime {
     pub llm: llm_api::Client,
     /// Model id.
     pub model: String,
+    /// Connection id → what it serves, as read once (it never changes for a connection).
+    connections: std::sync::Mutex<std::collections::HashMap<String, Connection>>,
 }
+
+/// Connections remembered by a warm function before the memory is cleared.
+const MAX_REMEMBERED_CONNECTIONS: usize = 1_000;
 
 impl Runtime {
     /// From the environment (module docs).
@@ -75,7 +80,34 @@ impl Runtime {
             relay: Relay::new(sdk, management),
             llm: llm_api::Client::new(http, llm_base_url, api_key),
             model: model.to_owned(),
+            connections: Default::default(),
         }
+    }
+
+    /// What `conn` serves: remembered, else read from the table (`None` before `setup`).
+    ///
+    /// Errors: storage failures.
+    pub async fn connection(
+        &self,
+        deps: &Deps,
+        conn: &str,
+    ) -> Result<Option<Connection>, telephony_aws::Error> {
+        if let Some(c) = self
+            .connections
+            .lock()
+            .ok()
+            .and_then(|m| m.get(conn).cloned())
+        {
+            return Ok(Some(c));
+        }
+        let found = deps.calls().connection(conn).await?;
+        if let (Some(c), Ok(mut m)) = (&found, self.connections.lock()) {
+            if m.len() >= MAX_REMEMBERED_CONNECTIONS {
+                m.clear();
+            }
+            m.insert(conn.to_owned(), c.clone());
+        }
+        Ok(found)
     }
 
     /// Sends one message on `connection_id`; a failure is logged and counted (the caller's side
@@ -124,7 +156,7 @@ pub async fn handler(deps: &Deps, rt: &Runtime, ev: WsEvent) -> u16 {
         Inbound::Interrupt {
             utterance_until_interrupt,
             ..
-        } => interrupt(deps, &ev.connection_id, &utterance_until_interrupt).await,
+        } => interrupt(deps, rt, &ev.connection_id, &utterance_until_interrupt).await,
         Inbound::Dtmf { digit } => match dtmf(&digit) {
             Some(h) => transfer_on_key(deps, rt, &ev.connection_id, &h).await,
             None => Ok(()),
@@ -208,9 +240,14 @@ async fn setup(
     Ok(())
 }
 
-async fn interrupt(deps: &Deps, conn: &str, heard: &str) -> Result<(), telephony_aws::Error> {
+async fn interrupt(
+    deps: &Deps,
+    rt: &Runtime,
+    conn: &str,
+    heard: &str,
+) -> Result<(), telephony_aws::Error> {
     let calls = deps.calls();
-    let Some(sid) = calls.call_of_connection(conn).await? else {
+    let Some(sid) = rt.connection(deps, conn).await?.map(|c| c.call_sid) else {
         return Ok(());
     };
     let heard = conversation::prompt::caller_text(heard);

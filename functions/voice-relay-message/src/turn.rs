@@ -28,25 +28,34 @@ use telephony_core::CallSid;
 pub async fn run(deps: &Deps, rt: &Runtime, conn: &str, said: &str) -> Result<(), Error> {
     let started = Instant::now();
     let calls = deps.calls();
-    let Some(sid) = calls.call_of_connection(conn).await? else {
+    let Some(c) = rt.connection(deps, conn).await? else {
         tracing::warn!(connection_id = conn, "prompt before setup ignored");
         return Ok(());
     };
+    let sid = c.call_sid;
     let text = prompt::caller_text(said);
     if text.is_empty() {
         return Ok(());
     }
-    let Some(sess) = calls
-        .update_session(&sid, None, |s| {
+    // The history write and the number's config (cached) and known-caller lookups are
+    // independent: one wait.
+    let (sess, number) = tokio::join!(
+        calls.update_session(&sid, None, |s| {
             s.generation += 1;
             s.caller_turns += 1;
             s.history.push(Message::User {
                 content: text.clone(),
             });
             true
-        })
-        .await?
-    else {
+        }),
+        async {
+            let number = deps.number_config(&c.to).await;
+            let contact = deps.known_caller(&number, &c.from, now_secs()).await;
+            (number, contact)
+        }
+    );
+    let (number, contact) = number;
+    let Some(sess) = sess? else {
         return Ok(());
     };
     let over_time = now_ms().saturating_sub(sess.started_ms) / 1000 > MAX_SESSION_SECS;
@@ -61,8 +70,6 @@ pub async fn run(deps: &Deps, rt: &Runtime, conn: &str, said: &str) -> Result<()
         )
         .await;
     }
-    let number = deps.number_config(&sess.to).await;
-    let contact = deps.known_caller(&number, &sess.from, now_secs()).await;
     let lang = Lang::from_tag(&sess.lang);
     let tz = number.hours.as_ref().map_or(chrono_tz_default(), |h| h.tz);
     let now: DateTime<Utc> = Utc::now();

@@ -56,6 +56,17 @@ pub struct SessionStart<'a> {
     pub welcome: &'a str,
 }
 
+/// What a connection serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// The call.
+    pub call_sid: CallSid,
+    /// The caller.
+    pub from: String,
+    /// The business number.
+    pub to: String,
+}
+
 /// A session as read back.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Session {
@@ -176,6 +187,8 @@ impl Calls<'_> {
                 .table_name(self.table)
                 .item("pk", s(format!("wsconn#{}", st.connection_id)))
                 .item("call_sid", s(st.call_sid.as_str()))
+                .item("from", s(st.from))
+                .item("to", s(st.to))
                 .item("expires_at", n(now + CONNECTION_TTL_SECS))
                 .send()
                 .await
@@ -188,15 +201,26 @@ impl Calls<'_> {
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn call_of_connection(&self, connection_id: &str) -> Result<Option<CallSid>, Error> {
+        Ok(self.connection(connection_id).await?.map(|c| c.call_sid))
+    }
+
+    /// The call a connection serves, with its caller and number (set at `setup`; they never
+    /// change for a connection, so a warm function may keep them).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn connection(&self, connection_id: &str) -> Result<Option<Connection>, Error> {
         let out = self
             .get(&format!("wsconn#{connection_id}"))
             .send()
             .await
             .map_err(Error::dynamo("GetItem calls (connection)"))?;
-        Ok(out
-            .item()
-            .and_then(|i| get_s(i, "call_sid"))
-            .and_then(|s| CallSid::parse(&s).ok()))
+        Ok(out.item().and_then(|i| {
+            Some(Connection {
+                call_sid: CallSid::parse(&get_s(i, "call_sid")?).ok()?,
+                from: get_s(i, "from").unwrap_or_default(),
+                to: get_s(i, "to").unwrap_or_default(),
+            })
+        }))
     }
 
     /// The session of `sid` (strongly consistent).

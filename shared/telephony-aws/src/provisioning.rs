@@ -89,7 +89,10 @@ fn check_language(l: &str) -> Result<(), String> {
 /// A target line `k`: E.164 syntax (the numbering plan is checked where operators prepare
 /// numbers: libphonenumber stays out of the bootstraps).
 fn check_target(k: &str, v: &str) -> Result<E164, String> {
-    E164::parse_syntax(v).map_err(|e| format!("{k}: {e}"))
+    let n = E164::parse_syntax(v).map_err(|e| format!("{k}: {e}"))?;
+    // Issue 22 §14: a number that cannot be dialled is refused, naming the field.
+    n.check_dialable().map_err(|e| format!("{k}: {e}"))?;
+    Ok(n)
 }
 
 /// An org id: 1–64 of `a-z`, `0-9` and `-` (it is part of DynamoDB keys: `lock#<org>`,
@@ -1631,6 +1634,41 @@ mod tests {
             support_target: None,
             language: None,
         }
+    }
+
+    #[test]
+    fn undialable_targets_are_refused_naming_the_field() {
+        for (field, change) in [
+            (
+                "sales_target",
+                ConfigChange {
+                    sales_target: Some("+1403555".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "support_target",
+                ConfigChange {
+                    support_target: Some("+11235550100".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "after_hours_target",
+                ConfigChange {
+                    after_hours_target: Some("+14034110100".into()),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let e = change.attributes().unwrap_err();
+            assert!(e.starts_with(field), "{e}");
+        }
+        let ok = ConfigChange {
+            sales_target: Some("+14035550123".into()),
+            ..Default::default()
+        };
+        assert!(ok.attributes().is_ok());
     }
 
     #[test]

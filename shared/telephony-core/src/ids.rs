@@ -172,6 +172,42 @@ impl E164 {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the number can be dialled, as far as a check without libphonenumber can tell
+    /// (issue 22 §14: operators' targets, after-hours lines and contacts). North American (`+1`)
+    /// numbers by the NANP rules (NANPA "NANP numbering resources"): 10 digits after the `1`, an
+    /// area code `NXX` with N = 2–9 that is not an `N11` service code, and an exchange `NXX` with
+    /// N = 2–9 that is not `N11`. Other countries: at least 8 digits in all (ITU-T E.164 numbers
+    /// shorter than that are not subscriber numbers). The operator CLI also runs the full
+    /// libphonenumber check (`shared/numbering-plan`), kept out of the bootstraps.
+    ///
+    /// Errors: [`E164Error::Invalid`] with the number masked and what is wrong.
+    pub fn check_dialable(&self) -> Result<(), E164Error> {
+        let d = &self.0.as_bytes()[1..];
+        let bad = |why: &str| {
+            Err(E164Error::Invalid(format!(
+                "{} ({why})",
+                mask_phone(&self.0)
+            )))
+        };
+        if d.first() == Some(&b'1') {
+            if d.len() != 11 {
+                return bad("a North American number has 10 digits after +1");
+            }
+            let n11 = |x: &[u8]| x[1] == b'1' && x[2] == b'1';
+            if !(b'2'..=b'9').contains(&d[1]) || n11(&d[1..4]) {
+                return bad("no such area code");
+            }
+            if !(b'2'..=b'9').contains(&d[4]) || n11(&d[4..7]) {
+                return bad("no such exchange");
+            }
+            return Ok(());
+        }
+        if d.len() < 8 {
+            return bad("too short to be a subscriber number");
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for E164 {
@@ -216,6 +252,39 @@ fn country_code_len(digits: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dialable_numbers_follow_the_nanp_rules() {
+        for ok in [
+            "+14165550101",
+            "+15877428885",
+            "+18005550123",
+            "+18765551234",
+            "+442079460958",
+            "+33142685300",
+        ] {
+            assert!(
+                E164::parse_syntax(ok).unwrap().check_dialable().is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "+1403555",
+            "+140355501234",
+            "+11235550100",
+            "+14115550100",
+            "+14031550100",
+            "+14034110100",
+            "+4420794",
+        ] {
+            let e = E164::parse_syntax(bad)
+                .unwrap()
+                .check_dialable()
+                .unwrap_err()
+                .to_string();
+            assert!(!e.contains(&bad[4..]), "masked: {e}");
+        }
+    }
 
     #[test]
     fn call_sid_shape_is_enforced() {
