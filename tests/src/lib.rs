@@ -207,6 +207,9 @@ fn common_vars() -> HashMap<String, String> {
         ("SUPPORT_TARGET_E164", SUPPORT),
         ("HOTLINE_E164", HOTLINE),
         ("BUSINESS_NAME", "TradeLine 24/7"),
+        // Tests play many calls from one caller within minutes; the limits themselves are
+        // tested on their own (the default, both windows, in config's unit test).
+        ("RATE_LIMITS", "10/60"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -427,3 +427,49 @@ async fn a_missed_call_gets_one_text_and_never_an_opted_out_caller() {
     play(&s, &opted).await;
     assert_eq!(texts(), 1);
 }
+
+/// Issue 22 §10: the A2P gate is the only rule for missed-call texts: a US long code texts once its
+/// org is approved (and not before), a toll-free number always.
+#[tokio::test]
+async fn missed_call_texts_go_out_from_us_numbers_after_a2p_and_from_toll_free() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    use integration_tests::scripted;
+    let twilio = scripted::start(Some(prism::api_v2010().base_url.clone()), vec![]).await;
+    let s = stack(&[("TWILIO_API_BASE", twilio.base_url.as_str())]).await;
+    let texts = || twilio.count("POST", "/Messages.json");
+    put_hours(
+        &s,
+        "+12125550181",
+        &[("missed_call_text", "true"), ("org_id", "nyc")],
+    )
+    .await;
+    put_hours(
+        &s,
+        "+18885550181",
+        &[("missed_call_text", "true"), ("org_id", "nyc")],
+    )
+    .await;
+    let missed = |to: &str| {
+        let mut sc = script(&s, &[Some("2"), None, None], "no-answer", 0);
+        sc.to = to.into();
+        sc
+    };
+    // Not approved yet: the US long code sends nothing; toll-free sends.
+    play(&s, &missed("+12125550181")).await;
+    assert_eq!(texts(), 0);
+    play(&s, &missed("+18885550181")).await;
+    assert_eq!(texts(), 1);
+    // Approved: the US long code sends.
+    s.deps
+        .dynamo
+        .put_item()
+        .table_name(&s.resources["ComplianceTable"])
+        .item("pk", A::S("a2p#nyc".into()))
+        .item("us_enabled", A::S("true".into()))
+        .item("a2p_status", A::S("approved".into()))
+        .send()
+        .await
+        .unwrap();
+    play(&s, &missed("+12125550181")).await;
+    assert_eq!(texts(), 2, "{:?}", twilio.log.lock().unwrap());
+}

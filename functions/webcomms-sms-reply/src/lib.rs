@@ -149,7 +149,14 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         }
         Some(Keyword::Help) if !replies_on_channel => None,
         Some(Keyword::Help) => Some(prompts::fill(
-            Lang::from_tag(&number.language).texts().sms_help,
+            {
+                let t = Lang::from_tag(&number.language).texts();
+                if whatsapp {
+                    t.whatsapp_help
+                } else {
+                    t.sms_help
+                }
+            },
             &number.business_name,
             &to_addr.id,
             "",

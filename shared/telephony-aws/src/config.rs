@@ -120,7 +120,8 @@ pub struct Config {
     pub hotline: Option<E164>,
     /// `VOICEMAIL_MAX_SECONDS` (default 120): `<Record maxLength>`.
     pub voicemail_max: Duration,
-    /// `RATE_LIMITS` (default `10/60`): per-caller limits as `calls/seconds`, comma-separated.
+    /// `RATE_LIMITS` (default [`DEFAULT_RATE_LIMITS`]): per-caller limits as `calls/seconds`,
+    /// comma-separated.
     pub rate_limits: Vec<Limit>,
     /// `BLOCKED_CALLERS`: comma-separated numbers answered with `<Reject reason="rejected">`.
     pub blocked_callers: Vec<String>,
@@ -158,6 +159,10 @@ pub struct Config {
 }
 
 const DAY: u64 = 86_400;
+
+/// The per-caller limits when `RATE_LIMITS` is unset: 10 calls a minute and 5 per 15 minutes,
+/// both windows as the seeds set them (seed `003`, spec §3; issue 22 §9).
+pub const DEFAULT_RATE_LIMITS: &str = "10/60,5/900";
 
 impl Config {
     /// Reads the process environment.
@@ -329,11 +334,13 @@ impl Config {
             },
             hotline: e164("HOTLINE_E164")?,
             voicemail_max: Duration::from_secs(voicemail_max),
-            rate_limits: parse_limits(&opt("RATE_LIMITS").unwrap_or_else(|| "10/60".into()))
-                .map_err(|reason| ConfigError::Invalid {
-                    name: "RATE_LIMITS",
-                    reason,
-                })?,
+            rate_limits: parse_limits(
+                &opt("RATE_LIMITS").unwrap_or_else(|| DEFAULT_RATE_LIMITS.into()),
+            )
+            .map_err(|reason| ConfigError::Invalid {
+                name: "RATE_LIMITS",
+                reason,
+            })?,
             blocked_callers: opt("BLOCKED_CALLERS")
                 .map(|v| {
                     v.split(',')
@@ -414,8 +421,9 @@ mod tests {
         let c = load(&base()).unwrap();
         assert_eq!(c.public_base_url, "https://hooks.example");
         assert_eq!(c.voicemail_max, Duration::from_secs(120));
-        assert_eq!(c.rate_limits.len(), 1);
+        assert_eq!(c.rate_limits.len(), 2, "both windows by default");
         assert_eq!(c.rate_limits[0].max_calls, 10);
+        assert_eq!(c.rate_limits[1].max_calls, 5);
         assert_eq!(
             c.default_number.sales_target.as_ref().unwrap().as_str(),
             "+14165550100"

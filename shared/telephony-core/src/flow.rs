@@ -1262,7 +1262,7 @@ mod tests {
         assert!(docs[0].contains(r#"input="dtmf speech""#));
         assert!(docs[0].contains(r#"language="fr-CA" hints="oui, non, ventes, soutien, messagerie" speechTimeout="auto""#), "{}", docs[0]);
         assert!(
-            docs[6].contains("est fermé en ce moment")
+            docs[6].contains("Nos bureaux sont fermés en ce moment")
                 && docs[6].contains("lang=fr&amp;reason=after_hours")
         );
         // Without speech: keys only, the key-only wording.

@@ -95,6 +95,9 @@ pub struct Catalogue {
     pub apology: &'static str,
     /// SMS help reply (`{business}`, `{callback}`).
     pub sms_help: &'static str,
+    /// WhatsApp help reply (`{business}`, `{callback}`): no carrier "Msg&data rates" wording,
+    /// which is SMS's (CTIA); WhatsApp's opt-out is STOP too.
+    pub whatsapp_help: &'static str,
     /// Default SMS auto-reply (`{business}`).
     pub sms_auto_reply: &'static str,
     /// Missed-call text (`{business}`, `{callback}`).
@@ -113,7 +116,7 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// Every text with its key (for the catalogue tests and tooling).
-    pub fn texts(&self) -> [(&'static str, &'static str); 27] {
+    pub fn texts(&self) -> [(&'static str, &'static str); 28] {
         [
             ("greeting", self.greeting),
             ("greeting_known", self.greeting_known),
@@ -135,6 +138,7 @@ impl Catalogue {
             ("voicemail_empty", self.voicemail_empty),
             ("apology", self.apology),
             ("sms_help", self.sms_help),
+            ("whatsapp_help", self.whatsapp_help),
             ("sms_auto_reply", self.sms_auto_reply),
             ("missed_call_text", self.missed_call_text),
             ("ai_fallback", self.ai_fallback),
@@ -219,6 +223,7 @@ pub const EN: Catalogue = Catalogue {
     voicemail_empty: VOICEMAIL_EMPTY,
     apology: APOLOGY,
     sms_help: "{business}: for help, call us at {callback}. Msg&data rates may apply. Reply STOP to opt out.",
+    whatsapp_help: "{business}: for help, call us at {callback} or write your question here. Reply STOP to stop these messages.",
     sms_auto_reply: "Thanks for texting {business}. We got your message and will get back to you soon. Reply STOP to opt out.",
     missed_call_text: "Sorry we missed your call to {business}. Call us back at {callback}, or reply here. Reply STOP to opt out.",
     ai_fallback: "Sorry, our virtual assistant is not available right now. Connecting you to our team.",
@@ -243,13 +248,14 @@ pub const FR: Catalogue = Catalogue {
     connecting_support: "Nous vous transférons au soutien technique.",
     department_unavailable: "Cette équipe n'est pas disponible pour le moment.",
     nobody_available: "Désolé, personne n'est disponible pour prendre votre appel.",
-    after_hours: "{business} est fermé en ce moment. Veuillez laisser un message et nous vous rappellerons.",
-    closed_today: "{business} est fermé aujourd'hui. Veuillez laisser un message et nous vous rappellerons.",
+    after_hours: "Vous avez joint {business}. Nos bureaux sont fermés en ce moment. Veuillez laisser un message et nous vous rappellerons.",
+    closed_today: "Vous avez joint {business}. Nos bureaux sont fermés aujourd'hui. Veuillez laisser un message et nous vous rappellerons.",
     voicemail_prompt: "Veuillez laisser un message après le signal sonore. Appuyez sur le dièse lorsque vous avez terminé.",
     voicemail_thanks: "Merci. Votre message a été enregistré. Au revoir.",
     voicemail_empty: "Nous n'avons pas reçu de message. Au revoir.",
     apology: "Désolé, nous avons de la difficulté à acheminer votre appel. Veuillez laisser un message après le signal sonore et nous vous rappellerons.",
     sms_help: "{business} : pour de l'aide, appelez-nous au {callback}. Des frais de messagerie et de données peuvent s'appliquer. Répondez STOP pour vous désabonner.",
+    whatsapp_help: "{business} : pour de l'aide, appelez-nous au {callback} ou écrivez votre question ici. Répondez STOP pour ne plus recevoir ces messages.",
     sms_auto_reply: "Merci d'avoir écrit à {business}. Nous avons bien reçu votre message et vous répondrons bientôt. Répondez STOP pour vous désabonner.",
     missed_call_text: "Désolé d'avoir manqué votre appel à {business}. Rappelez-nous au {callback} ou répondez ici. Répondez STOP pour vous désabonner.",
     ai_fallback: "Désolé, notre assistant virtuel n'est pas disponible pour le moment. Nous vous transférons à notre équipe.",
@@ -270,8 +276,24 @@ mod tests {
                 &["{business}"]
             }
             "greeting_known" => &["{name}", "{business}"],
-            "sms_help" | "missed_call_text" => &["{business}", "{callback}"],
+            "sms_help" | "whatsapp_help" | "missed_call_text" => &["{business}", "{callback}"],
             _ => &[],
+        }
+    }
+
+    #[test]
+    fn french_closed_prompts_agree_with_any_business_name_and_whatsapp_help_has_no_sms_wording() {
+        // "{business} est fermé" breaks for a feminine name ("La Boulangerie est fermé"): the
+        // name is never the subject of an adjective.
+        for text in [FR.after_hours, FR.closed_today] {
+            assert!(!text.contains("{business} est"), "{text}");
+            assert!(text.contains("Nos bureaux sont fermés"), "{text}");
+        }
+        for lang in [&EN, &FR] {
+            assert!(
+                !lang.whatsapp_help.contains("Msg&data") && !lang.whatsapp_help.contains("frais")
+            );
+            assert!(lang.whatsapp_help.contains("STOP"));
         }
     }
 

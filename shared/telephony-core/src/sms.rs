@@ -113,10 +113,11 @@ pub struct FinishedCall<'a> {
 
 /// Why a finished call gets no missed-call text, or `None` to send one: the call must have ended
 /// (`completed`, `busy`, `no-answer`, `failed`, `canceled`) without reaching a person or leaving a
-/// voicemail, not be a rate-limited call, come from a textable number (not anonymous, not a
-/// short code), and be sent from a Canadian number — US numbers need an approved A2P 10DLC
-/// campaign, which this stack does not have yet (issue 10), so they never send. Opt-outs, our
-/// own numbers and the once-a-day window are checked with the stores.
+/// voicemail, not be a rate-limited call, and come from a textable number (not anonymous, not a
+/// short code). Which of our numbers may text is the A2P gate's decision alone
+/// ([`crate::compliance::gate`]: US long codes after approval; toll-free and Canadian numbers
+/// always; issue 22 §10), checked with the org's record, as are opt-outs, our own numbers and the
+/// once-a-day window.
 pub fn missed_call_skip(c: &FinishedCall<'_>) -> Option<&'static str> {
     if !matches!(
         c.status,
@@ -136,21 +137,7 @@ pub fn missed_call_skip(c: &FinishedCall<'_>) -> Option<&'static str> {
     if !is_replyable_sender(c.caller) || HIDDEN_CALLER_IDS.contains(&c.caller) {
         return Some("not_textable");
     }
-    let canadian = c
-        .our_number
-        .strip_prefix("+1")
-        .and_then(|n| n.get(..3))
-        .and_then(|area| crate::area_codes::region_of("CA", area))
-        .is_some();
-    if !canadian {
-        return Some("a2p_not_approved");
-    }
     None
-}
-
-/// The help reply: business name, callback number and the opt-out instruction.
-pub fn help_text(business: &str, callback: &str) -> String {
-    format!("{business}: for help, call us at {callback}. Msg&data rates may apply. Reply STOP to opt out.")
 }
 
 /// Fills an auto-reply template (`{business}`).
@@ -317,14 +304,18 @@ mod tests {
                 },
                 "not_textable",
             ),
-            (
-                FinishedCall {
-                    our_number: "+12125550100",
-                    ..base
-                },
-                "a2p_not_approved",
-            ),
         ];
+        // US and toll-free senders are the A2P gate's decision, not this one's (issue 22 §10).
+        for ours in ["+12125550100", "+18885550100"] {
+            assert_eq!(
+                missed_call_skip(&FinishedCall {
+                    our_number: ours,
+                    ..base
+                }),
+                None,
+                "{ours}"
+            );
+        }
         for (c, want) in cases {
             assert_eq!(missed_call_skip(&c), Some(want), "{c:?}");
         }
@@ -367,7 +358,13 @@ mod tests {
     #[test]
     fn replies_are_escaped_messages_or_empty() {
         assert!(reply(None).to_xml().ends_with("<Response/>"));
-        let xml = reply(Some(&help_text("A & B <Plumbing>", "+15877428885"))).to_xml();
+        let help = crate::prompts::fill(
+            crate::prompts::EN.sms_help,
+            "A & B <Plumbing>",
+            "+15877428885",
+            "",
+        );
+        let xml = reply(Some(&help)).to_xml();
         assert!(
             xml.contains("<Message>A &amp; B &lt;Plumbing&gt;: for help, call us at +15877428885."),
             "{xml}"
