@@ -470,7 +470,9 @@ async fn of_two_racing_prompts_only_the_newer_is_answered_and_the_history_stays_
     r.model.set_chunk_gap(Duration::from_millis(100));
     let (sc, mut ws, _) = open_session(&r, "1").await;
     ws.send(&turn_message("Do you fix furnaces?")).await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The first reply takes about 2 s to stream (a word every 100 ms): the second prompt lands
+    // in it, after the first prompt's history write.
+    tokio::time::sleep(Duration::from_millis(400)).await;
     ws.send(&turn_message("What about boilers?")).await;
     let heard = tokens(&reply(&mut ws).await);
     tokio::time::sleep(Duration::from_secs(4)).await;
