@@ -51,8 +51,8 @@ pub enum Rule {
 
 /// Statutory holidays: (region, name, rule). A region `CA-AB` also gets the `CA` rows. Sources:
 /// Government of Canada "Public holidays" and each province's employment-standards list; US
-/// federal holidays (5 U.S.C. 6103), used for every state. Observed-day shifts (a holiday on a
-/// Sunday observed on Monday) are not applied: operators add such days as closures.
+/// federal holidays (5 U.S.C. 6103), used for every state. A fixed-date holiday on a weekend is
+/// also closed on its observed day ([`observed`]).
 pub const HOLIDAYS: &[(&str, &str, Rule)] = &[
     ("CA", "New Year's Day", Rule::Fixed(1, 1)),
     ("CA", "Good Friday", Rule::Easter(-2)),
@@ -158,14 +158,79 @@ impl Rule {
     }
 }
 
-/// The statutory holiday of `region` on `date`, if any (the region's own rows and its country's).
+/// The statutory holiday of `region` on `date`, if any (the region's own rows and its country's),
+/// on its own date or on its observed day ([`observed`]).
 pub fn holiday(region: &str, date: NaiveDate) -> Option<&'static str> {
     let country = region.split('-').next().unwrap_or(region);
-    HOLIDAYS
+    let rows = || {
+        HOLIDAYS
+            .iter()
+            .filter(move |(r, _, _)| *r == region || *r == country)
+    };
+    if let Some((_, name, _)) = rows().find(|(_, _, rule)| rule.date(date.year()) == Some(date)) {
+        return Some(name);
+    }
+    // Observed days can fall in the year before (US: New Year's Day on a Saturday → 31 December).
+    [date.year(), date.year() + 1]
+        .into_iter()
+        .flat_map(|y| observed(region, y))
+        .find(|(d, _)| *d == date)
+        .map(|(_, name)| name)
+}
+
+/// The observed days of `region`'s fixed-date holidays of `year` that fall on a weekend, in date
+/// order, as (observed date, name). Rules:
+/// - US (5 U.S.C. 6103(b), Executive Order 11582; OPM's federal holiday schedules): Saturday →
+///   the Friday before, Sunday → the Monday after.
+/// - Canada (the federal Holidays Act for Canada Day and New Year's Day, and the provinces'
+///   employment-standards "substitute day" rules for Ontario, Alberta and British Columbia): a
+///   holiday on a Saturday or Sunday is observed on the next weekday that is not itself a holiday
+///   or already an observed day, so Christmas on a Saturday is Monday the 27th and Boxing Day
+///   (Sunday) Tuesday the 28th.
+/// - Québec (Loi sur la fête nationale, art. 2; Loi sur les normes du travail, art. 60): only a
+///   holiday on a Sunday moves, to the Monday.
+pub fn observed(region: &str, year: i32) -> Vec<(NaiveDate, &'static str)> {
+    let country = region.split('-').next().unwrap_or(region);
+    let mut fixed: Vec<(NaiveDate, &'static str)> = HOLIDAYS
         .iter()
         .filter(|(r, _, _)| *r == region || *r == country)
-        .find(|(_, _, rule)| rule.date(date.year()) == Some(date))
-        .map(|(_, name, _)| *name)
+        .filter(|(_, _, rule)| matches!(rule, Rule::Fixed(..)))
+        .filter_map(|(_, name, rule)| rule.date(year).map(|d| (d, *name)))
+        .collect();
+    fixed.sort();
+    let actual: Vec<NaiveDate> = HOLIDAYS
+        .iter()
+        .filter(|(r, _, _)| *r == region || *r == country)
+        .filter_map(|(_, _, rule)| rule.date(year))
+        .collect();
+    let day = |d: NaiveDate, n: i64| d.checked_add_signed(chrono::Duration::days(n));
+    let mut out: Vec<(NaiveDate, &'static str)> = Vec::new();
+    for (date, name) in fixed {
+        let shifted = match (country, region, date.weekday()) {
+            ("US", _, Weekday::Sat) => day(date, -1),
+            ("US", _, Weekday::Sun) => day(date, 1),
+            ("CA", "CA-QC", Weekday::Sun) => day(date, 1),
+            ("CA", "CA-QC", _) => None,
+            ("CA", _, Weekday::Sat | Weekday::Sun) => {
+                let mut d = date;
+                loop {
+                    d = match day(d, 1) {
+                        Some(n) => n,
+                        None => break None,
+                    };
+                    let weekend = matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+                    if !weekend && !actual.contains(&d) && !out.iter().any(|(o, _)| *o == d) {
+                        break Some(d);
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some(d) = shifted {
+            out.push((d, name));
+        }
+    }
+    out
 }
 
 /// The date `n` business days after `from` (not counting `from`): Saturdays, Sundays and
@@ -377,6 +442,66 @@ pub fn parse(
 mod tests {
     use super::*;
 
+    /// Issue 22 §7: the observed days 2026–2030, from OPM's federal holiday schedules and the
+    /// Ontario and Québec calendars (fixed-date holidays on a weekend only; the others never are).
+    #[test]
+    fn weekend_holidays_are_closed_on_their_observed_day_2026_to_2030() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let table: &[(&str, &str, &str)] = &[
+            ("US", "2026-07-03", "Independence Day"),
+            ("US", "2027-06-18", "Juneteenth"),
+            ("US", "2027-07-05", "Independence Day"),
+            ("US", "2027-12-24", "Christmas Day"),
+            ("US", "2027-12-31", "New Year's Day"),
+            ("US", "2028-11-10", "Veterans Day"),
+            ("US", "2029-11-12", "Veterans Day"),
+            ("CA-ON", "2026-12-28", "Boxing Day"),
+            ("CA-ON", "2027-12-27", "Christmas Day"),
+            ("CA-ON", "2027-12-28", "Boxing Day"),
+            ("CA-ON", "2028-01-03", "New Year's Day"),
+            ("CA-ON", "2028-07-03", "Canada Day"),
+            ("CA-ON", "2029-07-02", "Canada Day"),
+            ("CA-AB", "2027-12-27", "Christmas Day"),
+            ("CA-AB", "2028-01-03", "New Year's Day"),
+            ("CA-AB", "2028-07-03", "Canada Day"),
+            ("CA-AB", "2028-11-13", "Remembrance Day"),
+            ("CA-AB", "2029-07-02", "Canada Day"),
+            ("CA-AB", "2029-11-12", "Remembrance Day"),
+            ("CA-QC", "2029-06-25", "Fête nationale"),
+            ("CA-QC", "2029-07-02", "Canada Day"),
+        ];
+        for (region, date, name) in table {
+            assert_eq!(holiday(region, d(date)), Some(*name), "{region} {date}");
+        }
+        // Every observed day of the five years is in the table (nothing extra is closed), and
+        // none is a weekend.
+        for region in ["US", "CA-ON", "CA-AB", "CA-QC"] {
+            for year in 2026..=2030 {
+                for (day, name) in observed(region, year) {
+                    let s = day.format("%Y-%m-%d").to_string();
+                    assert!(
+                        table
+                            .iter()
+                            .any(|(r, dd, n)| *r == region && *dd == s && *n == name),
+                        "{region} {s} {name} not in the table"
+                    );
+                    assert!(!matches!(day.weekday(), Weekday::Sat | Weekday::Sun));
+                }
+            }
+        }
+        // Québec moves nothing from a Saturday (Fête nationale 2028 is Saturday 24 June).
+        assert_eq!(holiday("CA-QC", d("2028-06-26")), None);
+        assert_eq!(holiday("CA-QC", d("2028-06-23")), None);
+        // The days around them stay open.
+        for (region, date) in [
+            ("US", "2026-07-06"),
+            ("CA-ON", "2026-12-29"),
+            ("CA-ON", "2027-12-29"),
+        ] {
+            assert_eq!(holiday(region, d(date)), None, "{region} {date}");
+        }
+    }
+
     #[test]
     fn the_next_opening_skips_nights_weekends_and_holidays() {
         let h = parse(
@@ -397,10 +522,11 @@ mod tests {
             next_open(&h, at("2026-12-07T15:02:00Z")),
             Some(at("2026-12-07T15:02:00Z"))
         );
-        // Christmas Friday 2026-12-25 and the weekend → Monday 28th (Boxing Day is Saturday).
+        // Christmas Friday 2026-12-25, the weekend, Boxing Day (Saturday) observed Monday 28th →
+        // Tuesday 29th.
         assert_eq!(
             next_open(&h, at("2026-12-24T23:00:00Z")),
-            Some(at("2026-12-28T13:30:00Z"))
+            Some(at("2026-12-29T13:30:00Z"))
         );
         let never = parse("America/Toronto", "", None, None).unwrap();
         assert_eq!(next_open(&never, at("2026-12-04T23:00:00Z")), None);
