@@ -414,6 +414,38 @@ async fn the_kit_is_printable_html_in_the_users_language() {
         .as_str()
         .unwrap()
         .contains("5, 10, 15, 20, 25 or 30"));
+    // Issue 22 §6: Verizon has no ring-time setting: a ring time is refused as not applying.
+    let (s, b) = a
+        .call(
+            "PUT",
+            "/forwarding/country",
+            "usorg",
+            &[("If-Match", "0")],
+            Some(r#"{"country": "US"}"#),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    a.store("usorg")
+        .set_forwarding_number("+12125550199")
+        .await
+        .unwrap();
+    let with = json!({"sim_e164": "+12125550178", "carrier": "verizon", "mode": "safety_net", "ring_time": 20}).to_string();
+    let (s, b) = a
+        .call("POST", "/forwarding/configs", "usorg", &[], Some(&with))
+        .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["error"]["code"], "ring_time_not_supported", "{b}");
+    assert!(
+        b["error"]["message"].as_str().unwrap().contains("Verizon"),
+        "{b}"
+    );
+    let without =
+        json!({"sim_e164": "+12125550178", "carrier": "verizon", "mode": "safety_net"}).to_string();
+    let (s, b) = a
+        .call("POST", "/forwarding/configs", "usorg", &[], Some(&without))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert!(b["ring_time"].is_null(), "{b}");
 }
 
 /// Headless Chromium (Debian's `chromium`, installed by `make test`; `CHROMIUM` overrides the

@@ -386,6 +386,22 @@ async fn create(
         Ok(k) => k,
         Err(e) => return bad("unknown_carrier", &e.to_string()),
     };
+    // Issue 22 §6: a ring time for a carrier without the setting is said not to apply, not
+    // silently dropped.
+    if req.ring_time.is_some() && !carrier.no_reply_timer {
+        return bad(
+            "ring_time_not_supported",
+            &format!(
+                "ring_time does not apply to {}: the carrier has no ring-time setting{}",
+                carrier.name,
+                carrier
+                    .notes
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
     if let Err(e) = forwarding::check_sim(&country, &sim) {
         return bad("invalid_sim", &format!("sim_e164: {e}"));
     }
