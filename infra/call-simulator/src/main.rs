@@ -185,6 +185,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sdk = AwsTarget::from_env()?.sdk_config();
     let deps = Deps::new(config, &sdk);
     let item = deps.calls().raw_item(&script.call_sid).await?;
+    if !quiet && !log.relays.is_empty() {
+        print_tool_calls(&deps, &script.call_sid).await?;
+    }
     let objects = s3_keys(&deps, &format!("recordings/{}/", script.call_sid)).await?;
     let notices = sns_notices(&deps.config.voicemail_topic_arn, &script.call_sid).await?;
     if !quiet {
@@ -694,4 +697,33 @@ fn check_config() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         Err(format!("not a number of its country: {}", bad.join("; ")).into())
     }
+}
+
+/// The AI receptionist's tool calls and their results, from the session's history.
+async fn print_tool_calls(deps: &Deps, call_sid: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let Some(conv) = deps.calls().raw_item(&format!("conv#{call_sid}")).await? else {
+        return Ok(());
+    };
+    let history: Vec<serde_json::Value> = conv
+        .get("history")
+        .and_then(|h| h.as_s().ok())
+        .and_then(|h| serde_json::from_str(h).ok())
+        .unwrap_or_default();
+    println!("\n== AI receptionist tool calls");
+    for m in &history {
+        for c in m["tool_calls"].as_array().into_iter().flatten() {
+            println!(
+                "   {} {}",
+                c["function"]["name"].as_str().unwrap_or(""),
+                c["function"]["arguments"].as_str().unwrap_or("")
+            );
+        }
+        if m["role"] == "tool" {
+            println!("     → {}", m["content"].as_str().unwrap_or(""));
+        }
+    }
+    if history.is_empty() {
+        println!("   (no transcript kept: the caller declined recording)");
+    }
+    Ok(())
 }
