@@ -212,7 +212,52 @@ impl PortInRequest {
         if let Some(f) = &self.temporary_fallback_e164 {
             E164::parse_syntax(f).map_err(|e| format!("temporary_fallback_e164: {e}"))?;
         }
+        // Issue 22 §12: the service address is where the number is: its country, and its province
+        // or state when the area code serves only one.
+        let area = &n.as_str()[2..5];
+        if let Some(country) = telephony_core::area_codes::nanp_country(area) {
+            let addr = &lc.address;
+            if addr.country != country {
+                return Err(format!(
+                    "losing_carrier.address.country is {} but {} is a {country} number",
+                    addr.country,
+                    telephony_core::mask_phone(n.as_str())
+                ));
+            }
+            if let Some(region) = telephony_core::area_codes::region_of(country, area) {
+                if !addr.state.eq_ignore_ascii_case(region) {
+                    return Err(format!(
+                        "losing_carrier.address.state is {} but area code {area} is in {region}",
+                        addr.state
+                    ));
+                }
+            }
+        }
         Ok(n)
+    }
+
+    /// The checks that need today's date (`today`, UTC): a wanted port date at least
+    /// [`PORT_BUSINESS_DAYS`] business days ahead (the carriers' firm order commitment lead time;
+    /// weekends and the address country's holidays skipped), issue 22 §12.
+    ///
+    /// Errors: a message naming `target_port_in_date` and the earliest date.
+    pub fn check_date(&self, today: chrono::NaiveDate) -> Result<(), String> {
+        let Some(d) = &self.target_port_in_date else {
+            return Ok(());
+        };
+        let wanted = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| "target_port_in_date must be YYYY-MM-DD".to_owned())?;
+        let earliest = telephony_core::hours::add_business_days(
+            today,
+            PORT_BUSINESS_DAYS,
+            &self.losing_carrier.address.country,
+        );
+        if wanted < earliest {
+            return Err(format!(
+                "target_port_in_date {wanted} is too soon: carriers need {PORT_BUSINESS_DAYS} business days, the earliest is {earliest}"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -447,7 +492,10 @@ impl Orders<'_> {
         principal: &str,
         now: u64,
     ) -> Answer {
-        let number = match req.check() {
+        let today = chrono::DateTime::from_timestamp(now as i64, 0)
+            .unwrap_or_default()
+            .date_naive();
+        let number = match req.check().and_then(|n| req.check_date(today).map(|()| n)) {
             Ok(n) => n,
             Err(m) => return bad(&m),
         };
@@ -471,9 +519,6 @@ impl Orders<'_> {
             }
             Err(e) => return twilio_failed(&e),
         }
-        let today = chrono::DateTime::from_timestamp(now as i64, 0)
-            .unwrap_or_default()
-            .date_naive();
         let country = req.losing_carrier.address.country.as_str();
         let estimate = telephony_core::hours::add_business_days(today, PORT_BUSINESS_DAYS, country);
         let target = req.target_port_in_date.clone();
@@ -787,5 +832,33 @@ mod tests {
             |r| r.losing_carrier.authorized_representative_email = "sam".into(),
             "emails",
         );
+        // Issue 22 §12: the address must be where the number is.
+        bad(
+            |r| r.losing_carrier.address.state = "ON".into(),
+            "area code 403 is in AB",
+        );
+        bad(
+            |r| r.losing_carrier.address.country = "US".into(),
+            "is a CA number",
+        );
+        // The wanted date: at least 10 business days ahead, holidays skipped.
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let mut r = port();
+        for (date, ok) in [
+            ("2026-11-30", false),
+            ("2026-12-15", false),
+            ("2026-12-16", true),
+            ("2027-01-20", true),
+        ] {
+            r.target_port_in_date = Some(date.into());
+            assert_eq!(
+                r.check_date(today).is_ok(),
+                ok,
+                "{date}: {:?}",
+                r.check_date(today)
+            );
+        }
+        r.target_port_in_date = None;
+        assert!(r.check_date(today).is_ok());
     }
 }
