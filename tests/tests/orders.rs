@@ -128,6 +128,38 @@ async fn hosted_sms_is_ordered_once_with_every_required_field_and_refused_for_ot
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["order_sid"], body["order_sid"]);
     assert_eq!(twilio.count("GET", "/v2/HostedNumber/Orders/"), 1);
+    // Issue 22 §11: cancel (the order deleted at Twilio), then a new order for the number.
+    let (status, canceled) = call(
+        &s,
+        "DELETE",
+        &format!("/ops/numbers/hosted-sms/{LANDLINE}"),
+        "h4",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{canceled}");
+    assert_eq!(canceled["status"], "canceled");
+    assert_eq!(twilio.count("DELETE", "/v2/HostedNumber/Orders/HR"), 1);
+    let (status, again) = call(
+        &s,
+        "POST",
+        "/ops/numbers/hosted-sms",
+        "h5",
+        Some(&hosted(LANDLINE)),
+    )
+    .await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(twilio.count("POST", "/v2/HostedNumber/Orders"), 2);
+    // No order at all: 404.
+    let (status, _) = call(
+        &s,
+        "DELETE",
+        "/ops/numbers/hosted-sms/+14035550177",
+        "h6",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
 }
 
 fn port(temporary: bool) -> String {
@@ -152,17 +184,15 @@ fn port(temporary: bool) -> String {
     b.to_string()
 }
 
+/// Twilio says the landline is portable (twice: a port and its resubmission).
 fn portable() -> Rule {
+    let body = serde_json::json!({"phone_number": LANDLINE, "portable": true, "pin_and_account_number_required": false,
+        "not_portable_reason": null, "number_type": "LOCAL", "country": "CA"})
+    .to_string();
     Rule {
         method: "GET",
         path: "/v1/Porting/Portability/PhoneNumber/".into(),
-        answers: [(
-            200,
-            serde_json::json!({"phone_number": LANDLINE, "portable": true, "pin_and_account_number_required": false,
-                "not_portable_reason": null, "number_type": "LOCAL", "country": "CA"})
-            .to_string(),
-        )]
-        .into(),
+        answers: [(200, body.clone()), (200, body)].into(),
     }
 }
 
@@ -248,6 +278,10 @@ async fn a_port_with_a_temporary_number_estimates_business_days_and_delete_relea
     assert_eq!(body["status"], "canceled");
     assert_eq!(twilio.count("DELETE", "/v1/Porting/PortIn/KW"), 1);
     assert_eq!(api.count("DELETE", "/IncomingPhoneNumbers/"), 1);
+    // Issue 22 §11: a canceled port can be submitted again (a new request at Twilio).
+    let (status, body) = call(&s, "POST", "/ops/numbers/port-in", "p3", Some(&port(false))).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(twilio.count("POST", "/v1/Porting/PortIn"), 2);
 }
 
 #[tokio::test]

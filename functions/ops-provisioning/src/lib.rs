@@ -27,7 +27,8 @@
 //! - `GET /ops/orgs/{org}/a2p` — the record, refreshed from Twilio;
 //! - `POST /ops/numbers/hosted-sms` — `{org_id, phone_number, contact_phone_number,
 //!   address_sid, email, friendly_name?}`: a HostedNumber order for a client's landline
-//!   ([`telephony_aws::orders`]); `GET /ops/numbers/hosted-sms/{e164}` refreshes it;
+//!   ([`telephony_aws::orders`]); `GET /ops/numbers/hosted-sms/{e164}` refreshes it, `DELETE`
+//!   cancels it; an order that ended canceled or failed can be placed again (port-ins too);
 //! - `POST /ops/numbers/port-in` — portability checked, the PortIn request recorded before and
 //!   after Twilio, optionally a temporary number ringing `temporary_fallback_e164`;
 //!   `GET /ops/numbers/port-in/{e164}` refreshes (adopting an unrecorded order, releasing the
@@ -50,7 +51,7 @@ use telephony_aws::provisioning::{
 use telephony_aws::{glue, Body, Deps, Request, Response};
 
 /// Every `(method, path)` this function serves (template.yaml declares the same; a test checks).
-pub const ROUTES: [(&str, &str); 13] = [
+pub const ROUTES: [(&str, &str); 14] = [
     ("POST", "/ops/numbers/onboard"),
     ("GET", "/ops/numbers"),
     ("GET", "/ops/numbers/{e164}"),
@@ -61,6 +62,7 @@ pub const ROUTES: [(&str, &str); 13] = [
     ("GET", "/ops/orgs/{org}/a2p"),
     ("POST", "/ops/numbers/hosted-sms"),
     ("GET", "/ops/numbers/hosted-sms/{e164}"),
+    ("DELETE", "/ops/numbers/hosted-sms/{e164}"),
     ("POST", "/ops/numbers/port-in"),
     ("GET", "/ops/numbers/port-in/{e164}"),
     ("DELETE", "/ops/numbers/port-in/{e164}"),
@@ -103,6 +105,9 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         (&Method::POST, ["ops", "numbers", "onboard"]) => "POST /ops/numbers/onboard",
         (&Method::POST, ["ops", "numbers", "hosted-sms"]) => "POST /ops/numbers/hosted-sms",
         (&Method::GET, ["ops", "numbers", "hosted-sms", _]) => "GET /ops/numbers/hosted-sms/{e164}",
+        (&Method::DELETE, ["ops", "numbers", "hosted-sms", _]) => {
+            "DELETE /ops/numbers/hosted-sms/{e164}"
+        }
         (&Method::POST, ["ops", "numbers", "port-in"]) => "POST /ops/numbers/port-in",
         (&Method::GET, ["ops", "numbers", "port-in", _]) => "GET /ops/numbers/port-in/{e164}",
         (&Method::DELETE, ["ops", "numbers", "port-in", _]) => "DELETE /ops/numbers/port-in/{e164}",
@@ -189,6 +194,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
             (
                 "POST /ops/numbers/hosted-sms"
                 | "POST /ops/numbers/port-in"
+                | "DELETE /ops/numbers/hosted-sms/{e164}"
                 | "DELETE /ops/numbers/port-in/{e164}",
                 n,
             ) => {
@@ -201,6 +207,9 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
                 match (route, n) {
                     ("DELETE /ops/numbers/port-in/{e164}", Some(n)) => {
                         orders.port_in_cancel(&admin, &n, now).await
+                    }
+                    ("DELETE /ops/numbers/hosted-sms/{e164}", Some(n)) => {
+                        orders.hosted_sms_cancel(&n, now).await
                     }
                     ("POST /ops/numbers/hosted-sms", _) => {
                         match serde_json::from_slice::<HostedSmsRequest>(body) {

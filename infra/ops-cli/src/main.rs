@@ -16,7 +16,7 @@
 //! tradeline-ops a2p enable ORG [--us on|off] [--customer-bundle BU…] [--a2p-bundle BU…] \
 //!     [--messaging-service MG…] [--campaign campaign.json] [--key K]
 //! tradeline-ops hosted-sms order +1… --org ORG --contact +1… --address AD… --email E [--name N] [--key K]
-//! tradeline-ops hosted-sms status +1…
+//! tradeline-ops hosted-sms status +1… | cancel +1… [--key K]
 //! tradeline-ops port-in start --file port-in.json [--key K] | status +1… | cancel +1… [--key K]
 //! tradeline-ops summary
 //! ```
@@ -52,6 +52,7 @@ commands:
                  [--campaign FILE.json] [--key K]
   hosted-sms order E164 --org ORG --contact E164 --address AD… --email EMAIL [--name NAME] [--key K]
   hosted-sms status E164
+  hosted-sms cancel E164 [--key K]
   port-in start --file FILE.json [--key K]
   port-in status E164
   port-in cancel E164 [--key K]
@@ -697,6 +698,12 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
             let path = format!("/ops/numbers/hosted-sms/{}", path_number(&n));
             let a = connect(&args).await?.send("GET", &path, &[], None).await?;
             answered(&args, &a, &ORDER_FIELDS)
+        }
+        ["hosted-sms", "cancel", n] => {
+            args.only(&["key"])?;
+            let n = number("number", n)?;
+            let path = format!("/ops/numbers/hosted-sms/{}", path_number(&n));
+            post(&args, "DELETE", &path, None, &ORDER_FIELDS).await
         }
         ["port-in", "start"] => {
             args.only(&["file", "key"])?;

@@ -340,9 +340,14 @@ impl Orders<'_> {
             .update_expression(
                 "SET #rq = :r, #st = :sub, claimed_at = :now, created_at = if_not_exists(created_at, :now), updated_at = :now",
             )
+            // A new order may be submitted when none is placed (and no fresh claim is held), or
+            // when the last one ended canceled or failed (issue 22 §11: resubmission).
             .condition_expression(
-                "attribute_not_exists(order_sid) AND (attribute_not_exists(claimed_at) OR claimed_at < :stale)",
+                "(attribute_not_exists(order_sid) AND (attribute_not_exists(claimed_at) OR claimed_at < :stale)) OR #st IN (:failed, :canceled, :cancelled)",
             )
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":canceled", s("canceled"))
+            .expression_attribute_values(":cancelled", s("cancelled"))
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#rq", "request")
             .expression_attribute_values(":r", s(request))
@@ -474,14 +479,41 @@ impl Orders<'_> {
         )
     }
 
-    /// An order already placed for `pk` (not failed), as its view.
+    /// An order already placed for `pk` and still alive (not failed or canceled: those can be
+    /// resubmitted), as its view.
     async fn existing(&self, pk: &str) -> Result<Option<Value>, Error> {
         Ok(self.get(pk).await?.and_then(|item| {
             let sid = get_s(&item, "order_sid")?;
             let status = get_s(&item, "status").unwrap_or_default();
-            (status != "failed")
-                .then(|| json!({"order_sid": sid, "status": status, "existing": true}))
+            (!ended(&status)).then(|| json!({"order_sid": sid, "status": status, "existing": true}))
         }))
+    }
+
+    /// `DELETE /ops/numbers/hosted-sms/{e164}`: the hosted-number order deleted at Twilio and
+    /// recorded `canceled` (a new order can then be placed); 404 when the number has none.
+    pub async fn hosted_sms_cancel(&self, number: &E164, now: u64) -> Answer {
+        let (pk, item) = match self.order_item("hosted", number, "hosted SMS order").await {
+            Ok(found) => found,
+            Err(a) => return a,
+        };
+        if let Some(sid) = get_s(&item, "order_sid") {
+            if !ended(&get_s(&item, "status").unwrap_or_default()) {
+                if let Err(e) = self.twilio.delete_hosted_number_order(&sid).await {
+                    return twilio_failed(&e);
+                }
+            }
+        }
+        if let Err(e) = self
+            .set(&pk, &[("status", "canceled".to_owned())], now)
+            .await
+        {
+            return store_failed(&e);
+        }
+        (
+            StatusCode::OK,
+            json!({"phone_number": number.as_str(), "status": "canceled",
+                   "next_step": "POST /ops/numbers/hosted-sms places a new order"}),
+        )
     }
 
     /// `POST /ops/numbers/port-in` (module docs).
@@ -771,6 +803,12 @@ impl Orders<'_> {
             json!({"phone_number": number.as_str(), "status": "canceled", "temporary_released": released}),
         )
     }
+}
+
+/// An order status after which a new order may be placed (Twilio's `failed`, `canceled`; ours
+/// `canceled`).
+fn ended(status: &str) -> bool {
+    matches!(status, "failed" | "canceled" | "cancelled")
 }
 
 fn hosted_view(number: &str, sid: &str, status: &str, email: &str) -> Value {

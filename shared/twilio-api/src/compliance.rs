@@ -276,6 +276,18 @@ impl Client {
         )
     }
 
+    /// Deletes (cancels) a hosted-number order.
+    ///
+    /// Endpoint: `DELETE https://numbers.twilio.com/v2/HostedNumber/Orders/{Sid}`.
+    ///
+    /// Errors: [`TwilioError`].
+    pub async fn delete_hosted_number_order(&self, sid: &str) -> Result<(), TwilioError> {
+        let url = self.numbers_url(&format!("/v2/HostedNumber/Orders/{sid}"));
+        self.send(Method::DELETE, &url, None, Retry::Idempotent)
+            .await?;
+        Ok(())
+    }
+
     /// Whether `e164` can be ported in.
     ///
     /// Endpoint: `GET https://numbers.twilio.com/v1/Porting/Portability/PhoneNumber/{PhoneNumber}`.
