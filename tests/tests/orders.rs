@@ -351,3 +351,35 @@ async fn a_port_accepted_by_twilio_but_not_recorded_is_recovered_and_buys_nothin
     assert_eq!(body["port_in_request_sid"], port_sid);
     assert_eq!(body["status"], "in-review");
 }
+
+/// Issue 22 §13: `make run`'s fake Twilio host makes the documented port-in happy path playable:
+/// the number is portable, the request goes to Prism (Twilio's document), and the port is then
+/// reported completed, which releases nothing (no temporary number) and marks it done.
+#[tokio::test]
+async fn the_local_fake_host_plays_a_port_in_to_completed() {
+    let spec = format!(
+        "/v1/Porting={},{}",
+        prism::numbers_v1().base_url,
+        prism::numbers_v2().base_url
+    );
+    let host = call_simulator::media::serve(
+        call_simulator::media::tone_wav(1),
+        ACCOUNT_SID,
+        AUTH_TOKEN,
+        0,
+        Some(spec),
+    )
+    .await
+    .unwrap();
+    let api = scripted::start(Some(prism::api_v2010().base_url.clone()), vec![]).await;
+    let s = stack(&[
+        ("TWILIO_NUMBERS_BASE", host.base_url.as_str()),
+        ("TWILIO_API_BASE", api.base_url.as_str()),
+    ])
+    .await;
+    let (status, body) = call(&s, "POST", "/ops/numbers/port-in", "l1", Some(&port(false))).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, got) = call(&s, "GET", &format!("/ops/numbers/port-in/{LANDLINE}"), "", None).await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["status"], "completed", "{got}");
+}

@@ -237,6 +237,40 @@ pub async fn serve(
                     let _ = sock.shutdown().await;
                     return;
                 }
+                // The porting happy path for `make run` (issue 22 §13): Prism's example answers
+                // "not portable", so the fake host answers the portability check itself (every
+                // number is portable) and reports a created port as `completed`, so a port-in can
+                // be started, followed and finished locally. Creation still goes to Prism (the
+                // request is checked against Twilio's document).
+                if auth_ok && request_line.starts_with("GET ") {
+                    let porting = if let Some(n) =
+                        bare.strip_prefix("/v1/Porting/Portability/PhoneNumber/")
+                    {
+                        let n = percent_encoding::percent_decode_str(n)
+                            .decode_utf8_lossy()
+                            .into_owned();
+                        let country =
+                            telephony_core::area_codes::nanp_country(n.get(2..5).unwrap_or(""))
+                                .unwrap_or("US");
+                        Some(serde_json::json!({"phone_number": n, "portable": true,
+                            "pin_and_account_number_required": false, "not_portable_reason": null,
+                            "number_type": "LOCAL", "country": country}))
+                    } else {
+                        bare.strip_prefix("/v1/Porting/PortIn/")
+                            .filter(|sid| sid.starts_with("KW") && !sid.contains('/'))
+                            .map(|sid| {
+                                serde_json::json!({"port_in_request_sid": sid,
+                                "port_in_request_status": "completed", "phone_numbers": []})
+                            })
+                    };
+                    if let Some(body) = porting {
+                        let body = body.to_string();
+                        let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                        let _ = sock.write_all(reply.as_bytes()).await;
+                        let _ = sock.shutdown().await;
+                        return;
+                    }
+                }
                 let list_path = format!("/2010-04-01/Accounts/{account}/Recordings.json");
                 if request_line.starts_with("POST ") && bare == "/_sim/recordings" && auth_ok {
                     let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
