@@ -379,7 +379,14 @@ async fn the_local_fake_host_plays_a_port_in_to_completed() {
     .await;
     let (status, body) = call(&s, "POST", "/ops/numbers/port-in", "l1", Some(&port(false))).await;
     assert_eq!(status, 201, "{body}");
-    let (status, got) = call(&s, "GET", &format!("/ops/numbers/port-in/{LANDLINE}"), "", None).await;
+    let (status, got) = call(
+        &s,
+        "GET",
+        &format!("/ops/numbers/port-in/{LANDLINE}"),
+        "",
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["status"], "completed", "{got}");
 }
