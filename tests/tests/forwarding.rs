@@ -1074,3 +1074,45 @@ async fn verification_calls_go_only_to_mobiles_of_the_country_and_are_bounded() 
     }
     assert_eq!(placed, forwarding_api::VERIFY_DAILY_CAP.max_calls);
 }
+
+/// Issue 22 §4: the org's forwarding number is bought in its first SIM's area code (then its
+/// province, the saga's fallback), and the kit's billing note says what is true for it.
+#[tokio::test]
+async fn the_forwarding_number_is_bought_local_to_the_sim() {
+    use integration_tests::scripted;
+    let twilio = scripted::start(Some(prism::api_v2010().base_url.clone()), vec![]).await;
+    let messaging = prism::messaging_v1().base_url.clone();
+    let a = api(&[
+        ("TWILIO_API_BASE", twilio.base_url.as_str()),
+        ("TWILIO_MESSAGING_BASE", messaging.as_str()),
+    ])
+    .await;
+    let (s, b) = a
+        .call(
+            "PUT",
+            "/forwarding/country",
+            "toronto",
+            &[("If-Match", "0")],
+            Some(r#"{"country": "CA"}"#),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let body =
+        json!({"sim_e164": "+14165550178", "carrier": "bell", "mode": "safety_net"}).to_string();
+    let (s, b) = a
+        .call("POST", "/forwarding/configs", "toronto", &[], Some(&body))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let searches: Vec<String> = twilio
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("/AvailablePhoneNumbers/CA/Local.json"))
+        .cloned()
+        .collect();
+    assert!(
+        !searches.is_empty() && searches[0].contains("AreaCode=416"),
+        "{searches:?}"
+    );
+}

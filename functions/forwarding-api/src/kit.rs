@@ -7,6 +7,25 @@ use forwarding::{Carrier, Country};
 use quick_xml::escape::escape;
 use telephony_aws::forwarding::ForwardingConfig;
 
+/// The billing note for North American forwarding (issue 22 §4), true for the number at hand:
+/// the forwarding number in the SIM's own area code is billed as a local call on most plans;
+/// in another area code, carriers that bill forwarding to another area do so as long distance.
+/// `None` outside North America (the country's estimate applies).
+pub fn billing_note(sim: &str, destination: &str, fr: bool) -> Option<String> {
+    let area = |n: &str| {
+        n.strip_prefix("+1")
+            .filter(|r| r.len() == 10)
+            .map(|r| r[..3].to_owned())
+    };
+    let (a, b) = (area(sim)?, area(destination)?);
+    Some(match (a == b, fr) {
+        (true, false) => format!("Estimate: the forwarding number is in your own area code ({a}), so most plans bill forwarded calls as local calls."),
+        (true, true) => format!("Estimation : le numéro de renvoi est dans votre indicatif régional ({a}); la plupart des forfaits facturent les appels renvoyés comme des appels locaux."),
+        (false, false) => format!("Estimate: the forwarding number ({b}) is outside your area code ({a}); carriers that bill forwarding to another area charge it as long distance. Check your plan."),
+        (false, true) => format!("Estimation : le numéro de renvoi ({b}) est hors de votre indicatif régional ({a}); les fournisseurs qui facturent le renvoi vers une autre région le comptent comme un interurbain. Vérifiez votre forfait."),
+    })
+}
+
 /// The kit's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -80,6 +99,7 @@ pub fn render(c: &ForwardingConfig, country: &Country, carrier: &Carrier, lang: 
     } else {
         (&country.warning, &country.cost_estimate, &country.name)
     };
+    let cost = billing_note(&c.sim_e164, &c.destination, fr).unwrap_or_else(|| cost.clone());
     let status = c
         .interrogation
         .as_deref()
@@ -156,7 +176,30 @@ li {{ margin: 0.4em 0; font-size: 1.2em; }}
         clear = t("Clear all forwarding", "Annuler tous les renvois"),
         clear_all = e(&c.clear_all),
         warning = e(warning),
-        cost = e(cost),
+        cost = e(&cost),
         notes = notes,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_billing_note_is_true_for_the_numbers_at_hand() {
+        let local = billing_note("+14165550177", "+14165550190", false).unwrap();
+        assert!(
+            local.contains("own area code (416)") && local.contains("local"),
+            "{local}"
+        );
+        let far = billing_note("+14165550177", "+15875550190", false).unwrap();
+        assert!(
+            far.contains("long distance") && !far.contains("as local"),
+            "{far}"
+        );
+        assert!(billing_note("+14165550177", "+15875550190", true)
+            .unwrap()
+            .contains("interurbain"));
+        assert_eq!(billing_note("+447700900123", "+15875550190", false), None);
+    }
 }

@@ -422,7 +422,8 @@ async fn create(
         Ok(_) => {}
         Err(e) => return store_down(&e),
     }
-    let destination = match forwarding_number(deps, store, r, &country, &settings, user).await {
+    let destination = match forwarding_number(deps, store, r, &country, &settings, user, &sim).await
+    {
         Ok(d) => d,
         Err(a) => return a,
     };
@@ -469,7 +470,10 @@ async fn create(
 }
 
 /// The org's forwarding number, bought the first time through the provisioning saga in the
-/// country's recommended provisioning country.
+/// country's recommended provisioning country, local to the first SIM where it can be (issue 22
+/// §4): a North American SIM's area code first, then its province or state (the saga's search
+/// fallback), so forwarding is not billed as long distance by carriers that bill calls forwarded
+/// to another area that way.
 async fn forwarding_number(
     deps: &Deps,
     store: &OrgStore<'_>,
@@ -477,6 +481,7 @@ async fn forwarding_number(
     country: &str,
     settings: &telephony_aws::forwarding::OrgSettings,
     user: &auth::User,
+    sim: &E164,
 ) -> Result<E164, Answer> {
     if let Some(n) = settings
         .forwarding_e164
@@ -498,11 +503,15 @@ async fn forwarding_number(
     let twilio = deps.twilio().map_err(|e| unavailable(e.to_string()))?;
     let saga = Saga::from_deps(deps, twilio)
         .ok_or_else(|| unavailable("TRANSACTIONS_TABLE is not set".into()))?;
+    let area_code = (provisioning_country == country)
+        .then(|| sim.as_str().strip_prefix("+1").and_then(|n| n.get(..3)))
+        .flatten()
+        .map(str::to_owned);
     let plan = provisioning::validate(&OnboardRequest {
         org_id: user.org.clone(),
         business_name: user.org_name.clone().unwrap_or_else(|| user.org.clone()),
         country: provisioning_country,
-        area_code: None,
+        area_code,
         sales_target: None,
         support_target: None,
         language: None,

@@ -768,10 +768,7 @@ mod tests {
     fn unknown_countries_and_carriers_name_the_supported_ones() {
         let r = Registry::builtin();
         let e = r.country("FR").unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "country FR is not supported; supported: CA, US, NG, TR"
-        );
+        assert_eq!(e, "country FR is not supported; supported: CA, US, NG, TR");
         // GB is described but not yet available (issue 22 §5).
         assert!(r.country("GB").is_err());
         let e = r.carrier("US", "sprint").unwrap_err().to_string();
