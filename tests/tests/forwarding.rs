@@ -146,8 +146,12 @@ impl Api {
     }
 
     async fn config(&self, org: &str, sim: &str, carrier: &str, mode: &str) -> Value {
-        let body =
-            json!({"sim_e164": sim, "carrier": carrier, "mode": mode, "ring_time": 20}).to_string();
+        // A ring time where the carrier has the setting (Telus, Koodo and Vidéotron have none).
+        let mut body = json!({"sim_e164": sim, "carrier": carrier, "mode": mode});
+        if !matches!(carrier, "telus" | "koodo" | "videotron" | "verizon") {
+            body["ring_time"] = json!(20);
+        }
+        let body = body.to_string();
         let (s, b) = self
             .call("POST", "/forwarding/configs", org, &[], Some(&body))
             .await;

@@ -287,7 +287,7 @@ fn carriers(r: &Registry, cc: &str) -> Answer {
                 .carriers_of(&c.code)
                 .map(|k| {
                     json!({"slug": k.slug, "name": k.name, "kind": k.kind_str(),
-                        "supports_ring_time": k.no_reply_timer, "notes": k.notes})
+                        "supports_ring_time": k.no_reply_timer, "notes": k.notes, "source": k.source})
                 })
                 .collect();
             (StatusCode::OK, json!({"country": c.code, "carriers": list}))

@@ -217,6 +217,10 @@ pub struct Carrier {
     /// Shown with the instructions.
     #[serde(default)]
     pub notes: Option<String>,
+    /// The carrier's own page the codes and the number format follow (issue 22 §1); `None`
+    /// where the carrier publishes none we could read and the 3GPP TS 22.030 codes apply.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 impl Carrier {
@@ -516,6 +520,14 @@ impl Registry {
             if !slugs.insert((k.country.clone(), k.slug.clone())) {
                 return Err(bad(format!("carrier {}/{} twice", k.country, k.slug)));
             }
+            if k.source.as_deref().is_some_and(|u| {
+                !(u.starts_with("https://") || u.starts_with("http://")) || u.contains(' ')
+            }) {
+                return Err(bad(format!(
+                    "carrier {}: source must be the page's URL",
+                    k.slug
+                )));
+            }
             let set = raw
                 .code_sets
                 .get(&k.codes)
@@ -677,10 +689,19 @@ mod tests {
             vec!["*715877428885"],
             vec!["*73"],
         );
+        // Telus, Koodo and Vidéotron as their pages write them: ten digits, three conditions.
+        let ca_separate_10 = (
+            vec!["*21*5877428885#"],
+            vec!["#21#"],
+            vec!["*67*5877428885#", "*61*5877428885#", "*62*5877428885#"],
+            vec!["#67#", "#61#", "#62#"],
+        );
         let golden = [
             ("CA", "bell", &gsm_004),
             ("CA", "rogers", &gsm_004),
-            ("CA", "telus", &gsm_004),
+            ("CA", "telus", &ca_separate_10),
+            ("CA", "koodo", &ca_separate_10),
+            ("CA", "videotron", &ca_separate_10),
             ("US", "att", &att),
             ("US", "tmobile", &gsm_004),
             ("US", "verizon", &verizon),
@@ -719,10 +740,10 @@ mod tests {
             assert_eq!(net.clear_all, clear);
             if k.kind == Kind::Gsm {
                 assert_eq!(total.interrogation.as_deref(), Some("*#21#"));
-                assert_eq!(net.ring_time, Some(t20));
-            } else {
-                assert_eq!(net.ring_time, None);
             }
+            // A ring time only where the carrier has the setting.
+            let want = k.no_reply_timer.then_some(t20);
+            assert_eq!(net.ring_time, want, "{cc}/{slug}");
         }
     }
 
@@ -854,8 +875,16 @@ safety_net_off = ["##004#"]"###;
     #[test]
     fn the_builtin_registry_is_valid_and_versioned() {
         let r = Registry::parse(REGISTRY_TOML).unwrap();
-        assert_eq!(r.version, 1);
+        assert_eq!(r.version, 2);
         assert_eq!(r.countries.len(), 5);
-        assert_eq!(r.carriers.len(), 17);
+        assert_eq!(r.carriers.len(), 19);
+        // Where a carrier page was read, the registry cites it.
+        for slug in ["telus", "koodo", "videotron", "verizon"] {
+            let k = r.carriers.iter().find(|k| k.slug == slug).unwrap();
+            assert!(
+                k.source.as_deref().is_some_and(|u| u.starts_with("http")),
+                "{slug}"
+            );
+        }
     }
 }
