@@ -363,12 +363,51 @@ impl Client {
             code: doc.as_ref().and_then(|d| d.code),
             message: doc
                 .as_ref()
-                .and_then(|d| d.message.clone())
+                .and_then(|d| d.message.as_deref())
+                .map(provider_text)
                 .unwrap_or_else(|| format!("HTTP {status}")),
             more_info: doc.and_then(|d| d.more_info),
         };
         Err((err, retry_after))
     }
+}
+
+/// Longest provider message kept (characters): errors are logged, and a provider's text is not
+/// ours to copy whole (issue 27 §14).
+pub const MAX_PROVIDER_TEXT: usize = 160;
+
+/// A provider's error text made fit for our logs: phone numbers in it (a `+` and 7–15 digits,
+/// as Twilio writes them: "The 'To' number +15551234567 is not…") masked to the country code and
+/// the last 4 digits, control characters dropped, at most [`MAX_PROVIDER_TEXT`] characters.
+pub fn provider_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len().min(MAX_PROVIDER_TEXT + 3));
+    let chars: Vec<char> = raw.chars().filter(|c| !c.is_control()).collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '+' {
+            let digits: String = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            if (7..=15).contains(&digits.len()) {
+                let keep = &digits[digits.len() - 4..];
+                let cc = if digits.starts_with('1') {
+                    "1"
+                } else {
+                    &digits[..digits.len().min(2)]
+                };
+                out.push_str(&format!("+{cc}***{keep}"));
+                i += 1 + digits.len();
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    if out.chars().count() > MAX_PROVIDER_TEXT {
+        out = out.chars().take(MAX_PROVIDER_TEXT).collect::<String>() + "...";
+    }
+    out
 }
 
 /// `application/x-www-form-urlencoded` pairs, for query strings and request bodies (Twilio takes
@@ -395,6 +434,18 @@ pub mod numbers;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_texts_are_masked_and_bounded() {
+        assert_eq!(
+            provider_text("The 'To' number +15551234567 is not a valid phone number."),
+            "The 'To' number +1***4567 is not a valid phone number."
+        );
+        assert_eq!(provider_text("from +442079460958\r\n"), "from +44***0958");
+        assert_eq!(provider_text("code +123 stays"), "code +123 stays");
+        let long = provider_text(&"x".repeat(500));
+        assert_eq!(long.chars().count(), MAX_PROVIDER_TEXT + 3);
+    }
 
     #[test]
     fn retryable_errors_are_429_5xx_and_transport() {
