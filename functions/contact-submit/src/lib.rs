@@ -123,11 +123,24 @@ fn text_ok(s: &str, max: usize, multiline: bool) -> bool {
         })
 }
 
-/// Whether `email` looks deliverable: one `@`, a non-empty local part, a dotted domain, no
-/// spaces, at most 254 characters (RFC 5321 path limit). Not a full RFC 5322 parser: SES
-/// refuses what is left.
+/// Whether `email` is one plain deliverable address: accepted by an RFC 5322 parser (the
+/// `email_address` crate, without display text or domain literals), then narrowed to a dot-atom
+/// addr-spec with a dotted domain, no spaces, controls or bidi overrides, at most 254 characters
+/// (RFC 5321 path limit). The mails themselves are built by SES v2's structured `Simple` content
+/// (SES encodes the headers; nothing is concatenated into a raw message).
 pub fn email_ok(email: &str) -> bool {
     let e = email.trim();
+    // An RFC 5322 parser first (the `email_address` crate: no display text, no domain literal),
+    // then our narrower rule below.
+    let parsed = email_address::EmailAddress::parse_with_options(
+        e,
+        email_address::Options::default()
+            .without_display_text()
+            .without_domain_literal(),
+    );
+    if parsed.is_err() {
+        return false;
+    }
     let Some((local, domain)) = e.split_once('@') else {
         return false;
     };
@@ -153,16 +166,8 @@ pub fn email_ok(email: &str) -> bool {
 /// (`numbering-plan`): its metadata would push this bootstrap over the 6 MB bar (issue 7).
 pub fn phone(raw: &str) -> Option<String> {
     let n = telephony_core::E164::parse_syntax(raw).ok()?;
-    let s = n.as_str().to_owned();
-    if let Some(national) = s.strip_prefix("+1") {
-        let d = national.as_bytes();
-        let nxx =
-            |i: usize| (b'2'..=b'9').contains(&d[i]) && !(d[i + 1] == b'1' && d[i + 2] == b'1');
-        if d.len() != 10 || !nxx(0) || !nxx(3) {
-            return None;
-        }
-    }
-    Some(s)
+    n.check_dialable().ok()?;
+    Some(n.as_str().to_owned())
 }
 
 impl Submission {
