@@ -354,3 +354,27 @@ async fn the_consent_proof_is_kept_three_years_without_content() {
         .unwrap();
     assert_eq!(after, proof);
 }
+
+/// Issue 27 §10: every staff notice carries its deduplication id (the item and the claim it is
+/// made on; also sent as the `notice_id` message attribute), so a repeat published after a lost
+/// "sent" mark is recognisably the same notice.
+#[tokio::test]
+async fn voicemail_notices_carry_a_stable_deduplication_id() {
+    let s = stack(&[]).await;
+    let sc = script(&s, &[Some("1"), Some("9")], "no-answer", 5);
+    play(&s, &sc).await;
+    let notices: Vec<_> = sns_messages(&s.resources["VoicemailTopic"])
+        .await
+        .into_iter()
+        .filter(|(_, m)| m["call_sid"] == sc.call_sid.as_str() && m["type"] == "voicemail")
+        .collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    let m = &notices[0].1;
+    let rec = m["recording_sid"].as_str().unwrap();
+    assert!(
+        m["notice_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with(&format!("{rec}#"))),
+        "{m}"
+    );
+}

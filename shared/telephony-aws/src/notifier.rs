@@ -153,17 +153,42 @@ pub async fn publish_raw(
     subject: &str,
     message: &str,
 ) -> Result<(), Error> {
-    client
+    publish_identified(client, topic_arn, subject, message, None).await
+}
+
+/// [`publish_raw`] with the notice's deduplication id as the `notice_id` message attribute
+/// (String), so subscribers (a queue, a function, a mail rule) can drop a repeat: a notice is
+/// published at least once, and a repeat after a lost "sent" mark carries the same id (issue 27
+/// §10).
+///
+/// Errors: [`Error::Sns`].
+pub async fn publish_identified(
+    client: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    subject: &str,
+    message: &str,
+    notice_id: Option<&str>,
+) -> Result<(), Error> {
+    let mut req = client
         .publish()
         .topic_arn(topic_arn)
         .subject(sns_subject(subject))
-        .message(message)
-        .send()
-        .await
-        .map_err(|e| Error::Sns {
-            topic: topic_arn.to_owned(),
-            message: aws_sdk_sns::error::DisplayErrorContext(&e).to_string(),
-        })?;
+        .message(message);
+    if let Some(id) = notice_id {
+        let attr = aws_sdk_sns::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(id)
+            .build()
+            .map_err(|e| Error::Sns {
+                topic: topic_arn.to_owned(),
+                message: e.to_string(),
+            })?;
+        req = req.message_attributes("notice_id", attr);
+    }
+    req.send().await.map_err(|e| Error::Sns {
+        topic: topic_arn.to_owned(),
+        message: aws_sdk_sns::error::DisplayErrorContext(&e).to_string(),
+    })?;
     Ok(())
 }
 
@@ -236,7 +261,24 @@ pub async fn notify_item_once<T: Serialize>(
         .caller
         .map(mask_phone)
         .unwrap_or_else(|| "unknown caller".into());
-    if let Err(e) = publish(&deps.sns, topic, &format!("{subject} {caller}"), notice).await {
+    // The same id for every delivery of this notice: the item and the claim it is made on.
+    let notice_id = format!("{}#{claim_attr}", about.pk);
+    let mut body = serde_json::to_value(notice).map_err(|e| Error::Sns {
+        topic: topic.to_owned(),
+        message: e.to_string(),
+    })?;
+    if let Some(o) = body.as_object_mut() {
+        o.insert("notice_id".into(), notice_id.clone().into());
+    }
+    let sent = publish_identified(
+        &deps.sns,
+        topic,
+        &format!("{subject} {caller}"),
+        &body.to_string(),
+        Some(&notice_id),
+    )
+    .await;
+    if let Err(e) = sent {
         if let Err(release) = calls.release_notice(about.pk, claim_attr).await {
             tracing::warn!(pk = about.pk, error = %release, "notice claim not released; it goes stale");
         }

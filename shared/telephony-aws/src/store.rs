@@ -432,13 +432,14 @@ impl<'a> Calls<'a> {
     }
 
     /// Stores the caller's consent once per call and returns the consent in force: the stored one
-    /// when a previous delivery already set it (consent never flips on a retry). In the same
-    /// transaction, the consent *proof* (issue 22 §16): `consent#<CallSid>` with the caller, the
-    /// number, yes/no, when, how it was given, the language and the prompt version, and nothing
-    /// of the call's content, kept [`CONSENT_PROOF_RETENTION_SECS`] (3 years) while the call item
-    /// keeps its own retention.
+    /// when a previous delivery already set it (consent never flips on a retry). Then the consent
+    /// *proof* (issue 22 §16): `consent#<CallSid>` with the caller, the number, yes/no, when, how
+    /// it was given, the language and the prompt version, and nothing of the call's content, kept
+    /// [`CONSENT_PROOF_RETENTION_SECS`] (3 years) while the call item keeps its own retention. The
+    /// proof is a create-once put of the consent in force, written again by any redelivery until
+    /// it exists; a failed proof write is logged and counted, and never changes the consent.
     ///
-    /// Errors: [`Error::Dynamo`].
+    /// Errors: [`Error::Dynamo`] (the consent itself could not be stored or read).
     pub async fn set_consent(
         &self,
         sid: &CallSid,
@@ -446,10 +447,8 @@ impl<'a> Calls<'a> {
         proof: &ConsentProof<'_>,
         now: u64,
     ) -> Result<Consent, Error> {
-        use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
-        let update = Update::builder()
-            .table_name(self.table)
-            .key("pk", s(sid.as_str()))
+        let r = self
+            .update(sid.as_str())
             .update_expression(
                 "SET consent = :c, consent_at = :now, updated_at = :now, expires_at = :exp",
             )
@@ -457,12 +456,33 @@ impl<'a> Calls<'a> {
             .expression_attribute_values(":c", s(consent.as_str()))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":exp", n(now + self.retention_secs))
-            .build()
-            .map_err(|e| Error::Dynamo {
-                op: "UpdateItem calls (consent)",
-                message: e.to_string(),
-            })?;
-        let put = Put::builder()
+            .send()
+            .await;
+        let in_force = match r {
+            Ok(_) => consent,
+            Err(e) if is_conditional(&e) => {
+                let stored = self.get_call(sid).await?.and_then(|c| c.consent);
+                Consent::from_stored(stored.as_deref())
+            }
+            Err(e) => return Err(Error::dynamo("UpdateItem calls (consent)")(e)),
+        };
+        if let Err(e) = self.put_consent_proof(sid, in_force, proof, now).await {
+            tracing::error!(call_sid = %sid, error = %e, "consent proof not stored; the next delivery retries");
+            crate::metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+        }
+        Ok(in_force)
+    }
+
+    async fn put_consent_proof(
+        &self,
+        sid: &CallSid,
+        consent: Consent,
+        proof: &ConsentProof<'_>,
+        now: u64,
+    ) -> Result<Claim, Error> {
+        let r = self
+            .client
+            .put_item()
             .table_name(self.table)
             .item("pk", s(format!("consent#{}", sid.as_str())))
             .item("kind", s("consent_proof"))
@@ -476,32 +496,9 @@ impl<'a> Calls<'a> {
             .item("prompt_version", s(proof.prompt_version))
             .item("expires_at", n(now + CONSENT_PROOF_RETENTION_SECS))
             .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| Error::Dynamo {
-                op: "PutItem calls (consent proof)",
-                message: e.to_string(),
-            })?;
-        let r = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
             .send()
             .await;
-        match r {
-            Ok(_) => Ok(consent),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
-                        if c.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
-                ) =>
-            {
-                let stored = self.get_call(sid).await?.and_then(|c| c.consent);
-                Ok(Consent::from_stored(stored.as_deref()))
-            }
-            Err(e) => Err(Error::dynamo("TransactWriteItems calls (consent)")(e)),
-        }
+        claim_of(r, "PutItem calls (consent proof)")
     }
 
     /// Records the caller's language choice (`en`/`fr`, after pressing 8) on the call.

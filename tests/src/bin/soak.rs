@@ -250,14 +250,25 @@ async fn main() {
     }
     let keys = s3_keys(stack, "recordings/").await;
     let notices = sns_messages(&stack.resources["VoicemailTopic"]).await;
-    let mut notice_count: HashMap<String, usize> = HashMap::new();
+    // Distinct notices per voicemail, by their deduplication id: a repeat published after a
+    // lost "sent" mark carries the same `notice_id` and is dropped by subscribers (issue 27 §10).
+    let mut notice_ids: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
+    let mut repeats = 0usize;
     for (_, m) in &notices {
         if m["type"] == "voicemail" {
-            *notice_count
+            let fresh = notice_ids
                 .entry(m["recording_sid"].as_str().unwrap_or("").to_owned())
-                .or_default() += 1;
+                .or_default()
+                .insert(m["notice_id"].as_str().unwrap_or("").to_owned());
+            if !fresh {
+                repeats += 1;
+            }
         }
     }
+    let notice_count: HashMap<String, usize> = notice_ids
+        .iter()
+        .map(|(k, v)| (k.clone(), v.len()))
+        .collect();
     let mut duplicated = 0;
     for (call, rec) in &expected_voicemails {
         let objects = keys
@@ -341,10 +352,11 @@ async fn main() {
     );
     println!("  call endings: {endings:?}");
     println!(
-        "  voicemails: {} expected, {} in S3 exactly once and announced ({} announced more than once); reconciler: {} recovered by mark, {} by sweep",
+        "  voicemails: {} expected, {} in S3 exactly once and announced ({} announced as two different notices; {} repeats with the same notice_id, dropped by subscribers); reconciler: {} recovered by mark, {} by sweep",
         expected_voicemails.len(),
         expected_voicemails.len() - failures.iter().filter(|f| f.starts_with("voicemail")).count(),
         duplicated,
+        repeats,
         reconciled.recovered,
         reconciled.swept
     );
