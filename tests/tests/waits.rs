@@ -82,7 +82,9 @@ async fn caller_path_webhooks_wait_on_aws_at_most_twice() {
     let expected: Vec<(&str, usize, usize)> = vec![
         // claim ‖ number, then rate limit ‖ known-caller lookup: 4 calls, 2 waits.
         ("/voice-frontdoor", 4, 2),
-        ("/voice-consent?lang=en", 1, 1),
+        // The consent, then its 3-year proof (the consent in force, so a retry never records
+        // another answer): 2 calls, 2 waits.
+        ("/voice-consent?lang=en", 2, 2),
         ("/voice-menu-handler?attempt=1&lang=en&repeats=0", 1, 1),
         ("/voice-status", 1, 1),
         ("/voice-status", 1, 1),
