@@ -1,10 +1,11 @@
 """Vendors the part of OpenAI's published OpenAPI document the Chat Completions client uses.
 
-Reads ../shared/openai-oai/openapi.yaml (or the path given) and writes chat-completions.schema.json:
+Reads OpenAI's OpenAPI document (openai/openai-openapi, `openapi.yaml`; the path is the one
+argument) and writes chat-completions.schema.json:
 the schemas CreateChatCompletionRequest and CreateChatCompletionStreamResponse with every schema
 they reference, as one JSON Schema document whose `$defs` hold them (refs rewritten from
 `#/components/schemas/X` to `#/$defs/X`, `nullable` as a null type). Run once when the upstream document changes:
-    python3 infra/openai-oai/extract.py ../shared/openai-oai/openapi.yaml
+    python3 infra/openai-oai/extract.py path/to/openapi.yaml
 """
 import json
 import sys
@@ -47,7 +48,9 @@ def rewrite(node):
 
 
 def main():
-    src = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/openai-oai/openapi.yaml")
+    if len(sys.argv) != 2:
+        sys.exit("usage: extract.py path/to/openapi.yaml")
+    src = Path(sys.argv[1])
     doc = yaml.safe_load(src.read_text())
     schemas = doc["components"]["schemas"]
     todo, seen = list(ROOTS), set()

@@ -2,8 +2,12 @@
 //! stream secret, the relay gateway invoking the three WebSocket handlers in-process, the model
 //! stand-in, and a number on the relay engine with business hours and facts.
 
-use crate::{free_port, moto_endpoint, sdk_config, stack, Stack};
+use crate::{
+    free_port, moto_endpoint, pairs, post_signed, script, sdk_config, stack, Stack, ACCOUNT_SID,
+    AUTH_TOKEN, PUBLIC_BASE_URL,
+};
 use aws_sdk_dynamodb::types::AttributeValue as A;
+use call_simulator::relay::{setup_message, RelaySocket};
 use relay_local::gateway::{Gateway, Invoke};
 use relay_local::standin::StandIn;
 use std::sync::Arc;
@@ -94,4 +98,90 @@ pub async fn put_relay_number(s: &Stack, language: &str) {
         .send()
         .await
         .unwrap();
+}
+
+/// A call to the receptionist's number: consent `consent_digit`, then `says` to the AI.
+pub fn relay_script(r: &RelayStack, consent_digit: &str, says: &[&str]) -> call_simulator::Script {
+    let mut sc = script(r.stack, &[Some(consent_digit)], "no-answer", 0);
+    sc.to = RELAY_NUMBER.into();
+    sc.says = says.iter().map(|s| s.to_string()).collect();
+    sc
+}
+
+/// A relay session opened as Twilio does it: frontdoor and consent posted (signed), the relay
+/// TwiML's `<Parameter>`s read, the socket opened with the handshake signature, `setup` sent and
+/// the session waited for (5 s at most). Returns the call, the socket and the parameters.
+pub async fn open_session(
+    r: &RelayStack,
+    consent_digit: &str,
+) -> (call_simulator::Script, RelaySocket, Vec<(String, String)>) {
+    let sc = relay_script(r, consent_digit, &[]);
+    let front = post_signed(
+        &r.stack.deps,
+        &format!("{PUBLIC_BASE_URL}/voice-frontdoor"),
+        &call_params(&sc),
+    )
+    .await;
+    assert_eq!(front.status, 200);
+    let mut p = call_params(&sc);
+    p.push(("Digits".into(), consent_digit.into()));
+    let consent = post_signed(
+        &r.stack.deps,
+        &format!("{PUBLIC_BASE_URL}/voice-consent?lang=en"),
+        &p,
+    )
+    .await;
+    let params = parameters(&consent.body);
+    let sig = telephony_core::signature::compute(AUTH_TOKEN, &r.relay_url, &[]);
+    let mut ws = RelaySocket::connect(&r.relay_url, Some(&sig))
+        .await
+        .expect("handshake");
+    ws.send(&setup_message(
+        &sc.call_sid,
+        ACCOUNT_SID,
+        &sc.from,
+        &sc.to,
+        &params,
+    ))
+    .await;
+    let pk = format!("conv#{}", sc.call_sid);
+    for _ in 0..200 {
+        if r.stack
+            .deps
+            .calls()
+            .raw_item(&pk)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            return (sc, ws, params);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the relay session of {} did not start in 5 s", sc.call_sid);
+}
+
+/// The webhook parameters of `sc`'s call.
+pub fn call_params(sc: &call_simulator::Script) -> Vec<(String, String)> {
+    pairs(&[
+        ("AccountSid", ACCOUNT_SID),
+        ("CallSid", &sc.call_sid),
+        ("CallStatus", "in-progress"),
+        ("From", &sc.from),
+        ("To", &sc.to),
+        ("Direction", "inbound"),
+    ])
+}
+
+/// The `<Parameter>`s of a relay TwiML (values without XML escapes: tokens and codes).
+pub fn parameters(xml: &str) -> Vec<(String, String)> {
+    xml.split("<Parameter ")
+        .skip(1)
+        .filter_map(|p| {
+            let name = p.split("name=\"").nth(1)?.split('"').next()?;
+            let value = p.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .collect()
 }

@@ -12,13 +12,6 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use telephony_aws::ws::WsEvent;
 
-fn relay_script(r: &RelayStack, consent_digit: &str, says: &[&str]) -> call_simulator::Script {
-    let mut sc = script(r.stack, &[Some(consent_digit)], "no-answer", 0);
-    sc.to = RELAY_NUMBER.into();
-    sc.says = says.iter().map(|s| s.to_string()).collect();
-    sc
-}
-
 async fn raw(s: &Stack, pk: &str) -> Option<std::collections::HashMap<String, A>> {
     s.deps.calls().raw_item(pk).await.unwrap()
 }
@@ -176,73 +169,6 @@ async fn a_spoken_booking_conversation_books_one_appointment_and_sends_one_notic
         attr_s(&raw(r.stack, &sc.call_sid).await.unwrap(), "ai_outcome").as_deref(),
         Some("goodbye")
     );
-}
-
-/// A relay socket for `sid` set up like Twilio does, with the call's token (from the consent step).
-async fn open_session(
-    r: &RelayStack,
-    consent_digit: &str,
-) -> (call_simulator::Script, RelaySocket, Vec<(String, String)>) {
-    let sc = relay_script(r, consent_digit, &[]);
-    // Frontdoor and consent, as Twilio would, to get the relay TwiML and its parameters.
-    let front = post_signed(
-        &r.stack.deps,
-        &format!("{PUBLIC_BASE_URL}/voice-frontdoor"),
-        &base(&sc),
-    )
-    .await;
-    assert_eq!(front.status, 200);
-    let mut p = base(&sc);
-    p.push(("Digits".into(), consent_digit.into()));
-    let consent = post_signed(
-        &r.stack.deps,
-        &format!("{PUBLIC_BASE_URL}/voice-consent?lang=en"),
-        &p,
-    )
-    .await;
-    let params = parameters(&consent.body);
-    let sig = telephony_core::signature::compute(AUTH_TOKEN, &r.relay_url, &[]);
-    let mut ws = RelaySocket::connect(&r.relay_url, Some(&sig))
-        .await
-        .expect("handshake");
-    ws.send(&setup_message(
-        &sc.call_sid,
-        ACCOUNT_SID,
-        &sc.from,
-        &sc.to,
-        &params,
-    ))
-    .await;
-    wait_for(|| async {
-        raw(r.stack, &format!("conv#{}", sc.call_sid))
-            .await
-            .is_some()
-    })
-    .await;
-    (sc, ws, params)
-}
-
-fn base(sc: &call_simulator::Script) -> Vec<(String, String)> {
-    pairs(&[
-        ("AccountSid", ACCOUNT_SID),
-        ("CallSid", &sc.call_sid),
-        ("CallStatus", "in-progress"),
-        ("From", &sc.from),
-        ("To", &sc.to),
-        ("Direction", "inbound"),
-    ])
-}
-
-/// The `<Parameter>`s of a relay TwiML (values without XML escapes: tokens and codes).
-fn parameters(xml: &str) -> Vec<(String, String)> {
-    xml.split("<Parameter ")
-        .skip(1)
-        .filter_map(|p| {
-            let name = p.split("name=\"").nth(1)?.split('"').next()?;
-            let value = p.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_owned(), value.to_owned()))
-        })
-        .collect()
 }
 
 async fn wait_for<F, Fut>(mut f: F)

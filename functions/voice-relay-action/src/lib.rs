@@ -17,6 +17,7 @@ use llm_api::Message;
 use serde_json::json;
 use telephony_aws::conversations::Session;
 use telephony_aws::notifier::{self, NoticeAbout};
+use telephony_aws::streams::Decided;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::flow::Consent;
 use telephony_core::{Route, Twiml};
@@ -46,8 +47,8 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         p("ErrorCode"),
     );
     let now = now_secs();
-    let next = match calls.decide_stream(&sid, &decided.as_stored(), now).await {
-        Ok(None) => {
+    let next = match calls.decide_once(&sid, &decided.as_stored(), now).await {
+        Decided::First => {
             match decided {
                 SessionEnd::Fallback(reason) => {
                     tracing::warn!(call_sid = %sid, reason, error_code = ?p("ErrorCode"), "AI receptionist session failed; human path");
@@ -62,12 +63,8 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             }
             decided
         }
-        Ok(Some(stored)) => SessionEnd::from_stored(&stored).unwrap_or(decided),
-        Err(e) => {
-            tracing::error!(call_sid = %sid, error = %e, "AI outcome not stored");
-            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
-            decided
-        }
+        Decided::Earlier(stored) => SessionEnd::from_stored(&stored).unwrap_or(decided),
+        Decided::Unrecorded => decided,
     };
     let consent = Consent::from_stored(session.as_ref().map(|s| s.consent.as_str()));
     let reason = match next {

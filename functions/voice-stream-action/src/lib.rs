@@ -8,6 +8,7 @@
 //! back to the consent question (flaw F-50). The decision is stored once (`ai_outcome`): a
 //! retried action gets the same TwiML and counts nothing again.
 
+use telephony_aws::streams::Decided;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::flow::Consent;
 use telephony_core::stream::{self, StreamFacts, StreamNext};
@@ -35,10 +36,10 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     let watchdog_ms = deps.config.stream_watchdog.as_millis() as u64;
     let decided = stream::next_step(&facts, watchdog_ms);
     let next = match calls
-        .decide_stream(&sid, &decided.as_stored(), now_secs())
+        .decide_once(&sid, &decided.as_stored(), now_secs())
         .await
     {
-        Ok(None) => {
+        Decided::First => {
             match decided {
                 StreamNext::Fallback(reason) => {
                     tracing::warn!(call_sid = %sid, reason, handshake_ms = ?record.handshake_ms, error = ?record.error, "AI hand-off failed; human path");
@@ -49,13 +50,8 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
             }
             decided
         }
-        Ok(Some(stored)) => StreamNext::from_stored(&stored).unwrap_or(decided),
-        Err(e) => {
-            // The caller still gets the right step; only the once-only record is missing.
-            tracing::error!(call_sid = %sid, error = %e, "AI outcome not stored");
-            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
-            decided
-        }
+        Decided::Earlier(stored) => StreamNext::from_stored(&stored).unwrap_or(decided),
+        Decided::Unrecorded => decided,
     };
     let reason = match next {
         StreamNext::Goodbye => return Ok(replies.ai_goodbye()),

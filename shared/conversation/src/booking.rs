@@ -225,9 +225,9 @@ pub fn parse_start(text: &str, tz: Tz) -> Option<DateTime<Tz>> {
     tz.from_local_datetime(&naive).earliest()
 }
 
-/// A local instant as spoken: "Tuesday, December 8 at 10:00 AM" / "mardi 8 décembre à 10 h 00".
-pub fn spoken(t: DateTime<Tz>, lang: Lang) -> String {
-    const DAYS_EN: [&str; 7] = [
+/// The name of a weekday: `Tuesday` / `mardi`.
+pub fn weekday_name(d: chrono::Weekday, lang: Lang) -> &'static str {
+    const EN: [&str; 7] = [
         "Monday",
         "Tuesday",
         "Wednesday",
@@ -236,9 +236,18 @@ pub fn spoken(t: DateTime<Tz>, lang: Lang) -> String {
         "Saturday",
         "Sunday",
     ];
-    const DAYS_FR: [&str; 7] = [
+    const FR: [&str; 7] = [
         "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
     ];
+    let i = d.num_days_from_monday() as usize;
+    match lang {
+        Lang::En => EN[i],
+        Lang::Fr => FR[i],
+    }
+}
+
+/// A local instant as spoken: "Tuesday, December 8 at 10:00 AM" / "mardi 8 décembre à 10 h 00".
+pub fn spoken(t: DateTime<Tz>, lang: Lang) -> String {
     const MONTHS_EN: [&str; 12] = [
         "January",
         "February",
@@ -267,14 +276,14 @@ pub fn spoken(t: DateTime<Tz>, lang: Lang) -> String {
         "novembre",
         "décembre",
     ];
-    let wd = t.weekday().num_days_from_monday() as usize;
+    let wd = weekday_name(t.weekday(), lang);
     let m = t.month0() as usize;
     match lang {
         Lang::En => {
             let (pm, h12) = t.hour12();
             format!(
                 "{}, {} {} at {}:{:02} {}",
-                DAYS_EN[wd],
+                wd,
                 MONTHS_EN[m],
                 t.day(),
                 h12,
@@ -284,7 +293,7 @@ pub fn spoken(t: DateTime<Tz>, lang: Lang) -> String {
         }
         Lang::Fr => format!(
             "{} {} {} à {} h {:02}",
-            DAYS_FR[wd],
+            wd,
             t.day(),
             MONTHS_FR[m],
             t.hour(),

@@ -1,4 +1,4 @@
-//! The AI receptionist's pure part (issue 28; `../shared/conventions.md` "Growing the house"):
+//! The AI receptionist's pure part (issue 28; the house conventions' "Growing the house"):
 //! everything the ConversationRelay functions decide, with no I/O, so it is unit-tested alone.
 //!
 //! - [`relay`]: Twilio ConversationRelay WebSocket messages (`setup`, `prompt`, `interrupt`,

@@ -60,15 +60,7 @@ pub fn system_prompt(c: &CallContext<'_>) -> String {
             "Répondez toujours en français canadien (always answer in Canadian French).",
         ),
     };
-    let weekday = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ][local.weekday().num_days_from_monday() as usize];
+    let weekday = crate::booking::weekday_name(local.weekday(), Lang::En);
     let mut p = format!(
         "You are the virtual receptionist of {business}, answering a phone call. Your words are spoken aloud: \
          one or two short sentences per reply, no lists, no markdown, no emojis.\n\

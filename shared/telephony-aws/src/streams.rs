@@ -39,6 +39,17 @@ pub struct StreamRecord {
     pub outcome: Option<String>,
 }
 
+/// What [`Calls::decide_once`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// This request decided: do the one-time work (metrics, notices).
+    First,
+    /// A previous delivery decided this (stored form): repeat it.
+    Earlier(String),
+    /// The decision could not be stored: act on the one made now, nothing one-time.
+    Unrecorded,
+}
+
 /// The longest a call can last (Twilio's default `timeLimit`, 4 hours, in ms): a stream never
 /// reported stopped is not "live" beyond this after its `<Connect>` (issue 27 §11).
 pub const MAX_CALL_MS: u64 = 4 * 3600 * 1000;
@@ -218,6 +229,21 @@ impl Calls<'_> {
                 .and_then(|r| r.outcome)
                 .or_else(|| Some(outcome.to_owned()))),
             Err(e) => Err(Error::dynamo("UpdateItem calls (ai outcome)")(e)),
+        }
+    }
+
+    /// [`Calls::decide_stream`] as the Connect actions use it (either engine): the first decision
+    /// for the call, an earlier one to repeat, or a storage failure (logged and counted; the
+    /// caller still gets the step decided now, without its one-time side effects).
+    pub async fn decide_once(&self, sid: &CallSid, outcome: &str, now: u64) -> Decided {
+        match self.decide_stream(sid, outcome, now).await {
+            Ok(None) => Decided::First,
+            Ok(Some(stored)) => Decided::Earlier(stored),
+            Err(e) => {
+                tracing::error!(call_sid = %sid, error = %e, "AI outcome not stored");
+                crate::metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+                Decided::Unrecorded
+            }
         }
     }
 

@@ -6,9 +6,8 @@
 //! ordered history write, the prompt, the request to the model, the generation check and the
 //! `@connections` post. Prints p50/p95/max over the turns. Not a test: no assertion on speed.
 
-use call_simulator::relay::{setup_message, turn_message, RelaySocket};
-use integration_tests::relay::{relay_stack, RELAY_NUMBER};
-use integration_tests::*;
+use call_simulator::relay::turn_message;
+use integration_tests::relay::{open_session, relay_stack};
 use std::time::{Duration, Instant};
 
 const SESSIONS: usize = 3;
@@ -24,53 +23,7 @@ async fn main() {
     let r = relay_stack(&[], "en-CA").await;
     let mut latency = Vec::new();
     for n in 0..SESSIONS {
-        let mut sc = script(r.stack, &[Some("1")], "no-answer", 0);
-        sc.to = RELAY_NUMBER.into();
-        let mut p = pairs(&[
-            ("AccountSid", ACCOUNT_SID),
-            ("CallSid", &sc.call_sid),
-            ("CallStatus", "in-progress"),
-            ("From", &sc.from),
-            ("To", &sc.to),
-        ]);
-        post_signed(
-            &r.stack.deps,
-            &format!("{PUBLIC_BASE_URL}/voice-frontdoor"),
-            &p,
-        )
-        .await;
-        p.push(("Digits".into(), "1".into()));
-        let consent = post_signed(
-            &r.stack.deps,
-            &format!("{PUBLIC_BASE_URL}/voice-consent?lang=en"),
-            &p,
-        )
-        .await;
-        let token = consent
-            .body
-            .split("name=\"token\" value=\"")
-            .nth(1)
-            .and_then(|t| t.split('"').next())
-            .expect("relay TwiML")
-            .to_owned();
-        let sig = telephony_core::signature::compute(AUTH_TOKEN, &r.relay_url, &[]);
-        let mut ws = RelaySocket::connect(&r.relay_url, Some(&sig))
-            .await
-            .expect("handshake");
-        let params = vec![
-            ("token".to_owned(), token),
-            ("consent".into(), "yes".into()),
-            ("language".into(), "en".into()),
-        ];
-        ws.send(&setup_message(
-            &sc.call_sid,
-            ACCOUNT_SID,
-            &sc.from,
-            &sc.to,
-            &params,
-        ))
-        .await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (_, mut ws, _) = open_session(&r, "1").await;
         for t in 0..TURNS {
             let sent = Instant::now();
             ws.send(&turn_message("Do you fix furnaces?")).await;
