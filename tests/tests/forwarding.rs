@@ -146,9 +146,13 @@ impl Api {
     }
 
     async fn config(&self, org: &str, sim: &str, carrier: &str, mode: &str) -> Value {
-        // A ring time where the carrier has the setting (Telus, Koodo and Vidéotron have none).
+        // A ring time where the carrier has the setting (Telus, Rogers, Verizon… have none).
         let mut body = json!({"sim_e164": sim, "carrier": carrier, "mode": mode});
-        if !matches!(carrier, "telus" | "koodo" | "videotron" | "verizon") {
+        let timer = forwarding::Registry::builtin()
+            .carriers
+            .iter()
+            .any(|k| k.slug == carrier && k.no_reply_timer);
+        if timer {
             body["ring_time"] = json!(20);
         }
         let body = body.to_string();
@@ -332,11 +336,29 @@ async fn org_b_cannot_read_or_change_org_a_configs() {
     a.ready("org-a").await;
     let created = a.config("org-a", SIM, "bell", "safety_net").await;
     let id = created["id"].as_str().unwrap().to_owned();
+    // Bell: busy, no reply and not reachable one by one, ten digits, a status check for each
+    // (issue 22 §1, §3).
     assert_eq!(
         created["codes"]["activation"],
-        json!(["**004*+15875550190*11*20#"])
+        json!([
+            "**67*5875550190#",
+            "**61*5875550190*11*20#",
+            "**62*5875550190#"
+        ])
     );
-    assert_eq!(created["codes"]["deactivation"], json!(["##004#"]));
+    assert_eq!(
+        created["codes"]["deactivation"],
+        json!(["##67#", "##61#", "##62#"])
+    );
+    assert_eq!(
+        created["codes"]["interrogation"],
+        json!(["*#67#", "*#61#", "*#62#"])
+    );
+    assert_eq!(created["verified_conditions"], json!([]));
+    assert_eq!(
+        created["unverified_conditions"],
+        json!(["no_answer", "busy", "not_reachable"])
+    );
     // Org B sees nothing and can change nothing of org A's.
     let (s, b) = a
         .call("GET", "/forwarding/configs", "org-b", &[], None)
@@ -372,7 +394,7 @@ async fn org_b_cannot_read_or_change_org_a_configs() {
         )
         .await;
     assert_eq!((s, b["state"].as_str()), (200, Some("disabled")), "{b}");
-    assert_eq!(b["deactivation"], json!(["##004#"]));
+    assert_eq!(b["deactivation"], json!(["##67#", "##61#", "##62#"]));
     let (s, _) = a
         .call("POST", "/forwarding/configs", "org-a", &[], Some(&body))
         .await;
@@ -399,11 +421,13 @@ async fn the_kit_is_printable_html_in_the_users_language() {
     for part in [
         "<!DOCTYPE html>",
         "Call forwarding kit",
-        "**21*+15875550190#",
-        "##21#",
+        "*21*5875550190#",
+        "#21#",
         "##002#",
         "*#21#",
         "Estimate:",
+        "All calls: not verified yet",
+        "3gpp.org",
     ] {
         assert!(r.body.contains(part), "{part}");
     }
@@ -544,9 +568,9 @@ async fn the_kit_renders_in_chromium_to_png_and_one_pdf_page() {
             "en-CA",
             [
                 "Call forwarding kit",
-                "Dial **004*+15875550190*11*20#",
-                "##004#",
-                "*#004#",
+                "Dial **61*5875550190*11*20#",
+                "##62#",
+                "*#67#",
                 "##002#",
                 "Estimate",
             ],
@@ -556,9 +580,9 @@ async fn the_kit_renders_in_chromium_to_png_and_one_pdf_page() {
             "fr-CA",
             [
                 "Trousse de renvoi d'appel",
-                "Composez **004*+15875550190*11*20#",
-                "##004#",
-                "*#004#",
+                "Composez **61*5875550190*11*20#",
+                "##62#",
+                "*#67#",
                 "##002#",
                 "Estimation",
             ],
@@ -1118,5 +1142,196 @@ async fn the_forwarding_number_is_bought_local_to_the_sim() {
     assert!(
         !searches.is_empty() && searches[0].contains("AreaCode=416"),
         "{searches:?}"
+    );
+}
+
+/// Sets `org`'s config `id`'s verification start `ago` seconds back (past the timeout and the
+/// cooldown, as time passing would).
+async fn age_verification(a: &Api, org: &str, id: &str, ago: u64) {
+    a.stack
+        .deps
+        .dynamo
+        .update_item()
+        .table_name(&a.settings.table)
+        .key("pk", A::S(format!("org#{org}")))
+        .key("sk", A::S(format!("config#{id}")))
+        .update_expression("SET verify_started_at = :t")
+        .expression_attribute_values(":t", A::N((telephony_aws::now_secs() - ago).to_string()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Issue 22 §1: each verification call proves one condition; the API and the kit say which
+/// were verified, and the busy check (the tenant declines the call) is offered beside no-answer.
+#[tokio::test]
+async fn each_verification_proves_one_condition_and_says_which() {
+    let a = api(&[("TWILIO_API_BASE", prism::api_v2010().base_url.as_str())]).await;
+    a.ready("acme").await;
+    let c = a.config("acme", SIM, "bell", "safety_net").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let path = format!("/forwarding/configs/{id}/verify");
+    let state = |b: &Value| {
+        b["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id.as_str())
+            .unwrap()
+            .clone()
+    };
+    // A condition the mode does not forward on is refused, naming the ones it does.
+    let (s, b) = a
+        .call(
+            "POST",
+            &path,
+            "acme",
+            &[],
+            Some(r#"{"condition": "unconditional"}"#),
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["error"]["code"], "invalid_condition");
+    assert!(b["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no_answer, busy, not_reachable"));
+    // The default check is no answer.
+    let (s, b) = a.call("POST", &path, "acme", &[], None).await;
+    assert_eq!(s, 202, "{b}");
+    assert_eq!(b["condition"], "no_answer");
+    assert!(
+        b["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("Do not answer"),
+        "{b}"
+    );
+    forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00061",
+        FORWARDING_NUMBER,
+        FORWARDING_NUMBER,
+        SIM,
+    )
+    .await;
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "acme", &[], None)
+        .await;
+    let row = state(&b);
+    assert_eq!(row["state"], "verified", "{row}");
+    assert_eq!(row["verified_conditions"], json!(["no_answer"]));
+    assert_eq!(
+        row["unverified_conditions"],
+        json!(["busy", "not_reachable"])
+    );
+    // The busy check: decline the call; the carrier forwards it as busy.
+    age_verification(&a, "acme", &id, 400).await;
+    let (s, b) = a
+        .call("POST", &path, "acme", &[], Some(r#"{"condition": "busy"}"#))
+        .await;
+    assert_eq!(s, 202, "{b}");
+    assert_eq!(b["condition"], "busy");
+    assert!(
+        b["instructions"].as_str().unwrap().contains("Decline"),
+        "{b}"
+    );
+    assert!(
+        b["instructions_fr"].as_str().unwrap().contains("Refusez"),
+        "{b}"
+    );
+    forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00067",
+        FORWARDING_NUMBER,
+        FORWARDING_NUMBER,
+        SIM,
+    )
+    .await;
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "acme", &[], None)
+        .await;
+    let row = state(&b);
+    assert_eq!(
+        row["verified_conditions"],
+        json!(["busy", "no_answer"]),
+        "{row}"
+    );
+    assert_eq!(row["unverified_conditions"], json!(["not_reachable"]));
+    // A not-reachable check nobody forwarded: the config stays verified for what was proven,
+    // and the reason names the condition that failed.
+    age_verification(&a, "acme", &id, 400).await;
+    let (s, _) = a
+        .call(
+            "POST",
+            &path,
+            "acme",
+            &[],
+            Some(r#"{"condition": "not_reachable"}"#),
+        )
+        .await;
+    assert_eq!(s, 202);
+    age_verification(&a, "acme", &id, 120).await;
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "acme", &[], None)
+        .await;
+    let row = state(&b);
+    assert_eq!(row["state"], "verified", "{row}");
+    assert!(
+        row["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not_reachable check"),
+        "{row}"
+    );
+    assert_eq!(row["verified_conditions"], json!(["busy", "no_answer"]));
+    // The kit says which conditions were verified and how to check the rest.
+    let t = token("acme");
+    let req = request(
+        "GET",
+        &format!("/forwarding/configs/{id}/kit"),
+        Some(&t),
+        "203.0.113.9",
+        &[],
+        None,
+    );
+    let r = to_reply(forwarding_api::handle(&a.stack.deps, &a.settings, req).await);
+    for part in [
+        "No answer: verified by a test call.",
+        "Busy: verified by a test call.",
+        "Not reachable: not verified yet.",
+    ] {
+        assert!(r.body.contains(part), "{part}: {}", r.body);
+    }
+    // Total AI proves the one condition it has.
+    let other = a.config("acme", "+14035550179", "telus", "total_ai").await;
+    let oid = other["id"].as_str().unwrap();
+    let (s, b) = a
+        .call(
+            "POST",
+            &format!("/forwarding/configs/{oid}/verify"),
+            "acme",
+            &[],
+            Some(r#"{"condition": "busy"}"#),
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (400, Some("invalid_condition")),
+        "{b}"
+    );
+    let (s, b) = a
+        .call(
+            "POST",
+            &format!("/forwarding/configs/{oid}/verify"),
+            "acme",
+            &[],
+            Some("{}"),
+        )
+        .await;
+    assert_eq!(
+        (s, b["condition"].as_str()),
+        (202, Some("unconditional")),
+        "{b}"
     );
 }

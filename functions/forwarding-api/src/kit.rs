@@ -3,7 +3,7 @@
 //! code, the country's warning and (estimated) cost copy, the carrier's notes — in English or
 //! French. Every text goes through `quick_xml::escape::escape`.
 
-use forwarding::{Carrier, Country};
+use forwarding::{Carrier, Condition, Country, ForwardingMode, SourceKind};
 use quick_xml::escape::escape;
 use telephony_aws::forwarding::ForwardingConfig;
 
@@ -24,6 +24,70 @@ pub fn billing_note(sim: &str, destination: &str, fr: bool) -> Option<String> {
         (false, false) => format!("Estimate: the forwarding number ({b}) is outside your area code ({a}); carriers that bill forwarding to another area charge it as long distance. Check your plan."),
         (false, true) => format!("Estimation : le numéro de renvoi ({b}) est hors de votre indicatif régional ({a}); les fournisseurs qui facturent le renvoi vers une autre région le comptent comme un interurbain. Vérifiez votre forfait."),
     })
+}
+
+/// The conditions of the config's mode no verification call has proven yet, in the order the
+/// kit offers their checks (issue 22 §1).
+pub fn unverified_conditions(c: &ForwardingConfig) -> Vec<&'static str> {
+    conditions(c)
+        .iter()
+        .map(|k| k.as_str())
+        .filter(|k| !c.verified_conditions.iter().any(|v| v == k))
+        .collect()
+}
+
+fn conditions(c: &ForwardingConfig) -> &'static [Condition] {
+    Condition::of_mode(ForwardingMode::parse(&c.mode).unwrap_or(ForwardingMode::SafetyNet))
+}
+
+/// One line per condition of the config's mode: proven, or how to check it.
+pub fn verification_lines(c: &ForwardingConfig, lang: Lang) -> Vec<String> {
+    let fr = lang == Lang::Fr;
+    conditions(c)
+        .iter()
+        .map(|k| {
+            let name = match (k, fr) {
+                (Condition::Unconditional, false) => "All calls",
+                (Condition::Unconditional, true) => "Tous les appels",
+                (Condition::NoAnswer, false) => "No answer",
+                (Condition::NoAnswer, true) => "Sans réponse",
+                (Condition::Busy, false) => "Busy",
+                (Condition::Busy, true) => "Occupé",
+                (Condition::NotReachable, false) => "Not reachable",
+                (Condition::NotReachable, true) => "Injoignable",
+            };
+            let proven = c.verified_conditions.iter().any(|v| v == k.as_str());
+            match (proven, fr) {
+                (true, false) => format!("{name}: verified by a test call."),
+                (true, true) => format!("{name} : vérifié par un appel test."),
+                (false, false) => format!(
+                    "{name}: not verified yet. Ask for the check \"{}\" ({})",
+                    k.as_str(),
+                    while_it_rings(k.instructions(false), "We are calling your mobile now")
+                ),
+                (false, true) => format!(
+                    "{name} : pas encore vérifié. Demandez la vérification « {} » ({})",
+                    k.as_str(),
+                    while_it_rings(k.instructions(true), "Nous appelons votre cellulaire")
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The part of a check's instructions that says what to do, lower-cased to follow a
+/// parenthesis ("do not answer: …").
+fn while_it_rings(instructions: &str, opening: &str) -> String {
+    let rest = instructions
+        .strip_prefix(opening)
+        .map(|r| r.trim_start_matches(['.', ';', ' ']))
+        .unwrap_or(instructions)
+        .trim_end_matches('.');
+    let mut chars = rest.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The kit's language.
@@ -80,6 +144,11 @@ pub fn render(c: &ForwardingConfig, country: &Country, carrier: &Carrier, lang: 
             .map(|c| format!("<div class=\"code\">{}</div>", e(c)))
             .collect::<String>()
     };
+    let small_codes = |list: &[String]| {
+        list.iter()
+            .map(|c| format!("<div class=\"code small\">{}</div>", e(c)))
+            .collect::<String>()
+    };
     let steps: String = steps(c, lang)
         .iter()
         .map(|s| format!("<li>{}</li>", e(s)))
@@ -100,17 +169,29 @@ pub fn render(c: &ForwardingConfig, country: &Country, carrier: &Carrier, lang: 
         (&country.warning, &country.cost_estimate, &country.name)
     };
     let cost = billing_note(&c.sim_e164, &c.destination, fr).unwrap_or_else(|| cost.clone());
-    let status = c
-        .interrogation
-        .as_deref()
-        .map(|s| {
-            format!(
-                "<h2>{}</h2><div class=\"code small\">{}</div>",
-                t("Check the status", "Vérifier l'état"),
-                e(s)
-            )
-        })
-        .unwrap_or_default();
+    let status = if c.interrogation.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<h2>{}</h2>{}",
+            t(
+                "Check the status (one code per condition)",
+                "Vérifier l'état (un code par condition)"
+            ),
+            small_codes(&c.interrogation)
+        )
+    };
+    let verification: String = verification_lines(c, lang)
+        .iter()
+        .map(|s| format!("<li>{}</li>", e(s)))
+        .collect();
+    let source = match (carrier.source_kind, fr) {
+        (SourceKind::Carrier, false) => format!("Source: {}'s support page", carrier.name),
+        (SourceKind::Carrier, true) => format!("Source : la page d'aide de {}", carrier.name),
+        (SourceKind::Report, false) => format!("Source: codes as published for {}", carrier.name),
+        (SourceKind::Report, true) => format!("Source : codes publiés pour {}", carrier.name),
+        (SourceKind::Standard, _) => "Source: 3GPP TS 22.030".to_owned(),
+    } + &format!(", {}", carrier.source);
     let notes = carrier
         .notes
         .as_deref()
@@ -134,11 +215,14 @@ pub fn render(c: &ForwardingConfig, country: &Country, carrier: &Carrier, lang: 
 <style>
 body {{ font-family: sans-serif; margin: 2em; max-width: 48em; }}
 h1 {{ font-size: 1.6em; }}
-.code {{ font-family: monospace; font-size: 2.4em; font-weight: bold; letter-spacing: 0.08em; margin: 0.3em 0; }}
-.small {{ font-size: 1.4em; }}
+.code {{ font-family: monospace; font-size: 2em; font-weight: bold; letter-spacing: 0.08em; margin: 0.2em 0; }}
+.small {{ font-size: 1.3em; display: inline-block; margin-right: 1.2em; }}
+h2 {{ font-size: 1.2em; margin: 0.7em 0 0.2em; }}
+.notes {{ font-size: 0.9em; }}
 .warning {{ border: 2px solid #b00; padding: 0.6em; }}
-li {{ margin: 0.4em 0; font-size: 1.2em; }}
-@media print {{ body {{ margin: 1cm; }} }}
+li {{ margin: 0.25em 0; font-size: 1.05em; }}
+@page {{ margin: 1cm; }}
+@media print {{ body {{ margin: 0; font-size: 10pt; }} .code {{ font-size: 1.7em; }} .small {{ font-size: 1.2em; }} }}
 </style>
 </head>
 <body>
@@ -152,11 +236,14 @@ li {{ margin: 0.4em 0; font-size: 1.2em; }}
 <h2>{off}</h2>
 {deactivation}
 {status}
+<h2>{verified}</h2>
+<ul>{verification}</ul>
 <h2>{clear}</h2>
 <div class="code small">{clear_all}</div>
 <p class="warning">{warning}</p>
 <p>{cost}</p>
 {notes}
+<p class="notes">{source}</p>
 </body>
 </html>
 "#,
@@ -171,8 +258,11 @@ li {{ margin: 0.4em 0; font-size: 1.2em; }}
         steps = steps,
         ring = ring,
         off = t("Turn it off", "Le désactiver"),
-        deactivation = codes(&c.deactivation),
+        deactivation = small_codes(&c.deactivation),
         status = status,
+        verified = t("Verified conditions", "Conditions vérifiées"),
+        verification = verification,
+        source = e(&source),
         clear = t("Clear all forwarding", "Annuler tous les renvois"),
         clear_all = e(&c.clear_all),
         warning = e(warning),

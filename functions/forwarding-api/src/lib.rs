@@ -201,7 +201,7 @@ pub async fn handle(deps: &Deps, settings: &Settings, req: Request) -> Response<
         }
         (&Method::GET, ["forwarding", "configs"]) => list(&store, now).await,
         (&Method::POST, ["forwarding", "configs", id, "verify"]) => {
-            match verify(deps, &store, id, now).await {
+            match verify(deps, &store, id, req.body().as_ref(), now).await {
                 Ok(a) => a,
                 Err(Refusal::Cooldown(wait)) => {
                     let mut r = error(
@@ -287,7 +287,8 @@ fn carriers(r: &Registry, cc: &str) -> Answer {
                 .carriers_of(&c.code)
                 .map(|k| {
                     json!({"slug": k.slug, "name": k.name, "kind": k.kind_str(),
-                        "supports_ring_time": k.no_reply_timer, "notes": k.notes, "source": k.source})
+                        "supports_ring_time": k.no_reply_timer, "notes": k.notes, "source": k.source,
+                        "source_kind": k.source_kind.as_str()})
                 })
                 .collect();
             (StatusCode::OK, json!({"country": c.code, "carriers": list}))
@@ -480,13 +481,17 @@ fn view(c: &ForwardingConfig, r: &Registry) -> Value {
         "reason": c.reason,
         "codes": {"activation": c.activation, "deactivation": c.deactivation,
             "interrogation": c.interrogation, "clear_all": c.clear_all},
+        "verified_conditions": c.verified_conditions,
+        "unverified_conditions": kit::unverified_conditions(c),
         "instructions": kit::steps(c, kit::Lang::En),
         "carrier_notes": notes,
     })
 }
 
-/// A `verifying` config whose forwarded call did not come within [`VERIFY_TIMEOUT_SECS`] becomes
-/// `unverified` when read.
+/// A `verifying` config whose forwarded call did not come within [`VERIFY_TIMEOUT_SECS`] is
+/// settled when read: `unverified` with the checked condition's reason, or, when an earlier check
+/// proved another condition, back to `verified` with that reason (a failed busy check does not
+/// undo a proven no-answer forward; the reason says which condition failed).
 async fn expire(store: &OrgStore<'_>, c: ForwardingConfig, now: u64) -> ForwardingConfig {
     let late = c.state == "verifying"
         && c.verify_started_at
@@ -494,13 +499,23 @@ async fn expire(store: &OrgStore<'_>, c: ForwardingConfig, now: u64) -> Forwardi
     if !late {
         return c;
     }
-    let reason = if c.mode == "safety_net" {
-        "no forwarded call arrived within 90 s: check the code was accepted, and do not answer the test call (safety net forwards only calls you do not take)"
+    let checked = c
+        .verify_condition
+        .as_deref()
+        .and_then(forwarding::Condition::parse)
+        .unwrap_or(if c.mode == "safety_net" {
+            forwarding::Condition::NoAnswer
+        } else {
+            forwarding::Condition::Unconditional
+        });
+    let reason = format!("{} check: {}", checked.as_str(), checked.failure());
+    let state = if c.verified_conditions.is_empty() {
+        "unverified"
     } else {
-        "no forwarded call arrived within 90 s: check the code was accepted by your carrier"
+        "verified"
     };
     if store
-        .set_state(&c, "unverified", Some(reason), None)
+        .set_state(&c, state, Some(&reason), None)
         .await
         .map_or(true, |t| t == Transition::Stale)
     {
@@ -508,8 +523,8 @@ async fn expire(store: &OrgStore<'_>, c: ForwardingConfig, now: u64) -> Forwardi
     }
     metrics::count("ForwardingVerifications", Some(("Outcome", "unverified")));
     ForwardingConfig {
-        state: "unverified".into(),
-        reason: Some(reason.into()),
+        state: state.into(),
+        reason: Some(reason),
         ..c
     }
 }

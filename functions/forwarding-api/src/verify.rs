@@ -1,7 +1,8 @@
 //! `POST /forwarding/configs/{id}/verify` (issue 11; bounded against toll fraud, issue 27 §4):
 //! the verification call and its limits.
 
-use crate::{found, store_down, Answer};
+use crate::{bad, found, store_down, Answer};
+use forwarding::{Condition, ForwardingMode};
 use serde_json::json;
 use std::time::Duration;
 use telephony_aws::forwarding::{ForwardingConfig, OrgStore, Transition};
@@ -31,8 +32,12 @@ pub enum Refusal {
     Answer(Answer),
 }
 
-/// `POST /forwarding/configs/{id}/verify`: a short outbound call from the org's number to the
-/// SIM (Twilio Calls API; it pauses, then hangs up). When forwarding works, the carrier forwards
+/// `POST /forwarding/configs/{id}/verify` with an optional JSON body `{"condition": …}`
+/// ([`Condition`]: `no_answer` (the safety net's default), `busy` (the tenant declines the test
+/// call), `not_reachable` (the phone is off); `unconditional` for total AI): a short outbound
+/// call from the org's number to the SIM (Twilio Calls API; it pauses, then hangs up). Each
+/// check proves one condition (issue 22 §1): the config lists `verified_conditions`, and the
+/// instructions say what to do while it rings. When forwarding works, the carrier forwards
 /// it back to our number and the frontdoor sees `ForwardedFrom` = the SIM, `To` and `From` =
 /// the config's forwarding number, while the config is `verifying`: it marks the config
 /// `verified` and hangs up. No forwarded call within [`VERIFY_TIMEOUT_SECS`] → `unverified`
@@ -48,6 +53,7 @@ pub async fn verify(
     deps: &Deps,
     store: &OrgStore<'_>,
     id: &str,
+    body: &[u8],
     now: u64,
 ) -> Result<Answer, Refusal> {
     let refused = |reason: &str, status: StatusCode, code: &str, message: &str| {
@@ -55,6 +61,7 @@ pub async fn verify(
         Refusal::Answer((status, glue::error_body(code, message)))
     };
     let c = found(store, id).await.map_err(Refusal::Answer)?;
+    let condition = condition_of(&c, body).map_err(Refusal::Answer)?;
     if c.state == "disabled" {
         return Err(refused(
             "disabled",
@@ -118,7 +125,7 @@ pub async fn verify(
         }
         Err(e) => return Err(Refusal::Answer(store_down(&e))),
     }
-    match store.set_state(&c, "verifying", None, Some(now)).await {
+    match store.start_verification(&c, condition.as_str(), now).await {
         Ok(Transition::Moved) => {}
         Ok(Transition::Stale) => {
             return Err(refused(
@@ -133,6 +140,7 @@ pub async fn verify(
     let verifying = ForwardingConfig {
         state: "verifying".into(),
         verify_started_at: Some(now),
+        verify_condition: Some(condition.as_str().into()),
         ..c
     };
     let twiml = "<Response><Pause length=\"20\"/><Hangup/></Response>";
@@ -144,12 +152,9 @@ pub async fn verify(
         Ok(call) => Ok((
             StatusCode::ACCEPTED,
             json!({"id": verifying.id, "state": "verifying", "call_sid": call.sid.unwrap_or_default(),
-            "timeout_seconds": VERIFY_TIMEOUT_SECS,
-            "instructions": if verifying.mode == "safety_net" {
-                "We are calling your mobile now. Do not answer: the call must be forwarded back to us."
-            } else {
-                "We are calling your mobile now; with forwarding on, it will not ring."
-            }}),
+            "condition": condition.as_str(), "timeout_seconds": VERIFY_TIMEOUT_SECS,
+            "instructions": condition.instructions(false),
+            "instructions_fr": condition.instructions(true)}),
         )),
         Err(e) => {
             let _ = store
@@ -166,4 +171,38 @@ pub async fn verify(
             ))
         }
     }
+}
+
+/// The condition a verification checks: the body's `condition`, else the mode's default.
+///
+/// Errors: 400 `bad_json` for a body that is not a JSON object, 400 `invalid_condition` for a
+/// condition the config's mode does not forward on (e.g. `busy` for total AI).
+fn condition_of(c: &ForwardingConfig, body: &[u8]) -> Result<Condition, Answer> {
+    let mode = ForwardingMode::parse(&c.mode).unwrap_or(ForwardingMode::SafetyNet);
+    let allowed = Condition::of_mode(mode);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(allowed[0]);
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Ask {
+        condition: Option<String>,
+    }
+    let ask: Ask = serde_json::from_slice(body).map_err(|e| bad("bad_json", &e.to_string()))?;
+    let Some(name) = ask.condition else {
+        return Ok(allowed[0]);
+    };
+    Condition::parse(&name)
+        .filter(|c| allowed.contains(c))
+        .ok_or_else(|| {
+            let list: Vec<&str> = allowed.iter().map(|c| c.as_str()).collect();
+            bad(
+                "invalid_condition",
+                &format!(
+                    "condition: {} forwarding is checked for {}",
+                    c.mode,
+                    list.join(", ")
+                ),
+            )
+        })
 }

@@ -156,18 +156,16 @@ async fn verified(
     if let Some(table) = deps.config.forwarding_table.as_deref() {
         let store = telephony_aws::forwarding::OrgStore::new(&deps.dynamo, table, &route.org);
         match store.config(&route.config_id).await {
-            Ok(Some(c)) if c.state == "verifying" => {
-                match store.set_state(&c, "verified", None, None).await {
-                    Ok(telephony_aws::forwarding::Transition::Moved) => {
-                        tracing::info!(call_sid = %sid, config = %c.id, "forwarding verified");
-                        metrics::count("ForwardingVerifications", Some(("Outcome", "verified")));
-                    }
-                    Ok(telephony_aws::forwarding::Transition::Stale) => {}
-                    Err(e) => {
-                        tracing::error!(call_sid = %sid, error = %e, "forwarding verified but not recorded")
-                    }
+            Ok(Some(c)) if c.state == "verifying" => match store.mark_verified(&c).await {
+                Ok(telephony_aws::forwarding::Transition::Moved) => {
+                    tracing::info!(call_sid = %sid, config = %c.id, "forwarding verified");
+                    metrics::count("ForwardingVerifications", Some(("Outcome", "verified")));
                 }
-            }
+                Ok(telephony_aws::forwarding::Transition::Stale) => {}
+                Err(e) => {
+                    tracing::error!(call_sid = %sid, error = %e, "forwarding verified but not recorded")
+                }
+            },
             Ok(_) => {}
             Err(e) => tracing::error!(call_sid = %sid, error = %e, "forwarding config unreadable"),
         }

@@ -219,10 +219,103 @@ pub struct Carrier {
     /// Shown with the instructions.
     #[serde(default)]
     pub notes: Option<String>,
-    /// The carrier's own page the codes and the number format follow (issue 22 §1); `None`
-    /// where the carrier publishes none we could read and the 3GPP TS 22.030 codes apply.
-    #[serde(default)]
-    pub source: Option<String>,
+    /// Where the codes and the number format come from (issue 22 §1): a URL, always.
+    pub source: String,
+    /// What `source` is.
+    pub source_kind: SourceKind,
+}
+
+/// What a carrier's `source` is (issue 22 §1: the registry cites a source for every carrier).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// The carrier's own support page.
+    Carrier,
+    /// A published account of the carrier's codes (its own page could not be read).
+    Report,
+    /// 3GPP TS 22.030: no page of the carrier could be read; its network's standard codes.
+    Standard,
+}
+
+impl SourceKind {
+    /// `carrier`, `report`, `standard`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Carrier => "carrier",
+            Self::Report => "report",
+            Self::Standard => "standard",
+        }
+    }
+}
+
+/// A forwarding condition a verification call can prove (issue 22 §1): the carrier forwards
+/// our test call back only under the condition the tenant produces while it rings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Condition {
+    /// Total AI: every call forwarded (21); the phone should not ring.
+    Unconditional,
+    /// Safety net, no reply (61): the tenant lets the test call ring out.
+    NoAnswer,
+    /// Safety net, busy (67): the tenant declines the test call (user-determined busy).
+    Busy,
+    /// Safety net, not reachable (62): the phone is off or in airplane mode.
+    NotReachable,
+}
+
+impl Condition {
+    /// `unconditional`, `no_answer`, `busy`, `not_reachable`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unconditional => "unconditional",
+            Self::NoAnswer => "no_answer",
+            Self::Busy => "busy",
+            Self::NotReachable => "not_reachable",
+        }
+    }
+
+    /// The wire form back; `None` for anything else.
+    pub fn parse(v: &str) -> Option<Self> {
+        [
+            Self::Unconditional,
+            Self::NoAnswer,
+            Self::Busy,
+            Self::NotReachable,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == v)
+    }
+
+    /// The conditions a mode forwards on, the default check first.
+    pub fn of_mode(mode: ForwardingMode) -> &'static [Condition] {
+        match mode {
+            ForwardingMode::TotalAi => &[Self::Unconditional],
+            ForwardingMode::SafetyNet => &[Self::NoAnswer, Self::Busy, Self::NotReachable],
+        }
+    }
+
+    /// What the tenant does while our test call rings, in English or French.
+    pub fn instructions(self, fr: bool) -> &'static str {
+        match (self, fr) {
+            (Self::Unconditional, false) => "We are calling your mobile now; with forwarding on, it will not ring.",
+            (Self::Unconditional, true) => "Nous appelons votre cellulaire; avec le renvoi activé, il ne sonnera pas.",
+            (Self::NoAnswer, false) => "We are calling your mobile now. Do not answer: let it ring until the call is forwarded back to us.",
+            (Self::NoAnswer, true) => "Nous appelons votre cellulaire. Ne répondez pas : laissez sonner jusqu'à ce que l'appel nous soit renvoyé.",
+            (Self::Busy, false) => "We are calling your mobile now. Decline the call with the red button: a declined call is forwarded as busy.",
+            (Self::Busy, true) => "Nous appelons votre cellulaire. Refusez l'appel avec le bouton rouge : un appel refusé est renvoyé comme occupé.",
+            (Self::NotReachable, false) => "We are calling your mobile now. It must be off or in airplane mode, so the call is forwarded as not reachable.",
+            (Self::NotReachable, true) => "Nous appelons votre cellulaire. Il doit être éteint ou en mode avion, pour que l'appel soit renvoyé comme injoignable.",
+        }
+    }
+
+    /// Why a check of this condition failed, when no forwarded call came within the timeout.
+    pub fn failure(self) -> &'static str {
+        match self {
+            Self::Unconditional => "no forwarded call arrived within 90 s: check the code was accepted by your carrier",
+            Self::NoAnswer => "no forwarded call arrived within 90 s: check the no-reply code was accepted, and do not answer the test call (safety net forwards only calls you do not take)",
+            Self::Busy => "no forwarded call arrived within 90 s: check the busy code was accepted, and decline the test call",
+            Self::NotReachable => "no forwarded call arrived within 90 s: check the not-reachable code was accepted, and turn the phone off before asking",
+        }
+    }
 }
 
 impl Carrier {
@@ -243,16 +336,16 @@ pub struct CodeSet {
     pub total_ai_on: Vec<String>,
     /// Its deactivation.
     pub total_ai_off: Vec<String>,
-    /// Its status check.
+    /// Its status checks (`*#21#`), empty where the network has none (CDMA).
     #[serde(default)]
-    pub total_ai_status: Option<String>,
+    pub total_ai_status: Vec<String>,
     /// Activation of safety net.
     pub safety_net_on: Vec<String>,
     /// Its deactivation.
     pub safety_net_off: Vec<String>,
-    /// Its status check.
+    /// Its status checks, one per condition it registers (`*#67#`, `*#61#`, `*#62#`).
     #[serde(default)]
-    pub safety_net_status: Option<String>,
+    pub safety_net_status: Vec<String>,
     /// Clears every forwarding.
     pub clear_all: String,
 }
@@ -285,8 +378,8 @@ pub struct Codes {
     pub activation: Vec<String>,
     /// Dial these to turn *this mode* off.
     pub deactivation: Vec<String>,
-    /// Dial this to check the status, when the network has one.
-    pub interrogation: Option<String>,
+    /// Dial these to check the status, one per condition (empty when the network has none).
+    pub interrogation: Vec<String>,
     /// Clears every forwarding on the line.
     pub clear_all: String,
     /// The ring time used (`None` when the carrier has no timer or the mode needs none).
@@ -335,9 +428,9 @@ impl Registry {
             if !slugs.insert((k.country.clone(), k.slug.clone())) {
                 return Err(bad(format!("carrier {}/{} twice", k.country, k.slug)));
             }
-            if k.source.as_deref().is_some_and(|u| {
-                !(u.starts_with("https://") || u.starts_with("http://")) || u.contains(' ')
-            }) {
+            if !(k.source.starts_with("https://") || k.source.starts_with("http://"))
+                || k.source.contains(' ')
+            {
                 return Err(bad(format!(
                     "carrier {}: source must be the page's URL",
                     k.slug
@@ -472,78 +565,76 @@ mod tests {
     }
 
     /// Golden codes for every carrier of the registry and both modes (destination
-    /// +15877428885, ring time 20).
+    /// +15877428885, ring time 20): the three conditions registered one by one, each with its
+    /// status check, in the number format the carrier documents (issue 22 §1, §3).
     #[test]
     fn every_carrier_has_its_golden_codes() {
         let r = Registry::builtin();
-        let gsm_004 = (
-            vec!["**21*+15877428885#"],
-            vec!["##21#"],
-            vec!["**004*+15877428885*11*20#"],
-            vec!["##004#"],
-        );
-        let separate = (
-            vec!["**21*+15877428885#"],
-            vec!["##21#"],
+        let separate = |n: &str| {
+            (
+                vec![format!("**21*{n}#")],
+                vec!["##21#".to_owned()],
+                vec![
+                    format!("**67*{n}#"),
+                    format!("**61*{n}*11*20#"),
+                    format!("**62*{n}#"),
+                ],
+                vec!["##67#".to_owned(), "##61#".to_owned(), "##62#".to_owned()],
+            )
+        };
+        let (e164, ten) = (separate("+15877428885"), separate("5877428885"));
+        // Telus, Koodo, Vidéotron, Rogers, Fido and AT&T: single star, ten digits, no timer.
+        let star = (
+            vec!["*21*5877428885#".to_owned()],
+            vec!["#21#".to_owned()],
             vec![
-                "**67*+15877428885#",
-                "**61*+15877428885*11*20#",
-                "**62*+15877428885#",
+                "*67*5877428885#".to_owned(),
+                "*61*5877428885#".to_owned(),
+                "*62*5877428885#".to_owned(),
             ],
-            vec!["##67#", "##61#", "##62#"],
-        );
-        let att = (
-            vec!["*21*+15877428885#"],
-            vec!["##21#"],
-            vec!["*004*+15877428885*11*20#"],
-            vec!["##004#"],
+            vec!["#67#".to_owned(), "#61#".to_owned(), "#62#".to_owned()],
         );
         let verizon = (
-            vec!["*725877428885"],
-            vec!["*73"],
-            vec!["*715877428885"],
-            vec!["*73"],
-        );
-        // Telus, Koodo and Vidéotron as their pages write them: ten digits, three conditions.
-        let ca_separate_10 = (
-            vec!["*21*5877428885#"],
-            vec!["#21#"],
-            vec!["*67*5877428885#", "*61*5877428885#", "*62*5877428885#"],
-            vec!["#67#", "#61#", "#62#"],
+            vec!["*725877428885".to_owned()],
+            vec!["*73".to_owned()],
+            vec!["*715877428885".to_owned()],
+            vec!["*73".to_owned()],
         );
         let golden = [
-            ("CA", "bell", &gsm_004),
-            ("CA", "rogers", &gsm_004),
-            ("CA", "telus", &ca_separate_10),
-            ("CA", "koodo", &ca_separate_10),
-            ("CA", "videotron", &ca_separate_10),
-            ("US", "att", &att),
-            ("US", "tmobile", &gsm_004),
+            ("CA", "bell", &ten),
+            ("CA", "virgin_plus", &ten),
+            ("CA", "rogers", &star),
+            ("CA", "fido", &star),
+            ("CA", "telus", &star),
+            ("CA", "koodo", &star),
+            ("CA", "videotron", &star),
+            ("CA", "freedom", &ten),
+            ("US", "att", &star),
+            ("US", "tmobile", &ten),
             ("US", "verizon", &verizon),
-            ("GB", "ee", &gsm_004),
-            ("GB", "vodafone_uk", &gsm_004),
-            ("GB", "o2", &gsm_004),
-            ("GB", "three", &gsm_004),
-            ("NG", "mtn", &separate),
-            ("NG", "glo", &separate),
-            ("NG", "airtel_ng", &separate),
-            ("NG", "9mobile", &separate),
-            ("TR", "turkcell", &separate),
-            ("TR", "vodafone_tr", &separate),
-            ("TR", "turk_telekom", &separate),
+            ("GB", "ee", &e164),
+            ("GB", "vodafone_uk", &e164),
+            ("GB", "o2", &e164),
+            ("GB", "three", &e164),
+            ("NG", "mtn", &e164),
+            ("NG", "glo", &e164),
+            ("NG", "airtel_ng", &e164),
+            ("NG", "9mobile", &e164),
+            ("TR", "turkcell", &e164),
+            ("TR", "vodafone_tr", &e164),
+            ("TR", "turk_telekom", &e164),
         ];
         assert_eq!(golden.len(), r.carriers.len(), "a golden row per carrier");
         let t20 = RingTime::new(20).unwrap();
         for (cc, slug, (total_on, total_off, net_on, net_off)) in golden {
             // Described carriers of countries not yet available (GB) are golden-tested too.
             let k = r.carriers_of(cc).find(|k| k.slug == slug).unwrap();
-            let total = r
-                .codes(k, ForwardingMode::TotalAi, &dest(), Some(t20))
-                .unwrap();
+            let ring = k.no_reply_timer.then_some(t20);
+            let total = r.codes(k, ForwardingMode::TotalAi, &dest(), ring).unwrap();
             assert_eq!(total.activation, *total_on, "{cc}/{slug}");
             assert_eq!(total.deactivation, *total_off, "{cc}/{slug}");
             let net = r
-                .codes(k, ForwardingMode::SafetyNet, &dest(), Some(t20))
+                .codes(k, ForwardingMode::SafetyNet, &dest(), ring)
                 .unwrap();
             assert_eq!(net.activation, *net_on, "{cc}/{slug}");
             assert_eq!(net.deactivation, *net_off, "{cc}/{slug}");
@@ -554,11 +645,17 @@ mod tests {
             };
             assert_eq!(net.clear_all, clear);
             if k.kind == Kind::Gsm {
-                assert_eq!(total.interrogation.as_deref(), Some("*#21#"));
+                assert_eq!(total.interrogation, ["*#21#"], "{cc}/{slug}");
+                assert_eq!(
+                    net.interrogation,
+                    ["*#67#", "*#61#", "*#62#"],
+                    "{cc}/{slug}"
+                );
             }
             // A ring time only where the carrier has the setting.
-            let want = k.no_reply_timer.then_some(t20);
-            assert_eq!(net.ring_time, want, "{cc}/{slug}");
+            assert_eq!(net.ring_time, ring, "{cc}/{slug}");
+            // No carrier relies on the combined 004 any more.
+            assert!(!net.activation.iter().any(|c| c.contains("004")), "{slug}");
         }
     }
 
@@ -580,10 +677,9 @@ mod tests {
         let net = r
             .codes(ee, ForwardingMode::SafetyNet, &dest(), None)
             .unwrap();
-        assert_eq!(net.deactivation, ["##004#"]);
+        assert_eq!(net.deactivation, ["##67#", "##61#", "##62#"]);
         assert_eq!(
-            net.activation,
-            ["**004*+15877428885*11*25#"],
+            net.activation[1], "**61*+15877428885*11*25#",
             "default 25 s"
         );
         // Ring time only in steps of 5 up to 30.
@@ -642,14 +738,18 @@ kind = "gsm"
 number_format = "e164"
 no_reply_timer = true
 codes = "x"
+source = "https://www.3gpp.org/DynaReport/22030.htm"
+source_kind = "standard"
 "###
         )
     }
 
     const GOOD: &str = r###"total_ai_on = ["**21*{number}#"]
 total_ai_off = ["##21#"]
+total_ai_status = ["*#21#"]
 safety_net_on = ["**004*{number}*11*{ring_time}#"]
-safety_net_off = ["##004#"]"###;
+safety_net_off = ["##004#"]
+safety_net_status = ["*#004#"]"###;
 
     #[test]
     fn a_bad_registry_is_refused_with_the_reason() {
@@ -678,6 +778,11 @@ safety_net_off = ["##004#"]"###;
                 GOOD.replace("**21*{number}#", "**21*{number}"),
                 "ends with #",
             ),
+            (
+                GOOD.replace("[\"*#004#\"]", "[\"*#61#\"]"),
+                "no status check for 004",
+            ),
+            (GOOD.replace("[\"*#21#\"]", "[]"), "no status check for 21"),
         ];
         for (set, why) in cases {
             let e = Registry::parse(&with(&set)).unwrap_err().to_string();
@@ -685,21 +790,74 @@ safety_net_off = ["##004#"]"###;
         }
         let e = Registry::parse(&with(GOOD).replace("Estimate: local.", "Local rate")).unwrap_err();
         assert!(e.to_string().contains("estimate"), "{e}");
+        // Every carrier cites a source, as a URL (issue 22 §1).
+        let cited = with(GOOD);
+        let e =
+            Registry::parse(&cited.replace("https://www.3gpp.org/DynaReport/22030.htm", "Bell"))
+                .unwrap_err();
+        assert!(
+            e.to_string().contains("source must be the page's URL"),
+            "{e}"
+        );
+        let e = Registry::parse(&cited.replace(
+            "source = \"https://www.3gpp.org/DynaReport/22030.htm\"\n",
+            "",
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("source"), "{e}");
     }
 
     #[test]
     fn the_builtin_registry_is_valid_and_versioned() {
         let r = Registry::parse(REGISTRY_TOML).unwrap();
-        assert_eq!(r.version, 2);
+        assert_eq!(r.version, 3);
         assert_eq!(r.countries.len(), 5);
-        assert_eq!(r.carriers.len(), 19);
-        // Where a carrier page was read, the registry cites it.
-        for slug in ["telus", "koodo", "videotron", "verizon"] {
-            let k = r.carriers.iter().find(|k| k.slug == slug).unwrap();
-            assert!(
-                k.source.as_deref().is_some_and(|u| u.starts_with("http")),
-                "{slug}"
-            );
+        assert_eq!(r.carriers.len(), 22);
+        // The five Canadian carriers the original lacked (issue 22 §2).
+        for slug in ["freedom", "fido", "koodo", "virgin_plus", "videotron"] {
+            assert!(r.carrier("CA", slug).is_ok(), "{slug}");
         }
+        // Where a carrier page was read, the registry cites it as the carrier's; the rest cite
+        // their report or the standard, and say so to the tenant.
+        for slug in ["telus", "koodo", "videotron", "verizon", "tmobile"] {
+            let k = r.carriers.iter().find(|k| k.slug == slug).unwrap();
+            assert_eq!(k.source_kind, SourceKind::Carrier, "{slug}");
+        }
+        for k in &r.carriers {
+            assert!(k.source.starts_with("http"), "{}", k.slug);
+            if k.source_kind == SourceKind::Standard {
+                assert!(k.source.contains("3gpp.org"), "{}", k.slug);
+                assert!(
+                    k.notes
+                        .as_deref()
+                        .is_some_and(|n| n.contains("call-forwarding settings")),
+                    "{}",
+                    k.slug
+                );
+            }
+        }
+        // Rogers, Telus and Koodo take ten digits (issue 22 §3).
+        for slug in ["rogers", "telus", "koodo"] {
+            let k = r.carrier("CA", slug).unwrap();
+            assert_eq!(k.number_format, NumberFormat::National10, "{slug}");
+        }
+    }
+
+    #[test]
+    fn each_mode_has_the_conditions_a_call_can_prove() {
+        assert_eq!(
+            Condition::of_mode(ForwardingMode::TotalAi),
+            [Condition::Unconditional]
+        );
+        let net = Condition::of_mode(ForwardingMode::SafetyNet);
+        assert_eq!(net[0], Condition::NoAnswer, "the default check");
+        assert!(net.contains(&Condition::Busy));
+        for c in net {
+            assert_eq!(Condition::parse(c.as_str()), Some(*c));
+            assert_ne!(c.instructions(false), c.instructions(true));
+        }
+        assert!(Condition::Busy.instructions(false).contains("Decline"));
+        assert!(Condition::Busy.instructions(true).contains("Refusez"));
+        assert_eq!(Condition::parse("all"), None);
     }
 }

@@ -175,13 +175,24 @@ pub(crate) fn check_set(name: &str, c: &CodeSet, kind: Kind, timer: bool) -> Res
             }
         }
     }
-    for t in [&c.total_ai_status, &c.safety_net_status]
-        .into_iter()
-        .flatten()
-    {
-        let m = parse_mmi(t).map_err(ctx)?;
-        if m.procedure != Procedure::Interrogate || !m.info.is_empty() {
-            return Err(ctx(format!("{t:?}: a status check is *#SC#")));
+    // A status check for each condition a mode registers (issue 22 §1): `*#SC#` per service
+    // code activated (004 and 002 are checked by their own code).
+    for (mode, on, status) in [
+        ("total_ai", &total, &c.total_ai_status),
+        ("safety_net", &net, &c.safety_net_status),
+    ] {
+        let mut checked = Vec::new();
+        for t in status {
+            let m = parse_mmi(t).map_err(ctx)?;
+            if m.procedure != Procedure::Interrogate || !m.info.is_empty() {
+                return Err(ctx(format!("{t:?}: a status check is *#SC#")));
+            }
+            checked.push(m.service);
+        }
+        if kind == Kind::Gsm {
+            if let Some(sc) = on.iter().find(|sc| !checked.contains(sc)) {
+                return Err(ctx(format!("{mode}: no status check for {sc} (*#{sc}#)")));
+            }
         }
     }
     match kind {

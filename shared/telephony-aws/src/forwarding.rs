@@ -53,12 +53,18 @@ pub struct ForwardingConfig {
     pub activation: Vec<String>,
     /// Deactivation codes for this mode.
     pub deactivation: Vec<String>,
-    /// Status check code.
-    pub interrogation: Option<String>,
+    /// Status check codes, one per condition (JSON array text in the table; an item written
+    /// before issue 22 holds one plain code).
+    pub interrogation: Vec<String>,
     /// Clear-all code.
     pub clear_all: String,
     /// When the verification call was placed (Unix seconds).
     pub verify_started_at: Option<u64>,
+    /// The condition the last verification call checks or checked (`no_answer`, `busy`,
+    /// `not_reachable`, `unconditional`: `forwarding::Condition`'s wire form).
+    pub verify_condition: Option<String>,
+    /// The conditions a verification call has proven (a string set in the table), sorted.
+    pub verified_conditions: Vec<String>,
     /// Unix seconds.
     pub created_at: u64,
 }
@@ -89,9 +95,21 @@ impl ForwardingConfig {
             reason: get_s(item, "reason"),
             activation: list(item, "activation"),
             deactivation: list(item, "deactivation"),
-            interrogation: get_s(item, "interrogation"),
+            interrogation: get_s(item, "interrogation")
+                .map(|v| serde_json::from_str(&v).unwrap_or_else(|_| vec![v]))
+                .unwrap_or_default(),
             clear_all: get_s(item, "clear_all").unwrap_or_default(),
             verify_started_at: num(item, "verify_started_at"),
+            verify_condition: get_s(item, "verify_condition"),
+            verified_conditions: {
+                let mut v = item
+                    .get("verified_conditions")
+                    .and_then(|v| v.as_ss().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                v.sort();
+                v
+            },
             created_at: num(item, "created_at").unwrap_or(0),
         })
     }
@@ -316,8 +334,11 @@ impl<'a> OrgStore<'a> {
         if let Some(r) = c.ring_time {
             put = put.item("ring_time", n(r));
         }
-        if let Some(i) = &c.interrogation {
-            put = put.item("interrogation", s(i));
+        if !c.interrogation.is_empty() {
+            put = put.item(
+                "interrogation",
+                s(serde_json::to_string(&c.interrogation).unwrap_or_default()),
+            );
         }
         if let Err(e) = put.send().await {
             self.release_sim(c).await.ok();
@@ -437,7 +458,53 @@ impl<'a> OrgStore<'a> {
         reason: Option<&str>,
         verify_started_at: Option<u64>,
     ) -> Result<Transition, Error> {
-        let mut sets = vec!["#st = :s"];
+        let mut extra = Vec::new();
+        if let Some(t) = verify_started_at {
+            extra.push(("verify_started_at", n(t)));
+        }
+        self.transition(c, state, reason, extra, None).await
+    }
+
+    /// Starts a verification of `condition` (issue 22 §1; the wire form of
+    /// `forwarding::Condition`): `verifying` since `now` (Unix seconds), conditional on the
+    /// stored state as [`OrgStore::set_state`].
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn start_verification(
+        &self,
+        c: &ForwardingConfig,
+        condition: &str,
+        now: u64,
+    ) -> Result<Transition, Error> {
+        let extra = vec![
+            ("verify_started_at", n(now)),
+            ("verify_condition", s(condition)),
+        ];
+        self.transition(c, "verifying", None, extra, None).await
+    }
+
+    /// Our test call came back forwarded: `verified`, and the condition it checked joins
+    /// `verified_conditions` (a set: a repeated check adds nothing).
+    ///
+    /// Errors: [`Error::Dynamo`].
+    pub async fn mark_verified(&self, c: &ForwardingConfig) -> Result<Transition, Error> {
+        let proven = c
+            .verify_condition
+            .as_deref()
+            .map(|v| ("verified_conditions", v));
+        self.transition(c, "verified", None, Vec::new(), proven)
+            .await
+    }
+
+    async fn transition(
+        &self,
+        c: &ForwardingConfig,
+        state: &str,
+        reason: Option<&str>,
+        extra: Vec<(&str, AttributeValue)>,
+        add_to_set: Option<(&str, &str)>,
+    ) -> Result<Transition, Error> {
+        let mut sets = vec!["#st = :s".to_owned()];
         let mut u = self
             .dynamo
             .update_item()
@@ -449,14 +516,22 @@ impl<'a> OrgStore<'a> {
             .expression_attribute_values(":s", s(state))
             .expression_attribute_values(":from", s(&c.state));
         if let Some(r) = reason {
-            sets.push("reason = :r");
+            sets.push("reason = :r".into());
             u = u.expression_attribute_values(":r", s(r));
         }
-        if let Some(t) = verify_started_at {
-            sets.push("verify_started_at = :t");
-            u = u.expression_attribute_values(":t", n(t));
+        for (i, (name, value)) in extra.into_iter().enumerate() {
+            sets.push(format!("#x{i} = :x{i}"));
+            u = u
+                .expression_attribute_names(format!("#x{i}"), name)
+                .expression_attribute_values(format!(":x{i}"), value);
         }
         let mut expr = format!("SET {}", sets.join(", "));
+        if let Some((set, member)) = add_to_set {
+            expr.push_str(" ADD #set :member");
+            u = u
+                .expression_attribute_names("#set", set)
+                .expression_attribute_values(":member", AttributeValue::Ss(vec![member.into()]));
+        }
         if reason.is_none() {
             expr.push_str(" REMOVE reason");
         }
