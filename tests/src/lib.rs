@@ -395,6 +395,8 @@ pub fn script(
         ai: call_simulator::bridge::AiPlay::Ok,
         forwarded_from: None,
         says: Vec::new(),
+        answered_by: Default::default(),
+        verstat: None,
     }
 }
 

@@ -135,7 +135,7 @@ fn emitted_metrics() -> BTreeSet<String> {
     for dir in dirs {
         for file in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
-            for call in ["count(", "gauge(", "measure("] {
+            for call in ["count(", "count_by(", "gauge(", "measure("] {
                 for (i, _) in text.match_indices(call) {
                     let rest = text[i + call.len()..].trim_start();
                     if let Some(lit) = rest.strip_prefix('"') {

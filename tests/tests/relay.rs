@@ -641,3 +641,25 @@ async fn every_chat_completions_request_and_streamed_chunk_follows_openais_schem
         .iter()
         .all(|q| !q.to_string().contains("sk-local-test")));
 }
+
+/// Issue 24 §1: the reason the caller gave the receptionist goes into the whisper of the
+/// transfer's dial; the 0 key's hand-off says nothing about why.
+#[tokio::test]
+async fn the_transfer_reason_reaches_the_whisper() {
+    let r = relay_stack(&[], "en-CA").await;
+    let mut sc = relay_script(&r, "1", &["I need a person about my leaking water heater"]);
+    sc.dial_status = "completed".into();
+    let log = play(r.stack, &sc).await;
+    assert_eq!(log.whispers.len(), 1, "{log:#?}");
+    assert!(
+        log.whispers[0]
+            .0
+            .contains(", about I need a person about my leaking water heater. Press 1 to take it."),
+        "{:?}",
+        log.whispers
+    );
+    let mut sc = relay_script(&r, "1", &["dtmf:0"]);
+    sc.dial_status = "completed".into();
+    let log = play(r.stack, &sc).await;
+    assert!(!log.whispers[0].0.contains("about"), "{:?}", log.whispers);
+}

@@ -104,6 +104,11 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
                 .after_hours_target
                 .as_ref()
                 .and_then(|t| flow::safe_target(t, from, to, deps.config.hotline.as_ref()));
+            let replies = replies.screened(telephony_core::screening::ScreenCall {
+                number: &number,
+                call_sid: sid.as_str(),
+                reason: None,
+            });
             return Ok(replies.closed(why, &number.business_name, target, consent));
         }
     }

@@ -104,6 +104,9 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         metrics::count("CallsRateLimited", None);
         return Ok(flow::rate_limited());
     }
+    if let Some(stop) = gate(deps, hook, &sid, &number, contact.is_some(), now).await {
+        return Ok(stop);
+    }
     tracing::info!(call_sid = %sid, from = %mask_phone(from), to = %mask_phone(to), "call received");
     metrics::count("CallsReceived", None);
     let replies = deps.replies(
@@ -117,6 +120,57 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         &number.business_name,
         contact.as_ref().map(|c| c.first_name.as_str()),
     ))
+}
+
+/// The verified-caller gate (issue 24 §2; [`telephony_core::gate`]): `Some` reply when the
+/// call stops here — the check ("press 5") for an unknown caller the number's switch gates, or
+/// the goodbye when the check (`?gate=answer`) got no 5; `None` to go on to the greeting. The
+/// verdict is stored on the call and counted (`CallsGated` by `Verstat` and `Outcome`); a
+/// storage failure changes nothing the caller hears.
+async fn gate(
+    deps: &Deps,
+    hook: &Webhook,
+    sid: &telephony_core::CallSid,
+    number: &flow::NumberConfig,
+    known: bool,
+    now: u64,
+) -> Option<Twiml> {
+    use telephony_core::gate::{self, Attestation};
+    let verstat = Attestation::from_verstat(hook.params.get("StirVerstat"));
+    let from = hook.params.get("From").unwrap_or("anonymous");
+    let to = hook.params.get("To").unwrap_or("");
+    let (outcome, reply) = if hook.query.get("gate") == Some("answer") {
+        let digits = hook.params.get("Digits").filter(|d| !d.trim().is_empty());
+        match (gate::passed(digits), digits) {
+            (true, _) => ("passed", None),
+            (false, Some(_)) => ("failed", Some(())),
+            (false, None) => ("silent", Some(())),
+        }
+    } else if gate::must_check(number, verstat, known, from, to) {
+        ("checked", Some(()))
+    } else {
+        return None;
+    };
+    tracing::info!(call_sid = %sid, verstat = verstat.as_str(), outcome, "verified-caller gate");
+    metrics::count_by(
+        "CallsGated",
+        &[("Verstat", verstat.as_str()), ("Outcome", outcome)],
+    );
+    if let Err(e) = deps
+        .calls()
+        .record_gate(sid, verstat.as_str(), outcome, now)
+        .await
+    {
+        tracing::error!(call_sid = %sid, error = %e, "gate outcome not stored");
+        metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+    }
+    reply?;
+    let replies = deps.replies(number, hook.query.get("lang"));
+    Some(if outcome == "checked" {
+        replies.gate_check(&number.business_name)
+    } else {
+        replies.gate_goodbye()
+    })
 }
 
 fn mode_dim(mode: &str) -> &'static str {

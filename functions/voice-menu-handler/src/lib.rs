@@ -5,6 +5,7 @@
 
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::flow::{self, Consent, MenuState, MenuStep};
+use telephony_core::screening::ScreenCall;
 use telephony_core::{mask_phone, Route, Twiml};
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
@@ -43,7 +44,13 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         deps.number_config(to),
         calls.record_menu_choice(&sid, dept, now_secs())
     );
-    let replies = deps.replies(&number, Some(lang.code()));
+    let replies = deps
+        .replies(&number, Some(lang.code()))
+        .screened(ScreenCall {
+            number: &number,
+            call_sid: sid.as_str(),
+            reason: None,
+        });
     // Without a readable consent the call still goes through, unrecorded (fail safe).
     let consent = stored.unwrap_or_else(|e| {
             tracing::error!(call_sid = %sid, error = %e, "menu choice not stored; dialling without recording");

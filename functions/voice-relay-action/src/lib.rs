@@ -73,6 +73,14 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         SessionEnd::Fallback(reason) => Some(reason),
         SessionEnd::Transfer => None,
     };
+    // The reason the caller gave the AI goes into the whisper (issue 24 §1).
+    let handoff = p("HandoffData").and_then(|h| serde_json::from_str::<turn::Handoff>(h).ok());
+    let said = handoff.as_ref().and_then(turn::Handoff::spoken_reason);
+    let replies = replies.screened(telephony_core::screening::ScreenCall {
+        number: &number,
+        call_sid: sid.as_str(),
+        reason: said,
+    });
     Ok(replies.ai_to_team(
         &number,
         from,

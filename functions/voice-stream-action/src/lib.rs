@@ -59,6 +59,11 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         StreamNext::Transfer => None,
     };
     let consent = Consent::from_stored(record.consent.as_deref());
+    let replies = replies.screened(telephony_core::screening::ScreenCall {
+        number: &number,
+        call_sid: sid.as_str(),
+        reason: None,
+    });
     Ok(replies.ai_to_team(
         &number,
         from,

@@ -218,6 +218,21 @@ pub struct Script {
     /// What the caller says to the AI receptionist, turn by turn (`--say`; `dtmf:0` presses a
     /// key, `interrupt:HEARD` barges in), on a `<ConversationRelay>`.
     pub says: Vec<String>,
+    /// Who answers a dialled leg that completes (`--answered-by`): a person presses 1 at a
+    /// whisper; a machine (a mailbox, a screening bot) presses nothing.
+    pub answered_by: AnsweredBy,
+    /// `StirVerstat` on every request (`--verstat`, Twilio's STIR/SHAKEN result); `None` → absent.
+    pub verstat: Option<String>,
+}
+
+/// Who answers a dialled leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnsweredBy {
+    /// A person: presses 1 at the screened hand-off's whisper.
+    #[default]
+    Human,
+    /// A voicemail or screening bot: presses nothing.
+    Machine,
 }
 
 /// One request of the call and its reply.
@@ -229,6 +244,13 @@ pub struct Step {
     pub params: Vec<(String, String)>,
     /// The reply.
     pub reply: Reply,
+}
+
+/// A dialled `<Number>`.
+struct Leg {
+    number: String,
+    status_callback: Option<String>,
+    whisper: Option<String>,
 }
 
 /// Everything that happened during a simulated call.
@@ -244,6 +266,8 @@ pub struct CallLog {
     pub dial_records: Vec<Option<String>>,
     /// Numbers dialled.
     pub dialled: Vec<String>,
+    /// What the answering side heard at each whisper, and whether it took the call.
+    pub whispers: Vec<(String, bool)>,
     /// What happened on each AI media stream.
     pub streams: Vec<bridge::StreamRun>,
     /// What happened on each AI receptionist session.
@@ -297,6 +321,7 @@ impl<T: Transport> Sim<'_, T> {
         .iter()
         .copied()
         .chain(s.forwarded_from.as_deref().map(|f| ("ForwardedFrom", f)))
+        .chain(s.verstat.as_deref().map(|v| ("StirVerstat", v)))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
     }
@@ -454,11 +479,14 @@ impl<T: Transport> Sim<'_, T> {
                     recording_callback,
                     number,
                     status_callback,
+                    whisper,
                 } => {
-                    return Some(
-                        self.dial(action, record, recording_callback, number, status_callback)
-                            .await,
-                    );
+                    let leg = Leg {
+                        number,
+                        status_callback,
+                        whisper,
+                    };
+                    return Some(self.dial(action, record, recording_callback, leg).await);
                 }
                 SimVerb::Record {
                     action,
@@ -484,9 +512,13 @@ impl<T: Transport> Sim<'_, T> {
         action: String,
         record: Option<String>,
         recording_callback: Option<String>,
-        number: String,
-        status_callback: Option<String>,
+        leg: Leg,
     ) -> (String, Vec<(String, String)>) {
+        let Leg {
+            number,
+            status_callback,
+            whisper,
+        } = leg;
         self.log.dial_records.push(record.clone());
         self.log.dialled.push(number.clone());
         // Each dialled leg gets its own CallSid, derived from the parent's (one per call and dial).
@@ -497,6 +529,11 @@ impl<T: Transport> Sim<'_, T> {
         );
         let outcome = self.script.dial_status.clone();
         let answered = outcome == "completed";
+        // The whisper runs on the answered leg before the bridge (Twilio `<Number url>`).
+        let bridged = match (&whisper, answered) {
+            (Some(url), true) => self.whisper(url, &child, &number).await,
+            _ => answered,
+        };
         if let Some(cb) = &status_callback {
             let mut events = vec!["initiated", "ringing"];
             if answered {
@@ -518,7 +555,7 @@ impl<T: Transport> Sim<'_, T> {
                 self.send(cb, p).await;
             }
         }
-        if answered && record.is_some() {
+        if bridged && record.is_some() {
             if let Some(cb) = &recording_callback {
                 let (rec_sid, p) = self.recording_params("dial", 42);
                 self.register_recording(&rec_sid, 42, "DialVerb").await;
@@ -533,6 +570,51 @@ impl<T: Transport> Sim<'_, T> {
             if answered { "42" } else { "0" }.into(),
         ));
         (action, p)
+    }
+
+    /// The whisper on the dialled leg `child` (to `number`): its TwiML fetched as Twilio does
+    /// (the child's parameters), its `<Gather>` answered — a person presses 1, a machine
+    /// nothing — and its action posted. Returns whether the legs were bridged (the action's
+    /// document ended without `<Hangup/>`).
+    async fn whisper(&mut self, url: &str, child: &str, number: &str) -> bool {
+        let mut p = self.base_params();
+        p.retain(|(k, _)| k != "CallSid" && k != "To" && k != "Called" && k != "Direction");
+        p.push(("CallSid".into(), child.to_owned()));
+        p.push(("ParentCallSid".into(), self.script.call_sid.clone()));
+        p.push(("To".into(), number.to_owned()));
+        p.push(("Called".into(), number.to_owned()));
+        p.push(("Direction".into(), "outbound-api".into()));
+        let reply = self.send(url, p.clone()).await;
+        let Ok(verbs) = twiml::parse(&reply.body) else {
+            return false;
+        };
+        let human = self.script.answered_by == AnsweredBy::Human;
+        for verb in verbs {
+            match verb {
+                SimVerb::Gather {
+                    action,
+                    prompts,
+                    action_on_empty_result,
+                } => {
+                    let mut params = p.clone();
+                    if human {
+                        params.push(("Digits".into(), "1".into()));
+                    } else if !action_on_empty_result {
+                        self.log.whispers.push((prompts.join(" "), false));
+                        continue;
+                    }
+                    let answer = self.send(&action, params).await;
+                    let took = twiml::parse(&answer.body)
+                        .map(|v| !v.iter().any(|x| matches!(x, SimVerb::Hangup)))
+                        .unwrap_or(false);
+                    self.log.whispers.push((prompts.join(" "), took));
+                    return took;
+                }
+                SimVerb::Hangup => return false,
+                _ => {}
+            }
+        }
+        true
     }
 
     /// A `<Connect><Stream>`: the bridge session (through the transport), then the stream status

@@ -89,6 +89,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         retry_backoff: std::time::Duration::from_millis(50),
         forwarded_from: Some(arg(&args, "--forwarded-from", "")).filter(|f| !f.is_empty()),
         says,
+        answered_by: match arg(&args, "--answered-by", "human").as_str() {
+            "human" => call_simulator::AnsweredBy::Human,
+            "machine" => call_simulator::AnsweredBy::Machine,
+            other => return Err(format!("--answered-by {other}: use human or machine").into()),
+        },
+        verstat: Some(arg(&args, "--verstat", "")).filter(|v| !v.is_empty()),
     };
     // `--known NAME`: the caller is a known contact of the number's org first.
     if let Some(name) = args
@@ -236,6 +242,10 @@ make call ARGS='…'     one signed call through the voice webhooks
   --at TIME            play the call at this instant for business hours (RFC 3339, e.g.
                        2026-12-25T10:00:00-07:00; honoured by a STAGE=local stack only)
   --dial STATUS        outcome of a <Dial>: completed | no-answer | busy | failed (default no-answer)
+  --answered-by WHO    who answers a completed dial: human (presses 1 at the whisper) | machine
+                       (a mailbox or screening bot: presses nothing) (default human)
+  --verstat VALUE      StirVerstat on every request: TN-Validation-Passed-A | -B | -C,
+                       TN-Validation-Failed-A | -B | -C, No-TN-Validation (default absent)
   --message-seconds N  length of the voicemail left (default 7)
   --from E164          caller (default: a fresh +1647555 01xx number per call)
   --to E164            number called (default +15877428885, the hotline)

@@ -37,6 +37,8 @@ pub enum SimVerb {
         number: String,
         /// `<Number statusCallback>`.
         status_callback: Option<String>,
+        /// `<Number url>`: the whisper run on the dialled leg once it answers.
+        whisper: Option<String>,
     },
     /// `<Message>` text (messaging TwiML).
     Message(String),
@@ -219,6 +221,7 @@ pub fn parse(xml: &str) -> Result<Vec<SimVerb>, String> {
                             recording_callback: attr(&d, "recordingStatusCallback"),
                             number: body.trim().to_owned(),
                             status_callback: attr(&n, "statusCallback"),
+                            whisper: attr(&n, "url"),
                         });
                     }
                     _ => {}

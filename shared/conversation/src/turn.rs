@@ -160,15 +160,26 @@ impl Handoff {
         }
     }
 
+    /// The reason the caller gave for a transfer, fit to tell the person who answers (the
+    /// screened hand-off's whisper, issue 24 §1); `None` for other hand-offs and the 0 key.
+    pub fn spoken_reason(&self) -> Option<&str> {
+        self.reason
+            .as_deref()
+            .filter(|r| self.reason_code == HandoffCode::Transfer && *r != DTMF_TRANSFER_REASON)
+    }
+
     /// The JSON text sent in `end`.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
 }
 
+/// The reason of a transfer the caller asked for with the 0 key.
+pub const DTMF_TRANSFER_REASON: &str = "caller pressed 0";
+
 /// A key pressed during the conversation: `0` → transfer to a person; other keys nothing.
 pub fn dtmf(digit: &str) -> Option<Handoff> {
-    (digit == "0").then(|| Handoff::new(HandoffCode::Transfer, Some("caller pressed 0")))
+    (digit == "0").then(|| Handoff::new(HandoffCode::Transfer, Some(DTMF_TRANSFER_REASON)))
 }
 
 /// Every fallback reason the Connect action counts (`RelayFallbacks` by `Reason`).

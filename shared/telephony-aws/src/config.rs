@@ -195,6 +195,10 @@ impl Config {
                 })
                 .transpose()
         };
+        let invalid = |name: &'static str, want: &str| ConfigError::Invalid {
+            name,
+            reason: format!("use {want}"),
+        };
         let num = |k: &'static str, default: u64| -> Result<u64, ConfigError> {
             opt(k).map_or(Ok(default), |v| {
                 v.parse().map_err(|_| ConfigError::Invalid {
@@ -321,6 +325,24 @@ impl Config {
                 whatsapp_enabled: opt("WHATSAPP_ENABLED").as_deref() == Some("true"),
                 whatsapp_template_sid: opt("WHATSAPP_TEMPLATE_SID"),
                 ai: None,
+                screening: telephony_core::screening::Screening {
+                    default: opt("SCREENING")
+                        .map(|v| {
+                            telephony_core::screening::ScreenSetting::parse(&v)
+                                .ok_or_else(|| invalid("SCREENING", "on, off or auto"))
+                        })
+                        .transpose()?
+                        .unwrap_or_default(),
+                    ..Default::default()
+                },
+                robocall_gate: opt("ROBOCALL_GATE")
+                    .map(|v| {
+                        telephony_core::gate::RobocallGate::parse(&v).ok_or_else(|| {
+                            invalid("ROBOCALL_GATE", "off, unverified or failed-only")
+                        })
+                    })
+                    .transpose()?
+                    .unwrap_or_default(),
             },
             voices: Voices {
                 en: Voice {

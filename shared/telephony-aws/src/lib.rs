@@ -25,6 +25,7 @@ pub mod ratelimit;
 pub mod recordings;
 #[cfg(feature = "relay")]
 pub mod relay;
+pub mod screening;
 pub mod store;
 pub mod streams;
 pub mod tools;

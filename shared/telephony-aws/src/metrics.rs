@@ -19,6 +19,18 @@ pub fn emf_line(
     extra: Option<(&str, &str)>,
     timestamp_ms: u64,
 ) -> String {
+    emf_line_by(name, value, unit, extra.as_slice(), timestamp_ms)
+}
+
+/// [`emf_line`] with any number of breakdown dimensions, published together as one extra
+/// dimension set `[Stage, <each>]` (e.g. `CallsGated` by `Verstat` and `Outcome`).
+pub fn emf_line_by(
+    name: &str,
+    value: f64,
+    unit: &str,
+    extras: &[(&str, &str)],
+    timestamp_ms: u64,
+) -> String {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
     let stage = std::env::var("STAGE").unwrap_or_else(|_| "prod".into());
     let mut dims = vec![json!(["Function", "Stage"]), json!(["Stage"])];
@@ -27,9 +39,13 @@ pub fn emf_line(
         "Stage": stage,
         name: value,
     });
-    if let Some((k, v)) = extra {
-        dims.push(json!(["Stage", k]));
-        doc[k] = json!(v);
+    if !extras.is_empty() {
+        let mut set = vec!["Stage"];
+        for (k, v) in extras {
+            set.push(k);
+            doc[*k] = json!(v);
+        }
+        dims.push(json!(set));
     }
     doc["_aws"] = json!({
         "Timestamp": timestamp_ms,
@@ -45,6 +61,11 @@ pub fn emf_line(
 /// Emits a count of 1 for `name` (stdout, picked up by CloudWatch Logs as a metric).
 pub fn count(name: &str, extra: Option<(&str, &str)>) {
     println!("{}", emf_line(name, 1.0, "Count", extra, now_ms()));
+}
+
+/// Emits a count of 1 for `name` broken down by every `(dimension, value)` of `dims` together.
+pub fn count_by(name: &str, dims: &[(&str, &str)]) {
+    println!("{}", emf_line_by(name, 1.0, "Count", dims, now_ms()));
 }
 
 /// Emits a gauge (a level, not an event): `value` in `unit` (`Count` or `Percent`).

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use telephony_core::flow::NumberConfig;
+use telephony_core::gate::RobocallGate;
+use telephony_core::screening::{ScreenSetting, Screening};
 use telephony_core::stream::{AiEngine, AiMode};
 use telephony_core::E164;
 
@@ -127,6 +129,20 @@ fn parse(
         whatsapp_enabled: flag(item, "whatsapp_enabled", default.whatsapp_enabled),
         whatsapp_template_sid: text("whatsapp_template_sid")
             .or_else(|| default.whatsapp_template_sid.clone()),
+        screening: {
+            let set = |k: &str, d: ScreenSetting| {
+                text(k).and_then(|v| ScreenSetting::parse(&v)).unwrap_or(d)
+            };
+            Screening {
+                default: set("screening_default", default.screening.default),
+                sales: set("screening_sales", ScreenSetting::Auto),
+                support: set("screening_support", ScreenSetting::Auto),
+                after_hours: set("screening_after_hours", ScreenSetting::Auto),
+            }
+        },
+        robocall_gate: text("robocall_gate")
+            .and_then(|v| RobocallGate::parse(&v))
+            .unwrap_or(default.robocall_gate),
         ai: flag(item, "ai_enabled", false)
             .then(|| AiEngine::from_stored(text("ai_engine").as_deref(), text("ai_stream_url")))
             .flatten()

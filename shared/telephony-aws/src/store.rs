@@ -98,6 +98,10 @@ pub struct CallRecord {
     pub voicemail_recorded: bool,
     /// The caller's language choice (`en`/`fr`), if they pressed 8.
     pub language: Option<String>,
+    /// The department whose screened dial a person accepted by pressing 1 (issue 24 §1).
+    pub screen_answer: Option<String>,
+    /// The verified-caller gate's outcome (`checked`, `passed`, `failed`, `silent`).
+    pub gate_outcome: Option<String>,
 }
 
 /// How long a notice claim holds before another delivery may take it over (a publish takes well
@@ -347,6 +351,8 @@ impl<'a> Calls<'a> {
             voicemail_recording_sid: get_s(&item, "voicemail_recording_sid"),
             voicemail_recorded: item.contains_key("vm_recorded"),
             language: get_s(&item, "language"),
+            screen_answer: get_s(&item, "screen_answer"),
+            gate_outcome: get_s(&item, "gate_outcome"),
         }))
     }
 

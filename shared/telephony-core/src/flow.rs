@@ -57,6 +57,10 @@ pub struct NumberConfig {
     /// The AI receptionist (issue 12): after consent, this share of calls is connected to the
     /// media bridge instead of the menu; `None` → off.
     pub ai: Option<crate::stream::AiMode>,
+    /// Which dialled targets get the screened hand-off's whisper (issue 24 §1).
+    pub screening: crate::screening::Screening,
+    /// The verified-caller gate (issue 24 §2).
+    pub robocall_gate: crate::gate::RobocallGate,
 }
 
 /// What the AI `<Connect><Stream>` carries to the bridge as `<Parameter>`s (issue 12 §1).
@@ -430,6 +434,7 @@ pub struct Replies<'a> {
     lang: Lang,
     voices: Voices,
     speech: bool,
+    screen: Option<crate::screening::ScreenCall<'a>>,
 }
 
 impl<'a> Replies<'a> {
@@ -441,7 +446,21 @@ impl<'a> Replies<'a> {
             lang: Lang::from_tag(language),
             voices: Voices::DEFAULT,
             speech: false,
+            screen: None,
         }
+    }
+
+    /// With the screened hand-off (issue 24 §1): dials to the targets `call.number` screens
+    /// carry the whisper, and their Dial action knows (`screened=1`).
+    pub fn screened(self, call: crate::screening::ScreenCall<'a>) -> Self {
+        Self {
+            screen: Some(call),
+            ..self
+        }
+    }
+
+    pub(crate) fn screen_call(&self) -> Option<crate::screening::ScreenCall<'a>> {
+        self.screen
     }
 
     /// With these voices.
@@ -467,7 +486,7 @@ impl<'a> Replies<'a> {
         self.lang
     }
 
-    fn texts(&self) -> &'static prompts::Catalogue {
+    pub(crate) fn texts(&self) -> &'static prompts::Catalogue {
         self.lang.texts()
     }
 
@@ -475,7 +494,7 @@ impl<'a> Replies<'a> {
         Verb::Say(self.say_text(text))
     }
 
-    fn say_text(&self, text: impl Into<String>) -> Say {
+    pub(crate) fn say_text(&self, text: impl Into<String>) -> Say {
         self.say_in(self.lang, text)
     }
 
@@ -488,7 +507,7 @@ impl<'a> Replies<'a> {
         }
     }
 
-    fn url(&self, route: Route, pairs: &[(&str, &str)]) -> String {
+    pub(crate) fn url(&self, route: Route, pairs: &[(&str, &str)]) -> String {
         let mut all = pairs.to_vec();
         all.push(("lang", self.lang.code()));
         route.url(self.base_url, &all)
@@ -603,8 +622,13 @@ impl<'a> Replies<'a> {
 
     fn dial(&self, department: &str, lead: &str, target: &E164, consent: Consent) -> Twiml {
         let record = (consent == Consent::Granted).then_some(DIAL_RECORD_MODE);
+        let whisper = self.whisper_url(department, target);
+        let mut action = vec![("department", department)];
+        if whisper.is_some() {
+            action.push(("screened", "1"));
+        }
         Twiml::new().then(self.say(lead)).then(Verb::Dial(Dial {
-            action: self.url(Route::RouteAction, &[("department", department)]),
+            action: self.url(Route::RouteAction, &action),
             timeout: DIAL_TIMEOUT,
             answer_on_bridge: true,
             record,
@@ -614,6 +638,7 @@ impl<'a> Replies<'a> {
                 e164: target.as_str().to_owned(),
                 status_callback: Some(Route::Status.url(self.base_url, &[])),
                 status_callback_event: Some(DIAL_STATUS_EVENTS),
+                url: whisper,
             },
         }))
     }
@@ -850,6 +875,8 @@ mod tests {
             whatsapp_enabled: false,
             whatsapp_template_sid: None,
             ai: None,
+            screening: Default::default(),
+            robocall_gate: Default::default(),
         }
     }
 

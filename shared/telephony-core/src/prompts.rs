@@ -112,11 +112,24 @@ pub struct Catalogue {
     pub forwarding_verified: &'static str,
     /// The AI receptionist's first words, the ConversationRelay `welcomeGreeting` (`{business}`).
     pub ai_welcome: &'static str,
+    /// The screened hand-off's whisper to whoever answers a dialled target (issue 24 §1):
+    /// `{business}`, `{name}` = the caller (their first name, their number, or `a_caller`).
+    pub whisper: &'static str,
+    /// Appended to the whisper when the AI collected a reason (`{name}` = the reason).
+    pub whisper_about: &'static str,
+    /// Ends the whisper: what a person presses to take the call.
+    pub whisper_take: &'static str,
+    /// The caller in the whisper when we have neither a name nor a number.
+    pub a_caller: &'static str,
+    /// The verified-caller gate's check (issue 24 §2, `{business}`): only a 5 continues.
+    pub gate_check: &'static str,
+    /// After the gate's check got no 5.
+    pub gate_goodbye: &'static str,
 }
 
 impl Catalogue {
     /// Every text with its key (for the catalogue tests and tooling).
-    pub fn texts(&self) -> [(&'static str, &'static str); 28] {
+    pub fn texts(&self) -> [(&'static str, &'static str); 34] {
         [
             ("greeting", self.greeting),
             ("greeting_known", self.greeting_known),
@@ -146,6 +159,12 @@ impl Catalogue {
             ("ai_goodbye", self.ai_goodbye),
             ("forwarding_verified", self.forwarding_verified),
             ("ai_welcome", self.ai_welcome),
+            ("whisper", self.whisper),
+            ("whisper_about", self.whisper_about),
+            ("whisper_take", self.whisper_take),
+            ("a_caller", self.a_caller),
+            ("gate_check", self.gate_check),
+            ("gate_goodbye", self.gate_goodbye),
         ]
     }
 }
@@ -231,6 +250,12 @@ pub const EN: Catalogue = Catalogue {
     ai_goodbye: "Thank you for calling. Goodbye.",
     forwarding_verified: "Call forwarding is working. You can hang up now. Goodbye.",
     ai_welcome: "Hi, you've reached {business}. I'm the virtual receptionist. How can I help you today?",
+    whisper: "Call for {business} from {name}",
+    whisper_about: ", about {name}",
+    whisper_take: ". Press 1 to take it.",
+    a_caller: "a caller",
+    gate_check: "To reach {business}, press 5.",
+    gate_goodbye: "Sorry, we could not connect your call. Goodbye.",
 };
 
 /// Canadian French.
@@ -263,6 +288,12 @@ pub const FR: Catalogue = Catalogue {
     ai_goodbye: "Merci de votre appel. Au revoir.",
     forwarding_verified: "Le renvoi d'appel fonctionne. Vous pouvez raccrocher. Au revoir.",
     ai_welcome: "Bonjour, vous êtes chez {business}. Je suis la réceptionniste virtuelle. Comment puis-je vous aider?",
+    whisper: "Appel pour {business} de {name}",
+    whisper_about: ", au sujet de {name}",
+    whisper_take: ". Appuyez sur 1 pour le prendre.",
+    a_caller: "un appelant",
+    gate_check: "Pour joindre {business}, appuyez sur 5.",
+    gate_goodbye: "Désolé, nous n'avons pas pu acheminer votre appel. Au revoir.",
 };
 
 #[cfg(test)]
@@ -272,9 +303,10 @@ mod tests {
     /// The placeholders a text may use, by key.
     fn allowed(key: &str) -> &'static [&'static str] {
         match key {
-            "greeting" | "after_hours" | "closed_today" | "sms_auto_reply" | "ai_welcome" => {
-                &["{business}"]
-            }
+            "greeting" | "after_hours" | "closed_today" | "sms_auto_reply" | "ai_welcome"
+            | "gate_check" => &["{business}"],
+            "whisper" => &["{business}", "{name}"],
+            "whisper_about" => &["{name}"],
             "greeting_known" => &["{name}", "{business}"],
             "sms_help" | "whatsapp_help" | "missed_call_text" => &["{business}", "{callback}"],
             _ => &[],

@@ -56,6 +56,9 @@ pub struct Number {
     pub status_callback: Option<String>,
     /// `statusCallbackEvent`, space-separated.
     pub status_callback_event: Option<&'static str>,
+    /// `url` (POST): TwiML run on the called party's leg once it answers, before the parties
+    /// are bridged — the screened hand-off's whisper (Twilio `<Number>` docs, issue 24 §1).
+    pub url: Option<String>,
 }
 
 /// A `<Dial>` to one number.
@@ -407,6 +410,10 @@ fn write_verb(w: &mut Out, verb: &Verb) {
             if let Some(events) = n.status_callback_event {
                 num.push(("statusCallbackEvent", events));
             }
+            if let Some(url) = &n.url {
+                num.push(("url", url));
+                num.push(("method", "POST"));
+            }
             w.element("Number", &num, &n.e164);
             w.close("Dial");
         }
@@ -639,6 +646,7 @@ mod tests {
                 e164: "+15877428885".into(),
                 status_callback: None,
                 status_callback_event: None,
+                url: None,
             },
         };
         let doc = Twiml::new().then(Verb::Dial(dial.clone())).to_xml();
