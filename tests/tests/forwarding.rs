@@ -1335,3 +1335,170 @@ async fn each_verification_proves_one_condition_and_says_which() {
         "{b}"
     );
 }
+
+/// Notices of `kind` about config `id` on the stack's voicemail topic.
+async fn org_notices(a: &Api, kind: &str, id: &str) -> usize {
+    sns_messages(&a.stack.resources["VoicemailTopic"])
+        .await
+        .iter()
+        .filter(|(_, m)| m["type"] == kind && m["config_id"] == id)
+        .count()
+}
+
+/// Issue 24 §3: we ring the owner's mobile (a Sales target) and its carrier forwards our own
+/// Dial back to us: that leg is refused, the caller's call goes to our voicemail, the config
+/// stops routing (`looping`) and the org hears of it once.
+#[tokio::test]
+async fn a_dial_that_comes_back_forwarded_is_a_loop() {
+    let a = api(&[]).await;
+    a.ready("acme").await;
+    let c = a.config("acme", SIM, "bell", "safety_net").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    mark_verified(&a, "acme", &id).await;
+    a.stack
+        .deps
+        .dynamo
+        .put_item()
+        .table_name(&a.stack.resources["NumbersTable"])
+        .item("e164", A::S(HOTLINE.into()))
+        .item("sales_target", A::S(SIM.into()))
+        .send()
+        .await
+        .unwrap();
+    // A customer forwarded from the SIM while nobody dials it is a customer, not a loop.
+    let reply = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00090",
+        "+16475550190",
+        FORWARDING_NUMBER,
+        SIM,
+    )
+    .await;
+    assert!(reply.contains("<Gather"), "{reply}");
+    // The caller presses 1 for Sales: we dial the SIM (its marker is written), Twilio reports
+    // busy once the bounced leg is refused, and the caller leaves a voicemail.
+    let sc = script(&a.stack, &[Some("1"), Some("1")], "busy", 6);
+    let log = play(&a.stack, &sc).await;
+    assert_eq!(log.dialled, [SIM]);
+    // The carrier forwards our Dial back, from the caller's number, ForwardedFrom the SIM.
+    let bounce = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00091",
+        CALLER,
+        FORWARDING_NUMBER,
+        SIM,
+    )
+    .await;
+    assert!(bounce.contains("<Reject reason=\"busy\""), "{bounce}");
+    assert!(
+        log.heard
+            .iter()
+            .any(|h| h.contains("Please leave a message")),
+        "{:?}",
+        log.heard
+    );
+    assert_eq!(
+        s3_keys(&a.stack, &format!("recordings/{}/", sc.call_sid))
+            .await
+            .len(),
+        1
+    );
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "acme", &[], None)
+        .await;
+    assert_eq!(b["configs"][0]["state"], "looping", "{b}");
+    assert!(b["configs"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("forwarding loop"));
+    // A looping config routes nothing; a second bounce sends no second notice.
+    let again = forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00092",
+        CALLER,
+        FORWARDING_NUMBER,
+        SIM,
+    )
+    .await;
+    assert!(again.contains("<Reject"), "{again}");
+    assert_eq!(org_notices(&a, "forwarding_looping", &id).await, 1);
+}
+
+/// Issue 24 §3: the monitor re-verifies a config 30 days after its last proof; a call that
+/// does not come back makes it `unverified` with one notice, one that does keeps it verified.
+#[tokio::test]
+async fn the_monitor_reverifies_every_30_days() {
+    let a = api(&[("TWILIO_API_BASE", prism::api_v2010().base_url.as_str())]).await;
+    a.ready("acme").await;
+    let c = a.config("acme", SIM, "bell", "safety_net").await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    mark_verified(&a, "acme", &id).await;
+    let set = |attr: &'static str, ago: u64| {
+        let a = &a;
+        let id = id.clone();
+        async move {
+            a.stack
+                .deps
+                .dynamo
+                .update_item()
+                .table_name(&a.settings.table)
+                .key("pk", A::S("org#acme".into()))
+                .key("sk", A::S(format!("config#{id}")))
+                .update_expression("SET #a = :t")
+                .expression_attribute_names("#a", attr)
+                .expression_attribute_values(
+                    ":t",
+                    A::N((telephony_aws::now_secs() - ago).to_string()),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    let state = || async { a.store("acme").config(&id).await.unwrap().unwrap() };
+    // Proven 10 days ago: nothing to do.
+    set("verified_at", 10 * 86_400).await;
+    let out = telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    assert_eq!(out["forwarding"]["placed"], 0, "{out}");
+    // 31 days ago: a re-verification call is placed.
+    set("verified_at", 31 * 86_400).await;
+    let out = telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    assert_eq!(out["forwarding"]["placed"], 1, "{out}");
+    let c = state().await;
+    assert_eq!(
+        (c.state.as_str(), c.verify_origin.as_deref()),
+        ("verifying", Some("monitor"))
+    );
+    // It came back forwarded: verified again, proof renewed.
+    forwarded_call(
+        &a.stack,
+        "CA00000000000000000000000000f00093",
+        FORWARDING_NUMBER,
+        FORWARDING_NUMBER,
+        SIM,
+    )
+    .await;
+    let c = state().await;
+    assert_eq!(c.state, "verified");
+    assert!(c.verified_at.unwrap() + 60 > telephony_aws::now_secs());
+    // The next one never comes back: unverified, said to the tenant, one notice.
+    set("verified_at", 31 * 86_400).await;
+    telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    set("verify_started_at", 120).await;
+    let out = telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    assert_eq!(out["forwarding"]["settled"], 1, "{out}");
+    let (_, b) = a
+        .call("GET", "/forwarding/configs", "acme", &[], None)
+        .await;
+    assert_eq!(b["configs"][0]["state"], "unverified", "{b}");
+    assert!(
+        b["configs"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("30-day re-verification"),
+        "{b}"
+    );
+    assert_eq!(b["configs"][0]["verified_conditions"], json!([]), "{b}");
+    telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    assert_eq!(org_notices(&a, "forwarding_unverified", &id).await, 1);
+}

@@ -199,7 +199,7 @@ pub async fn handle(deps: &Deps, settings: &Settings, req: Request) -> Response<
         (&Method::POST, ["forwarding", "configs"]) => {
             create(deps, &store, registry, req.body().as_ref(), &user).await
         }
-        (&Method::GET, ["forwarding", "configs"]) => list(&store, now).await,
+        (&Method::GET, ["forwarding", "configs"]) => list(deps, &store, now).await,
         (&Method::POST, ["forwarding", "configs", id, "verify"]) => {
             match verify(deps, &store, id, req.body().as_ref(), now).await {
                 Ok(a) => a,
@@ -488,48 +488,9 @@ fn view(c: &ForwardingConfig, r: &Registry) -> Value {
     })
 }
 
-/// A `verifying` config whose forwarded call did not come within [`VERIFY_TIMEOUT_SECS`] is
-/// settled when read: `unverified` with the checked condition's reason, or, when an earlier check
-/// proved another condition, back to `verified` with that reason (a failed busy check does not
-/// undo a proven no-answer forward; the reason says which condition failed).
-async fn expire(store: &OrgStore<'_>, c: ForwardingConfig, now: u64) -> ForwardingConfig {
-    let late = c.state == "verifying"
-        && c.verify_started_at
-            .is_some_and(|t| now.saturating_sub(t) > VERIFY_TIMEOUT_SECS);
-    if !late {
-        return c;
-    }
-    let checked = c
-        .verify_condition
-        .as_deref()
-        .and_then(forwarding::Condition::parse)
-        .unwrap_or(if c.mode == "safety_net" {
-            forwarding::Condition::NoAnswer
-        } else {
-            forwarding::Condition::Unconditional
-        });
-    let reason = format!("{} check: {}", checked.as_str(), checked.failure());
-    let state = if c.verified_conditions.is_empty() {
-        "unverified"
-    } else {
-        "verified"
-    };
-    if store
-        .set_state(&c, state, Some(&reason), None)
-        .await
-        .map_or(true, |t| t == Transition::Stale)
-    {
-        return c;
-    }
-    metrics::count("ForwardingVerifications", Some(("Outcome", "unverified")));
-    ForwardingConfig {
-        state: state.into(),
-        reason: Some(reason),
-        ..c
-    }
-}
-
-async fn list(store: &OrgStore<'_>, now: u64) -> Answer {
+/// The org's configs; a late verification is settled as it is read
+/// ([`telephony_aws::reverify::settle`]).
+async fn list(deps: &Deps, store: &OrgStore<'_>, now: u64) -> Answer {
     let (configs, settings) = match (store.configs().await, store.settings().await) {
         (Ok(c), Ok(s)) => (c, s),
         (Err(e), _) | (_, Err(e)) => return store_down(&e),
@@ -537,7 +498,10 @@ async fn list(store: &OrgStore<'_>, now: u64) -> Answer {
     let r = Registry::builtin();
     let mut out = Vec::new();
     for c in configs {
-        out.push(view(&expire(store, c, now).await, r));
+        out.push(view(
+            &telephony_aws::reverify::settle(deps, store, c, now).await,
+            r,
+        ));
     }
     (
         StatusCode::OK,

@@ -11,8 +11,7 @@ use telephony_aws::{glue, metrics, ratelimit, Deps};
 use telephony_core::ratelimit::Limit;
 use telephony_core::E164;
 
-/// How long a verification waits for the forwarded call before the config is `unverified`.
-pub const VERIFY_TIMEOUT_SECS: u64 = 90;
+pub use telephony_aws::reverify::VERIFY_TIMEOUT_SECS;
 /// The least time between two verification calls of one config (seconds): a second
 /// `POST …/verify` sooner → 429 with `Retry-After` (issue 27 §4, toll fraud).
 pub const VERIFY_COOLDOWN_SECS: u64 = 300;
@@ -125,7 +124,12 @@ pub async fn verify(
         }
         Err(e) => return Err(Refusal::Answer(store_down(&e))),
     }
-    match store.start_verification(&c, condition.as_str(), now).await {
+    // After `unverified` or `looping`, what was proven before no longer holds.
+    let fresh = matches!(c.state.as_str(), "unverified" | "looping");
+    match store
+        .start_verification(&c, condition.as_str(), "tenant", fresh, now)
+        .await
+    {
         Ok(Transition::Moved) => {}
         Ok(Transition::Stale) => {
             return Err(refused(
@@ -143,12 +147,7 @@ pub async fn verify(
         verify_condition: Some(condition.as_str().into()),
         ..c
     };
-    let twiml = "<Response><Pause length=\"20\"/><Hangup/></Response>";
-    metrics::count("ForwardingVerifyCalls", None);
-    match twilio
-        .create_call(&verifying.destination, &verifying.sim_e164, twiml, 25)
-        .await
-    {
+    match telephony_aws::reverify::place_call(twilio, &verifying).await {
         Ok(call) => Ok((
             StatusCode::ACCEPTED,
             json!({"id": verifying.id, "state": "verifying", "call_sid": call.sid.unwrap_or_default(),

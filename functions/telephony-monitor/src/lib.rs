@@ -7,12 +7,15 @@
 //! compensates onboarding sagas abandoned by a crash or timeout ([`Saga::sweep`], through the
 //! `open-transactions` index; `SagasSwept`), and finishes messages with work left — MMS media
 //! still to copy, staff notices SNS refused ([`messages::resume_pending`], through the
-//! `messages-pending` index; issue 27 §5, §6).
+//! `messages-pending` index; issue 27 §5, §6), and keeps hybrid forwarding honest: late
+//! verifications settled, every verified config re-verified by a real call every 30 days, a
+//! failed re-verification made `unverified` with one notice to the org ([`reverify::run`],
+//! issue 24 §3).
 
 use serde_json::{json, Value};
 use telephony_aws::ops::{self, Gauges};
 use telephony_aws::provisioning::Saga;
-use telephony_aws::{health, messages, metrics, now_secs, voicemail, Deps, Error};
+use telephony_aws::{health, messages, metrics, now_secs, reverify, voicemail, Deps, Error};
 
 /// Pending messages (media copies, deferred notices) finished per run.
 pub const MESSAGES_BATCH: i32 = 25;
@@ -23,13 +26,22 @@ pub const MESSAGES_BATCH: i32 = 25;
 pub async fn handler(deps: &Deps) -> Result<Value, Error> {
     // Boxed: the futures are large, and the monitor also runs on small test-thread stacks.
     let now = now_secs();
-    let ((_, healthy), gauges, reconciled, swept, messages) = tokio::join!(
+    let ((_, healthy), gauges, reconciled, swept, messages, forwarding) = tokio::join!(
         Box::pin(health::check(deps)),
         Box::pin(ops::gauges(deps, now)),
         Box::pin(voicemail::reconcile(deps, now)),
         Box::pin(sweep(deps, now)),
-        Box::pin(messages::resume_pending(deps, MESSAGES_BATCH))
+        Box::pin(messages::resume_pending(deps, MESSAGES_BATCH)),
+        Box::pin(reverify::run(deps, now))
     );
+    let forwarding = match forwarding {
+        Ok(r) => json!(r),
+        Err(e) => {
+            tracing::error!(error = %e, "forwarding re-verification could not run");
+            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+            json!({ "error": e.to_string() })
+        }
+    };
     let messages = match messages {
         Ok(r) => json!(r),
         Err(e) => {
@@ -54,7 +66,7 @@ pub async fn handler(deps: &Deps) -> Result<Value, Error> {
     let gauges = gauges?;
     publish(&gauges);
     Ok(
-        json!({ "healthy": healthy, "gauges": gauges, "reconciled": reconciled, "sagas": swept, "messages": messages }),
+        json!({ "healthy": healthy, "gauges": gauges, "reconciled": reconciled, "sagas": swept, "messages": messages, "forwarding": forwarding }),
     )
 }
 

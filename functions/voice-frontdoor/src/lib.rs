@@ -36,12 +36,19 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     }
     let now = now_secs();
     let calls = deps.calls();
-    let (claim, number, forwarded) = tokio::join!(
+    let (claim, number, (forwarded, bounce)) = tokio::join!(
         calls.claim_call(&sid, from, to, now),
         deps.number_config(to),
-        forwarded_from(deps, hook)
+        forwarded_from(deps, hook, &sid, now)
     );
     let claim = claim?;
+    // Our own Dial came back forwarded from the mobile it rings (issue 24 §3): refused, so the
+    // caller's call goes to our voicemail from its Dial action, and the config stops routing.
+    if bounce {
+        tracing::warn!(call_sid = %sid, forwarded_from = %mask_phone(hook.params.get("ForwardedFrom").unwrap_or("")), "forwarding loop refused");
+        telephony_aws::loops::mark_looping(deps, forwarded.as_ref(), &sid, now).await;
+        return Ok(flow::forwarding_loop());
+    }
     let number = match forwarded {
         // Our verification call comes back forwarded from the SIM *to this config's own
         // number*, with that number as the caller (issue 27 §1: forwarded anywhere else proves
@@ -181,22 +188,43 @@ fn mode_dim(mode: &str) -> &'static str {
     }
 }
 
-/// The forwarding config of the call's `ForwardedFrom` SIM, when the stack has forwarding and
-/// the request names one; `None` on any failure (the call goes on by `To`).
+/// For a call carrying `ForwardedFrom`: the forwarding config of that SIM (when the stack has
+/// forwarding; `None` on any failure: the call goes on by `To`), and whether the number is one
+/// another call of ours is dialling right now ([`telephony_aws::loops`]; an unreadable marker
+/// counts as no bounce).
 async fn forwarded_from(
     deps: &Deps,
     hook: &Webhook,
-) -> Option<telephony_aws::forwarding::SimRoute> {
-    let table = deps.config.forwarding_table.as_deref()?;
-    let sim = E164::parse_syntax(hook.params.get("ForwardedFrom")?).ok()?;
-    match telephony_aws::forwarding::sim_route(&deps.dynamo, table, sim.as_str()).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %e, "forwarding lookup failed; routing by To");
-            metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
-            None
+    sid: &telephony_core::CallSid,
+    now: u64,
+) -> (Option<telephony_aws::forwarding::SimRoute>, bool) {
+    let Some(sim) = hook
+        .params
+        .get("ForwardedFrom")
+        .and_then(|f| E164::parse_syntax(f).ok())
+    else {
+        return (None, false);
+    };
+    let route = async {
+        let table = deps.config.forwarding_table.as_deref()?;
+        match telephony_aws::forwarding::sim_route(&deps.dynamo, table, sim.as_str()).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "forwarding lookup failed; routing by To");
+                metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
+                None
+            }
         }
-    }
+    };
+    let bounce = async {
+        telephony_aws::loops::is_bounce(deps, sid, sim.as_str(), now)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "dialling marker unreadable; no loop check");
+                false
+            })
+    };
+    tokio::join!(route, bounce)
 }
 
 /// Our verification call came back forwarded: the config is `verified`; a confirmation and
@@ -210,16 +238,24 @@ async fn verified(
     if let Some(table) = deps.config.forwarding_table.as_deref() {
         let store = telephony_aws::forwarding::OrgStore::new(&deps.dynamo, table, &route.org);
         match store.config(&route.config_id).await {
-            Ok(Some(c)) if c.state == "verifying" => match store.mark_verified(&c).await {
-                Ok(telephony_aws::forwarding::Transition::Moved) => {
-                    tracing::info!(call_sid = %sid, config = %c.id, "forwarding verified");
-                    metrics::count("ForwardingVerifications", Some(("Outcome", "verified")));
+            Ok(Some(c)) if c.state == "verifying" => {
+                match store.mark_verified(&c, now_secs()).await {
+                    Ok(telephony_aws::forwarding::Transition::Moved) => {
+                        tracing::info!(call_sid = %sid, config = %c.id, "forwarding verified");
+                        metrics::count("ForwardingVerifications", Some(("Outcome", "verified")));
+                        if c.verify_origin.as_deref() == Some("monitor") {
+                            metrics::count(
+                                "ForwardingReverifications",
+                                Some(("Outcome", "verified")),
+                            );
+                        }
+                    }
+                    Ok(telephony_aws::forwarding::Transition::Stale) => {}
+                    Err(e) => {
+                        tracing::error!(call_sid = %sid, error = %e, "forwarding verified but not recorded")
+                    }
                 }
-                Ok(telephony_aws::forwarding::Transition::Stale) => {}
-                Err(e) => {
-                    tracing::error!(call_sid = %sid, error = %e, "forwarding verified but not recorded")
-                }
-            },
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(call_sid = %sid, error = %e, "forwarding config unreadable"),
         }

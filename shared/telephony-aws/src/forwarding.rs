@@ -65,6 +65,11 @@ pub struct ForwardingConfig {
     pub verify_condition: Option<String>,
     /// The conditions a verification call has proven (a string set in the table), sorted.
     pub verified_conditions: Vec<String>,
+    /// Who placed the last verification call: `tenant` (`POST …/verify`) or `monitor` (the
+    /// 30-day re-verification, issue 24 §3).
+    pub verify_origin: Option<String>,
+    /// When a verification call last came back forwarded (Unix seconds).
+    pub verified_at: Option<u64>,
     /// Unix seconds.
     pub created_at: u64,
 }
@@ -101,6 +106,8 @@ impl ForwardingConfig {
             clear_all: get_s(item, "clear_all").unwrap_or_default(),
             verify_started_at: num(item, "verify_started_at"),
             verify_condition: get_s(item, "verify_condition"),
+            verify_origin: get_s(item, "verify_origin"),
+            verified_at: num(item, "verified_at"),
             verified_conditions: {
                 let mut v = item
                     .get("verified_conditions")
@@ -462,7 +469,8 @@ impl<'a> OrgStore<'a> {
         if let Some(t) = verify_started_at {
             extra.push(("verify_started_at", n(t)));
         }
-        self.transition(c, state, reason, extra, None).await
+        self.transition(c, state, reason, extra, Change::default())
+            .await
     }
 
     /// Starts a verification of `condition` (issue 22 §1; the wire form of
@@ -470,30 +478,39 @@ impl<'a> OrgStore<'a> {
     /// stored state as [`OrgStore::set_state`].
     ///
     /// Errors: [`Error::Dynamo`].
+    /// `origin` is `tenant` or `monitor`; `fresh` forgets the conditions proven before (a
+    /// re-verification, or one after the config became `unverified` or `looping`: what was
+    /// proven then no longer holds).
     pub async fn start_verification(
         &self,
         c: &ForwardingConfig,
         condition: &str,
+        origin: &str,
+        fresh: bool,
         now: u64,
     ) -> Result<Transition, Error> {
         let extra = vec![
             ("verify_started_at", n(now)),
             ("verify_condition", s(condition)),
+            ("verify_origin", s(origin)),
         ];
-        self.transition(c, "verifying", None, extra, None).await
+        let forget = fresh.then_some("verified_conditions");
+        let change = Change { add: None, forget };
+        self.transition(c, "verifying", None, extra, change).await
     }
 
     /// Our test call came back forwarded: `verified`, and the condition it checked joins
     /// `verified_conditions` (a set: a repeated check adds nothing).
     ///
     /// Errors: [`Error::Dynamo`].
-    pub async fn mark_verified(&self, c: &ForwardingConfig) -> Result<Transition, Error> {
-        let proven = c
+    pub async fn mark_verified(&self, c: &ForwardingConfig, now: u64) -> Result<Transition, Error> {
+        let add = c
             .verify_condition
             .as_deref()
             .map(|v| ("verified_conditions", v));
-        self.transition(c, "verified", None, Vec::new(), proven)
-            .await
+        let extra = vec![("verified_at", n(now))];
+        let change = Change { add, forget: None };
+        self.transition(c, "verified", None, extra, change).await
     }
 
     async fn transition(
@@ -502,7 +519,7 @@ impl<'a> OrgStore<'a> {
         state: &str,
         reason: Option<&str>,
         extra: Vec<(&str, AttributeValue)>,
-        add_to_set: Option<(&str, &str)>,
+        change: Change<'_>,
     ) -> Result<Transition, Error> {
         let mut sets = vec!["#st = :s".to_owned()];
         let mut u = self
@@ -526,14 +543,21 @@ impl<'a> OrgStore<'a> {
                 .expression_attribute_values(format!(":x{i}"), value);
         }
         let mut expr = format!("SET {}", sets.join(", "));
-        if let Some((set, member)) = add_to_set {
+        if let Some((set, member)) = change.add {
             expr.push_str(" ADD #set :member");
             u = u
                 .expression_attribute_names("#set", set)
                 .expression_attribute_values(":member", AttributeValue::Ss(vec![member.into()]));
         }
+        let mut removes: Vec<&str> = Vec::new();
         if reason.is_none() {
-            expr.push_str(" REMOVE reason");
+            removes.push("reason");
+        }
+        if let Some(attr) = change.forget {
+            removes.push(attr);
+        }
+        if !removes.is_empty() {
+            expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         match u.update_expression(expr).send().await {
             Ok(_) => {}
@@ -551,6 +575,13 @@ impl<'a> OrgStore<'a> {
         }
         Ok(Transition::Moved)
     }
+}
+
+/// A set member to add and an attribute to remove with a state change.
+#[derive(Debug, Clone, Copy, Default)]
+struct Change<'a> {
+    add: Option<(&'a str, &'a str)>,
+    forget: Option<&'a str>,
 }
 
 /// The outcome of claiming a SIM for a new config.
@@ -618,4 +649,42 @@ pub async fn sim_route(
             destination: get_s(&i, "destination").unwrap_or_default(),
         })
     }))
+}
+
+/// Every config that is `verified` or `verifying`, with its org: what the monitor's
+/// re-verification pass reads (issue 24 §3). A filtered, paginated Scan: the forwarding table
+/// holds one item per org setting, config and audit entry, is read by no call path, and the
+/// filter keeps the answer to the configs that matter.
+///
+/// Errors: [`Error::Dynamo`].
+pub async fn watched_configs(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<Vec<(String, ForwardingConfig)>, Error> {
+    let mut out = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let page = dynamo
+            .scan()
+            .table_name(table)
+            .filter_expression("begins_with(sk, :c) AND #st IN (:v, :vv)")
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":c", s("config#"))
+            .expression_attribute_values(":v", s("verified"))
+            .expression_attribute_values(":vv", s("verifying"))
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(Error::dynamo("Scan forwarding (watched configs)"))?;
+        for item in page.items() {
+            let org = get_s(item, "pk").and_then(|p| p.strip_prefix("org#").map(str::to_owned));
+            if let (Some(org), Some(c)) = (org, ForwardingConfig::from_item(item)) {
+                out.push((org, c));
+            }
+        }
+        match page.last_evaluated_key() {
+            Some(k) if !k.is_empty() => start = Some(k.clone()),
+            _ => return Ok(out),
+        }
+    }
 }

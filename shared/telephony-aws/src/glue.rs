@@ -338,7 +338,15 @@ where
     F: AsyncFn(&Deps, &Webhook) -> Result<Twiml, Error>,
 {
     match accept(&deps.config, &req) {
-        Ok(hook) => voice_reply(&deps.config, &hook, route, answer(deps, &hook).await),
+        Ok(hook) => {
+            let doc = answer(deps, &hook).await;
+            // A reply that dials leaves a marker, so our own Dial coming back forwarded is
+            // recognised at the frontdoor (issue 24 §3, [`crate::loops`]).
+            if let (Ok(doc), Ok(sid)) = (&doc, hook.params.call_sid()) {
+                crate::loops::note_dials(deps, &sid, doc, crate::now_secs()).await;
+            }
+            voice_reply(&deps.config, &hook, route, doc)
+        }
         Err(refusal) => refusal.into_response(),
     }
 }

@@ -14,6 +14,7 @@ pub mod glue;
 pub mod health;
 pub mod idempotency;
 pub mod logging;
+pub mod loops;
 pub mod messages;
 pub mod metrics;
 pub mod notifier;
@@ -25,6 +26,7 @@ pub mod ratelimit;
 pub mod recordings;
 #[cfg(feature = "relay")]
 pub mod relay;
+pub mod reverify;
 pub mod screening;
 pub mod store;
 pub mod streams;

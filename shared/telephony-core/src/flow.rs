@@ -844,6 +844,12 @@ pub fn rate_limited() -> Twiml {
     Twiml::new().then(Verb::Reject("busy"))
 }
 
+/// Our own Dial came back forwarded (issue 24 §3): `<Reject reason="busy"/>`, so the dialling
+/// call's Dial action sees `busy` and takes the caller to voicemail.
+pub fn forwarding_loop() -> Twiml {
+    Twiml::new().then(Verb::Reject("busy"))
+}
+
 /// A blocked caller: `<Reject reason="rejected"/>`.
 pub fn blocked() -> Twiml {
     Twiml::new().then(Verb::Reject("rejected"))
