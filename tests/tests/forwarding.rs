@@ -401,13 +401,9 @@ async fn org_b_cannot_read_or_change_org_a_configs() {
     assert_eq!(s, 201);
 }
 
-#[tokio::test]
-async fn the_kit_is_printable_html_in_the_users_language() {
-    let a = api(&[]).await;
-    a.ready("acme").await;
-    let c = a.config("acme", SIM, "rogers", "total_ai").await;
-    let id = c["id"].as_str().unwrap();
-    let t = token("acme");
+/// The kit's HTML for config `id` of `org` (English).
+async fn kit_html(a: &Api, org: &str, id: &str) -> String {
+    let t = token(org);
     let req = request(
         "GET",
         &format!("/forwarding/configs/{id}/kit"),
@@ -417,7 +413,17 @@ async fn the_kit_is_printable_html_in_the_users_language() {
         None,
     );
     let r = to_reply(forwarding_api::handle(&a.stack.deps, &a.settings, req).await);
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn the_kit_is_printable_html_in_the_users_language() {
+    let a = api(&[]).await;
+    a.ready("acme").await;
+    let c = a.config("acme", SIM, "rogers", "total_ai").await;
+    let id = c["id"].as_str().unwrap();
+    let html = kit_html(&a, "acme", id).await;
     for part in [
         "<!DOCTYPE html>",
         "Call forwarding kit",
@@ -429,8 +435,12 @@ async fn the_kit_is_printable_html_in_the_users_language() {
         "All calls: not verified yet",
         "3gpp.org",
     ] {
-        assert!(r.body.contains(part), "{part}");
+        assert!(html.contains(part), "{part}");
     }
+    assert!(
+        !html.contains("Forwarding is"),
+        "a pending config carries no warning"
+    );
     let mut fr = claims("acme");
     fr["locale"] = "fr-CA".into();
     let req = request(
@@ -1411,6 +1421,12 @@ async fn a_dial_that_comes_back_forwarded_is_a_loop() {
         .as_str()
         .unwrap()
         .contains("forwarding loop"));
+    assert!(
+        kit_html(&a, "acme", &id)
+            .await
+            .contains("Forwarding is looping"),
+        "the kit says so"
+    );
     // A looping config routes nothing; a second bounce sends no second notice.
     let again = forwarded_call(
         &a.stack,
@@ -1499,6 +1515,11 @@ async fn the_monitor_reverifies_every_30_days() {
         "{b}"
     );
     assert_eq!(b["configs"][0]["verified_conditions"], json!([]), "{b}");
+    let kit = kit_html(&a, "acme", &id).await;
+    assert!(
+        kit.contains("Forwarding is not verified") && kit.contains("30-day re-verification"),
+        "the kit says so"
+    );
     telephony_monitor::handler(&a.stack.deps).await.unwrap();
     assert_eq!(org_notices(&a, "forwarding_unverified", &id).await, 1);
 }

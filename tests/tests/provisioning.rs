@@ -702,6 +702,12 @@ async fn hours_and_speech_are_set_through_the_config_route_and_checked() {
         ("h3", r#"{"hours":"mon 09:00-17:00"}"#, "together"),
         ("h4", r#"{"holiday_region":"CA-XX"}"#, "holiday_region"),
         ("h5", r#"{"closures":"24/12/2026"}"#, "YYYY-MM-DD"),
+        (
+            "h5s",
+            r#"{"screening":{"sales":"maybe"}}"#,
+            "screening.sales",
+        ),
+        ("h5g", r#"{"robocall_gate":"all"}"#, "robocall_gate"),
     ] {
         let (status, body) = put(key, "1", body).await;
         assert_eq!(status, 400, "{body}");
@@ -713,7 +719,7 @@ async fn hours_and_speech_are_set_through_the_config_route_and_checked() {
     let (status, body) = put(
         "h6",
         "1",
-        r#"{"timezone":"America/Edmonton","hours":"mon-fri 09:00-17:00","holiday_region":"CA-AB","closures":"2026-12-24","after_hours_target":"+14035550199","speech_input":false}"#,
+        r#"{"timezone":"America/Edmonton","hours":"mon-fri 09:00-17:00","holiday_region":"CA-AB","closures":"2026-12-24","after_hours_target":"+14035550199","speech_input":false,"screening":{"default":"off","sales":"on"},"robocall_gate":"unverified"}"#,
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -734,4 +740,12 @@ async fn hours_and_speech_are_set_through_the_config_route_and_checked() {
     assert_eq!(hours.holiday_region.as_deref(), Some("CA-AB"));
     assert_eq!(config.after_hours_target.unwrap().as_str(), "+14035550199");
     assert!(!config.speech_input);
+    use telephony_core::screening::ScreenSetting;
+    assert_eq!(config.screening.default, ScreenSetting::Off);
+    assert_eq!(config.screening.sales, ScreenSetting::On);
+    assert_eq!(config.screening.support, ScreenSetting::Auto);
+    assert_eq!(
+        config.robocall_gate,
+        telephony_core::gate::RobocallGate::Unverified
+    );
 }

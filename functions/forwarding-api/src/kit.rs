@@ -75,6 +75,24 @@ pub fn verification_lines(c: &ForwardingConfig, lang: Lang) -> Vec<String> {
         .collect()
 }
 
+/// A warning at the top of the kit when forwarding is known not to work (issue 24 §3):
+/// `looping` (the phone forwards our own call back) or `unverified` (a check failed), with the
+/// reason; `None` otherwise.
+pub fn state_line(c: &ForwardingConfig, lang: Lang) -> Option<String> {
+    let fr = lang == Lang::Fr;
+    let what = match (c.state.as_str(), fr) {
+        ("looping", false) => "Forwarding is looping: your phone sends our calls back to us, so callers go to voicemail. Clear all forwarding, set it again with the codes below, then ask for a check.",
+        ("looping", true) => "Le renvoi tourne en boucle : votre téléphone nous renvoie nos propres appels, et les appelants vont à la boîte vocale. Annulez tous les renvois, activez-les de nouveau avec les codes ci-dessous, puis demandez une vérification.",
+        ("unverified", false) => "Forwarding is not verified: the last check did not come back. Set it again with the codes below, then ask for a check.",
+        ("unverified", true) => "Le renvoi n'est pas vérifié : la dernière vérification n'a pas abouti. Activez-le de nouveau avec les codes ci-dessous, puis demandez une vérification.",
+        _ => return None,
+    };
+    Some(match &c.reason {
+        Some(r) if !r.is_empty() => format!("{what} ({r})"),
+        _ => what.to_owned(),
+    })
+}
+
 /// The part of a check's instructions that says what to do, lower-cased to follow a
 /// parenthesis ("do not answer: …").
 fn while_it_rings(instructions: &str, opening: &str) -> String {
@@ -197,6 +215,9 @@ pub fn render(c: &ForwardingConfig, country: &Country, carrier: &Carrier, lang: 
         .as_deref()
         .map(|n| format!("<p class=\"notes\">{}</p>", e(n)))
         .unwrap_or_default();
+    let state = state_line(c, lang)
+        .map(|l| format!("<p class=\"warning\">{}</p>", e(&l)))
+        .unwrap_or_default();
     let ring = c
         .ring_time
         .map(|r| {
@@ -228,6 +249,7 @@ li {{ margin: 0.25em 0; font-size: 1.05em; }}
 <body>
 <h1>{title}</h1>
 <p>{carrier_name} · {country_name} · {sim}</p>
+{state}
 <p>{mode}</p>
 <h2>{on}</h2>
 {activation}
@@ -253,6 +275,7 @@ li {{ margin: 0.25em 0; font-size: 1.05em; }}
         country_name = e(country_name),
         sim = e(&c.sim_e164),
         mode = e(mode),
+        state = state,
         on = t("Turn forwarding on", "Activer le renvoi"),
         activation = codes(&c.activation),
         steps = steps,

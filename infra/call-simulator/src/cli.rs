@@ -15,6 +15,8 @@ pub const CALL_OPTIONS: &[&str] = &[
     "--ai",
     "--forwarded-from",
     "--say",
+    "--answered-by",
+    "--verstat",
     "--quiet",
 ];
 

@@ -46,7 +46,9 @@ commands:
   numbers webhooks E164 [--voice-url U] [--voice-fallback-url U] [--status-callback U] [--sms-url U] [--key K]
   numbers config E164 [--business NAME] [--sales E164] [--support E164] [--language L] [--auto-reply TEXT] [--speech on|off] [--missed-call-text on|off] [--whatsapp on|off] [--whatsapp-template HX…]
                  [--timezone TZ --hours \"mon-fri 09:00-17:00\"] [--holidays CA-AB] [--closures 2026-12-24,…] [--after-hours E164]
-                 [--ai on|off] [--ai-stream-url wss://…] [--ai-share PERCENT] [--key K]
+                 [--ai on|off] [--ai-stream-url wss://…] [--ai-share PERCENT]
+                 [--screening on|off|auto] [--screen-sales …] [--screen-support …] [--screen-after-hours …]
+                 [--robocall-gate off|unverified|failed-only] [--key K]
   a2p status ORG
   a2p enable ORG [--us on|off] [--customer-bundle BU…] [--a2p-bundle BU…] [--messaging-service MG…]
                  [--campaign FILE.json] [--key K]
@@ -527,6 +529,11 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
                 "holidays",
                 "closures",
                 "after-hours",
+                "screening",
+                "screen-sales",
+                "screen-support",
+                "screen-after-hours",
+                "robocall-gate",
                 "key",
             ])?;
             let n = number("number", n)?;
@@ -600,6 +607,23 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
             }
             if !ai.is_empty() {
                 body["ai"] = ai.into();
+            }
+            let mut screening = serde_json::Map::new();
+            for (opt, field) in [
+                ("screening", "default"),
+                ("screen-sales", "sales"),
+                ("screen-support", "support"),
+                ("screen-after-hours", "after_hours"),
+            ] {
+                if let Some(v) = args.opt(opt) {
+                    screening.insert(field.into(), v.into());
+                }
+            }
+            if !screening.is_empty() {
+                body["screening"] = screening.into();
+            }
+            if let Some(v) = args.opt("robocall-gate") {
+                body["robocall_gate"] = v.into();
             }
             let api = connect(&args).await?;
             let path = format!("/ops/numbers/{}", path_number(&n));

@@ -45,9 +45,9 @@ pub struct ForwardingConfig {
     pub ring_time: Option<u64>,
     /// Our number the calls go to.
     pub destination: String,
-    /// `pending`, `verifying`, `verified`, `unverified`, `disabled`.
+    /// `pending`, `verifying`, `verified`, `unverified`, `looping` (issue 24 §3), `disabled`.
     pub state: String,
-    /// Why `unverified`.
+    /// Why `unverified` or `looping`.
     pub reason: Option<String>,
     /// Activation codes (JSON array text in the table).
     pub activation: Vec<String>,

@@ -1156,6 +1156,27 @@ pub struct ConfigChange {
     pub whatsapp_template_sid: Option<String>,
     /// The AI receptionist (issue 12).
     pub ai: Option<AiChange>,
+    /// The screened hand-off's switches (issue 24 §1).
+    pub screening: Option<ScreeningChange>,
+    /// The verified-caller gate, `off`, `unverified` or `failed-only` (issue 24 §2;
+    /// [`telephony_core::gate::RobocallGate`]), stored as `robocall_gate`.
+    pub robocall_gate: Option<String>,
+}
+
+/// `screening` of a config change: each `on`, `off` or `auto`
+/// ([`telephony_core::screening::ScreenSetting`]), stored as `screening_default`,
+/// `screening_sales`, `screening_support`, `screening_after_hours`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningChange {
+    /// For every target without its own setting.
+    pub default: Option<String>,
+    /// The Sales line.
+    pub sales: Option<String>,
+    /// The Support line.
+    pub support: Option<String>,
+    /// The after-hours line.
+    pub after_hours: Option<String>,
 }
 
 /// `ai` of a config change: stored as `ai_enabled`, `ai_engine`, `ai_stream_url`, `ai_share`,
@@ -1255,6 +1276,27 @@ impl ConfigChange {
             if let Some(on) = ai.enabled {
                 out.push(("ai_enabled", on.to_string()));
             }
+        }
+        if let Some(sc) = &self.screening {
+            for (k, v) in [
+                ("screening_default", &sc.default),
+                ("screening_sales", &sc.sales),
+                ("screening_support", &sc.support),
+                ("screening_after_hours", &sc.after_hours),
+            ] {
+                if let Some(v) = v {
+                    if telephony_core::screening::ScreenSetting::parse(v).is_none() {
+                        return Err(format!("screening.{} must be on, off or auto", &k[10..]));
+                    }
+                    out.push((k, v.clone()));
+                }
+            }
+        }
+        if let Some(g) = &self.robocall_gate {
+            if telephony_core::gate::RobocallGate::parse(g).is_none() {
+                return Err("robocall_gate must be off, unverified or failed-only".into());
+            }
+            out.push(("robocall_gate", g.clone()));
         }
         match (&self.timezone, &self.hours) {
             (Some(tz), Some(h)) => {
@@ -1701,6 +1743,31 @@ mod tests {
             assert!(e.contains(what), "{body}: {e}");
         }
         assert!(serde_json::from_str::<ConfigChange>(r#"{"ai": {"url": "wss://x"}}"#).is_err());
+    }
+
+    #[test]
+    fn the_caller_protection_switches_are_checked_and_stored_flat() {
+        let change: ConfigChange = serde_json::from_str(
+            r#"{"screening": {"default": "off", "sales": "on"}, "robocall_gate": "unverified"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            change.attributes().unwrap(),
+            vec![
+                ("screening_default", "off".to_owned()),
+                ("screening_sales", "on".to_owned()),
+                ("robocall_gate", "unverified".to_owned()),
+            ]
+        );
+        for (body, what) in [
+            (r#"{"screening": {"support": "yes"}}"#, "screening.support"),
+            (r#"{"robocall_gate": "strict"}"#, "robocall_gate"),
+        ] {
+            let c: ConfigChange = serde_json::from_str(body).unwrap();
+            let e = c.attributes().unwrap_err();
+            assert!(e.contains(what), "{body}: {e}");
+        }
+        assert!(serde_json::from_str::<ConfigChange>(r#"{"screening": {"ai": "on"}}"#).is_err());
     }
 
     #[test]
