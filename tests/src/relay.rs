@@ -100,6 +100,20 @@ pub async fn put_relay_number(s: &Stack, language: &str) {
         .unwrap();
 }
 
+/// The receptionist's number open around the clock (its `hours` removed), for a test whose
+/// human path must not depend on the hour it runs at (closed → the after-hours message).
+pub async fn open_around_the_clock(s: &Stack) {
+    s.deps
+        .dynamo
+        .update_item()
+        .table_name(&s.resources["NumbersTable"])
+        .key("e164", A::S(RELAY_NUMBER.into()))
+        .update_expression("REMOVE hours")
+        .send()
+        .await
+        .unwrap();
+}
+
 /// A call to the receptionist's number: consent `consent_digit`, then `says` to the AI.
 pub fn relay_script(r: &RelayStack, consent_digit: &str, says: &[&str]) -> call_simulator::Script {
     let mut sc = script(r.stack, &[Some(consent_digit)], "no-answer", 0);

@@ -449,6 +449,7 @@ async fn dtmf_zero_transfers_to_the_team_through_the_connect_action() {
 #[tokio::test]
 async fn a_model_that_is_down_hands_the_caller_to_a_person_once() {
     let r = relay_stack(&[], "en-CA").await;
+    open_around_the_clock(r.stack).await;
     r.model.set_fail(Some(503));
     let sc = relay_script(&r, "1", &["Do you fix furnaces?"]);
     let log = play(r.stack, &sc).await;
