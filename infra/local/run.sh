@@ -85,6 +85,7 @@ resources=$("$VENV/bin/python" infra/local/bootstrap.py --endpoint "http://127.0
   echo "LOCAL_OPERATOR_ACCESS_KEY_ID=AKIALOCALOPERATOR001"
   echo "LOCAL_OPERATOR_SECRET_ACCESS_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(20))')"
   echo "STREAM_SECRET=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')"
+  echo "SUPPRESSION_SECRET=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')"
   echo "FAKE_BRIDGE_PORT=$FAKE_BRIDGE_PORT"
   echo "RELAY_URL=ws://127.0.0.1:$RELAY_WS_PORT/local"
   echo "RELAY_MANAGEMENT_URL=http://127.0.0.1:$RELAY_MANAGEMENT_PORT/local"
@@ -108,7 +109,8 @@ for var, logical in [("CALLS_TABLE", "CallsTable"), ("NUMBERS_TABLE", "NumbersTa
                      ("OPT_OUTS_TABLE", "OptOutsTable"), ("SMS_TOPIC_ARN", "SmsTopic"),
                      ("TRANSACTIONS_TABLE", "TransactionsTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
                      ("CONTACTS_TABLE", "ContactsTable"), ("SUBMISSIONS_TABLE", "SubmissionsTable"),
-                     ("COMPLIANCE_TABLE", "ComplianceTable"), ("FORWARDING_TABLE", "ForwardingTable")]:
+                     ("COMPLIANCE_TABLE", "ComplianceTable"), ("FORWARDING_TABLE", "ForwardingTable"),
+                     ("PRIVACY_TABLE", "PrivacyTable")]:
     print(f"{var}={r[logical]}")
 PY
 } > .local/stack.env

@@ -114,7 +114,7 @@ pub struct Stack {
 }
 
 /// Environment variable → template logical id of each stack resource a function reads.
-const RESOURCE_VARS: [(&str, &str); 14] = [
+const RESOURCE_VARS: [(&str, &str); 15] = [
     ("CALLS_TABLE", "CallsTable"),
     ("NUMBERS_TABLE", "NumbersTable"),
     ("RATE_LIMITS_TABLE", "RateLimitsTable"),
@@ -129,6 +129,7 @@ const RESOURCE_VARS: [(&str, &str); 14] = [
     ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
     ("COMPLIANCE_TABLE", "ComplianceTable"),
     ("FORWARDING_TABLE", "ForwardingTable"),
+    ("PRIVACY_TABLE", "PrivacyTable"),
 ];
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -196,6 +197,9 @@ pub fn stack_env(stack: &Stack) -> Vec<(String, String)> {
     vars.into_iter().collect()
 }
 
+/// The suppression entries' HMAC key of every test stack (issue 25).
+pub const SUPPRESSION_SECRET: &str = "test-suppression-secret-0123456789abcdef";
+
 /// Settings every test stack shares (resources are added per stack).
 fn common_vars() -> HashMap<String, String> {
     [
@@ -210,6 +214,7 @@ fn common_vars() -> HashMap<String, String> {
         // Tests play many calls from one caller within minutes; the limits themselves are
         // tested on their own (the default, both windows, in config's unit test).
         ("RATE_LIMITS", "10/60"),
+        ("SUPPRESSION_SECRET", SUPPRESSION_SECRET),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -1523,3 +1523,71 @@ async fn the_monitor_reverifies_every_30_days() {
     telephony_monitor::handler(&a.stack.deps).await.unwrap();
     assert_eq!(org_notices(&a, "forwarding_unverified", &id).await, 1);
 }
+
+#[tokio::test]
+async fn a_tenant_token_reaches_only_its_own_orgs_callers_in_privacy_requests() {
+    let a = api(&[]).await;
+    let s = &a.stack;
+    let (acme_number, globex_number) = ("+15875550131", "+15875550132");
+    for (e164, org) in [(acme_number, "acme"), (globex_number, "globex")] {
+        s.deps
+            .dynamo
+            .put_item()
+            .table_name(&s.resources["NumbersTable"])
+            .item(
+                "e164",
+                aws_sdk_dynamodb::types::AttributeValue::S(e164.into()),
+            )
+            .item(
+                "org_id",
+                aws_sdk_dynamodb::types::AttributeValue::S(org.into()),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    text_message(s, CALLER, globex_number, "hello globex").await;
+    let body = json!({"number": CALLER}).to_string();
+    // acme's token names globex: refused, nothing touched.
+    let other = json!({"number": CALLER, "org": "globex"}).to_string();
+    let (status, v) = a
+        .call(
+            "POST",
+            "/forwarding/privacy/erase",
+            "acme",
+            &[("Idempotency-Key", "k1")],
+            Some(&other),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (403, Some("other_org")),
+        "{v}"
+    );
+    // acme's own scope holds nothing of this caller: its erasure removes nothing of globex's.
+    let (status, v) = a
+        .call(
+            "POST",
+            "/forwarding/privacy/erase",
+            "acme",
+            &[("Idempotency-Key", "k2")],
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["scope"], "acme");
+    assert_eq!(v["counts"], json!({}), "{v}");
+    // globex's token finds its own caller's text.
+    let (status, v) = a
+        .call(
+            "POST",
+            "/forwarding/privacy/export",
+            "globex",
+            &[("Idempotency-Key", "k3")],
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["counts"]["message"], 1, "{v}");
+    assert_eq!(v["export"]["items"][0]["item"]["body"], "hello globex");
+}

@@ -85,18 +85,27 @@ async fn caller_path_webhooks_wait_on_aws_at_most_twice() {
         // The consent, then its 3-year proof (the consent in force, so a retry never records
         // another answer): 2 calls, 2 waits.
         ("/voice-consent?lang=en", 2, 2),
-        ("/voice-menu-handler?attempt=1&lang=en&repeats=0", 1, 1),
+        // The choice, then the `dialling#` marker of the Dial it answers (bounce detection,
+        // issue 24 §3): 2 calls, 2 waits.
+        ("/voice-menu-handler?attempt=1&lang=en&repeats=0", 2, 2),
         ("/voice-status", 1, 1),
         ("/voice-status", 1, 1),
         ("/voice-status", 1, 1),
-        ("/voice-route-action?department=sales&lang=en", 1, 1),
+        // The dial outcome ‖ the screened leg's answer (issue 24 §1): 2 calls, 1 wait.
+        (
+            "/voice-route-action?department=sales&lang=en&screened=1",
+            2,
+            1,
+        ),
         ("/voice-voicemail?lang=en&reason=no-answer", 1, 1),
         ("/voice-recording-callback?kind=voicemail", 9, 8),
         ("/voice-transcription-callback", 5, 5),
         ("/voice-voicemail?lang=en&step=done", 1, 1),
         ("/voice-status", 1, 1),
+        // The opt-out check reads the number's record ‖ its suppression entry (issue 25): one
+        // request more, no wait more.
+        ("/webcomms-sms-reply", 7, 2),
         ("/webcomms-sms-reply", 6, 2),
-        ("/webcomms-sms-reply", 5, 2),
         ("/webcomms-sms-reply", 3, 2),
         ("/webcomms-sms-reply", 2, 2),
     ];

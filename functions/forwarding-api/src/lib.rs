@@ -40,7 +40,7 @@ use telephony_core::ratelimit::Limit;
 use telephony_core::E164;
 
 /// Every `(method, path)` this function serves (template.yaml declares the same; a test checks).
-pub const ROUTES: [(&str, &str); 8] = [
+pub const ROUTES: [(&str, &str); 9] = [
     ("GET", "/forwarding/countries"),
     ("GET", "/forwarding/countries/{cc}/carriers"),
     ("PUT", "/forwarding/country"),
@@ -49,6 +49,7 @@ pub const ROUTES: [(&str, &str); 8] = [
     ("POST", "/forwarding/configs/{id}/verify"),
     ("DELETE", "/forwarding/configs/{id}"),
     ("GET", "/forwarding/configs/{id}/kit"),
+    ("POST", "/forwarding/privacy/{action}"),
 ];
 
 /// Requests per source IP per 15 minutes, checked before authentication.
@@ -219,6 +220,23 @@ pub async fn handle(deps: &Deps, settings: &Settings, req: Request) -> Response<
         }
         (&Method::DELETE, ["forwarding", "configs", id]) => {
             disable(&store, id, &user.subject).await
+        }
+        // Privacy requests for the org's own callers only (issue 25 §6).
+        (&Method::POST, ["forwarding", "privacy", action]) => {
+            let key = req
+                .headers()
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok());
+            telephony_aws::privacy::answer(
+                deps,
+                action,
+                req.body().as_ref(),
+                key,
+                Some(&user.org),
+                &user.subject,
+                now,
+            )
+            .await
         }
         (&Method::GET, ["forwarding", "configs", id, "kit"]) => {
             return match kit_page(&store, registry, id, &user).await {

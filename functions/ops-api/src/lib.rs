@@ -8,7 +8,10 @@
 //! - `PUT /ops/contacts/{org}/{e164}` — `{first_name, language?, notes_ref?, retention_days?}`:
 //!   create or replace a known caller (idempotent by nature: the same body twice leaves the same
 //!   item); `GET` reads it; `DELETE` removes it at once (privacy requests). 503 without
-//!   `CONTACTS_TABLE`.
+//!   `CONTACTS_TABLE`;
+//! - `POST /ops/privacy/{find|export|erase}` — `{number, org?, dry_run?}` with an
+//!   `Idempotency-Key`: a privacy request for one caller (issue 25,
+//!   [`telephony_aws::privacy::answer`]); `GET /ops/privacy/requests/{id}` — its audit record.
 
 use serde_json::json;
 use telephony_aws::glue;
@@ -18,7 +21,7 @@ use telephony_aws::{now_secs, ops, Body, Deps, Error, Request, Response};
 use telephony_core::{Params, RecordingSid};
 
 /// Every `(method, path)` the API serves (template.yaml declares the same, a test checks).
-pub const ROUTES: [(&str, &str); 7] = [
+pub const ROUTES: [(&str, &str); 11] = [
     ("GET", "/ops/calls/active"),
     ("GET", "/ops/voicemails"),
     ("POST", "/ops/voicemails/{RecordingSid}/ack"),
@@ -26,6 +29,10 @@ pub const ROUTES: [(&str, &str); 7] = [
     ("PUT", "/ops/contacts/{org}/{e164}"),
     ("GET", "/ops/contacts/{org}/{e164}"),
     ("DELETE", "/ops/contacts/{org}/{e164}"),
+    ("POST", "/ops/privacy/find"),
+    ("POST", "/ops/privacy/export"),
+    ("POST", "/ops/privacy/erase"),
+    ("GET", "/ops/privacy/requests/{id}"),
 ];
 
 /// The IAM principal API Gateway authenticated (`userArn`, else `callerId`), if any.
@@ -94,6 +101,24 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         (Method::GET, ["ops", "metrics", "summary"]) => ops::summary(deps, now)
             .await
             .map(|s| glue::json(StatusCode::OK, &s)),
+        (Method::POST, ["ops", "privacy", action]) => {
+            let key = req
+                .headers()
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok());
+            let (status, v) = telephony_aws::privacy::answer(
+                deps,
+                action,
+                req.body().as_ref(),
+                key,
+                None,
+                &principal,
+                now,
+            )
+            .await;
+            Ok(glue::json(status, &v))
+        }
+        (Method::GET, ["ops", "privacy", "requests", id]) => Ok(privacy_request(deps, id).await),
         (method, ["ops", "contacts", org, number]) => {
             contact(deps, &req, method, org, number, &principal, now).await
         }
@@ -103,6 +128,21 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
         tracing::error!(path = req.uri().path(), error = %e, "ops request failed");
         error(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable")
     })
+}
+
+/// `GET /ops/privacy/requests/{id}`: the audit record, 404 when unknown, 400 for a malformed id.
+async fn privacy_request(deps: &Deps, id: &str) -> Response<Body> {
+    if !telephony_core::privacy::is_request_id(id) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "a request id is PR and 32 hex digits",
+        );
+    }
+    match telephony_aws::privacy::request(deps, id).await {
+        Ok(Some(v)) => glue::json(StatusCode::OK, &v),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no such request"),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
 }
 
 /// `PUT|GET|DELETE /ops/contacts/{org}/{e164}`.

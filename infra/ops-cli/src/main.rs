@@ -18,6 +18,8 @@
 //! tradeline-ops hosted-sms order +1… --org ORG --contact +1… --address AD… --email E [--name N] [--key K]
 //! tradeline-ops hosted-sms status +1… | cancel +1… [--key K]
 //! tradeline-ops port-in start --file port-in.json [--key K] | status +1… | cancel +1… [--key K]
+//! tradeline-ops privacy find|export|erase --number +1… [--org ORG] [--dry-run] [--out FILE] [--key K]
+//! tradeline-ops privacy request PR…
 //! tradeline-ops summary
 //! ```
 //!
@@ -58,6 +60,8 @@ commands:
   port-in start --file FILE.json [--key K]
   port-in status E164
   port-in cancel E164 [--key K]
+  privacy find|export|erase --number E164 [--org ORG] [--dry-run] [--out FILE.json] [--key K]
+  privacy request REQUEST_ID
   summary
 environment: TRADELINE_API_URL (or --api-url), AWS credentials and region (standard chain)";
 
@@ -65,16 +69,20 @@ struct Args {
     words: Vec<String>,
     options: Vec<(String, String)>,
     json: bool,
+    dry_run: bool,
 }
 
 fn parse_args(raw: Vec<String>) -> Result<Args, String> {
     let mut words = Vec::new();
     let mut options = Vec::new();
     let mut json = false;
+    let mut dry_run = false;
     let mut it = raw.into_iter();
     while let Some(a) = it.next() {
         if a == "--json" {
             json = true;
+        } else if a == "--dry-run" {
+            dry_run = true;
         } else if a == "--help" || a == "-h" {
             return Err(String::new());
         } else if let Some(name) = a.strip_prefix("--") {
@@ -88,6 +96,7 @@ fn parse_args(raw: Vec<String>) -> Result<Args, String> {
         words,
         options,
         json,
+        dry_run,
     })
 }
 
@@ -279,6 +288,99 @@ async fn post(
         .send(method, path, &[("idempotency-key", &key)], body.as_ref())
         .await?;
     answered(args, &a, keys)
+}
+
+/// Counts per kind as a table.
+fn counts_table(v: &Value) -> String {
+    let rows: Vec<Vec<String>> = v["counts"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, n)| vec![k.clone(), cell(n)]).collect())
+        .unwrap_or_default();
+    format!(
+        "request {} ({}, {}): {}\n{}",
+        cell(&v["request_id"]),
+        cell(&v["action"]),
+        cell(&v["scope"]),
+        cell(&v["status"]),
+        table(&["KIND", "COUNT"], &rows)
+    )
+}
+
+/// `privacy find|export|erase`: the counts first (a dry run), then the request itself, retried
+/// with the same key while the API says it stopped part-way (an erasure resumes).
+async fn privacy(args: &Args, action: &str) -> Result<ExitCode, Fail> {
+    args.only(&["number", "org", "key", "out"])?;
+    let raw = args
+        .opt("number")
+        .ok_or(Fail::Usage("--number is required".into()))?;
+    let mut body = json!({ "number": number("--number", raw)? });
+    if let Some(o) = args.opt("org") {
+        body["org"] = o.into();
+    }
+    let api = connect(args).await?;
+    let path = format!("/ops/privacy/{action}");
+    let steps = if args.dry_run { 1 } else { 3 };
+    progress(1, steps, "finding what is held (dry run)");
+    let mut dry = body.clone();
+    dry["dry_run"] = true.into();
+    let a = api
+        .send(
+            "POST",
+            &path,
+            &[("idempotency-key", &new_key())],
+            Some(&dry),
+        )
+        .await?;
+    if a.status != 200 {
+        return Ok(refused(&a));
+    }
+    let total: u64 = a.body["counts"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    if args.dry_run {
+        show(args, &a.body, counts_table);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let key = key_of(args);
+    progress(2, 3, &format!("{action}: {total} item(s) and object(s)"));
+    let mut attempt = 1;
+    let a = loop {
+        let a = api
+            .send("POST", &path, &[("idempotency-key", &key)], Some(&body))
+            .await?;
+        let resumable = a.status == 503
+            && ["interrupted", "storage_unavailable"]
+                .contains(&a.body["error"]["code"].as_str().unwrap_or(""));
+        if !resumable || attempt == 5 {
+            break a;
+        }
+        eprintln!(
+            "  stopped part-way ({}); resuming (attempt {})",
+            cell(&a.body["error"]["message"]),
+            attempt + 1
+        );
+        attempt += 1;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    };
+    if a.status != 200 {
+        return Ok(refused(&a));
+    }
+    progress(3, 3, "done");
+    if let (Some(out), Some(doc)) = (args.opt("out"), a.body.get("export")) {
+        let text = serde_json::to_string_pretty(doc).unwrap_or_default();
+        std::fs::write(out, text).map_err(|e| Fail::Input(format!("{out}: {e}")))?;
+        eprintln!("export written to {out}");
+    }
+    if args.json || action != "export" || args.opt("out").is_some() {
+        show(args, &a.body, counts_table);
+    } else {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&a.body).unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn run(args: Args) -> Result<ExitCode, Fail> {
@@ -759,6 +861,29 @@ async fn run(args: Args) -> Result<ExitCode, Fail> {
             let n = number("number", n)?;
             let path = format!("/ops/numbers/port-in/{}", path_number(&n));
             post(&args, "DELETE", &path, None, &PORT_FIELDS).await
+        }
+        ["privacy", action @ ("find" | "export" | "erase")] => privacy(&args, action).await,
+        ["privacy", "request", id] => {
+            let api = connect(&args).await?;
+            let a = api
+                .send("GET", &format!("/ops/privacy/requests/{id}"), &[], None)
+                .await?;
+            answered(
+                &args,
+                &a,
+                &[
+                    "id",
+                    "action",
+                    "number",
+                    "scope",
+                    "principal",
+                    "status",
+                    "counts",
+                    "created_at",
+                    "finished_at",
+                    "expires_at",
+                ],
+            )
         }
         ["summary"] => {
             args.only(&[])?;

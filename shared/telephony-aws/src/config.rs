@@ -91,6 +91,10 @@ pub struct Config {
     pub idempotency_table: Option<String>,
     /// `CONTACTS_TABLE`: known callers (frontdoor and ops API); unset → no personal greetings.
     pub contacts_table: Option<String>,
+    /// `PRIVACY_TABLE`: privacy requests' audit records and erasure plans (issue 25).
+    pub privacy_table: Option<String>,
+    /// `SUBMISSIONS_TABLE`: contact-form submissions (searched by privacy requests).
+    pub submissions_table: Option<String>,
     /// `MESSAGING_SERVICE_SID` (`MG…`): the Messaging Service new numbers join, if any.
     pub messaging_service_sid: Option<String>,
     /// `SUBACCOUNT_PER_ORG=true`: onboarding gives each org its own Twilio subaccount (created
@@ -149,6 +153,10 @@ pub struct Config {
     /// `STREAM_SECRET` (at least 32 characters; from Secrets Manager in the template): the key
     /// of the AI stream tokens. Unset → no number is handed to the AI (the menu instead).
     pub stream_secret: Option<Secret>,
+    /// `SUPPRESSION_SECRET` (optional, at least 32 characters): the HMAC key of the suppression
+    /// entries an erased opt-out leaves (issue 25; [`telephony_core::privacy::suppression_key`]).
+    /// Without it an erasure refuses to touch an opt-out.
+    pub suppression_secret: Option<Secret>,
     /// `STREAM_WATCHDOG_MS` (default 3000, 500–30000): a stream starting later than this after
     /// the `<Connect>` falls back to a person.
     pub stream_watchdog: Duration,
@@ -251,6 +259,13 @@ impl Config {
             });
         }
         let stream_secret = opt("STREAM_SECRET").map(Secret);
+        let suppression_secret = opt("SUPPRESSION_SECRET").map(Secret);
+        if suppression_secret.as_ref().is_some_and(|s| s.0.len() < 32) {
+            return Err(ConfigError::Invalid {
+                name: "SUPPRESSION_SECRET",
+                reason: "must be at least 32 characters".into(),
+            });
+        }
         if stream_secret.as_ref().is_some_and(|s| s.0.len() < 32) {
             return Err(ConfigError::Invalid {
                 name: "STREAM_SECRET",
@@ -287,6 +302,7 @@ impl Config {
         Ok(Self {
             relay_url,
             stream_secret,
+            suppression_secret,
             stream_watchdog: Duration::from_millis(watchdog_ms),
             stage,
             public_base_url,
@@ -303,6 +319,8 @@ impl Config {
             idempotency_table: opt("IDEMPOTENCY_TABLE"),
             messaging_service_sid: opt("MESSAGING_SERVICE_SID"),
             contacts_table: opt("CONTACTS_TABLE"),
+            privacy_table: opt("PRIVACY_TABLE"),
+            submissions_table: opt("SUBMISSIONS_TABLE"),
             subaccount_per_org: opt("SUBACCOUNT_PER_ORG").as_deref() == Some("true"),
             signature_bypass: bypass_asked,
             calls_table: req("CALLS_TABLE")?,

@@ -132,6 +132,8 @@ impl Contacts<'_> {
             .put_item()
             .table_name(self.table)
             .item("pk", key(org, caller))
+            // Indexed by `contacts-by-caller` for privacy requests across orgs (issue 25).
+            .item("caller", AttributeValue::S(caller.as_str().to_owned()))
             .item(
                 "first_name",
                 AttributeValue::S(w.first_name.trim().to_owned()),

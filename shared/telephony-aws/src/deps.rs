@@ -204,6 +204,7 @@ impl Deps {
             c.message_retention.as_secs(),
             c.opt_out_retention.as_secs(),
         )
+        .with_suppression(c.suppression_secret.as_ref().map(|k| k.0.as_bytes()))
     }
 
     /// Whether `e164` is one of our own numbers (in the `numbers` table, or the hotline).

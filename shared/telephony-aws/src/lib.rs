@@ -21,6 +21,7 @@ pub mod notifier;
 pub mod numbers;
 pub mod ops;
 pub mod orders;
+pub mod privacy;
 pub mod provisioning;
 pub mod ratelimit;
 pub mod recordings;

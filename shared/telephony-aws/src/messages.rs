@@ -94,6 +94,7 @@ pub struct Messages<'a> {
     windows: &'a str,
     message_ttl: u64,
     opt_out_ttl: u64,
+    suppression: Option<&'a [u8]>,
 }
 
 impl<'a> Messages<'a> {
@@ -113,7 +114,16 @@ impl<'a> Messages<'a> {
             windows,
             message_ttl,
             opt_out_ttl,
+            suppression: None,
         }
+    }
+
+    /// With the suppression secret (`SUPPRESSION_SECRET`): an opt-out erased by a privacy
+    /// request lives on as `sup#<HMAC>` ([`telephony_core::privacy::suppression_key`]) and still
+    /// counts in [`Self::is_opted_out`]; an opt-in removes it.
+    pub fn with_suppression(mut self, secret: Option<&'a [u8]>) -> Self {
+        self.suppression = secret;
+        self
     }
 
     fn update(
@@ -384,15 +394,38 @@ impl<'a> Messages<'a> {
             .send()
             .await
             .map_err(Error::dynamo("UpdateItem opt-outs"))?;
+        if let (false, Some(k)) = (opted_out, self.suppression) {
+            self.client
+                .delete_item()
+                .table_name(self.opt_outs)
+                .key("pk", s(telephony_core::privacy::suppression_key(k, e164)))
+                .send()
+                .await
+                .map_err(Error::dynamo("DeleteItem opt-outs (suppression)"))?;
+        }
         Ok(())
     }
 
-    /// Whether `e164` is opted out now (an expired record counts as absent).
+    /// Whether `e164` is opted out now (an expired record counts as absent): its own record, or
+    /// (with the suppression secret) the suppression entry an erasure left, read in parallel.
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn is_opted_out(&self, e164: &str, now: u64) -> Result<bool, Error> {
+        let sup = self
+            .suppression
+            .map(|k| telephony_core::privacy::suppression_key(k, e164));
+        let (own, suppressed) = tokio::join!(self.opted_out_item(e164, now), async {
+            match &sup {
+                Some(key) => self.opted_out_item(key, now).await,
+                None => Ok(false),
+            }
+        });
+        Ok(own? || suppressed?)
+    }
+
+    async fn opted_out_item(&self, pk: &str, now: u64) -> Result<bool, Error> {
         let out = self
-            .get(self.opt_outs, e164)
+            .get(self.opt_outs, pk)
             .send()
             .await
             .map_err(Error::dynamo("GetItem opt-outs"))?;

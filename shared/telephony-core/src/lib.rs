@@ -26,6 +26,7 @@ pub mod gate;
 pub mod hours;
 pub mod ids;
 pub mod params;
+pub mod privacy;
 pub mod prompts;
 pub mod ratelimit;
 pub mod routes;
