@@ -407,42 +407,60 @@ impl<'a> Messages<'a> {
     }
 
     /// Whether `e164` is opted out now (an expired record counts as absent): its own record, or
-    /// (with the suppression secret) the suppression entry an erasure left, read in parallel.
+    /// (with the suppression secret) the suppression entry an erasure left, both read in one
+    /// BatchGetItem (consistent reads).
     ///
     /// Errors: [`Error::Dynamo`].
     pub async fn is_opted_out(&self, e164: &str, now: u64) -> Result<bool, Error> {
-        let sup = self
-            .suppression
-            .map(|k| telephony_core::privacy::suppression_key(k, e164));
-        let (own, suppressed) = tokio::join!(self.opted_out_item(e164, now), async {
-            match &sup {
-                Some(key) => self.opted_out_item(key, now).await,
-                None => Ok(false),
+        let mut pks = vec![e164.to_owned()];
+        pks.extend(
+            self.suppression
+                .map(|k| telephony_core::privacy::suppression_key(k, e164)),
+        );
+        let mut keys = aws_sdk_dynamodb::types::KeysAndAttributes::builder().consistent_read(true);
+        for pk in &pks {
+            keys = keys.keys(std::collections::HashMap::from([("pk".to_owned(), s(pk))]));
+        }
+        let keys = keys.build().map_err(|e| Error::Dynamo {
+            op: "BatchGetItem opt-outs",
+            message: e.to_string(),
+        })?;
+        let mut pending = std::collections::HashMap::from([(self.opt_outs.to_owned(), keys)]);
+        let mut items = Vec::new();
+        // Unprocessed keys (throttling) are asked again; two keys never need more than a retry.
+        for _ in 0..3 {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(Error::dynamo("BatchGetItem opt-outs"))?;
+            items.extend(
+                out.responses
+                    .unwrap_or_default()
+                    .remove(self.opt_outs)
+                    .unwrap_or_default(),
+            );
+            pending = out.unprocessed_keys.unwrap_or_default();
+            if pending.is_empty() {
+                break;
             }
-        });
-        Ok(own? || suppressed?)
-    }
-
-    async fn opted_out_item(&self, pk: &str, now: u64) -> Result<bool, Error> {
-        let out = self
-            .get(self.opt_outs, pk)
-            .send()
-            .await
-            .map_err(Error::dynamo("GetItem opt-outs"))?;
-        let Some(item) = out.item else {
-            return Ok(false);
-        };
-        let live = item
-            .get("expires_at")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .is_some_and(|exp| exp > now);
-        Ok(live
-            && item
-                .get("opted_out")
-                .and_then(|v| v.as_bool().ok())
-                .copied()
-                .unwrap_or(false))
+        }
+        if !pending.is_empty() {
+            return Err(Error::Dynamo {
+                op: "BatchGetItem opt-outs",
+                message: "keys left unprocessed after 3 attempts".into(),
+            });
+        }
+        Ok(items.iter().any(|item| {
+            let live = item
+                .get("expires_at")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .is_some_and(|exp| exp > now);
+            live && item.get("opted_out").and_then(|v| v.as_bool().ok()) == Some(&true)
+        }))
     }
 
     /// Claims the `kind` window (`autoreply`, `missedcall`) of `from` → `to` for `window_secs`:
