@@ -247,38 +247,48 @@ pub async fn unreachable_deps() -> Deps {
 /// Routes a request to the function serving its path, as API Gateway would. Each handler
 /// future is boxed: debug-build futures are large and tests run them on small thread stacks.
 pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
+    // Each handler runs with exactly the settings its function declares (`NEEDS`), as it does
+    // when deployed: a function that uses a setting it does not declare fails its tests.
+    macro_rules! serve {
+        ($f:ident) => {{
+            let own = narrow(deps, &$f::NEEDS);
+            Box::pin($f::handler(&own, req)).await
+        }};
+    }
     match req.uri().path() {
-        "/voice-frontdoor" => Box::pin(voice_frontdoor::handler(deps, req)).await,
-        "/voice-consent" => Box::pin(voice_consent::handler(deps, req)).await,
-        "/voice-menu-handler" => Box::pin(voice_menu_handler::handler(deps, req)).await,
-        "/voice-route-action" => Box::pin(voice_route_action::handler(deps, req)).await,
-        "/voice-voicemail" => Box::pin(voice_voicemail::handler(deps, req)).await,
-        "/voice-recording-callback" => Box::pin(voice_recording_callback::handler(deps, req)).await,
-        "/voice-transcription-callback" => {
-            Box::pin(voice_transcription_callback::handler(deps, req)).await
-        }
-        "/voice-status" => Box::pin(voice_status::handler(deps, req)).await,
-        "/voice-fallback" => Box::pin(voice_fallback::handler(deps, req)).await,
-        "/voice-health" => Box::pin(voice_health::handler(deps, req)).await,
-        "/voice-stream-status" => Box::pin(voice_stream_status::handler(deps, req)).await,
-        "/voice-stream-action" => Box::pin(voice_stream_action::handler(deps, req)).await,
-        "/voice-action" => Box::pin(voice_action::handler(deps, req)).await,
-        "/voice-relay-action" => Box::pin(voice_relay_action::handler(deps, req)).await,
-        "/webcomms-sms-reply" | "/twilio/sms" => {
-            Box::pin(webcomms_sms_reply::handler(deps, req)).await
-        }
-        "/webcomms-sms-status" | "/twilio/sms-status" => {
-            webcomms_sms_status::handler(deps, req).await
-        }
+        "/voice-frontdoor" => serve!(voice_frontdoor),
+        "/voice-consent" => serve!(voice_consent),
+        "/voice-menu-handler" => serve!(voice_menu_handler),
+        "/voice-route-action" => serve!(voice_route_action),
+        "/voice-voicemail" => serve!(voice_voicemail),
+        "/voice-recording-callback" => serve!(voice_recording_callback),
+        "/voice-transcription-callback" => serve!(voice_transcription_callback),
+        "/voice-status" => serve!(voice_status),
+        "/voice-fallback" => serve!(voice_fallback),
+        "/voice-health" => serve!(voice_health),
+        "/voice-stream-status" => serve!(voice_stream_status),
+        "/voice-stream-action" => serve!(voice_stream_action),
+        "/voice-action" => serve!(voice_action),
+        "/voice-relay-action" => serve!(voice_relay_action),
+        "/webcomms-sms-reply" | "/twilio/sms" => serve!(webcomms_sms_reply),
+        "/webcomms-sms-status" | "/twilio/sms-status" => serve!(webcomms_sms_status),
         p if p == "/ops/numbers"
             || p.starts_with("/ops/numbers/")
             || p.starts_with("/ops/orgs/") =>
         {
-            Box::pin(ops_provisioning::handler(deps, req)).await
+            serve!(ops_provisioning)
         }
-        p if p.starts_with("/ops/") => Box::pin(ops_api::handler(deps, req)).await,
+        p if p.starts_with("/ops/") => serve!(ops_api),
         other => panic!("no route for {other}"),
     }
+}
+
+/// `deps` with the configuration a function declaring `needs` reads ([`Deps::narrow`]).
+///
+/// Panics when a variable the function requires is not in the test stack's environment.
+pub fn narrow(deps: &Deps, needs: &telephony_aws::Needs) -> Deps {
+    deps.narrow(needs)
+        .unwrap_or_else(|e| panic!("the function's declared settings: {e}"))
 }
 
 /// A form POST to the path and query of the absolute `url` with an optional signature header.

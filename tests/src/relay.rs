@@ -57,9 +57,30 @@ pub async fn relay_stack(overrides: &[(&str, &str)], language: &str) -> RelaySta
         Box::pin(async move {
             let ev = WsEvent::from_event(&event).ok()?;
             Some(match route {
-                "$connect" => voice_relay_connect::handler(deps, &(), ev).await,
-                "$disconnect" => voice_relay_disconnect::handler(deps, &(), ev).await,
-                _ => voice_relay_message::handler(deps, runtime, ev).await,
+                "$connect" => {
+                    voice_relay_connect::handler(
+                        &crate::narrow(deps, &voice_relay_connect::NEEDS),
+                        &(),
+                        ev,
+                    )
+                    .await
+                }
+                "$disconnect" => {
+                    voice_relay_disconnect::handler(
+                        &crate::narrow(deps, &voice_relay_disconnect::NEEDS),
+                        &(),
+                        ev,
+                    )
+                    .await
+                }
+                _ => {
+                    voice_relay_message::handler(
+                        &crate::narrow(deps, &voice_relay_message::NEEDS),
+                        runtime,
+                        ev,
+                    )
+                    .await
+                }
             })
         })
     });

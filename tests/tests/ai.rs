@@ -434,7 +434,7 @@ async fn every_url_handed_to_twilio_carries_its_query_sorted_by_name() {
         }
     }
     // The webhooks bound to a number at onboarding.
-    let fields = telephony_aws::provisioning::webhook_fields(PUBLIC_BASE_URL, None);
+    let fields = provisioning::plan::webhook_fields(PUBLIC_BASE_URL, None);
     urls.extend(
         [
             fields.voice_url,

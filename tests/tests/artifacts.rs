@@ -53,7 +53,14 @@ async fn events_pass_signature_validation_and_get_their_expected_status() {
                 staff: "support@tradeline247.ca".into(),
                 ses: aws_sdk_sesv2::Client::new(&sdk_config(moto_endpoint()).await),
             };
-            let reply = to_reply(contact_submit::handle(&s.deps, &settings, req).await);
+            let reply = to_reply(
+                contact_submit::handle(
+                    &integration_tests::narrow(&s.deps, &contact_submit::NEEDS),
+                    &settings,
+                    req,
+                )
+                .await,
+            );
             assert_eq!(reply.status, 202, "{name}: {reply:?}");
             continue;
         }
@@ -126,12 +133,12 @@ fn template_declares_exactly_the_routes_the_code_uses() {
                 .map(|p| (p.to_owned(), r.method().to_owned()))
         })
         .collect();
-    let ops: BTreeSet<(String, String)> = ops_api::ROUTES
-        .iter()
-        .chain(ops_provisioning::ROUTES.iter())
-        .chain(contact_submit::ROUTES.iter())
-        .chain(voice_action::ROUTES.iter())
-        .chain(forwarding_api::ROUTES.iter())
+    use json_api::route::pairs;
+    let ops: BTreeSet<(String, String)> = pairs(ops_api::ROUTES)
+        .chain(pairs(ops_provisioning::ROUTES))
+        .chain(pairs(contact_submit::ROUTES))
+        .chain(pairs(voice_action::ROUTES))
+        .chain(pairs(forwarding_api::ROUTES))
         .map(|(m, p)| (p.to_string(), m.to_string()))
         .collect();
     let want: BTreeSet<_> = want.union(&ops).cloned().collect();

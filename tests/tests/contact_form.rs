@@ -104,7 +104,7 @@ async fn a_valid_message_is_stored_and_mailed_twice() {
     let body = r#"{"name":"Sam Lee","email":"sam@example.com","message":"select a plan, then delete my old account","phone":"+1 403 555 0123"}"#;
     let r = to_answer(
         handle(
-            &s.deps,
+            &integration_tests::narrow(&s.deps, &contact_submit::NEEDS),
             &set,
             post(&unique_ip(), &[("Origin", ORIGIN)], body),
         )
@@ -152,7 +152,7 @@ async fn the_fourth_submission_from_one_ip_is_refused_whatever_x_forwarded_for_s
         let forged = format!("203.0.113.{i}");
         let r = to_answer(
             handle(
-                &s.deps,
+                &integration_tests::narrow(&s.deps, &contact_submit::NEEDS),
                 &set,
                 post(&ip, &[("X-Forwarded-For", &forged)], body),
             )
@@ -162,7 +162,7 @@ async fn the_fourth_submission_from_one_ip_is_refused_whatever_x_forwarded_for_s
     }
     let r = to_answer(
         handle(
-            &s.deps,
+            &integration_tests::narrow(&s.deps, &contact_submit::NEEDS),
             &set,
             post(&ip, &[("X-Forwarded-For", "203.0.113.99")], body),
         )
@@ -174,7 +174,7 @@ async fn the_fourth_submission_from_one_ip_is_refused_whatever_x_forwarded_for_s
     // A foreign origin is refused before anything is read; bad input gets a clear error.
     let r = to_answer(
         handle(
-            &s.deps,
+            &integration_tests::narrow(&s.deps, &contact_submit::NEEDS),
             &set,
             post(
                 &unique_ip(),
@@ -189,7 +189,7 @@ async fn the_fourth_submission_from_one_ip_is_refused_whatever_x_forwarded_for_s
     assert_eq!(r.header("access-control-allow-origin"), None);
     let r = to_answer(
         handle(
-            &s.deps,
+            &integration_tests::narrow(&s.deps, &contact_submit::NEEDS),
             &set,
             post(
                 &unique_ip(),
@@ -204,7 +204,7 @@ async fn the_fourth_submission_from_one_ip_is_refused_whatever_x_forwarded_for_s
     // A text/plain body (a "simple" cross-site request that skips the preflight): 415.
     let r = to_answer(
         handle(
-            &s.deps,
+            &integration_tests::narrow(&s.deps, &contact_submit::NEEDS),
             &set,
             post(
                 &unique_ip(),
@@ -219,7 +219,14 @@ async fn the_fourth_submission_from_one_ip_is_refused_whatever_x_forwarded_for_s
         r#"{{"name":"S","email":"s@example.com","message":"{}"}}"#,
         "x".repeat(20_000)
     );
-    let r = to_answer(handle(&s.deps, &set, post(&unique_ip(), &[], &big)).await);
+    let r = to_answer(
+        handle(
+            &integration_tests::narrow(&s.deps, &contact_submit::NEEDS),
+            &set,
+            post(&unique_ip(), &[], &big),
+        )
+        .await,
+    );
     assert_eq!(r.status, 413);
 }
 
@@ -230,7 +237,7 @@ async fn a_failed_email_still_keeps_the_submission() {
     let set = settings(&s, "unverified@example.net").await;
     let r = to_answer(
         handle(
-            &s.deps,
+            &integration_tests::narrow(&s.deps, &contact_submit::NEEDS),
             &set,
             post(
                 &unique_ip(),

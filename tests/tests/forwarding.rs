@@ -116,7 +116,14 @@ impl Api {
     ) -> (u16, Value) {
         let t = token(org);
         let req = request(method, path, Some(&t), "203.0.113.7", headers, body);
-        let r = to_reply(forwarding_api::handle(&self.stack.deps, &self.settings, req).await);
+        let r = to_reply(
+            forwarding_api::handle(
+                &integration_tests::narrow(&self.stack.deps, &forwarding_api::NEEDS),
+                &self.settings,
+                req,
+            )
+            .await,
+        );
         (
             r.status,
             serde_json::from_str(&r.body).unwrap_or(Value::String(r.body)),
@@ -167,6 +174,7 @@ impl Api {
 #[tokio::test]
 async fn bad_tokens_are_refused() {
     let a = api(&[]).await;
+    let own = integration_tests::narrow(&a.stack.deps, &forwarding_api::NEEDS);
     let send = |t: Option<String>| {
         let req = request(
             "GET",
@@ -176,7 +184,7 @@ async fn bad_tokens_are_refused() {
             &[],
             None,
         );
-        forwarding_api::handle(&a.stack.deps, &a.settings, req)
+        forwarding_api::handle(&own, &a.settings, req)
     };
     assert_eq!(send(Some(token("acme"))).await.status(), 200);
     let mut expired = claims("acme");
@@ -412,7 +420,14 @@ async fn kit_html(a: &Api, org: &str, id: &str) -> String {
         &[],
         None,
     );
-    let r = to_reply(forwarding_api::handle(&a.stack.deps, &a.settings, req).await);
+    let r = to_reply(
+        forwarding_api::handle(
+            &integration_tests::narrow(&a.stack.deps, &forwarding_api::NEEDS),
+            &a.settings,
+            req,
+        )
+        .await,
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     r.body
 }
@@ -451,7 +466,14 @@ async fn the_kit_is_printable_html_in_the_users_language() {
         &[],
         None,
     );
-    let r = to_reply(forwarding_api::handle(&a.stack.deps, &a.settings, req).await);
+    let r = to_reply(
+        forwarding_api::handle(
+            &integration_tests::narrow(&a.stack.deps, &forwarding_api::NEEDS),
+            &a.settings,
+            req,
+        )
+        .await,
+    );
     assert!(
         r.body.contains("Trousse de renvoi d'appel") && r.body.contains("lang=\"fr\""),
         "{}",
@@ -608,7 +630,14 @@ async fn the_kit_renders_in_chromium_to_png_and_one_pdf_page() {
             &[],
             None,
         );
-        let r = to_reply(forwarding_api::handle(&a.stack.deps, &a.settings, req).await);
+        let r = to_reply(
+            forwarding_api::handle(
+                &integration_tests::narrow(&a.stack.deps, &forwarding_api::NEEDS),
+                &a.settings,
+                req,
+            )
+            .await,
+        );
         assert_eq!(r.status, 200);
         let (text, pages) = render_in_chromium(&r.body, &out, &format!("kit-{lang}"));
         assert_eq!(pages, 1, "the {lang} kit prints on one page");
@@ -633,7 +662,12 @@ async fn the_101st_request_from_one_ip_in_15_minutes_is_refused() {
             &[],
             None,
         );
-        let r = forwarding_api::handle(&a.stack.deps, &a.settings, req).await;
+        let r = forwarding_api::handle(
+            &integration_tests::narrow(&a.stack.deps, &forwarding_api::NEEDS),
+            &a.settings,
+            req,
+        )
+        .await;
         assert_eq!(r.status(), 200, "request {}", i + 1);
     }
     let req = request(
@@ -644,7 +678,12 @@ async fn the_101st_request_from_one_ip_in_15_minutes_is_refused() {
         &[],
         None,
     );
-    let r = forwarding_api::handle(&a.stack.deps, &a.settings, req).await;
+    let r = forwarding_api::handle(
+        &integration_tests::narrow(&a.stack.deps, &forwarding_api::NEEDS),
+        &a.settings,
+        req,
+    )
+    .await;
     assert_eq!(r.status(), 429);
     let retry: u64 = r.headers()["retry-after"]
         .to_str()
@@ -664,9 +703,13 @@ async fn the_101st_request_from_one_ip_in_15_minutes_is_refused() {
         None,
     );
     assert_eq!(
-        forwarding_api::handle(&a.stack.deps, &a.settings, req)
-            .await
-            .status(),
+        forwarding_api::handle(
+            &integration_tests::narrow(&a.stack.deps, &forwarding_api::NEEDS),
+            &a.settings,
+            req
+        )
+        .await
+        .status(),
         200
     );
 }
@@ -1083,7 +1126,12 @@ async fn verification_calls_go_only_to_mobiles_of_the_country_and_are_bounded() 
     set_started(120).await;
     let t = token("acme");
     let req = request("POST", &path, Some(&t), "203.0.113.7", &[], None);
-    let r = forwarding_api::handle(&a.stack.deps, &a.settings, req).await;
+    let r = forwarding_api::handle(
+        &integration_tests::narrow(&a.stack.deps, &forwarding_api::NEEDS),
+        &a.settings,
+        req,
+    )
+    .await;
     assert_eq!(r.status(), 429);
     let wait: u64 = r.headers()["retry-after"]
         .to_str()
@@ -1305,7 +1353,14 @@ async fn each_verification_proves_one_condition_and_says_which() {
         &[],
         None,
     );
-    let r = to_reply(forwarding_api::handle(&a.stack.deps, &a.settings, req).await);
+    let r = to_reply(
+        forwarding_api::handle(
+            &integration_tests::narrow(&a.stack.deps, &forwarding_api::NEEDS),
+            &a.settings,
+            req,
+        )
+        .await,
+    );
     for part in [
         "No answer: verified by a test call.",
         "Busy: verified by a test call.",
@@ -1474,11 +1529,21 @@ async fn the_monitor_reverifies_every_30_days() {
     let state = || async { a.store("acme").config(&id).await.unwrap().unwrap() };
     // Proven 10 days ago: nothing to do.
     set("verified_at", 10 * 86_400).await;
-    let out = telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    let out = telephony_monitor::handler(&integration_tests::narrow(
+        &a.stack.deps,
+        &telephony_monitor::NEEDS,
+    ))
+    .await
+    .unwrap();
     assert_eq!(out["forwarding"]["placed"], 0, "{out}");
     // 31 days ago: a re-verification call is placed.
     set("verified_at", 31 * 86_400).await;
-    let out = telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    let out = telephony_monitor::handler(&integration_tests::narrow(
+        &a.stack.deps,
+        &telephony_monitor::NEEDS,
+    ))
+    .await
+    .unwrap();
     assert_eq!(out["forwarding"]["placed"], 1, "{out}");
     let c = state().await;
     assert_eq!(
@@ -1499,9 +1564,19 @@ async fn the_monitor_reverifies_every_30_days() {
     assert!(c.verified_at.unwrap() + 60 > telephony_aws::now_secs());
     // The next one never comes back: unverified, said to the tenant, one notice.
     set("verified_at", 31 * 86_400).await;
-    telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    telephony_monitor::handler(&integration_tests::narrow(
+        &a.stack.deps,
+        &telephony_monitor::NEEDS,
+    ))
+    .await
+    .unwrap();
     set("verify_started_at", 120).await;
-    let out = telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    let out = telephony_monitor::handler(&integration_tests::narrow(
+        &a.stack.deps,
+        &telephony_monitor::NEEDS,
+    ))
+    .await
+    .unwrap();
     assert_eq!(out["forwarding"]["settled"], 1, "{out}");
     let (_, b) = a
         .call("GET", "/forwarding/configs", "acme", &[], None)
@@ -1520,7 +1595,12 @@ async fn the_monitor_reverifies_every_30_days() {
         kit.contains("Forwarding is not verified") && kit.contains("30-day re-verification"),
         "the kit says so"
     );
-    telephony_monitor::handler(&a.stack.deps).await.unwrap();
+    telephony_monitor::handler(&integration_tests::narrow(
+        &a.stack.deps,
+        &telephony_monitor::NEEDS,
+    ))
+    .await
+    .unwrap();
     assert_eq!(org_notices(&a, "forwarding_unverified", &id).await, 1);
 }
 

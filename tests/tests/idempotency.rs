@@ -3,7 +3,7 @@
 //! concurrent requests with one key (a double click) where exactly one runs.
 
 use integration_tests::stack;
-use telephony_aws::idempotency::{
+use provisioning::idempotency::{
     payload_hash, Claim, Idempotency, IdempotencyKey, StoredResponse, IN_PROGRESS_LEASE_MS,
     RETENTION_SECS,
 };

@@ -64,9 +64,12 @@ async fn monitor_publishes_backlog_active_calls_and_rates_after_scripted_calls()
         "acknowledging is idempotent"
     );
 
-    let out = telephony_monitor::handler(&s.deps)
-        .await
-        .expect("monitor run");
+    let out = telephony_monitor::handler(&integration_tests::narrow(
+        &s.deps,
+        &telephony_monitor::NEEDS,
+    ))
+    .await
+    .expect("monitor run");
     let g = &out["gauges"];
     assert_eq!(g["voicemail_backlog"], 2, "{out}");
     assert_eq!(g["voicemail_backlog_over_24h"], 0);
@@ -146,6 +149,8 @@ fn emitted_metrics() -> BTreeSet<String> {
         .map(|e| e.unwrap().path().join("src"))
         .collect();
     dirs.push(repo_root().join("shared/telephony-aws/src"));
+    dirs.push(repo_root().join("shared/provisioning/src"));
+    dirs.push(repo_root().join("shared/json-api/src"));
     for dir in dirs {
         for file in rust_files(&dir) {
             let text = std::fs::read_to_string(file).unwrap();
@@ -263,6 +268,8 @@ fn log_lines_never_carry_a_whole_phone_number() {
         .map(|e| e.unwrap().path().join("src"))
         .collect();
     dirs.push(repo_root().join("shared/telephony-aws/src"));
+    dirs.push(repo_root().join("shared/provisioning/src"));
+    dirs.push(repo_root().join("shared/json-api/src"));
     let phone_fields = [
         "number = %",
         "e164 = %",

@@ -22,16 +22,17 @@ fn ask(action: Action, key: &str, dry_run: bool) -> Ask {
 }
 
 async fn request(s: &Stack, action: &str, key: &str, body: Value) -> (u16, Value) {
-    let (status, v) = privacy::answer(
+    let answer = json_api::privacy::answer(
         &s.deps,
         action,
         body.to_string().as_bytes(),
         Some(key),
-        None,
+        json_api::privacy::Asker::Operator,
         "arn:aws:iam::123456789012:user/privacy-officer",
         telephony_aws::now_secs(),
     )
     .await;
+    let (status, v) = answer.unwrap_or_else(json_api::ApiError::into_pair);
     (status.as_u16(), v)
 }
 
@@ -305,16 +306,17 @@ async fn an_org_scope_sees_only_calls_and_texts_to_its_own_numbers() {
         (status, v["error"]["code"].as_str()),
         (400, Some("invalid_number"))
     );
-    let (status, v) = privacy::answer(
+    let (status, v) = json_api::privacy::answer(
         &s.deps,
         "erase",
         json!({"number": CALLER}).to_string().as_bytes(),
         None,
-        None,
+        json_api::privacy::Asker::Operator,
         "ops",
         telephony_aws::now_secs(),
     )
-    .await;
+    .await
+    .unwrap_or_else(json_api::ApiError::into_pair);
     assert_eq!(
         (status.as_u16(), v["error"]["code"].as_str()),
         (400, Some("idempotency_key_required"))

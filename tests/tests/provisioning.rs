@@ -4,8 +4,8 @@
 //! name; a failed record step releases the purchase.
 
 use integration_tests::*;
+use provisioning::saga::PURCHASE_ATTEMPTS;
 use std::collections::HashMap;
-use telephony_aws::provisioning::PURCHASE_ATTEMPTS;
 use telephony_aws::Deps;
 
 const OPERATOR: &str = "arn:aws:iam::123456789012:user/operator";
@@ -499,7 +499,12 @@ async fn abandoned_sagas_are_finished_or_compensated_by_the_monitor() {
     // 3. Still within its lease: a live Lambda may be running it; untouched.
     abandoned(&s, "TXlive", now - 10, &[("search", "started")], None).await;
 
-    let out = telephony_monitor::handler(&s.deps).await.unwrap();
+    let out = telephony_monitor::handler(&integration_tests::narrow(
+        &s.deps,
+        &telephony_monitor::NEEDS,
+    ))
+    .await
+    .unwrap();
     let sagas = &out["sagas"];
     assert_eq!(sagas["examined"], 2, "{out}");
     assert_eq!(sagas["completed"], 1, "{out}");
@@ -532,7 +537,12 @@ async fn abandoned_sagas_are_finished_or_compensated_by_the_monitor() {
     assert_eq!(attr_s(&live, "status").as_deref(), Some("in_progress"));
 
     // A second run finds nothing more to do (closed sagas left the index).
-    let again = telephony_monitor::handler(&s.deps).await.unwrap();
+    let again = telephony_monitor::handler(&integration_tests::narrow(
+        &s.deps,
+        &telephony_monitor::NEEDS,
+    ))
+    .await
+    .unwrap();
     assert_eq!(again["sagas"]["examined"], 0, "{again}");
 
     // The ops summary's failed_transactions view shows the compensated one.

@@ -225,21 +225,41 @@ async fn the_handshake_needs_twilios_signature_on_the_relay_url() {
     };
     let good = telephony_core::signature::compute(AUTH_TOKEN, &r.relay_url, &[]);
     assert_eq!(
-        voice_relay_connect::handler(&r.stack.deps, &(), ev(Some(&good))).await,
+        voice_relay_connect::handler(
+            &integration_tests::narrow(&r.stack.deps, &voice_relay_connect::NEEDS),
+            &(),
+            ev(Some(&good))
+        )
+        .await,
         200
     );
     assert_eq!(
-        voice_relay_connect::handler(&r.stack.deps, &(), ev(None)).await,
+        voice_relay_connect::handler(
+            &integration_tests::narrow(&r.stack.deps, &voice_relay_connect::NEEDS),
+            &(),
+            ev(None)
+        )
+        .await,
         401
     );
     let other_url = telephony_core::signature::compute(AUTH_TOKEN, "ws://127.0.0.1:1/local", &[]);
     assert_eq!(
-        voice_relay_connect::handler(&r.stack.deps, &(), ev(Some(&other_url))).await,
+        voice_relay_connect::handler(
+            &integration_tests::narrow(&r.stack.deps, &voice_relay_connect::NEEDS),
+            &(),
+            ev(Some(&other_url))
+        )
+        .await,
         403
     );
     let other_token = telephony_core::signature::compute("another-token", &r.relay_url, &[]);
     assert_eq!(
-        voice_relay_connect::handler(&r.stack.deps, &(), ev(Some(&other_token))).await,
+        voice_relay_connect::handler(
+            &integration_tests::narrow(&r.stack.deps, &voice_relay_connect::NEEDS),
+            &(),
+            ev(Some(&other_token))
+        )
+        .await,
         403
     );
     // Through the gateway: a bad signature never opens the socket.
@@ -251,7 +271,12 @@ async fn the_handshake_needs_twilios_signature_on_the_relay_url() {
     for url in ["wss://relay.example/prod", "wss://relay.example:443/prod"] {
         let sig = telephony_core::signature::compute(AUTH_TOKEN, url, &[]);
         assert_eq!(
-            voice_relay_connect::handler(&s.deps, &(), ev(Some(&sig))).await,
+            voice_relay_connect::handler(
+                &integration_tests::narrow(&s.deps, &voice_relay_connect::NEEDS),
+                &(),
+                ev(Some(&sig))
+            )
+            .await,
             200,
             "{url}"
         );

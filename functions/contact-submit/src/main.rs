@@ -3,7 +3,10 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    let sdk = telephony_aws::deps::AwsTarget::from_env()?.sdk_config();
-    contact_submit::install(contact_submit::Settings::from_env(&sdk)?);
-    telephony_aws::glue::serve(contact_submit::handler).await
+    telephony_aws::glue::serve_with(
+        &contact_submit::NEEDS,
+        |_, env| Ok(contact_submit::Settings::load(env)?),
+        contact_submit::handle,
+    )
+    .await
 }

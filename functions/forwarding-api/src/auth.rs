@@ -76,10 +76,10 @@ impl Auth {
     /// `ORG_CLAIM` (default `custom:org_id`).
     ///
     /// Errors: a message naming a missing variable.
-    pub fn from_env() -> Result<Self, String> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        let issuer = var("JWT_ISSUER").ok_or("JWT_ISSUER is required")?;
-        let audience = var("JWT_AUDIENCE").ok_or("JWT_AUDIENCE is required")?;
+    pub fn load(env: &telephony_aws::Env<'_>) -> Result<Self, telephony_aws::ConfigError> {
+        let var = |k: &str| env.get(k);
+        let issuer = env.required("JWT_ISSUER")?;
+        let audience = env.required("JWT_AUDIENCE")?;
         let jwks = var("JWKS_URL")
             .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')));
         let claim = var("ORG_CLAIM").unwrap_or_else(|| "custom:org_id".into());
@@ -144,7 +144,7 @@ impl Auth {
         let claims = data.claims;
         let org = claims[self.org_claim.as_str()]
             .as_str()
-            .filter(|o| telephony_aws::provisioning::check_org_id(o).is_ok())
+            .filter(|o| telephony_core::ids::check_org_id(o).is_ok())
             .ok_or(AuthError::NoOrg)?
             .to_owned();
         Ok(User {

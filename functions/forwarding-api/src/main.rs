@@ -3,10 +3,10 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    let table = std::env::var("FORWARDING_TABLE").map_err(|_| "FORWARDING_TABLE is required")?;
-    forwarding_api::install(forwarding_api::Settings {
-        table,
-        auth: forwarding_api::auth::Auth::from_env()?,
-    });
-    telephony_aws::glue::serve(forwarding_api::handler).await
+    telephony_aws::glue::serve_with(
+        &forwarding_api::NEEDS,
+        |_, env| Ok(forwarding_api::Settings::load(env)?),
+        forwarding_api::handle,
+    )
+    .await
 }

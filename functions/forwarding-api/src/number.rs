@@ -1,12 +1,15 @@
 //! The org's forwarding number (issue 11, issue 22 §4): the one it has, or one bought through
 //! the provisioning saga the first time a config needs it.
 
-use crate::{auth, bad, store_down, Answer};
+use crate::auth;
+use crate::routes::{bad, store_down};
 use forwarding::Registry;
+use json_api::ApiError;
+use provisioning::plan::{self, OnboardRequest};
+use provisioning::saga::Saga;
 use telephony_aws::forwarding::OrgStore;
 use telephony_aws::http::StatusCode;
-use telephony_aws::provisioning::{self, OnboardRequest, Saga};
-use telephony_aws::{glue, now_secs, Deps};
+use telephony_aws::{now_secs, Deps};
 use telephony_core::E164;
 
 /// The org's forwarding number, bought the first time through the provisioning saga in the
@@ -22,7 +25,7 @@ pub(crate) async fn forwarding_number(
     settings: &telephony_aws::forwarding::OrgSettings,
     user: &auth::User,
     sim: &E164,
-) -> Result<E164, Answer> {
+) -> Result<E164, ApiError> {
     if let Some(n) = settings
         .forwarding_e164
         .as_deref()
@@ -31,9 +34,10 @@ pub(crate) async fn forwarding_number(
         return Ok(n);
     }
     let unavailable = |m: String| {
-        (
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            glue::error_body("provisioning_unavailable", &m),
+            "provisioning_unavailable",
+            &m,
         )
     };
     let provisioning_country = r
@@ -47,7 +51,7 @@ pub(crate) async fn forwarding_number(
         .then(|| sim.as_str().strip_prefix("+1").and_then(|n| n.get(..3)))
         .flatten()
         .map(str::to_owned);
-    let plan = provisioning::validate(&OnboardRequest {
+    let plan = plan::validate(&OnboardRequest {
         org_id: user.org.clone(),
         business_name: user.org_name.clone().unwrap_or_else(|| user.org.clone()),
         country: provisioning_country,
@@ -61,9 +65,10 @@ pub(crate) async fn forwarding_number(
         .onboard(&plan, &user.subject, now_secs())
         .await
         .map_err(|e| {
-            (
+            ApiError::new(
                 StatusCode::BAD_GATEWAY,
-                glue::error_body("provisioning_failed", &e.to_string()),
+                "provisioning_failed",
+                e.to_string(),
             )
         })?;
     store

@@ -1,13 +1,15 @@
 //! `POST /forwarding/configs/{id}/verify` (issue 11; bounded against toll fraud, issue 27 §4):
 //! the verification call and its limits.
 
-use crate::{bad, found, store_down, Answer};
+use crate::routes::{bad, found, store_down};
 use forwarding::{Condition, ForwardingMode};
+use json_api::{Answer, ApiError};
 use serde_json::json;
 use std::time::Duration;
 use telephony_aws::forwarding::{ForwardingConfig, OrgStore, Transition};
 use telephony_aws::http::StatusCode;
-use telephony_aws::{glue, metrics, ratelimit, Deps};
+use telephony_aws::http::{header, HeaderValue};
+use telephony_aws::{metrics, ratelimit, Deps};
 use telephony_core::ratelimit::Limit;
 use telephony_core::E164;
 
@@ -21,15 +23,6 @@ pub const VERIFY_DAILY_CAP: Limit = Limit {
     max_calls: 10,
     window: Duration::from_secs(86_400),
 };
-
-/// Why [`verify`] placed no call, beyond an ordinary answer.
-pub enum Refusal {
-    /// The config's last verification call is younger than [`VERIFY_COOLDOWN_SECS`]: retry
-    /// after this many seconds (429, `Retry-After`).
-    Cooldown(u64),
-    /// Any other answer (404, 409 in progress or disabled, 429 daily cap, 503, 502).
-    Answer(Answer),
-}
 
 /// `POST /forwarding/configs/{id}/verify` with an optional JSON body `{"condition": …}`
 /// ([`Condition`]: `no_answer` (the safety net's default), `busy` (the tenant declines the test
@@ -48,19 +41,13 @@ pub enum Refusal {
 /// one call), a config waits [`VERIFY_COOLDOWN_SECS`] between calls, and an org places at most
 /// [`VERIFY_DAILY_CAP`] a day (429 `verify_daily_cap`). `ForwardingVerifyCalls` counts the
 /// calls placed (alarmed), `ForwardingVerifyRefused` the refusals by `Reason`.
-pub async fn verify(
-    deps: &Deps,
-    store: &OrgStore<'_>,
-    id: &str,
-    body: &[u8],
-    now: u64,
-) -> Result<Answer, Refusal> {
+pub async fn verify(deps: &Deps, store: &OrgStore<'_>, id: &str, body: &[u8], now: u64) -> Answer {
     let refused = |reason: &str, status: StatusCode, code: &str, message: &str| {
         metrics::count("ForwardingVerifyRefused", Some(("Reason", reason)));
-        Refusal::Answer((status, glue::error_body(code, message)))
+        ApiError::new(status, code, message)
     };
-    let c = found(store, id).await.map_err(Refusal::Answer)?;
-    let condition = condition_of(&c, body).map_err(Refusal::Answer)?;
+    let c = found(store, id).await?;
+    let condition = condition_of(&c, body)?;
     if c.state == "disabled" {
         return Err(refused(
             "disabled",
@@ -81,7 +68,16 @@ pub async fn verify(
         }
         if age < VERIFY_COOLDOWN_SECS {
             metrics::count("ForwardingVerifyRefused", Some(("Reason", "cooldown")));
-            return Err(Refusal::Cooldown(VERIFY_COOLDOWN_SECS - age));
+            let wait = (VERIFY_COOLDOWN_SECS - age).to_string();
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "verify_cooldown",
+                "a verification call was placed recently; retry after the time Retry-After gives (seconds)",
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait) {
+                e = e.with_header(header::RETRY_AFTER, v);
+            }
+            return Err(e);
         }
     }
     let sim_ok = E164::parse_syntax(&c.sim_e164)
@@ -96,10 +92,11 @@ pub async fn verify(
         ));
     }
     let twilio = deps.twilio().map_err(|e| {
-        Refusal::Answer((
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            glue::error_body("twilio_unavailable", &e.to_string()),
-        ))
+            "twilio_unavailable",
+            e.to_string(),
+        )
     })?;
     match ratelimit::check_all(
         &deps.dynamo,
@@ -122,7 +119,7 @@ pub async fn verify(
                 ),
             ))
         }
-        Err(e) => return Err(Refusal::Answer(store_down(&e))),
+        Err(e) => return Err(store_down(&e)),
     }
     // After `unverified` or `looping`, what was proven before no longer holds.
     let fresh = matches!(c.state.as_str(), "unverified" | "looping");
@@ -139,7 +136,7 @@ pub async fn verify(
                 "the config changed meanwhile (another verification started?); read it again",
             ))
         }
-        Err(e) => return Err(Refusal::Answer(store_down(&e))),
+        Err(e) => return Err(store_down(&e)),
     }
     let verifying = ForwardingConfig {
         state: "verifying".into(),
@@ -164,9 +161,10 @@ pub async fn verify(
                     None,
                 )
                 .await;
-            Ok((
+            Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
-                glue::error_body("twilio_refused", &e.to_string()),
+                "twilio_refused",
+                e.to_string(),
             ))
         }
     }
@@ -176,7 +174,7 @@ pub async fn verify(
 ///
 /// Errors: 400 `bad_json` for a body that is not a JSON object, 400 `invalid_condition` for a
 /// condition the config's mode does not forward on (e.g. `busy` for total AI).
-fn condition_of(c: &ForwardingConfig, body: &[u8]) -> Result<Condition, Answer> {
+fn condition_of(c: &ForwardingConfig, body: &[u8]) -> Result<Condition, ApiError> {
     let mode = ForwardingMode::parse(&c.mode).unwrap_or(ForwardingMode::SafetyNet);
     let allowed = Condition::of_mode(mode);
     if body.iter().all(u8::is_ascii_whitespace) {

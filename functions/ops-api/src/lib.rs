@@ -11,137 +11,172 @@
 //!   `CONTACTS_TABLE`;
 //! - `POST /ops/privacy/{find|export|erase}` — `{number, org?, dry_run?}` with an
 //!   `Idempotency-Key`: a privacy request for one caller (issue 25,
-//!   [`telephony_aws::privacy::answer`]); `GET /ops/privacy/requests/{id}` — its audit record.
+//!   [`json_api::privacy::answer`]); `GET /ops/privacy/requests/{id}` — its audit record.
+//!
+//! Errors are `{"error": {"code", "message"}}` ([`json_api::ApiError`]).
 
+use json_api::request::{iam_principal, idempotency_key, json_body, query};
+use json_api::{Answer, ApiError, Matched, Table};
 use serde_json::json;
-use telephony_aws::glue;
-use telephony_aws::http::{Method, StatusCode};
-use telephony_aws::store::{Ack, VOICEMAIL_ACKED, VOICEMAIL_NEW};
-use telephony_aws::{now_secs, ops, Body, Deps, Error, Request, Response};
-use telephony_core::{Params, RecordingSid};
+use telephony_aws::calls::{Ack, VOICEMAIL_ACKED, VOICEMAIL_NEW};
+use telephony_aws::http::StatusCode;
+use telephony_aws::{now_secs, ops, Body, Deps, Request, Response};
+use telephony_core::RecordingSid;
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::PRIVACY,
+        &telephony_aws::needs::ROUTING,
+    ],
+};
+
+/// What a route does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Calls in progress.
+    ActiveCalls,
+    /// Voicemails by state.
+    Voicemails,
+    /// Acknowledge a voicemail.
+    AckVoicemail,
+    /// The monitoring summary.
+    Summary,
+    /// Create or replace a known caller.
+    PutContact,
+    /// Read a known caller.
+    GetContact,
+    /// Remove a known caller.
+    DeleteContact,
+    /// A privacy request (`find`, `export`, `erase`: the path's last segment).
+    Privacy,
+    /// A privacy request's audit record.
+    PrivacyRequest,
+}
 
 /// Every `(method, path)` the API serves (template.yaml declares the same, a test checks).
-pub const ROUTES: [(&str, &str); 11] = [
-    ("GET", "/ops/calls/active"),
-    ("GET", "/ops/voicemails"),
-    ("POST", "/ops/voicemails/{RecordingSid}/ack"),
-    ("GET", "/ops/metrics/summary"),
-    ("PUT", "/ops/contacts/{org}/{e164}"),
-    ("GET", "/ops/contacts/{org}/{e164}"),
-    ("DELETE", "/ops/contacts/{org}/{e164}"),
-    ("POST", "/ops/privacy/find"),
-    ("POST", "/ops/privacy/export"),
-    ("POST", "/ops/privacy/erase"),
-    ("GET", "/ops/privacy/requests/{id}"),
+pub const ROUTES: &Table<Op> = &[
+    ("GET", "/ops/calls/active", Op::ActiveCalls),
+    ("GET", "/ops/voicemails", Op::Voicemails),
+    (
+        "POST",
+        "/ops/voicemails/{RecordingSid}/ack",
+        Op::AckVoicemail,
+    ),
+    ("GET", "/ops/metrics/summary", Op::Summary),
+    ("PUT", "/ops/contacts/{org}/{e164}", Op::PutContact),
+    ("GET", "/ops/contacts/{org}/{e164}", Op::GetContact),
+    ("DELETE", "/ops/contacts/{org}/{e164}", Op::DeleteContact),
+    ("POST", "/ops/privacy/find", Op::Privacy),
+    ("POST", "/ops/privacy/export", Op::Privacy),
+    ("POST", "/ops/privacy/erase", Op::Privacy),
+    ("GET", "/ops/privacy/requests/{id}", Op::PrivacyRequest),
 ];
-
-/// The IAM principal API Gateway authenticated (`userArn`, else `callerId`), if any.
-pub fn iam_principal(req: &Request) -> Option<String> {
-    telephony_aws::event::caller(req).iam_principal
-}
-
-fn error(status: StatusCode, message: &str) -> Response<Body> {
-    glue::json(status, &json!({ "error": message }))
-}
 
 /// Handles one request: 403 without an IAM principal; 404 for unknown routes; 400 for bad ids or
 /// states; 503 when DynamoDB fails.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    let Some(principal) = iam_principal(&req) else {
-        return error(StatusCode::FORBIDDEN, "an IAM-signed request is required");
+    let answer = match (
+        iam_principal(&req),
+        json_api::route(ROUTES, req.method(), req.uri().path()),
+    ) {
+        (Err(e), _) | (_, Err(e)) => Err(e),
+        (Ok(principal), Ok(m)) => run(deps, &req, &m, &principal, now_secs()).await,
     };
-    let now = now_secs();
-    let segments: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
-    let result: Result<Response<Body>, Error> = match (req.method().clone(), segments.as_slice()) {
-        (Method::GET, ["ops", "calls", "active"]) => {
-            ops::active_calls(deps, now).await.map(|calls| {
-                glue::json(
-                    StatusCode::OK,
-                    &json!({ "count": calls.len(), "calls": calls }),
-                )
-            })
+    if let Err(e) = &answer {
+        if e.status.is_server_error() {
+            tracing::error!(path = req.uri().path(), error = %e, "ops request failed");
         }
-        (Method::GET, ["ops", "voicemails"]) => {
-            let query =
-                Params::from_form(req.uri().query().unwrap_or("").as_bytes()).unwrap_or_default();
-            match query.get("status").unwrap_or(VOICEMAIL_NEW) {
-                state @ (VOICEMAIL_NEW | VOICEMAIL_ACKED) => {
-                    ops::voicemails(deps, state, 0, now).await.map(|v| {
-                        glue::json(
-                            StatusCode::OK,
-                            &json!({ "status": state, "count": v.len(), "voicemails": v }),
-                        )
-                    })
-                }
-                _ => Ok(error(
-                    StatusCode::BAD_REQUEST,
-                    "status must be new or acked",
-                )),
-            }
+    }
+    json_api::answer::respond(answer)
+}
+
+/// A store failure of these routes: 503 `store_unavailable` "storage unavailable".
+fn store(e: telephony_aws::Error) -> ApiError {
+    tracing::error!(error = %e, "ops store failed");
+    ApiError::unavailable("store_unavailable", "storage unavailable")
+}
+
+fn ok(v: serde_json::Value) -> Answer {
+    Ok((StatusCode::OK, v))
+}
+
+async fn run(deps: &Deps, req: &Request, m: &Matched<'_, Op>, principal: &str, now: u64) -> Answer {
+    match m.op {
+        Op::ActiveCalls => {
+            let calls = ops::active_calls(deps, now).await.map_err(store)?;
+            ok(json!({ "count": calls.len(), "calls": calls }))
         }
-        (Method::POST, ["ops", "voicemails", sid, "ack"]) => match RecordingSid::parse(sid) {
-            Err(e) => Ok(error(StatusCode::BAD_REQUEST, &e.to_string())),
-            Ok(rec) => {
-                deps.calls()
-                    .ack_voicemail(&rec, &principal, now)
-                    .await
-                    .map(|ack| match ack {
-                        Ack::Acked => glue::json(
-                            StatusCode::OK,
-                            &json!({ "recording_sid": rec.as_str(), "status": "acked" }),
-                        ),
-                        Ack::AlreadyAcked => glue::json(
-                            StatusCode::OK,
-                            &json!({ "recording_sid": rec.as_str(), "status": "already_acked" }),
-                        ),
-                        Ack::NotFound => error(StatusCode::NOT_FOUND, "no such voicemail"),
-                    })
-            }
-        },
-        (Method::GET, ["ops", "metrics", "summary"]) => ops::summary(deps, now)
-            .await
-            .map(|s| glue::json(StatusCode::OK, &s)),
-        (Method::POST, ["ops", "privacy", action]) => {
-            let key = req
-                .headers()
-                .get("idempotency-key")
-                .and_then(|v| v.to_str().ok());
-            let (status, v) = telephony_aws::privacy::answer(
+        Op::Voicemails => voicemails(deps, req, now).await,
+        Op::AckVoicemail => ack(deps, m.param("RecordingSid"), principal, now).await,
+        Op::Summary => ok(ops::summary(deps, now).await.map_err(store)?),
+        Op::Privacy => {
+            let action = req.uri().path().rsplit('/').next().unwrap_or("");
+            let body = req.body().as_ref();
+            let asker = json_api::privacy::Asker::Operator;
+            json_api::privacy::answer(
                 deps,
                 action,
-                req.body().as_ref(),
-                key,
-                None,
-                &principal,
+                body,
+                idempotency_key(req),
+                asker,
+                principal,
                 now,
             )
-            .await;
-            Ok(glue::json(status, &v))
+            .await
         }
-        (Method::GET, ["ops", "privacy", "requests", id]) => Ok(privacy_request(deps, id).await),
-        (method, ["ops", "contacts", org, number]) => {
-            contact(deps, &req, method, org, number, &principal, now).await
+        Op::PrivacyRequest => privacy_request(deps, m.param("id")).await,
+        Op::PutContact | Op::GetContact | Op::DeleteContact => {
+            contact(deps, req, m, principal, now).await
         }
-        _ => Ok(error(StatusCode::NOT_FOUND, "no such route")),
+    }
+}
+
+/// `GET /ops/voicemails?status=new|acked`.
+async fn voicemails(deps: &Deps, req: &Request, now: u64) -> Answer {
+    let state = query(req, "status").unwrap_or_else(|| VOICEMAIL_NEW.to_owned());
+    if state != VOICEMAIL_NEW && state != VOICEMAIL_ACKED {
+        return Err(ApiError::bad_request(
+            "invalid",
+            "status must be new or acked",
+        ));
+    }
+    let v = ops::voicemails(deps, &state, 0, now).await.map_err(store)?;
+    ok(json!({ "status": state, "count": v.len(), "voicemails": v }))
+}
+
+/// `POST /ops/voicemails/{RecordingSid}/ack`: once (`acked`), then `already_acked`; 404 unknown.
+async fn ack(deps: &Deps, sid: &str, principal: &str, now: u64) -> Answer {
+    let rec =
+        RecordingSid::parse(sid).map_err(|e| ApiError::bad_request("invalid", e.to_string()))?;
+    let ack = deps
+        .calls()
+        .ack_voicemail(&rec, principal, now)
+        .await
+        .map_err(store)?;
+    let status = match ack {
+        Ack::Acked => "acked",
+        Ack::AlreadyAcked => "already_acked",
+        Ack::NotFound => return Err(ApiError::not_found("no such voicemail")),
     };
-    result.unwrap_or_else(|e| {
-        tracing::error!(path = req.uri().path(), error = %e, "ops request failed");
-        error(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable")
-    })
+    ok(json!({ "recording_sid": rec.as_str(), "status": status }))
 }
 
 /// `GET /ops/privacy/requests/{id}`: the audit record, 404 when unknown, 400 for a malformed id.
-async fn privacy_request(deps: &Deps, id: &str) -> Response<Body> {
+async fn privacy_request(deps: &Deps, id: &str) -> Answer {
     if !telephony_core::privacy::is_request_id(id) {
-        return error(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::bad_request(
+            "invalid",
             "a request id is PR and 32 hex digits",
-        );
+        ));
     }
     match telephony_aws::privacy::request(deps, id).await {
-        Ok(Some(v)) => glue::json(StatusCode::OK, &v),
-        Ok(None) => error(StatusCode::NOT_FOUND, "no such request"),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Ok(Some(v)) => ok(v),
+        Ok(None) => Err(ApiError::not_found("no such request")),
+        Err(e) => Err(ApiError::store(&e)),
     }
 }
 
@@ -149,61 +184,44 @@ async fn privacy_request(deps: &Deps, id: &str) -> Response<Body> {
 async fn contact(
     deps: &Deps,
     req: &Request,
-    method: Method,
-    org: &str,
-    raw_number: &str,
+    m: &Matched<'_, Op>,
     principal: &str,
     now: u64,
-) -> Result<Response<Body>, Error> {
-    let Some(table) = deps.config.contacts_table.as_deref() else {
-        return Ok(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "CONTACTS_TABLE is not set",
-        ));
-    };
-    if let Err(m) = telephony_aws::provisioning::check_org_id(org) {
-        return Ok(error(StatusCode::BAD_REQUEST, &m));
-    }
-    let caller = match telephony_core::E164::parse_path_segment(raw_number)
+) -> Answer {
+    let table = deps
+        .config
+        .contacts_table
+        .as_deref()
+        .ok_or_else(|| ApiError::not_configured("CONTACTS_TABLE is not set"))?;
+    let org = m.param("org");
+    telephony_core::ids::check_org_id(org).map_err(|m| ApiError::bad_request("invalid", m))?;
+    let caller = telephony_core::E164::parse_path_segment(m.param("e164"))
         .and_then(|c| c.check_dialable().map(|()| c))
-    {
-        Ok(c) => c,
-        Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &format!("e164: {e}"))),
-    };
+        .map_err(|e| ApiError::bad_request("invalid", format!("e164: {e}")))?;
     let contacts = telephony_aws::contacts::Contacts {
         dynamo: &deps.dynamo,
         table,
     };
-    match method {
-        Method::GET => Ok(match contacts.get(org, &caller, now).await? {
-            Some(c) => glue::json(
-                StatusCode::OK,
-                &json!({ "org": org, "e164": caller.as_str(), "contact": c }),
-            ),
-            None => error(StatusCode::NOT_FOUND, "no such contact"),
-        }),
-        Method::DELETE => {
-            contacts.delete(org, &caller).await?;
-            Ok(glue::json(
-                StatusCode::OK,
-                &json!({ "org": org, "e164": caller.as_str(), "deleted": true }),
-            ))
+    let e164 = caller.as_str();
+    match m.op {
+        Op::GetContact => match contacts.get(org, &caller, now).await.map_err(store)? {
+            Some(c) => ok(json!({ "org": org, "e164": e164, "contact": c })),
+            None => Err(ApiError::not_found("no such contact")),
+        },
+        Op::DeleteContact => {
+            contacts.delete(org, &caller).await.map_err(store)?;
+            ok(json!({ "org": org, "e164": e164, "deleted": true }))
         }
-        Method::PUT => {
-            let body = req.body().as_ref();
-            let write: telephony_aws::contacts::ContactWrite = match serde_json::from_slice(body) {
-                Ok(w) => w,
-                Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &e.to_string())),
-            };
-            if let Err(m) = write.check() {
-                return Ok(error(StatusCode::BAD_REQUEST, &m));
-            }
-            let expires_at = contacts.put(org, &caller, &write, principal, now).await?;
-            Ok(glue::json(
-                StatusCode::OK,
-                &json!({ "org": org, "e164": caller.as_str(), "expires_at": expires_at }),
-            ))
+        _ => {
+            let write: telephony_aws::contacts::ContactWrite = json_body(req, false)?;
+            write
+                .check()
+                .map_err(|m| ApiError::bad_request("invalid", m))?;
+            let expires_at = contacts
+                .put(org, &caller, &write, principal, now)
+                .await
+                .map_err(store)?;
+            ok(json!({ "org": org, "e164": e164, "expires_at": expires_at }))
         }
-        _ => Ok(error(StatusCode::NOT_FOUND, "no such route")),
     }
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve(ops_provisioning::handler).await
+    telephony_aws::glue::serve(&ops_provisioning::NEEDS, ops_provisioning::handler).await
 }

@@ -12,10 +12,28 @@
 //! failed re-verification made `unverified` with one notice to the org ([`reverify::run`],
 //! issue 24 §3).
 
+use provisioning::saga::Saga;
 use serde_json::{json, Value};
 use telephony_aws::ops::{self, Gauges};
-use telephony_aws::provisioning::Saga;
 use telephony_aws::{health, messages, metrics, now_secs, reverify, voicemail, Deps, Error};
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::SPOKEN,
+        &telephony_aws::needs::ROUTING,
+        &telephony_aws::needs::TEXTING,
+        &telephony_aws::needs::RECORDINGS,
+        &telephony_aws::needs::VOICEMAIL_NOTICES,
+        &telephony_aws::needs::SMS_NOTICES,
+        &telephony_aws::needs::TWILIO_REST,
+        &provisioning::settings::VARS,
+    ],
+};
 
 /// Pending messages (media copies, deferred notices) finished per run.
 pub const MESSAGES_BATCH: i32 = 25;

@@ -2,5 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve_scheduled(telephony_monitor::handler).await
+    telephony_aws::glue::serve_scheduled(&telephony_monitor::NEEDS, telephony_monitor::handler)
+        .await
 }

@@ -19,17 +19,32 @@
 //! live: a conversation may outlast the token's 3 minutes); 413 over 64 KiB; 503 when stream
 //! tokens are not configured or storage fails (the bridge may retry: every effect is idempotent).
 
+use json_api::request::{bearer_token, json_body, MAX_JSON_BYTES};
+use json_api::{Answer, ApiError, Table};
 use serde::Deserialize;
 use serde_json::json;
+use telephony_aws::calls::Claim;
 use telephony_aws::http::{Method, StatusCode};
-use telephony_aws::store::Claim;
 use telephony_aws::tools::{self, ToolEffect};
-use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response};
+use telephony_aws::{metrics, now_secs, Body, Deps, Error, Request, Response};
 use telephony_core::stream::{self, TokenError, Tool, ToolArgs, ToolError, ToolKind};
 use telephony_core::CallSid;
 
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::SPOKEN,
+        &telephony_aws::needs::ROUTING,
+        &telephony_aws::needs::AI,
+        &telephony_aws::needs::VOICEMAIL_NOTICES,
+    ],
+};
+
 /// Every `(method, path)` this function serves (template.yaml declares the same; a test checks).
-pub const ROUTES: [(&str, &str); 1] = [("POST", "/voice-action")];
+pub const ROUTES: &Table<()> = &[("POST", "/voice-action", ())];
 
 /// The request body.
 #[derive(Debug, Clone, Deserialize)]
@@ -47,10 +62,6 @@ pub struct ToolCall {
     pub arguments: serde_json::Value,
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
-    glue::json_error(status, code, message)
-}
-
 fn id_ok(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id
@@ -60,57 +71,51 @@ fn id_ok(id: &str) -> bool {
 
 /// Handles one request (module docs).
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    json_api::answer::respond(run(deps, &req).await)
+}
+
+async fn run(deps: &Deps, req: &Request) -> Answer {
     if req.method() != Method::POST {
-        return error(
+        return Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "POST only",
-        );
+        ));
     }
-    let body = req.body().as_ref();
-    if body.len() > glue::MAX_BODY_BYTES {
-        return error(
+    if req.body().as_ref().len() > MAX_JSON_BYTES {
+        return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             "bodies are limited to 64 KiB",
-        );
+        ));
     }
-    let Some(secret) = &deps.config.stream_secret else {
-        return glue::not_configured("stream tokens are not configured (STREAM_SECRET)");
-    };
-    let Some(token) = glue::bearer_token(&req) else {
-        return error(
+    let secret = deps.config.stream_secret.as_ref().ok_or_else(|| {
+        ApiError::not_configured("stream tokens are not configured (STREAM_SECRET)")
+    })?;
+    let token = bearer_token(req).ok_or_else(|| {
+        ApiError::new(
             StatusCode::UNAUTHORIZED,
             "missing_token",
             "Authorization: Bearer <stream token> is required",
-        );
-    };
-    let call: ToolCall = match serde_json::from_slice(body) {
-        Ok(c) => c,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_json", &e.to_string()),
-    };
-    let Ok(sid) = CallSid::parse(&call.call_sid) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "call_sid must be CA followed by 32 hex digits",
-        );
-    };
+        )
+    })?;
+    let call: ToolCall = json_body(req, false)?;
+    let invalid = |m: &str| ApiError::bad_request("invalid", m);
+    let sid = CallSid::parse(&call.call_sid)
+        .map_err(|_| invalid("call_sid must be CA followed by 32 hex digits"))?;
     match stream::verify(secret.0.as_bytes(), token, sid.as_str(), now_secs()) {
         Ok(()) => {}
         Err(TokenError::Expired) => match deps.calls().stream_record(&sid).await {
             Ok(Some(r)) if r.live(telephony_aws::now_ms()) => {}
-            Ok(_) => return refused(&sid, TokenError::Expired),
-            Err(e) => return unavailable(&sid, &e),
+            Ok(_) => return Err(refused(&sid, TokenError::Expired)),
+            Err(e) => return Err(unavailable(&sid, &e)),
         },
-        Err(e) => return refused(&sid, e),
+        Err(e) => return Err(refused(&sid, e)),
     }
     if !id_ok(&call.tool_call_id) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid",
+        return Err(invalid(
             "tool_call_id must be 1-128 characters of A-Z a-z 0-9 _ - . :",
-        );
+        ));
     }
     let args = call.arguments.clone();
     let tool = Tool::from_call(&call.tool, |kind| match kind {
@@ -124,36 +129,29 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     let tool = match tool {
         Ok(t) => t,
         Err(e @ ToolError::Unknown(_)) => {
-            return glue::json(
-                StatusCode::BAD_REQUEST,
-                &json!({
-                    "error": { "code": "unknown_tool", "message": e.to_string() },
-                    "supported": stream::SUPPORTED_TOOLS,
-                }),
-            )
+            return Err(ApiError::bad_request("unknown_tool", e.to_string())
+                .with_field("supported", stream::SUPPORTED_TOOLS.to_vec()))
         }
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid", &e.to_string()),
+        Err(e) => return Err(invalid(&e.to_string())),
     };
-    if let Err(e) = tool.check_at(now_secs() as i64) {
-        return error(StatusCode::BAD_REQUEST, "in_the_past", &e.to_string());
-    }
+    tool.check_at(now_secs() as i64)
+        .map_err(|e| ApiError::bad_request("in_the_past", e.to_string()))?;
     match act(deps, &sid, &call, &tool).await {
-        Ok(reply) => glue::json(StatusCode::OK, &reply),
-        Err(e) => unavailable(&sid, &e),
+        Ok(reply) => Ok((StatusCode::OK, reply)),
+        Err(e) => Err(unavailable(&sid, &e)),
     }
 }
 
-fn refused(sid: &CallSid, e: TokenError) -> Response<Body> {
+fn refused(sid: &CallSid, e: TokenError) -> ApiError {
     tracing::warn!(call_sid = %sid, reason = %e, "tool call refused");
     metrics::count("ToolCallsRefused", None);
-    error(StatusCode::UNAUTHORIZED, "bad_token", &e.to_string())
+    ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", e.to_string())
 }
 
-fn unavailable(sid: &CallSid, e: &Error) -> Response<Body> {
+fn unavailable(sid: &CallSid, e: &Error) -> ApiError {
     tracing::error!(call_sid = %sid, error = %e, "tool call not completed");
     metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
-    error(
-        StatusCode::SERVICE_UNAVAILABLE,
+    ApiError::unavailable(
         "unavailable",
         "storage or notification failed; retry with the same tool_call_id",
     )

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve(voice_action::handler).await
+    telephony_aws::glue::serve(&voice_action::NEEDS, voice_action::handler).await
 }

@@ -11,7 +11,8 @@
 //! `<Parameter>`; without `STREAM_SECRET` (or `RELAY_URL` for the relay), or if the call cannot
 //! be marked, the caller gets the menu.
 
-use telephony_aws::store::{Claim, ConsentProof};
+use telephony_aws::calls::ConsentProof;
+use telephony_aws::item::Claim;
 use telephony_aws::{
     glue, metrics, now_ms, now_secs, Body, Deps, Error, Request, Response, Webhook,
 };
@@ -23,6 +24,19 @@ use telephony_core::prompts;
 use telephony_core::stream::AiEngine;
 use telephony_core::{stream, CallSid};
 use telephony_core::{Route, Twiml};
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::SPOKEN,
+        &telephony_aws::needs::ROUTING,
+        &telephony_aws::needs::AI,
+    ],
+};
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {

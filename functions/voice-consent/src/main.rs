@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve(voice_consent::handler).await
+    telephony_aws::glue::serve(&voice_consent::NEEDS, voice_consent::handler).await
 }

@@ -14,10 +14,24 @@
 //! forwarding number (business name, targets, language) whatever `To` is (`ForwardedCalls` by
 //! `Mode`); a pending, verifying or unverified config routes nothing (the call goes by `To`).
 
+use telephony_aws::calls::Claim;
 use telephony_aws::ratelimit::{self, Verdict};
-use telephony_aws::store::Claim;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::{flow, mask_phone, Route, Twiml, E164};
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::SPOKEN,
+        &telephony_aws::needs::ROUTING,
+        &telephony_aws::needs::AI,
+        &telephony_aws::needs::VOICEMAIL_NOTICES,
+    ],
+};
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve(voice_frontdoor::handler).await
+    telephony_aws::glue::serve(&voice_frontdoor::NEEDS, voice_frontdoor::handler).await
 }

@@ -3,9 +3,23 @@
 //! No Twilio signature (it is not a Twilio webhook) and no secrets in the answer.
 
 use serde_json::json;
-use telephony_aws::glue::{self, plain};
+use telephony_aws::glue::plain;
 use telephony_aws::http::{Method, StatusCode};
 use telephony_aws::{health, Body, Deps, Request, Response};
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::TEXTING,
+        &telephony_aws::needs::RECORDINGS,
+        &telephony_aws::needs::VOICEMAIL_NOTICES,
+        &telephony_aws::needs::SMS_NOTICES,
+    ],
+};
 
 /// Handles one request: GET → 200/503 JSON; other methods → 405.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
@@ -18,7 +32,7 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    glue::json(
+    json_api::json(
         status,
         &json!({ "status": if healthy { "healthy" } else { "unhealthy" }, "checks": checks }),
     )

@@ -8,6 +8,18 @@ use telephony_core::flow::{self, Consent, MenuState, MenuStep};
 use telephony_core::screening::ScreenCall;
 use telephony_core::{mask_phone, Route, Twiml};
 
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::SPOKEN,
+        &telephony_aws::needs::ROUTING,
+    ],
+};
+
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
     glue::voice_webhook(deps, req, Route::MenuHandler, answer).await

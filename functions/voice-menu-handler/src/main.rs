@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve(voice_menu_handler::handler).await
+    telephony_aws::glue::serve(&voice_menu_handler::NEEDS, voice_menu_handler::handler).await
 }

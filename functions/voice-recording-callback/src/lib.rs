@@ -14,6 +14,19 @@ use telephony_aws::voicemail::{self, CompletedRecording};
 use telephony_aws::{glue, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::{CallSid, ParamError, RecordingSid, Route};
 
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::RECORDINGS,
+        &telephony_aws::needs::VOICEMAIL_NOTICES,
+        &telephony_aws::needs::TWILIO_REST,
+    ],
+};
+
 /// Handles one request: 204 when done, 400 only when the recording itself cannot be identified
 /// (no valid RecordingSid or RecordingUrl), 503 when storage failed.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {

@@ -2,5 +2,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve(voice_recording_callback::handler).await
+    telephony_aws::glue::serve(
+        &voice_recording_callback::NEEDS,
+        voice_recording_callback::handler,
+    )
+    .await
 }

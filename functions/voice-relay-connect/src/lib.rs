@@ -10,6 +10,17 @@ use telephony_aws::ws::WsEvent;
 use telephony_aws::{metrics, Deps};
 use telephony_core::signature::{self, SignatureError, SignedBody};
 
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::AI,
+    ],
+};
+
 /// Handles the handshake; returns the status for API Gateway.
 pub async fn handler(deps: &Deps, _: &(), ev: WsEvent) -> u16 {
     let Some(url) = &deps.config.relay_url else {

@@ -2,5 +2,10 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::ws::serve((), voice_relay_connect::handler).await
+    telephony_aws::ws::serve(
+        &voice_relay_connect::NEEDS,
+        |_, _| Ok(()),
+        voice_relay_connect::handler,
+    )
+    .await
 }

@@ -7,6 +7,17 @@
 use telephony_aws::ws::WsEvent;
 use telephony_aws::{metrics, now_ms, Deps};
 
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::AI,
+        &telephony_aws::needs::VOICEMAIL_NOTICES,
+    ],
+};
+
 /// Handles the close; 200 unless storage failed (500: API Gateway only logs it).
 pub async fn handler(deps: &Deps, _: &(), ev: WsEvent) -> u16 {
     let calls = deps.calls();

@@ -2,5 +2,10 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::ws::serve((), voice_relay_disconnect::handler).await
+    telephony_aws::ws::serve(
+        &voice_relay_disconnect::NEEDS,
+        |_, _| Ok(()),
+        voice_relay_disconnect::handler,
+    )
+    .await
 }

@@ -21,13 +21,33 @@ pub mod turn;
 
 use conversation::relay::{self, Inbound, Outbound, Setup};
 use conversation::turn::{apply_interrupt, dtmf, Handoff};
+use telephony_aws::calls::Claim;
 use telephony_aws::conversations::{Connection, SessionStart};
 use telephony_aws::relay::Relay;
-use telephony_aws::store::Claim;
 use telephony_aws::ws::WsEvent;
 use telephony_aws::{metrics, now_ms, now_secs, ConfigError, Deps};
 use telephony_core::prompts::{self, Lang};
 use telephony_core::{stream, CallSid};
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &RUNTIME_VARS,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::SPOKEN,
+        &telephony_aws::needs::ROUTING,
+        &telephony_aws::needs::AI,
+        &telephony_aws::needs::VOICEMAIL_NOTICES,
+    ],
+};
+
+/// The variables [`Runtime::load`] reads.
+pub const RUNTIME_VARS: telephony_aws::VarGroup = telephony_aws::VarGroup {
+    required: &["RELAY_MANAGEMENT_URL"],
+    optional: &["LLM_BASE_URL", "LLM_API_KEY", "LLM_MODEL"],
+};
 
 /// What this function builds once besides [`Deps`].
 #[derive(Debug)]
@@ -46,13 +66,12 @@ pub struct Runtime {
 const MAX_REMEMBERED_CONNECTIONS: usize = 1_000;
 
 impl Runtime {
-    /// From the environment (module docs).
+    /// From the function's environment (module docs; [`RUNTIME_VARS`]).
     ///
     /// Errors: [`ConfigError`] for a missing `RELAY_MANAGEMENT_URL` or SDK settings.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let management =
-            var("RELAY_MANAGEMENT_URL").ok_or(ConfigError::Missing("RELAY_MANAGEMENT_URL"))?;
+    pub fn load(env: &telephony_aws::Env<'_>) -> Result<Self, ConfigError> {
+        let var = |k: &str| env.get(k);
+        let management = env.required("RELAY_MANAGEMENT_URL")?;
         let sdk = telephony_aws::ws::sdk_config()?;
         Ok(Self::new(
             &sdk,

@@ -3,6 +3,10 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    let runtime = voice_relay_message::Runtime::from_env()?;
-    telephony_aws::ws::serve(runtime, voice_relay_message::handler).await
+    telephony_aws::ws::serve(
+        &voice_relay_message::NEEDS,
+        |_, env| Ok(voice_relay_message::Runtime::load(env)?),
+        voice_relay_message::handler,
+    )
+    .await
 }

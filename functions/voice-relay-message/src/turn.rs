@@ -16,8 +16,8 @@ use conversation::turn::{
 use llm_api::{ChatRequest, Delta, Message, ToolCall, ToolCalls};
 use serde_json::json;
 use std::time::{Duration, Instant};
+use telephony_aws::calls::Claim;
 use telephony_aws::conversations::Session;
-use telephony_aws::store::Claim;
 use telephony_aws::{metrics, now_ms, now_secs, Deps, Error};
 use telephony_core::prompts::Lang;
 use telephony_core::CallSid;

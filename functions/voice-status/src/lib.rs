@@ -5,14 +5,28 @@
 //! a dialled leg (it carries `ParentCallSid`). The caller's final status may send one
 //! missed-call text (issue 14; per-number switch, off by default).
 
-use telephony_aws::compliance;
-use telephony_aws::store::Advance;
-use telephony_aws::store::Claim;
+use telephony_aws::calls::Advance;
+use telephony_aws::calls::Claim;
+use telephony_aws::texting_gate;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::prompts::{self, Lang};
 use telephony_core::sms;
 use telephony_core::status::{call_outcome, call_status_rank, CallOutcome};
 use telephony_core::{mask_phone, CallSid, ParamError, Route};
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::SPOKEN,
+        &telephony_aws::needs::ROUTING,
+        &telephony_aws::needs::TEXTING,
+        &telephony_aws::needs::TWILIO_REST,
+    ],
+};
 
 /// Handles one request: 204 when stored (or stale), 400 for an unknown status.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
@@ -124,7 +138,7 @@ async fn missed_call_text(
         }
     }
     // US texting compliance (issue 10): not from a US long code without A2P approval.
-    if !compliance::may_text(deps, to, &number.org_id, "missed_call").await {
+    if !texting_gate::may_text(deps, to, &number.org_id, "missed_call").await {
         return;
     }
     match messages

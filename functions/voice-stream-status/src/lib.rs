@@ -5,12 +5,25 @@
 //! missing or unreadable.
 //! Answers 204; 400 for an unknown `StreamEvent`.
 
-use telephony_aws::store::Claim;
+use telephony_aws::calls::Claim;
 use telephony_aws::{
     glue, metrics, now_ms, now_secs, Body, Deps, Error, Request, Response, Webhook,
 };
 use telephony_core::stream::StreamEvent;
 use telephony_core::{ParamError, Route};
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::SPOKEN,
+        &telephony_aws::needs::AI,
+        &telephony_aws::needs::VOICEMAIL_NOTICES,
+    ],
+};
 
 /// Handles one request: 204 when stored (or repeated), 400 for bad parameters.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {

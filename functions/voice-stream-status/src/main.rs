@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve(voice_stream_status::handler).await
+    telephony_aws::glue::serve(&voice_stream_status::NEEDS, voice_stream_status::handler).await
 }

@@ -2,5 +2,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve(voice_transcription_callback::handler).await
+    telephony_aws::glue::serve(
+        &voice_transcription_callback::NEEDS,
+        voice_transcription_callback::handler,
+    )
+    .await
 }

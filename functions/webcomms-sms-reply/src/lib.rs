@@ -9,10 +9,10 @@
 //! runs with it, then the notice, the finished message and an unused window together (MMS media
 //! copies come between, one per item).
 
-use telephony_aws::compliance;
+use telephony_aws::calls::Claim;
 use telephony_aws::messages::{MediaItem, StoredReply};
 use telephony_aws::notifier::{self, MessageNotice};
-use telephony_aws::store::Claim;
+use telephony_aws::texting_gate;
 use telephony_aws::{
     glue, metrics, now_secs, recordings, Body, Deps, Error, Request, Response, Webhook,
 };
@@ -20,6 +20,19 @@ use telephony_core::channel::{self, Address, Channel, ReplyMode};
 use telephony_core::prompts::{self, Lang};
 use telephony_core::sms::{self, Keyword};
 use telephony_core::{mask_phone, ParamError, Params, Route, Twiml};
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::TEXTING,
+        &telephony_aws::needs::RECORDINGS,
+        &telephony_aws::needs::SMS_NOTICES,
+        &telephony_aws::needs::TWILIO_REST,
+    ],
+};
 
 /// Most media items Twilio attaches to one message.
 const MAX_MEDIA: usize = 10;
@@ -185,7 +198,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
     // US texting compliance (issue 10): a reply from a US long code needs the org's A2P
     // approval; the keyword's opt-out/opt-in above is recorded either way.
     let reply = match reply {
-        Some(_) if !compliance::may_text(deps, to, &number.org_id, "reply").await => None,
+        Some(_) if !texting_gate::may_text(deps, to, &number.org_id, "reply").await => None,
         other => other,
     };
     let used_window = reply.is_some() && keyword.is_none();

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), telephony_aws::LambdaError> {
-    telephony_aws::glue::serve(webcomms_sms_reply::handler).await
+    telephony_aws::glue::serve(&webcomms_sms_reply::NEEDS, webcomms_sms_reply::handler).await
 }

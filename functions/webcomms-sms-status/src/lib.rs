@@ -2,10 +2,20 @@
 //! `MessageStatus` stored forward-only (a late `sent` never overwrites `delivered`), `ErrorCode`
 //! and `ErrorMessage` kept; error 21610 (recipient unsubscribed) records an opt-out. Answers 204.
 
-use telephony_aws::store::Advance;
+use telephony_aws::calls::Advance;
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::sms::{self, message_status_rank};
 use telephony_core::{mask_phone, ParamError, Route};
+
+/// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
+/// sets exactly these on it, `tests/tests/settings.rs` checks).
+pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    groups: &[
+        &telephony_aws::needs::SIGNED,
+        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::TEXTING,
+    ],
+};
 
 /// Handles one request: 204 when stored (or stale), 400 for an unknown status.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {

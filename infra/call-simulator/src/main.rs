@@ -606,7 +606,7 @@ fn print_artifacts(
 ) {
     let record = item.map_or_else(
         || "(none)".to_owned(),
-        |i| serde_json::to_string_pretty(&telephony_aws::store::item_json(i)).unwrap_or_default(),
+        |i| serde_json::to_string_pretty(&telephony_aws::item::item_json(i)).unwrap_or_default(),
     );
     println!("\n== {kind} record ({table}):\n{record}");
     println!("\n== S3 s3://{}", deps.config.recordings_bucket);

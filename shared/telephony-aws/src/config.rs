@@ -164,6 +164,188 @@ pub struct Config {
     /// to (issue 28; a template output), without a query. Unset → numbers on the relay engine
     /// get the menu.
     pub relay_url: Option<String>,
+    /// The values read (declared variables only), for [`Config::narrow`].
+    source: Source,
+}
+
+/// The raw values a [`Config`] was read from; `Debug` shows only the names (some are secrets).
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Source(std::collections::BTreeMap<String, String>);
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+/// A group of environment variables one part of the code reads together (e.g.
+/// [`crate::needs::CALLS`]: the calls table and its retention): `required` must be set,
+/// `optional` may be (a default applies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VarGroup {
+    /// Must be set.
+    pub required: &'static [&'static str],
+    /// May be set.
+    pub optional: &'static [&'static str],
+}
+
+/// The environment variables a function reads, declared once in its crate (`NEEDS`, a list of
+/// [`VarGroup`]s from [`crate::needs`] and its own) and handed to [`crate::glue::serve`]. Every
+/// other variable is left unread, so each function starts with exactly the settings it declares
+/// and requires a table only where it uses it; `template.yaml` sets on each function only the
+/// variables it reads (`tests/tests/settings.rs` checks both ways, and its deploy rehearsal
+/// starts every function from the environment CloudFormation resolved for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// The groups read.
+    pub groups: &'static [&'static VarGroup],
+}
+
+impl Needs {
+    /// Whether `name` is declared.
+    pub fn reads(&self, name: &str) -> bool {
+        self.all().any(|n| n == name)
+    }
+
+    /// Whether `name` must be set.
+    pub fn requires(&self, name: &str) -> bool {
+        self.required().any(|n| n == name)
+    }
+
+    /// The variables that must be set.
+    pub fn required(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.groups.iter().flat_map(|g| g.required.iter().copied())
+    }
+
+    /// Every declared variable, each group's required ones first (a name may repeat).
+    pub fn all(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.groups
+            .iter()
+            .flat_map(|g| g.required.iter().chain(g.optional).copied())
+    }
+}
+
+/// Every variable [`Config`] can read, with the tables every webhook once required marked
+/// required: the configuration of the in-process tests, the simulator and the tools, which
+/// play every function in one process.
+const EVERY_VARIABLE: VarGroup = VarGroup {
+    required: &[
+        "PUBLIC_BASE_URL",
+        "TWILIO_AUTH_TOKEN",
+        "CALLS_TABLE",
+        "NUMBERS_TABLE",
+        "RATE_LIMITS_TABLE",
+        "RECORDINGS_BUCKET",
+        "VOICEMAIL_TOPIC_ARN",
+        "MESSAGES_TABLE",
+        "OPT_OUTS_TABLE",
+        "SMS_TOPIC_ARN",
+    ],
+    optional: &[
+        "STAGE",
+        "TWILIO_AUTH_TOKEN_SECONDARY",
+        "TWILIO_SIGNATURE_BYPASS",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_API_BASE",
+        "TWILIO_MESSAGING_BASE",
+        "TWILIO_NUMBERS_BASE",
+        "COMPLIANCE_TABLE",
+        "FORWARDING_TABLE",
+        "TRANSACTIONS_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "CONTACTS_TABLE",
+        "PRIVACY_TABLE",
+        "SUBMISSIONS_TABLE",
+        "MESSAGING_SERVICE_SID",
+        "SUBACCOUNT_PER_ORG",
+        "VOICE_EN",
+        "VOICE_FR",
+        "BUSINESS_NAME",
+        "BUSINESS_TARGET_E164",
+        "SALES_TARGET_E164",
+        "SUPPORT_TARGET_E164",
+        "LANGUAGE",
+        "SMS_AUTO_REPLY",
+        "SPEECH_INPUT",
+        "MISSED_CALL_TEXT",
+        "WHATSAPP_ENABLED",
+        "WHATSAPP_TEMPLATE_SID",
+        "SCREENING",
+        "ROBOCALL_GATE",
+        "HOTLINE_E164",
+        "VOICEMAIL_MAX_SECONDS",
+        "RATE_LIMITS",
+        "BLOCKED_CALLERS",
+        "NUMBER_CACHE_SECONDS",
+        "RETENTION_DAYS",
+        "RECORDING_MAX_BYTES",
+        "SMS_AUTO_REPLY_WINDOW_SECONDS",
+        "MMS_MAX_BYTES",
+        "MESSAGE_RETENTION_DAYS",
+        "OPT_OUT_RETENTION_DAYS",
+        "STREAM_SECRET",
+        "SUPPRESSION_SECRET",
+        "STREAM_WATCHDOG_MS",
+        "RELAY_URL",
+    ],
+};
+
+/// See [`EVERY_VARIABLE`].
+pub const EVERYTHING: Needs = Needs {
+    groups: &[&EVERY_VARIABLE],
+};
+
+/// A function's view of the environment: only the variables its [`Needs`] declare are read
+/// (any other reads as unset); values are trimmed and an empty value counts as unset.
+pub struct Env<'a> {
+    needs: &'a Needs,
+    get: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl<'a> Env<'a> {
+    /// `needs` over `get` (the process environment, or a map).
+    pub fn new(needs: &'a Needs, get: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Self { needs, get }
+    }
+
+    /// The declaration.
+    pub fn needs(&self) -> &Needs {
+        self.needs
+    }
+
+    /// A declared variable's value; `None` when unset, empty or not declared.
+    pub fn get(&self, name: &str) -> Option<String> {
+        if !self.needs.reads(name) {
+            return None;
+        }
+        (self.get)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A variable that must be set.
+    ///
+    /// Errors: [`ConfigError::Missing`].
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// The variable when the function requires it (missing → error), else its value or `""`
+    /// (a function that does not use a table starts without it).
+    ///
+    /// Errors: [`ConfigError::Missing`] for a required variable that is unset.
+    pub fn required_here(&self, name: &'static str) -> Result<String, ConfigError> {
+        if self.needs.requires(name) {
+            self.required(name)
+        } else {
+            Ok(self.get(name).unwrap_or_default())
+        }
+    }
+}
+
+/// The process environment.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 const DAY: u64 = 86_400;
@@ -173,24 +355,38 @@ const DAY: u64 = 86_400;
 pub const DEFAULT_RATE_LIMITS: &str = "10/60,5/900";
 
 impl Config {
-    /// Reads the process environment.
+    /// Reads every variable from the process environment ([`EVERYTHING`]; tools and the local
+    /// run).
     ///
     /// Errors: [`ConfigError`] naming the first missing or invalid variable.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::load(&Env::new(&EVERYTHING, &process_env))
     }
 
-    /// Reads settings through `get` (the environment, or a map in tests). Empty values count
+    /// Reads every variable through `get` ([`EVERYTHING`]; a map in tests). Empty values count
     /// as unset.
     ///
     /// Errors: [`ConfigError`] naming the first missing or invalid variable.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let opt = |k: &str| {
-            get(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let req = |k: &'static str| opt(k).ok_or(ConfigError::Missing(k));
+        Self::load(&Env::new(&EVERYTHING, &get))
+    }
+
+    /// Reads the variables `env` declares; a table or URL the function does not declare is
+    /// left empty (`""`), an optional setting at its default.
+    ///
+    /// Errors: [`ConfigError`] naming the first missing or invalid variable.
+    pub fn load(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let opt = |k: &str| env.get(k);
+        let req = |k: &'static str| env.required_here(k);
+        // The required variables this configuration reads (a function's own settings check
+        // theirs); the signature keys may be absent under the local bypass (checked below).
+        let own =
+            |n: &str| EVERY_VARIABLE.required.contains(&n) || EVERY_VARIABLE.optional.contains(&n);
+        for name in env.needs().required().filter(|n| own(n)) {
+            if name != "TWILIO_AUTH_TOKEN" {
+                env.required(name)?;
+            }
+        }
         let e164 = |k: &'static str| -> Result<Option<E164>, ConfigError> {
             opt(k)
                 .map(|v| {
@@ -240,11 +436,12 @@ impl Config {
                 .into_iter()
                 .flatten()
                 .collect();
-        if auth_tokens.is_empty() && !bypass_asked {
+        if auth_tokens.is_empty() && !bypass_asked && env.needs().requires("TWILIO_AUTH_TOKEN") {
             return Err(ConfigError::Missing("TWILIO_AUTH_TOKEN"));
         }
         let public_base_url = req("PUBLIC_BASE_URL")?.trim_end_matches('/').to_owned();
-        if !(public_base_url.starts_with("https://") || public_base_url.starts_with("http://")) {
+        let is_url = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+        if !public_base_url.is_empty() && !is_url(&public_base_url) {
             return Err(ConfigError::Invalid {
                 name: "PUBLIC_BASE_URL",
                 reason: "must start with https://".into(),
@@ -299,7 +496,14 @@ impl Config {
                 });
             }
         }
+        let source = Source(
+            env.needs()
+                .all()
+                .filter_map(|n| env.get(n).map(|v| (n.to_owned(), v)))
+                .collect(),
+        );
         Ok(Self {
+            source,
             relay_url,
             stream_secret,
             suppression_secret,
@@ -400,6 +604,16 @@ impl Config {
             message_retention: Duration::from_secs(num("MESSAGE_RETENTION_DAYS", 30)? * DAY),
             opt_out_retention: Duration::from_secs(num("OPT_OUT_RETENTION_DAYS", 3 * 365)? * DAY),
         })
+    }
+
+    /// This configuration as a function declaring `needs` would read it from the same
+    /// environment: what the in-process tests give each handler, so a function that uses a
+    /// setting it does not declare fails its tests.
+    ///
+    /// Errors: [`ConfigError`] for a variable `needs` requires that this configuration lacks.
+    pub fn narrow(&self, needs: &Needs) -> Result<Self, ConfigError> {
+        let get = |k: &str| self.source.0.get(k).cloned();
+        Self::load(&Env::new(needs, &get))
     }
 
     /// The tokens to verify signatures with, primary first.

@@ -17,8 +17,9 @@
 //! Creating the session is the claim of the call's single-use relay token: a replayed handshake
 //! finds it taken.
 
+use crate::calls::Calls;
 use crate::error::Error;
-use crate::store::{claim_of, get_s, n, s, Calls, Claim};
+use crate::item::{claim_of, get_n, get_s, n, s, Claim};
 use aws_sdk_dynamodb::types::AttributeValue;
 use llm_api::Message;
 use std::collections::HashMap;
@@ -110,12 +111,6 @@ fn pk(sid: &CallSid) -> String {
     format!("conv#{}", sid.as_str())
 }
 
-fn num(item: &HashMap<String, AttributeValue>, k: &str) -> Option<u64> {
-    item.get(k)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-}
-
 fn session_of(item: &HashMap<String, AttributeValue>) -> Result<Session, Error> {
     let history = match get_s(item, "history") {
         Some(h) => serde_json::from_str(&h).map_err(|e| Error::Corrupt {
@@ -132,16 +127,16 @@ fn session_of(item: &HashMap<String, AttributeValue>) -> Result<Session, Error> 
         to: get_s(item, "to").unwrap_or_default(),
         lang: get_s(item, "lang").unwrap_or_else(|| "en".into()),
         consent: get_s(item, "consent").unwrap_or_else(|| "no".into()),
-        started_ms: num(item, "started_ms").unwrap_or(0),
-        generation: num(item, "generation").unwrap_or(0),
-        version: num(item, "version").unwrap_or(0),
+        started_ms: get_n(item, "started_ms").unwrap_or(0),
+        generation: get_n(item, "generation").unwrap_or(0),
+        version: get_n(item, "version").unwrap_or(0),
         history,
-        caller_turns: num(item, "caller_turns").unwrap_or(0) as u32,
+        caller_turns: get_n(item, "caller_turns").unwrap_or(0) as u32,
         pending_booking: get_s(item, "pending_booking"),
-        pending_turn: num(item, "pending_turn").map(|t| t as u32),
+        pending_turn: get_n(item, "pending_turn").map(|t| t as u32),
         booking: get_s(item, "booking"),
         handoff: get_s(item, "handoff"),
-        ended_ms: num(item, "ended_ms"),
+        ended_ms: get_n(item, "ended_ms"),
     })
 }
 
@@ -245,7 +240,7 @@ impl Calls<'_> {
             .send()
             .await
             .map_err(Error::dynamo("GetItem calls (generation)"))?;
-        Ok(out.item().and_then(|i| num(i, "generation")))
+        Ok(out.item().and_then(|i| get_n(i, "generation")))
     }
 
     /// Read-modify-write of the session: `change` edits a fresh copy (returning `false` to write
@@ -292,7 +287,7 @@ impl Calls<'_> {
                 .expression_attribute_values(":turns", n(u64::from(sess.caller_turns)))
                 .expression_attribute_values(":hist", s(history))
                 .expression_attribute_values(":pt", n(u64::from(sess.pending_turn.unwrap_or(0))));
-            u = crate::store::set_fields(
+            u = crate::item::set_fields(
                 u,
                 &fields,
                 &[
@@ -305,7 +300,7 @@ impl Calls<'_> {
             );
             match u.send().await {
                 Ok(_) => return Ok(Some(sess)),
-                Err(e) if crate::store::is_conditional(&e) => continue,
+                Err(e) if crate::item::is_conditional(&e) => continue,
                 Err(e) => return Err(Error::dynamo("UpdateItem calls (conversation)")(e)),
             }
         }

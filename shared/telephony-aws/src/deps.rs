@@ -1,6 +1,6 @@
 //! Everything a handler needs, built once per process in `main` (spec §2.3).
 
-use crate::config::{Config, ConfigError};
+use crate::config::{process_env, Config, ConfigError, Env, EVERYTHING};
 use crate::numbers::NumberDirectory;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
@@ -48,7 +48,16 @@ impl Deps {
     ///
     /// Errors: [`ConfigError`] for missing or invalid settings.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
+        Self::load(&Env::new(&EVERYTHING, &process_env))
+    }
+
+    /// Reads the variables `env` declares ([`Config::load`]) and builds the clients; the SDK
+    /// honours `AWS_REGION`, credentials and `AWS_ENDPOINT_URL` from the process environment
+    /// (Lambda's runtime sets them, not the template).
+    ///
+    /// Errors: [`ConfigError`] for missing or invalid settings.
+    pub fn load(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let config = Config::load(env)?;
         let sdk = AwsTarget::from_env()?.sdk_config();
         Ok(Self::new(config, &sdk))
     }
@@ -69,6 +78,29 @@ impl Deps {
             twilio: std::sync::OnceLock::new(),
             config,
         }
+    }
+}
+
+impl Deps {
+    /// The same clients with the configuration a function declaring `needs` reads
+    /// ([`Config::narrow`]), sharing the number cache: how the in-process tests run each
+    /// handler with exactly its declared settings.
+    ///
+    /// Errors: [`ConfigError`] for a required variable this configuration lacks.
+    pub fn narrow(&self, needs: &crate::config::Needs) -> Result<Self, ConfigError> {
+        let config = self.config.narrow(needs)?;
+        let numbers = self
+            .numbers
+            .sharing(config.numbers_table.clone(), config.number_cache_ttl);
+        Ok(Self {
+            dynamo: self.dynamo.clone(),
+            s3: self.s3.clone(),
+            sns: self.sns.clone(),
+            http: std::sync::OnceLock::new(),
+            numbers,
+            twilio: std::sync::OnceLock::new(),
+            config,
+        })
     }
 }
 
@@ -168,8 +200,8 @@ impl Deps {
     }
 
     /// The `calls` table.
-    pub fn calls(&self) -> crate::store::Calls<'_> {
-        crate::store::Calls::new(
+    pub fn calls(&self) -> crate::calls::Calls<'_> {
+        crate::calls::Calls::new(
             &self.dynamo,
             &self.config.calls_table,
             self.config.retention.as_secs(),

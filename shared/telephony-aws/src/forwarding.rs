@@ -10,7 +10,7 @@
 //!   which has a Twilio request and no token.
 
 use crate::error::Error;
-use crate::store::{get_s, n, s};
+use crate::item::{get_n, get_s, n, s};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -80,12 +80,6 @@ fn list(item: &Item, k: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn num(item: &Item, k: &str) -> Option<u64> {
-    item.get(k)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-}
-
 impl ForwardingConfig {
     fn from_item(item: &Item) -> Option<Self> {
         Some(Self {
@@ -94,7 +88,7 @@ impl ForwardingConfig {
             country: get_s(item, "country").unwrap_or_default(),
             carrier: get_s(item, "carrier").unwrap_or_default(),
             mode: get_s(item, "mode").unwrap_or_default(),
-            ring_time: num(item, "ring_time"),
+            ring_time: get_n(item, "ring_time"),
             destination: get_s(item, "destination").unwrap_or_default(),
             state: get_s(item, "state").unwrap_or_default(),
             reason: get_s(item, "reason"),
@@ -104,10 +98,10 @@ impl ForwardingConfig {
                 .map(|v| serde_json::from_str(&v).unwrap_or_else(|_| vec![v]))
                 .unwrap_or_default(),
             clear_all: get_s(item, "clear_all").unwrap_or_default(),
-            verify_started_at: num(item, "verify_started_at"),
+            verify_started_at: get_n(item, "verify_started_at"),
             verify_condition: get_s(item, "verify_condition"),
             verify_origin: get_s(item, "verify_origin"),
-            verified_at: num(item, "verified_at"),
+            verified_at: get_n(item, "verified_at"),
             verified_conditions: {
                 let mut v = item
                     .get("verified_conditions")
@@ -117,7 +111,7 @@ impl ForwardingConfig {
                 v.sort();
                 v
             },
-            created_at: num(item, "created_at").unwrap_or(0),
+            created_at: get_n(item, "created_at").unwrap_or(0),
         })
     }
 }
@@ -203,7 +197,7 @@ impl<'a> OrgStore<'a> {
             .await?
             .map(|i| OrgSettings {
                 country: get_s(&i, "country"),
-                version: num(&i, "version").unwrap_or(0),
+                version: get_n(&i, "version").unwrap_or(0),
                 forwarding_e164: get_s(&i, "forwarding_e164"),
             })
             .unwrap_or_default())
@@ -245,7 +239,7 @@ impl<'a> OrgStore<'a> {
                 self.audit("country", country, principal, now_ms).await?;
                 Ok(Versioned::Changed(expected + 1))
             }
-            Err(e) if crate::store::is_conditional(&e) => Ok(Versioned::Stale),
+            Err(e) if crate::item::is_conditional(&e) => Ok(Versioned::Stale),
             Err(e) => Err(Error::dynamo("UpdateItem forwarding (country)")(e)),
         }
     }
@@ -312,7 +306,7 @@ impl<'a> OrgStore<'a> {
             .await;
         match claim {
             Ok(_) => {}
-            Err(e) if crate::store::is_conditional(&e) => return Ok(SimClaim::InUse),
+            Err(e) if crate::item::is_conditional(&e) => return Ok(SimClaim::InUse),
             Err(e) => return Err(Error::dynamo("PutItem forwarding (sim claim)")(e)),
         }
         let mut put = self
@@ -389,7 +383,7 @@ impl<'a> OrgStore<'a> {
             .await;
         match r {
             Ok(_) => Ok(()),
-            Err(e) if crate::store::is_conditional(&e) => {
+            Err(e) if crate::item::is_conditional(&e) => {
                 tracing::warn!(config = %c.id, "SIM pointer held by another config; left alone");
                 Ok(())
             }
@@ -413,7 +407,7 @@ impl<'a> OrgStore<'a> {
             .await;
         match r {
             Ok(_) => Ok(()),
-            Err(e) if crate::store::is_conditional(&e) => Ok(()),
+            Err(e) if crate::item::is_conditional(&e) => Ok(()),
             Err(e) => Err(Error::dynamo("DeleteItem forwarding (sim)")(e)),
         }
     }
@@ -561,7 +555,7 @@ impl<'a> OrgStore<'a> {
         }
         match u.update_expression(expr).send().await {
             Ok(_) => {}
-            Err(e) if crate::store::is_conditional(&e) => return Ok(Transition::Stale),
+            Err(e) if crate::item::is_conditional(&e) => return Ok(Transition::Stale),
             Err(e) => return Err(Error::dynamo("UpdateItem forwarding (state)")(e)),
         }
         let moved = ForwardingConfig {

@@ -5,7 +5,7 @@
 //! error (with one `error!` line carrying the CallSid, and a metric), 400 for malformed input,
 //! 401/403 only for a missing/bad signature.
 
-use crate::config::Config;
+use crate::config::{process_env, Config, Env, Needs};
 use crate::deps::Deps;
 use crate::error::Error;
 use crate::event::{self, Body, Request};
@@ -68,13 +68,39 @@ pub type LambdaError = lambda_runtime::Error;
 ///
 /// Errors: configuration errors at start-up (the Lambda init fails, and Twilio uses the
 /// number's fallback URL), or a runtime error from `lambda_runtime`.
-pub async fn serve<F, Fut>(handler: F) -> Result<(), LambdaError>
+pub async fn serve<F, Fut>(needs: &'static Needs, handler: F) -> Result<(), LambdaError>
 where
     F: Fn(&'static Deps, Request) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = Response<Body>> + Send,
 {
+    serve_with(
+        needs,
+        |_, _| Ok(()),
+        move |deps, _: &'static (), req| handler(deps, req),
+    )
+    .await
+}
+
+/// [`serve`] for a function with settings of its own: `build` makes them once from [`Deps`]
+/// and the function's [`Env`] (so they are read through the same declaration), and `handler`
+/// gets them with every request.
+///
+/// Errors: as [`serve`], and `build`'s.
+pub async fn serve_with<S, B, F, Fut>(
+    needs: &'static Needs,
+    build: B,
+    handler: F,
+) -> Result<(), LambdaError>
+where
+    S: Send + Sync + 'static,
+    B: FnOnce(&Deps, &Env<'_>) -> Result<S, LambdaError>,
+    F: Fn(&'static Deps, &'static S, Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Response<Body>> + Send,
+{
     crate::logging::init();
-    let deps: &'static Deps = Box::leak(Box::new(Deps::from_env().await?));
+    let env = Env::new(needs, &process_env);
+    let deps: &'static Deps = Box::leak(Box::new(Deps::load(&env)?));
+    let settings: &'static S = Box::leak(Box::new(build(deps, &env)?));
     // `run_concurrent`: sequential unless Lambda's managed concurrency sets
     // `AWS_LAMBDA_MAX_CONCURRENCY` above 1 (then one long-poll loop per slot); unlike `run`, it
     // does not warn when `cargo lambda watch` sets it to 1.
@@ -82,7 +108,7 @@ where
         move |ev: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
             let resp = match event::request_from_event(ev.payload) {
                 // Boxed: the handler futures are deep, and the runtime's own future wraps them.
-                Ok(req) => Box::pin(handler(deps, req)).await,
+                Ok(req) => Box::pin(handler(deps, settings, req)).await,
                 Err(e) => {
                     tracing::warn!(error = %e, "malformed API Gateway event refused");
                     metrics::count("MalformedRequests", None);
@@ -100,13 +126,13 @@ where
 /// monitor's `main`.
 ///
 /// Errors: start-up configuration errors, or a runtime error from `lambda_runtime`.
-pub async fn serve_scheduled<F, Fut>(handler: F) -> Result<(), LambdaError>
+pub async fn serve_scheduled<F, Fut>(needs: &'static Needs, handler: F) -> Result<(), LambdaError>
 where
     F: Fn(&'static Deps) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = Result<serde_json::Value, Error>> + Send,
 {
     crate::logging::init();
-    let deps: &'static Deps = Box::leak(Box::new(Deps::from_env().await?));
+    let deps: &'static Deps = Box::leak(Box::new(Deps::load(&Env::new(needs, &process_env))?));
     lambda_runtime::run_concurrent(lambda_runtime::service_fn(
         move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
             handler(deps).await.map_err(LambdaError::from)
@@ -293,44 +319,6 @@ pub fn twiml(doc: &Twiml) -> Response<Body> {
     r
 }
 
-/// 200 JSON with the given status.
-pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
-    let mut r = Response::new(Body::Text(value.to_string()));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
-/// The error body of the provisioning routes: `{"error": {"code": "...", "message": "..."}}`
-/// (`code` machine-readable, `message` for people; never a dependency's raw answer).
-pub fn error_body(code: &str, message: &str) -> serde_json::Value {
-    serde_json::json!({ "error": { "code": code, "message": message } })
-}
-
-/// [`error_body`] as a JSON response with `status`.
-pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
-    json(status, &error_body(code, message))
-}
-
-/// 503 `not_configured` with `message` (what setting is missing): a function deployed without
-/// the settings it needs answers this, never a panic.
-pub fn not_configured(message: &str) -> Response<Body> {
-    json_error(StatusCode::SERVICE_UNAVAILABLE, "not_configured", message)
-}
-
-/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme name is
-/// case-insensitive, RFC 9110 §11.1), trimmed; `None` when the header is absent, not ASCII, of
-/// another scheme or empty.
-pub fn bearer_token(req: &Request) -> Option<&str> {
-    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
 /// A whole voice (TwiML) webhook: [`accept`], then `answer`, then [`voice_reply`]. Every
 /// TwiML-answering function's handler is this call with its own `answer`.
 pub async fn voice_webhook<F>(deps: &Deps, req: Request, route: Route, answer: F) -> Response<Body>
@@ -500,24 +488,6 @@ pub async fn switch_language<'a>(
 mod tests {
     use super::*;
     use telephony_core::ParamError;
-
-    #[test]
-    fn bearer_tokens_are_read_from_the_authorization_header() {
-        let with = |v: Option<&str>| {
-            let mut b = http::Request::builder();
-            if let Some(v) = v {
-                b = b.header(header::AUTHORIZATION, v);
-            }
-            b.body(Body::Empty).unwrap()
-        };
-        assert_eq!(bearer_token(&with(Some("Bearer abc.def"))), Some("abc.def"));
-        assert_eq!(bearer_token(&with(Some("bearer  abc "))), Some("abc"));
-        assert_eq!(bearer_token(&with(Some("Basic dXNlcjpwdw=="))), None);
-        assert_eq!(bearer_token(&with(Some("Bearer "))), None);
-        assert_eq!(bearer_token(&with(Some("Bearer"))), None);
-        assert_eq!(bearer_token(&with(None)), None);
-        assert_eq!(not_configured("X must be set").status(), 503);
-    }
 
     #[test]
     fn bad_input_is_not_a_dependency_failure() {

@@ -2,7 +2,7 @@
 //! patterns (spec §5), the S3 recording store, the SNS notifier, metrics, and the Lambda
 //! glue every webhook shares (spec §2).
 
-pub mod compliance;
+pub mod calls;
 pub mod config;
 pub mod contacts;
 pub mod conversations;
@@ -12,32 +12,31 @@ pub mod event;
 pub mod forwarding;
 pub mod glue;
 pub mod health;
-pub mod idempotency;
+pub mod item;
 pub mod logging;
 pub mod loops;
 pub mod messages;
 pub mod metrics;
+pub mod needs;
 pub mod notifier;
 pub mod numbers;
 pub mod ops;
-pub mod orders;
 pub mod privacy;
-pub mod provisioning;
 pub mod ratelimit;
 pub mod recordings;
 #[cfg(feature = "relay")]
 pub mod relay;
 pub mod reverify;
 pub mod screening;
-pub mod store;
 pub mod streams;
+pub mod texting_gate;
 pub mod tools;
 pub mod voicemail;
 pub mod ws;
 
 /// The shared AWS SDK configuration type (built by [`deps::AwsTarget::sdk_config`]).
 pub use aws_types::SdkConfig;
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, Env, Needs, VarGroup};
 pub use deps::Deps;
 pub use error::Error;
 pub use event::{Body, Request};

@@ -12,8 +12,8 @@
 
 use crate::error::Error;
 use crate::forwarding::{OrgStore, SimRoute, Transition};
+use crate::item::{get_s, n, s};
 use crate::notifier::{self, NoticeAbout};
-use crate::store::{get_s, n, s};
 use crate::{metrics, Deps};
 use telephony_core::twiml::{Twiml, Verb};
 use telephony_core::{mask_phone, CallSid};

@@ -3,8 +3,9 @@
 //! items on the `rate-limits` table. Every item has an `expires_at` TTL; reads of TTL'd items
 //! compare it themselves, because DynamoDB deletes expired items late.
 
+use crate::calls::Advance;
 use crate::error::Error;
-use crate::store::{get_s, is_conditional as conditional, n, s, Advance, Claim};
+use crate::item::{get_s, is_conditional as conditional, n, s, Claim};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
@@ -178,7 +179,7 @@ impl<'a> Messages<'a> {
             .expression_attribute_values(":exp", n(now + self.message_ttl))
             .send()
             .await;
-        crate::store::claim_of(r, "UpdateItem messages (claim)")
+        crate::item::claim_of(r, "UpdateItem messages (claim)")
     }
 
     /// Records how the first delivery was answered (`reply` text or none), its keyword and media.
@@ -487,7 +488,7 @@ impl<'a> Messages<'a> {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        crate::store::claim_of(r, "UpdateItem rate-limits (window)")
+        crate::item::claim_of(r, "UpdateItem rate-limits (window)")
     }
 
     /// Gives back a `kind` window claimed at `now` that was not used (deleted only if it is

@@ -1,8 +1,9 @@
 //! SNS notices to staff (spec §3: one voicemail notice, one transcript notice).
 
+use crate::calls::CallRecord;
 use crate::deps::Deps;
 use crate::error::Error;
-use crate::store::{CallRecord, Claim};
+use crate::item::Claim;
 use serde::Serialize;
 use telephony_core::mask_phone;
 
@@ -193,7 +194,7 @@ pub async fn publish_identified(
 }
 
 /// Sends `notice` once per recording: claims it on the recording item with a conditional update
-/// ([`crate::store::Calls::claim_notice`]), publishes to the dialled number's topic (or the
+/// ([`crate::calls::Calls::claim_notice`]), publishes to the dialled number's topic (or the
 /// default one), then records `claim_attr` (e.g. `notified_at`) as sent. A failed publish gives
 /// the claim back so Twilio's retry sends it; a claim that could not be given back goes stale and
 /// the reconciler sends it (at least once, never lost).

@@ -19,8 +19,11 @@ use telephony_core::E164;
 pub struct NumberDirectory {
     table: String,
     ttl: Duration,
-    cache: Mutex<HashMap<String, (Instant, Option<NumberConfig>)>>,
+    cache: std::sync::Arc<Mutex<Cache>>,
 }
+
+/// Each dialled number's table entry (or its absence) and when it was read.
+type Cache = HashMap<String, (Instant, Option<NumberConfig>)>;
 
 impl NumberDirectory {
     /// A directory over `table`, caching each answer for `ttl`.
@@ -28,7 +31,17 @@ impl NumberDirectory {
         Self {
             table,
             ttl,
-            cache: Mutex::new(HashMap::new()),
+            cache: Default::default(),
+        }
+    }
+
+    /// A directory over `table` that shares this one's cache (the in-process tests give each
+    /// handler its own configuration over one cache, as one warm function has one).
+    pub fn sharing(&self, table: String, ttl: Duration) -> Self {
+        Self {
+            table,
+            ttl,
+            cache: self.cache.clone(),
         }
     }
 

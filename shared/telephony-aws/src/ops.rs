@@ -3,9 +3,10 @@
 //! failed calls, dial errors, success and consent rates). Used by the monitor's gauges, the ops
 //! API and the local summary command (the nine monitoring views of the original product's operations plan).
 
+use crate::calls::{day_of, VOICEMAIL_NEW};
 use crate::deps::Deps;
 use crate::error::Error;
-use crate::store::{day_of, VOICEMAIL_NEW};
+use crate::item::{get_n, get_s};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -16,16 +17,6 @@ type Item = HashMap<String, AttributeValue>;
 /// Calls older than this are not "active" even without a terminal status callback (a lost
 /// callback must not keep a call active forever).
 pub const ACTIVE_CALL_MAX_AGE_SECS: u64 = 4 * 3600;
-
-fn text(item: &Item, k: &str) -> Option<String> {
-    item.get(k).and_then(|v| v.as_s().ok()).cloned()
-}
-
-fn number(item: &Item, k: &str) -> Option<u64> {
-    item.get(k)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-}
 
 /// Runs a Query on a `calls` index with the key condition `#p = :p AND #s BETWEEN :lo AND :hi`,
 /// following pages.
@@ -113,11 +104,11 @@ pub async fn active_calls(deps: &Deps, now: u64) -> Result<Vec<ActiveCall>, Erro
     Ok(items
         .iter()
         .map(|i| ActiveCall {
-            call_sid: text(i, "pk").unwrap_or_default(),
-            from: telephony_core::mask_phone(&text(i, "from").unwrap_or_default()),
-            to: text(i, "to"),
-            started_at: number(i, "frontdoor_at").unwrap_or(0),
-            menu_choice: text(i, "menu_choice"),
+            call_sid: get_s(i, "pk").unwrap_or_default(),
+            from: telephony_core::mask_phone(&get_s(i, "from").unwrap_or_default()),
+            to: get_s(i, "to"),
+            started_at: get_n(i, "frontdoor_at").unwrap_or(0),
+            menu_choice: get_s(i, "menu_choice"),
         })
         .collect())
 }
@@ -159,12 +150,12 @@ pub async fn voicemails(
     Ok(items
         .iter()
         .map(|i| Voicemail {
-            recording_sid: text(i, "pk").unwrap_or_default(),
-            call_sid: text(i, "call_sid"),
-            created_at: number(i, "created_at").unwrap_or(0),
-            duration_seconds: number(i, "duration_s"),
-            s3_key: text(i, "s3_key"),
-            transcript: text(i, "transcript"),
+            recording_sid: get_s(i, "pk").unwrap_or_default(),
+            call_sid: get_s(i, "call_sid"),
+            created_at: get_n(i, "created_at").unwrap_or(0),
+            duration_seconds: get_n(i, "duration_s"),
+            s3_key: get_s(i, "s3_key"),
+            transcript: get_s(i, "transcript"),
         })
         .collect())
 }
@@ -208,19 +199,19 @@ pub async fn calls_between(deps: &Deps, since: u64, until: u64) -> Result<Vec<Ca
         .await?
         {
             facts.push(CallFacts {
-                at: number(&i, "frontdoor_at").unwrap_or(0),
-                consent: text(&i, "consent"),
-                status: text(&i, "status"),
+                at: get_n(&i, "frontdoor_at").unwrap_or(0),
+                consent: get_s(&i, "consent"),
+                status: get_s(&i, "status"),
                 rate_limited: i
                     .get("rate_limited")
                     .and_then(|v| v.as_bool().ok())
                     .copied()
                     .unwrap_or(false),
-                dial_status: text(&i, "dial_status"),
-                to: text(&i, "to"),
+                dial_status: get_s(&i, "dial_status"),
+                to: get_s(&i, "to"),
                 ai: i.contains_key("ai"),
-                handshake_ms: number(&i, "ai_handshake_ms"),
-                ai_outcome: text(&i, "ai_outcome"),
+                handshake_ms: get_n(&i, "ai_handshake_ms"),
+                ai_outcome: get_s(&i, "ai_outcome"),
             });
         }
         day += 1;
@@ -449,19 +440,19 @@ pub async fn failed_transactions(deps: &Deps, since: u64, until: u64) -> Result<
         )
         .await?;
         for i in items {
-            let status = text(&i, "status").unwrap_or_default();
+            let status = get_s(&i, "status").unwrap_or_default();
             *by_status.entry(status.clone()).or_default() += 1;
             if FAILED_TRANSACTION_STATES.contains(&status.as_str()) {
-                let created = number(&i, "created_at").unwrap_or(0);
+                let created = get_n(&i, "created_at").unwrap_or(0);
                 failed.push(json!({
-                    "transaction_id": text(&i, "pk"),
-                    "kind": text(&i, "kind"),
-                    "org_id": text(&i, "org_id"),
+                    "transaction_id": get_s(&i, "pk"),
+                    "kind": get_s(&i, "kind"),
+                    "org_id": get_s(&i, "org_id"),
                     "status": status,
-                    "error": text(&i, "error"),
-                    "principal": text(&i, "principal"),
+                    "error": get_s(&i, "error"),
+                    "principal": get_s(&i, "principal"),
                     "created_at": created,
-                    "duration_secs": number(&i, "updated_at").map(|u| u.saturating_sub(created)),
+                    "duration_secs": get_n(&i, "updated_at").map(|u| u.saturating_sub(created)),
                 }));
             }
         }
@@ -487,22 +478,22 @@ pub async fn number_provisioning_status(
         }
     }
     let items =
-        crate::store::scan_all(&deps.dynamo, &deps.config.numbers_table, "Scan numbers").await?;
+        crate::item::scan_all(&deps.dynamo, &deps.config.numbers_table, "Scan numbers").await?;
     let rows: Vec<Value> = items
         .iter()
         .map(|i| {
-            let e164 = text(i, "e164").unwrap_or_default();
+            let e164 = get_s(i, "e164").unwrap_or_default();
             json!({
                 "calls_24h": calls.get(e164.as_str()).copied().unwrap_or(0),
                 "e164": e164,
-                "org_id": text(i, "org_id"),
-                "business_name": text(i, "business_name"),
-                "phone_sid": text(i, "phone_sid"),
-                "account_sid": text(i, "account_sid"),
-                "language": text(i, "language"),
-                "created_by": text(i, "created_by"),
-                "created_at": number(i, "created_at"),
-                "version": number(i, "version"),
+                "org_id": get_s(i, "org_id"),
+                "business_name": get_s(i, "business_name"),
+                "phone_sid": get_s(i, "phone_sid"),
+                "account_sid": get_s(i, "account_sid"),
+                "language": get_s(i, "language"),
+                "created_by": get_s(i, "created_by"),
+                "created_at": get_n(i, "created_at"),
+                "version": get_n(i, "version"),
             })
         })
         .collect();

@@ -3,8 +3,9 @@
 //! answered) and the verified-caller gate's verdict (`gate_verstat`: `A`, `B`, `C`, `failed`,
 //! `none`; `gate_outcome`: `checked`, `passed`, `failed`, `silent`).
 
+use crate::calls::Calls;
 use crate::error::Error;
-use crate::store::{n, s, Calls};
+use crate::item::{n, s};
 use telephony_core::CallSid;
 
 impl Calls<'_> {

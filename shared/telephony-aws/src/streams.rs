@@ -8,8 +8,9 @@
 //! [`telephony_core::stream::StreamNext::as_stored`]). Every write is conditional or
 //! `if_not_exists`, so Twilio's retried callbacks change nothing the second time.
 
+use crate::calls::Calls;
 use crate::error::Error;
-use crate::store::{claim_of, get_s, is_conditional, n, s, Calls, Claim};
+use crate::item::{claim_of, get_n, get_s, is_conditional, n, s, Claim};
 use telephony_core::CallSid;
 
 /// The hand-off as stored on a call.
@@ -68,15 +69,6 @@ impl StreamRecord {
                 .connect_ms
                 .is_none_or(|c| now_ms.saturating_sub(c) < MAX_CALL_MS)
     }
-}
-
-fn get_n(
-    item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
-    k: &str,
-) -> Option<u64> {
-    item.get(k)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
 }
 
 impl Calls<'_> {

@@ -3,9 +3,9 @@
 //! number's staff topic). Shared by the external bridge's `/voice-action` and the built-in
 //! receptionist, so both tell staff the same way.
 
+use crate::calls::Claim;
 use crate::error::Error;
 use crate::notifier::{self, NoticeAbout};
-use crate::store::Claim;
 use crate::streams::tool_pk;
 use crate::{metrics, Deps};
 use telephony_core::CallSid;

@@ -18,9 +18,10 @@
 //!    recordings created today and yesterday (UTC) and stores any completed one that has no
 //!    recording item yet.
 
+use crate::calls::{CallRecord, RecordingRecord};
+use crate::item::Claim;
 use crate::notifier::{self, Notice, NoticeSent};
 use crate::recordings;
-use crate::store::{CallRecord, Claim, RecordingRecord};
 use crate::{metrics, Deps, Error};
 use std::time::Duration;
 use telephony_core::flow::Consent;

@@ -3,6 +3,7 @@
 //! `domainName`, `stage`; the frame in `body`; headers on `$connect`) in, `{"statusCode": n}`
 //! out (a non-2xx on `$connect` refuses the handshake; on other routes API Gateway only logs it).
 
+use crate::config::{process_env, Env, Needs};
 use crate::{metrics, Deps, LambdaError};
 use std::collections::HashMap;
 use std::future::Future;
@@ -70,19 +71,26 @@ pub fn ws_response(status: u16) -> serde_json::Value {
     serde_json::json!({ "statusCode": status })
 }
 
-/// Runs a WebSocket route: logging, [`Deps`] and the function's own `extra` state built once,
-/// then `handler` per event (a malformed event answers 400).
+/// Runs a WebSocket route: logging, [`Deps`] (the variables `needs` declares) and the
+/// function's own state (`build`, from the same [`Env`]) built once, then `handler` per event (a
+/// malformed event answers 400).
 ///
 /// Errors: configuration errors at start-up.
-pub async fn serve<T, F, Fut>(extra: T, handler: F) -> Result<(), LambdaError>
+pub async fn serve<T, B, F, Fut>(
+    needs: &'static Needs,
+    build: B,
+    handler: F,
+) -> Result<(), LambdaError>
 where
     T: Send + Sync + 'static,
+    B: FnOnce(&Deps, &Env<'_>) -> Result<T, LambdaError>,
     F: Fn(&'static Deps, &'static T, WsEvent) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = u16> + Send,
 {
     crate::logging::init();
-    let deps: &'static Deps = Box::leak(Box::new(Deps::from_env().await?));
-    let extra: &'static T = Box::leak(Box::new(extra));
+    let env = Env::new(needs, &process_env);
+    let deps: &'static Deps = Box::leak(Box::new(Deps::load(&env)?));
+    let extra: &'static T = Box::leak(Box::new(build(deps, &env)?));
     lambda_runtime::run_concurrent(lambda_runtime::service_fn(
         move |ev: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
             let status = match WsEvent::from_event(&ev.payload) {

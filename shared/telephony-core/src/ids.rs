@@ -249,6 +249,22 @@ fn country_code_len(digits: &str) -> usize {
     }
 }
 
+/// Checks an org id: 1–64 of `a-z`, `0-9` and `-` (the form onboarding assigns; it is a key
+/// prefix in several tables, so nothing else is accepted anywhere an org is named).
+///
+/// Errors: the rule as a message.
+pub fn check_org_id(org: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&org.len())
+        && org
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err("org_id must be 1-64 of a-z, 0-9 and -".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,10 @@
 //! What erasure does to one target ([`telephony_core::privacy::Kind::on_erase`]): delete, strip the content, or move an
 //! opt-out to its suppression entry.
 
-use super::{get, num, PrivacyError, Target};
+use super::{get, PrivacyError, Target};
 use crate::error::Error;
-use crate::store::{n, s};
+use crate::item::get_n as num;
+use crate::item::{n, s};
 use crate::Deps;
 use aws_sdk_dynamodb::types::AttributeValue;
 use telephony_core::privacy::{self, Disposal};
@@ -51,7 +52,7 @@ pub(super) async fn dispose(deps: &Deps, t: &Target, now: u64) -> Result<(), Pri
                 .await;
             match r {
                 Ok(_) => {}
-                Err(e) if crate::store::is_conditional(&e) => {}
+                Err(e) if crate::item::is_conditional(&e) => {}
                 Err(e) => return Err(Error::dynamo("UpdateItem (privacy strip)")(e).into()),
             }
         }

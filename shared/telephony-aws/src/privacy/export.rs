@@ -2,7 +2,7 @@
 
 use super::{Item, Target, LINK_TTL_SECS};
 use crate::error::Error;
-use crate::store::{get_s, item_json, s};
+use crate::item::{get_s, item_json, s};
 use crate::Deps;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use serde_json::{json, Value};

@@ -1,8 +1,9 @@
 //! Where each kind is looked up for one caller (the module docs of [`super`] list the indexes).
 
-use super::{get, num, table, Ask, Item, PrivacyError, Target};
+use super::{get, table, Ask, Item, PrivacyError, Target};
 use crate::error::Error;
-use crate::store::{get_s, s};
+use crate::item::get_n as num;
+use crate::item::{get_s, s};
 use crate::Deps;
 use std::collections::BTreeSet;
 use telephony_core::privacy::Kind;

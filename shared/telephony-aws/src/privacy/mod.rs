@@ -26,14 +26,12 @@
 mod erase;
 mod export;
 mod find;
-mod http;
 
 pub use export::export;
 pub use find::find;
-pub use http::answer;
 
 use crate::error::Error;
-use crate::store::{get_s, item_json, n, s};
+use crate::item::{get_n, get_s, item_json, n, s};
 use crate::Deps;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
@@ -137,10 +135,6 @@ pub fn counts(targets: &[Target]) -> BTreeMap<String, usize> {
         *c.entry(t.kind.clone()).or_insert(0) += 1;
     }
     c
-}
-
-fn num(i: &Item, k: &str) -> Option<u64> {
-    i.get(k)?.as_n().ok()?.parse().ok()
 }
 
 fn table<'a>(v: &'a Option<String>, name: &'static str) -> Result<&'a str, PrivacyError> {
@@ -263,8 +257,8 @@ pub async fn serve(
             return Ok(answer(&stored_counts(p), "done"));
         }
         Some(p) => (
-            num(p, "chunks").unwrap_or(0) as usize,
-            num(p, "done_chunks").unwrap_or(0) as usize,
+            get_n(p, "chunks").unwrap_or(0) as usize,
+            get_n(p, "done_chunks").unwrap_or(0) as usize,
             stored_counts(p),
         ),
         None => {
@@ -389,7 +383,7 @@ async fn put_audit(
         .await;
     match r {
         Ok(_) => Ok(()),
-        Err(e) if crate::store::is_conditional(&e) => Ok(()),
+        Err(e) if crate::item::is_conditional(&e) => Ok(()),
         Err(e) => Err(Error::dynamo("PutItem privacy (audit)")(e)),
     }
 }

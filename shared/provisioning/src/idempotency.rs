@@ -10,9 +10,9 @@
 //! (`INPROGRESS` | `COMPLETED`), `in_progress_expiration` (Unix milliseconds), `expires_at` (Unix
 //! seconds, the table's TTL), `response_status`, `response_body`.
 
-use crate::error::Error;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use sha2::Digest;
+use telephony_aws::Error;
 
 /// How long a stored response is replayed: 24 h (seeds: "24-hour cached results").
 pub const RETENTION_SECS: u64 = 24 * 3600;
@@ -212,85 +212,6 @@ impl<'a> Idempotency<'a> {
             .await
             .map_err(Error::dynamo("idempotency release"))?;
         Ok(())
-    }
-}
-
-/// Runs `run` at most once per key: the whole idempotency protocol of an ops route in one place.
-/// `key` is the `Idempotency-Key` header (required: 400 without it), `scope` the principal and
-/// route, `body` the raw request body. `run` gives the status and JSON body; an answer below 500
-/// is stored and replayed, a 5xx gives the key back so a retry runs again.
-///
-/// Answers: the run's, a replay (with `Idempotent-Replayed: true`), 409 while the first run
-/// is in flight, 422 for a changed body, 503 when the table cannot be reached.
-pub async fn respond<F, Fut>(
-    idem: &Idempotency<'_>,
-    scope: &str,
-    key: Option<&str>,
-    body: &[u8],
-    now_ms: u64,
-    run: F,
-) -> crate::Response<crate::Body>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = (http::StatusCode, serde_json::Value)>,
-{
-    use http::StatusCode;
-    let err = crate::glue::json_error;
-    let key = match key.map(IdempotencyKey::parse) {
-        None => {
-            return err(
-                StatusCode::BAD_REQUEST,
-                "idempotency_key_required",
-                "send an Idempotency-Key header (any unique string, e.g. a UUID)",
-            )
-        }
-        Some(Err(m)) => return err(StatusCode::BAD_REQUEST, "bad_idempotency_key", &m),
-        Some(Ok(k)) => k,
-    };
-    let hash = payload_hash(body);
-    match idem.claim(scope, &key, &hash, now_ms).await {
-        Err(e) => err(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
-            &e.to_string(),
-        ),
-        Ok(Claim::InFlight) => err(
-            StatusCode::CONFLICT,
-            "in_progress",
-            "a request with this Idempotency-Key is still running",
-        ),
-        Ok(Claim::Mismatch) => err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different body",
-        ),
-        Ok(Claim::Replay(stored)) => {
-            let mut r = crate::glue::json(
-                StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
-                &serde_json::from_str(&stored.body).unwrap_or_default(),
-            );
-            r.headers_mut().insert(
-                "idempotent-replayed",
-                http::HeaderValue::from_static("true"),
-            );
-            r
-        }
-        Ok(Claim::Fresh) => {
-            let (status, value) = run().await;
-            let outcome = if status.is_server_error() {
-                idem.release(scope, &key).await
-            } else {
-                let stored = StoredResponse {
-                    status: status.as_u16(),
-                    body: value.to_string(),
-                };
-                idem.complete(scope, &key, &stored).await
-            };
-            if let Err(e) = outcome {
-                tracing::warn!(error = %e, "idempotency record not updated; the lease ends it");
-            }
-            crate::glue::json(status, &value)
-        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! US texting compliance (issue 10): the per-org A2P 10DLC record, its registration with Twilio,
-//! and the gate where texts are sent. Table `COMPLIANCE_TABLE` (key `pk`), item `a2p#<org>`:
+//! US texting compliance (issue 10): the per-org A2P 10DLC record and its registration with
+//! Twilio (the gate where texts are sent is `telephony_aws::texting_gate`). Table `COMPLIANCE_TABLE` (key `pk`), item `a2p#<org>`:
 //! `us_enabled`, `a2p_status` (`not_required` | `pending` | `approved` | `failed`), `brand_sid`,
 //! `brand_status`, `campaign_sid`, `campaign_status`, `messaging_service_sid`, `campaign` (the
 //! requested campaign, JSON, until it is registered), `created_at`, `updated_at` (Unix seconds),
@@ -10,17 +10,12 @@
 //! released if Twilio refuses. The campaign is registered once the brand is approved, by the
 //! `POST` that brings it or by a later `GET` (refresh), under the same kind of claim.
 
-use crate::deps::Deps;
-use crate::error::Error;
-use crate::metrics;
-use crate::store::{claim_of, get_s, n, s, set_fields, Claim};
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use telephony_core::compliance::{self as rule, A2pStatus, Gate};
+use telephony_aws::item::{claim_of, get_s, n, s, set_fields, Claim, Item};
+use telephony_aws::Error;
+use telephony_core::compliance::A2pStatus;
 use twilio_api::compliance::Campaign;
-
-type Item = std::collections::HashMap<String, AttributeValue>;
 
 /// A creation claim older than this is taken over (Twilio answers a creation well within it).
 pub const CLAIM_STALE_SECS: u64 = 120;
@@ -265,7 +260,7 @@ impl Compliance<'_> {
         principal: &str,
         now: u64,
     ) -> Result<A2pRecord, A2pError> {
-        crate::provisioning::check_org_id(org).map_err(A2pError::Invalid)?;
+        telephony_core::ids::check_org_id(org).map_err(A2pError::Invalid)?;
         req.check().map_err(A2pError::Invalid)?;
         if !req.us_enabled {
             let fields = [
@@ -382,45 +377,6 @@ impl Compliance<'_> {
         fields.push(("a2p_status", status.as_str().to_owned()));
         self.set(org, &fields, principal, now).await?;
         Ok(self.a2p(org).await?.unwrap_or_default())
-    }
-}
-
-/// The gate where a text is sent (issue 10 §2): `true` → send. For a US long code, reads the
-/// org's A2P status (one GetItem; other numbers read nothing); a blocked text is logged and
-/// counted (`SmsBlockedA2P` by `Reason`); a failed read blocks (`a2p_unknown`): a US text is never
-/// sent unchecked.
-pub async fn may_text(deps: &Deps, from: &str, org: &str, kind: &str) -> bool {
-    // Would an approved org send? If not because of approval, no read is needed.
-    if let Gate::Allow(reason) = rule::gate(from, Some(A2pStatus::Approved)) {
-        if reason != "approved" {
-            return true;
-        }
-    }
-    let status = match &deps.config.compliance_table {
-        Some(table) => {
-            let c = Compliance {
-                dynamo: &deps.dynamo,
-                table,
-            };
-            match c.a2p(org).await {
-                Ok(r) => r.and_then(|r| r.status),
-                Err(e) => {
-                    tracing::error!(org, error = %e, "A2P status unreadable; US text not sent");
-                    metrics::count("DependencyErrors", Some(("Dependency", e.dependency())));
-                    metrics::count("SmsBlockedA2P", Some(("Reason", "a2p_unknown")));
-                    return false;
-                }
-            }
-        }
-        None => None,
-    };
-    match rule::gate(from, status) {
-        Gate::Allow(_) => true,
-        Gate::Block(reason) => {
-            tracing::info!(org, number = %telephony_core::mask_phone(from), kind, reason, "US text not sent: A2P 10DLC not approved");
-            metrics::count("SmsBlockedA2P", Some(("Reason", reason)));
-            false
-        }
     }
 }
 

@@ -11,18 +11,18 @@
 //! recorded, and released by `DELETE` or when a `GET` sees the port completed. The estimated FOC
 //! date is counted in business days ([`telephony_core::hours::add_business_days`]).
 
-use crate::error::Error;
-use crate::provisioning::{self, NumberAdmin, OnboardRequest, Saga};
-use crate::store::{claim_of, get_s, n, s, set_fields, Claim};
-use aws_sdk_dynamodb::types::AttributeValue;
-use http::StatusCode;
+use crate::admin::NumberAdmin;
+use crate::outcome::{Done, Kind, Outcome, Refused};
+use crate::plan::{self as provisioning, OnboardRequest};
+use crate::saga::Saga;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use telephony_aws::item::{claim_of, get_s, n, s, set_fields, Claim, Item};
+use telephony_aws::Error;
 use telephony_core::{area_codes, E164};
 use twilio_api::compliance::HostedNumberRequest;
 
-type Item = std::collections::HashMap<String, AttributeValue>;
-type Answer = (StatusCode, Value);
+type Answer = Outcome;
 
 /// Business days from a port-in request to the estimated firm order commitment (Twilio: US and
 /// Canadian local ports typically complete in 7–10 business days).
@@ -31,26 +31,26 @@ pub const PORT_BUSINESS_DAYS: u32 = 10;
 /// A creation claim older than this is taken over, or (port-in) adopted from Twilio's list.
 pub const CLAIM_STALE_SECS: u64 = 120;
 
-fn answer(status: StatusCode, code: &str, message: &str) -> Answer {
-    (status, crate::glue::error_body(code, message))
+fn answer(kind: Kind, code: &'static str, message: &str) -> Refused {
+    Refused::new(kind, code, message)
 }
 
-fn bad(message: &str) -> Answer {
-    answer(StatusCode::BAD_REQUEST, "invalid", message)
+fn bad(message: &str) -> Refused {
+    answer(Kind::Invalid, "invalid", message)
 }
 
-fn store_failed(e: &Error) -> Answer {
+fn store_failed(e: &Error) -> Refused {
     tracing::error!(error = %e, "order store failed");
     answer(
-        StatusCode::SERVICE_UNAVAILABLE,
+        Kind::Unavailable,
         "store_unavailable",
         "our order table is unreachable; retry",
     )
 }
 
-fn twilio_failed(e: &twilio_api::TwilioError) -> Answer {
+fn twilio_failed(e: &twilio_api::TwilioError) -> Refused {
     tracing::warn!(error = %e, "Twilio refused the order");
-    answer(StatusCode::BAD_GATEWAY, "twilio_refused", &e.to_string())
+    answer(Kind::Upstream, "twilio_refused", &e.to_string())
 }
 
 fn email_ok(e: &str) -> bool {
@@ -302,7 +302,7 @@ impl Orders<'_> {
 
     /// Twilio refused a new order: its creation claim is released and the record marked
     /// `failed` (a corrected request may claim it again), and the refusal answered (502).
-    async fn refused(&self, pk: &str, e: &twilio_api::TwilioError, now: u64) -> Answer {
+    async fn refused(&self, pk: &str, e: &twilio_api::TwilioError, now: u64) -> Refused {
         let release = [("claimed_at", String::new()), ("status", "failed".into())];
         if let Err(w) = self.set(pk, &release, now).await {
             tracing::warn!(error = %w, "could not mark the refused order failed");
@@ -316,12 +316,12 @@ impl Orders<'_> {
         kind: &str,
         number: &E164,
         what: &str,
-    ) -> Result<(String, Item), Answer> {
+    ) -> Result<(String, Item), Refused> {
         let pk = format!("{kind}#{}", number.as_str());
         match self.get(&pk).await {
             Ok(Some(i)) => Ok((pk, i)),
             Ok(None) => Err(answer(
-                StatusCode::NOT_FOUND,
+                Kind::NotFound,
                 "not_found",
                 &format!("no {what} for this number"),
             )),
@@ -361,11 +361,11 @@ impl Orders<'_> {
 
     /// [`Orders::claim`] as an answer: 409 while another request submits `what`, 503 when the
     /// table fails.
-    async fn begin(&self, pk: &str, request: &str, what: &str, now: u64) -> Result<(), Answer> {
+    async fn begin(&self, pk: &str, request: &str, what: &str, now: u64) -> Result<(), Refused> {
         match self.claim(pk, request, now).await {
             Ok(Claim::Created) => Ok(()),
             Ok(Claim::AlreadyExists) => Err(answer(
-                StatusCode::CONFLICT,
+                Kind::Conflict,
                 "order_in_progress",
                 &format!("{what} for this number is being submitted; retry shortly"),
             )),
@@ -378,38 +378,37 @@ impl Orders<'_> {
     /// (nothing sent).
     pub async fn hosted_sms(&self, req: &HostedSmsRequest, sms_url: &str, now: u64) -> Answer {
         if let Err(m) = provisioning::check_org_id(&req.org_id) {
-            return bad(&m);
+            return Err(bad(&m));
         }
         let number = match nanp_local(&req.phone_number, "phone_number") {
             Ok(n) => n,
-            Err(m) => return bad(&m),
+            Err(m) => return Err(bad(&m)),
         };
         let contact = match E164::parse_syntax(&req.contact_phone_number) {
             Ok(c) => c,
-            Err(e) => return bad(&format!("contact_phone_number: {e}")),
+            Err(e) => return Err(bad(&format!("contact_phone_number: {e}"))),
         };
         let ad_ok = req.address_sid.len() == 34
             && req.address_sid.starts_with("AD")
             && req.address_sid[2..].bytes().all(|b| b.is_ascii_hexdigit());
         if !ad_ok {
-            return bad(
+            return Err(bad(
                 "address_sid must be the client's Twilio Address (AD followed by 32 hex digits)",
-            );
+            ));
         }
         if !email_ok(&req.email) {
-            return bad("email must be a valid address");
+            return Err(bad("email must be a valid address"));
         }
         let pk = format!("hosted#{}", number.as_str());
         match self.existing(&pk).await {
-            Ok(Some(view)) => return (StatusCode::OK, view),
+            Ok(Some(view)) => return Ok(Done::Ok(view)),
             Ok(None) => {}
-            Err(e) => return store_failed(&e),
+            Err(e) => return Err(store_failed(&e)),
         }
         let request =
             json!({"org_id": req.org_id, "email": req.email, "address_sid": req.address_sid});
-        if let Err(a) = self.begin(&pk, &request.to_string(), "an order", now).await {
-            return a;
-        }
+        self.begin(&pk, &request.to_string(), "an order", now)
+            .await?;
         let order = self
             .twilio
             .create_hosted_number_order(&HostedNumberRequest {
@@ -426,7 +425,7 @@ impl Orders<'_> {
             .await;
         let order = match order {
             Ok(o) => o,
-            Err(e) => return self.refused(&pk, &e, now).await,
+            Err(e) => return Err(self.refused(&pk, &e, now).await),
         };
         let fields = [
             ("order_sid", order.sid.clone()),
@@ -439,44 +438,47 @@ impl Orders<'_> {
         ];
         if let Err(e) = self.set(&pk, &fields, now).await {
             tracing::error!(order_sid = %order.sid, error = %e, "hosted SMS order accepted by Twilio but not recorded; the next GET adopts it");
-            return store_failed(&e);
+            return Err(store_failed(&e));
         }
-        (
-            StatusCode::CREATED,
-            hosted_view(number.as_str(), &order.sid, &order.status, &req.email),
-        )
+        Ok(Done::Created(hosted_view(
+            number.as_str(),
+            &order.sid,
+            &order.status,
+            &req.email,
+        )))
     }
 
     /// `GET /ops/numbers/hosted-sms/{e164}`: the order's status from Twilio, stored.
     pub async fn hosted_sms_refresh(&self, number: &E164, now: u64) -> Answer {
         let (pk, item) = match self.order_item("hosted", number, "hosted SMS order").await {
             Ok(found) => found,
-            Err(a) => return a,
+            Err(a) => return Err(a),
         };
         let Some(sid) = get_s(&item, "order_sid") else {
-            return (
-                StatusCode::OK,
+            return Ok(Done::Ok(
                 json!({"phone_number": number.as_str(), "status": get_s(&item, "status")}),
-            );
+            ));
         };
         let order = match self.twilio.fetch_hosted_number_order(&sid).await {
             Ok(o) => o,
-            Err(e) => return twilio_failed(&e),
+            Err(e) => return Err(twilio_failed(&e)),
         };
         if let Err(e) = self
             .set(&pk, &[("status", order.status.clone())], now)
             .await
         {
-            return store_failed(&e);
+            return Err(store_failed(&e));
         }
         let email = get_s(&item, "request")
             .and_then(|r| serde_json::from_str::<Value>(&r).ok())
             .and_then(|r| r["email"].as_str().map(str::to_owned))
             .unwrap_or_default();
-        (
-            StatusCode::OK,
-            hosted_view(number.as_str(), &sid, &order.status, &email),
-        )
+        Ok(Done::Ok(hosted_view(
+            number.as_str(),
+            &sid,
+            &order.status,
+            &email,
+        )))
     }
 
     /// An order already placed for `pk` and still alive (not failed or canceled: those can be
@@ -494,12 +496,12 @@ impl Orders<'_> {
     pub async fn hosted_sms_cancel(&self, number: &E164, now: u64) -> Answer {
         let (pk, item) = match self.order_item("hosted", number, "hosted SMS order").await {
             Ok(found) => found,
-            Err(a) => return a,
+            Err(a) => return Err(a),
         };
         if let Some(sid) = get_s(&item, "order_sid") {
             if !ended(&get_s(&item, "status").unwrap_or_default()) {
                 if let Err(e) = self.twilio.delete_hosted_number_order(&sid).await {
-                    return twilio_failed(&e);
+                    return Err(twilio_failed(&e));
                 }
             }
         }
@@ -507,13 +509,12 @@ impl Orders<'_> {
             .set(&pk, &[("status", "canceled".to_owned())], now)
             .await
         {
-            return store_failed(&e);
+            return Err(store_failed(&e));
         }
-        (
-            StatusCode::OK,
+        Ok(Done::Ok(
             json!({"phone_number": number.as_str(), "status": "canceled",
                    "next_step": "POST /ops/numbers/hosted-sms places a new order"}),
-        )
+        ))
     }
 
     /// `POST /ops/numbers/port-in` (module docs).
@@ -529,13 +530,13 @@ impl Orders<'_> {
             .date_naive();
         let number = match req.check().and_then(|n| req.check_date(today).map(|()| n)) {
             Ok(n) => n,
-            Err(m) => return bad(&m),
+            Err(m) => return Err(bad(&m)),
         };
         let pk = format!("port#{}", number.as_str());
         match self.existing(&pk).await {
-            Ok(Some(view)) => return (StatusCode::OK, view),
+            Ok(Some(view)) => return Ok(Done::Ok(view)),
             Ok(None) => {}
-            Err(e) => return store_failed(&e),
+            Err(e) => return Err(store_failed(&e)),
         }
         match self.twilio.portability(number.as_str()).await {
             Ok(p) if p.portable => {}
@@ -543,13 +544,13 @@ impl Orders<'_> {
                 let why = p
                     .not_portable_reason
                     .unwrap_or_else(|| "not portable".into());
-                return answer(
-                    StatusCode::BAD_REQUEST,
+                return Err(answer(
+                    Kind::Invalid,
                     "not_portable",
                     &format!("{} cannot be ported in: {why}", number.as_str()),
-                );
+                ));
             }
-            Err(e) => return twilio_failed(&e),
+            Err(e) => return Err(twilio_failed(&e)),
         }
         let country = req.losing_carrier.address.country.as_str();
         let estimate = telephony_core::hours::add_business_days(today, PORT_BUSINESS_DAYS, country);
@@ -568,15 +569,11 @@ impl Orders<'_> {
         });
         let request = json!({"org_id": req.org_id, "business_name": req.business_name,
             "temporary_fallback_e164": req.temporary_fallback_e164, "principal": principal});
-        if let Err(a) = self
-            .begin(&pk, &request.to_string(), "a port-in", now)
-            .await
-        {
-            return a;
-        }
+        self.begin(&pk, &request.to_string(), "a port-in", now)
+            .await?;
         let port = match self.twilio.create_port_in(&body).await {
             Ok(p) => p,
-            Err(e) => return self.refused(&pk, &e, now).await,
+            Err(e) => return Err(self.refused(&pk, &e, now).await),
         };
         let status = port
             .port_in_request_status
@@ -592,11 +589,11 @@ impl Orders<'_> {
             // Twilio has the order; ours still says `submitting` with the request: the next GET
             // adopts the order from Twilio's list. No temporary number is bought now.
             tracing::error!(port_in_request_sid = %port.port_in_request_sid, number = %telephony_core::mask_phone(number.as_str()), error = %e, "port-in accepted by Twilio but not recorded; GET adopts it");
-            return answer(
-                StatusCode::SERVICE_UNAVAILABLE,
+            return Err(answer(
+                Kind::Unavailable,
                 "store_unavailable",
                 &format!("Twilio accepted port-in {} but our record could not be updated; GET /ops/numbers/port-in/{} recovers it", port.port_in_request_sid, number.as_str()),
-            );
+            ));
         }
         let mut temporary = Value::Null;
         if let (Some(fallback), Some(saga)) = (&req.temporary_fallback_e164, saga) {
@@ -604,24 +601,21 @@ impl Orders<'_> {
                 .buy_temporary(saga, &pk, req, &number, fallback, principal, now)
                 .await;
         }
-        (
-            StatusCode::CREATED,
-            json!({
-                "phone_number": number.as_str(),
-                "port_in_request_sid": port.port_in_request_sid,
-                "status": status,
-                "estimated_foc_date": estimate.to_string(),
-                "estimate_basis": format!("{PORT_BUSINESS_DAYS} business days ({country} holidays skipped)"),
-                "target_port_in_date": req.target_port_in_date,
-                "signature_request_url": port.signature_request_url,
-                "temporary": temporary,
-                "next_steps": [
-                    "The authorized representative signs the letter of authorization (signature_request_url, also emailed).",
-                    "Twilio confirms the firm order commitment date with the losing carrier.",
-                    "GET /ops/numbers/port-in/{e164} shows the status; the temporary number is released when the port completes.",
-                ],
-            }),
-        )
+        Ok(Done::Created(json!({
+            "phone_number": number.as_str(),
+            "port_in_request_sid": port.port_in_request_sid,
+            "status": status,
+            "estimated_foc_date": estimate.to_string(),
+            "estimate_basis": format!("{PORT_BUSINESS_DAYS} business days ({country} holidays skipped)"),
+            "target_port_in_date": req.target_port_in_date,
+            "signature_request_url": port.signature_request_url,
+            "temporary": temporary,
+            "next_steps": [
+                "The authorized representative signs the letter of authorization (signature_request_url, also emailed).",
+                "Twilio confirms the firm order commitment date with the losing carrier.",
+                "GET /ops/numbers/port-in/{e164} shows the status; the temporary number is released when the port completes.",
+            ],
+        })))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -676,24 +670,23 @@ impl Orders<'_> {
     ) -> Answer {
         let (pk, item) = match self.order_item("port", number, "port-in").await {
             Ok(found) => found,
-            Err(a) => return a,
+            Err(a) => return Err(a),
         };
         let sid = match get_s(&item, "order_sid") {
             Some(sid) => sid,
             None => match self.adopt(&pk, number, &item, now).await {
                 Ok(Some(sid)) => sid,
                 Ok(None) => {
-                    return (
-                        StatusCode::OK,
+                    return Ok(Done::Ok(
                         json!({"phone_number": number.as_str(), "status": get_s(&item, "status")}),
-                    )
+                    ))
                 }
-                Err(a) => return a,
+                Err(a) => return Err(a),
             },
         };
         let port = match self.twilio.fetch_port_in(&sid).await {
             Ok(p) => p,
-            Err(e) => return twilio_failed(&e),
+            Err(e) => return Err(twilio_failed(&e)),
         };
         let status = port
             .port_in_request_status
@@ -707,19 +700,16 @@ impl Orders<'_> {
             }
         }
         if let Err(e) = self.set(&pk, &fields, now).await {
-            return store_failed(&e);
+            return Err(store_failed(&e));
         }
-        (
-            StatusCode::OK,
-            json!({
-                "phone_number": number.as_str(),
-                "port_in_request_sid": sid,
-                "status": status,
-                "estimated_foc_date": get_s(&item, "estimated_foc_date"),
-                "temporary_e164": get_s(&item, "temporary_e164").filter(|_| released.is_null()),
-                "temporary_released": released,
-            }),
-        )
+        Ok(Done::Ok(json!({
+            "phone_number": number.as_str(),
+            "port_in_request_sid": sid,
+            "status": status,
+            "estimated_foc_date": get_s(&item, "estimated_foc_date"),
+            "temporary_e164": get_s(&item, "temporary_e164").filter(|_| released.is_null()),
+            "temporary_released": released,
+        })))
     }
 
     /// An order Twilio accepted while our record stayed `submitting`: Twilio's port-in requests
@@ -730,7 +720,7 @@ impl Orders<'_> {
         number: &E164,
         item: &Item,
         now: u64,
-    ) -> Result<Option<String>, Answer> {
+    ) -> Result<Option<String>, Refused> {
         let since = item
             .get("claimed_at")
             .and_then(|v| v.as_n().ok())
@@ -767,10 +757,12 @@ impl Orders<'_> {
 
     async fn release_temporary(&self, admin: &NumberAdmin<'_>, temp: &str) -> Value {
         match E164::parse_syntax(temp) {
-            Ok(t) => {
-                let (status, body) = admin.release(&t).await;
-                json!({"e164": temp, "status": status.as_u16(), "result": body})
-            }
+            Ok(t) => match admin.release(&t).await {
+                Ok(Done::Ok(body) | Done::Created(body)) => {
+                    json!({"e164": temp, "released": true, "result": body})
+                }
+                Err(r) => json!({"e164": temp, "released": false, "error": r.to_string()}),
+            },
             Err(e) => json!({"e164": temp, "error": e.to_string()}),
         }
     }
@@ -780,11 +772,11 @@ impl Orders<'_> {
     pub async fn port_in_cancel(&self, admin: &NumberAdmin<'_>, number: &E164, now: u64) -> Answer {
         let (pk, item) = match self.order_item("port", number, "port-in").await {
             Ok(found) => found,
-            Err(a) => return a,
+            Err(a) => return Err(a),
         };
         if let Some(sid) = get_s(&item, "order_sid") {
             if let Err(e) = self.twilio.cancel_port_in(&sid).await {
-                return twilio_failed(&e);
+                return Err(twilio_failed(&e));
             }
         }
         let released = match get_s(&item, "temporary_e164") {
@@ -796,12 +788,11 @@ impl Orders<'_> {
             ("temporary_e164", String::new()),
         ];
         if let Err(e) = self.set(&pk, &fields, now).await {
-            return store_failed(&e);
+            return Err(store_failed(&e));
         }
-        (
-            StatusCode::OK,
+        Ok(Done::Ok(
             json!({"phone_number": number.as_str(), "status": "canceled", "temporary_released": released}),
-        )
+        ))
     }
 }
 
