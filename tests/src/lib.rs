@@ -249,9 +249,19 @@ pub async fn unreachable_deps() -> Deps {
 pub async fn dispatch(deps: &Deps, req: Request) -> Response<Body> {
     // Each handler runs with exactly the settings its function declares (`NEEDS`), as it does
     // when deployed: a function that uses a setting it does not declare fails its tests.
+    dispatch_with(req, |_, needs| narrow(deps, needs)).await
+}
+
+/// [`dispatch`] with each function's `Deps` from `own` (given the function's crate name, e.g.
+/// `voice_frontdoor`, and its `NEEDS`): the deploy rehearsal starts each one from the
+/// environment CloudFormation created for it.
+pub async fn dispatch_with(
+    req: Request,
+    own: impl Fn(&'static str, &'static telephony_aws::Needs) -> Deps,
+) -> Response<Body> {
     macro_rules! serve {
         ($f:ident) => {{
-            let own = narrow(deps, &$f::NEEDS);
+            let own = own(stringify!($f), &$f::NEEDS);
             Box::pin($f::handler(&own, req)).await
         }};
     }

@@ -88,11 +88,13 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads [`SETTINGS_VARS`] through `env` and builds the SES client.
+    /// Reads [`SETTINGS_VARS`] through `env` and builds the SES client from `sdk`.
     ///
     /// Errors: [`telephony_aws::ConfigError`] naming a missing variable or the SDK settings.
-    pub fn load(env: &telephony_aws::Env<'_>) -> Result<Self, telephony_aws::ConfigError> {
-        let sdk = telephony_aws::deps::AwsTarget::from_env()?.sdk_config();
+    pub fn load(
+        env: &telephony_aws::Env<'_>,
+        sdk: &telephony_aws::SdkConfig,
+    ) -> Result<Self, telephony_aws::ConfigError> {
         Ok(Self {
             origin: env
                 .required("CONTACT_ORIGIN")?
@@ -101,7 +103,7 @@ impl Settings {
             table: env.required("SUBMISSIONS_TABLE")?,
             sender: env.required("CONTACT_SENDER")?,
             staff: env.required("CONTACT_STAFF_EMAIL")?,
-            ses: aws_sdk_sesv2::Client::new(&sdk),
+            ses: aws_sdk_sesv2::Client::new(sdk),
         })
     }
 }

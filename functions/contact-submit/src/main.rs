@@ -5,7 +5,10 @@
 async fn main() -> Result<(), telephony_aws::LambdaError> {
     telephony_aws::glue::serve_with(
         &contact_submit::NEEDS,
-        |_, env| Ok(contact_submit::Settings::load(env)?),
+        |_, env| {
+            let sdk = telephony_aws::ws::sdk_config()?;
+            Ok(contact_submit::Settings::load(env, &sdk)?)
+        },
         contact_submit::handle,
     )
     .await

@@ -49,8 +49,10 @@ pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
     groups: &[
         &SETTINGS_VARS,
         &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::NUMBER_DEFAULTS,
         &telephony_aws::needs::CALLS,
-        &telephony_aws::needs::ROUTING,
+        &telephony_aws::needs::CALLER_LIMITS,
+        &telephony_aws::needs::KNOWN_CALLERS,
         &telephony_aws::needs::TWILIO_REST,
         &provisioning::settings::VARS,
         &telephony_aws::needs::PRIVACY,

@@ -28,9 +28,12 @@ use telephony_core::RecordingSid;
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
     groups: &[
         &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::NUMBER_DEFAULTS,
         &telephony_aws::needs::CALLS,
+        &telephony_aws::needs::HOTLINE,
+        &telephony_aws::needs::KNOWN_CALLERS,
+        &telephony_aws::needs::TRANSACTIONS,
         &telephony_aws::needs::PRIVACY,
-        &telephony_aws::needs::ROUTING,
     ],
 };
 

@@ -58,6 +58,7 @@ use telephony_aws::{Body, Deps, Request, Response};
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
     groups: &[
         &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::NUMBER_DEFAULTS,
         &telephony_aws::needs::TWILIO_REST,
         &provisioning::settings::VARS,
     ],

@@ -35,10 +35,9 @@ use telephony_core::CallSid;
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
     groups: &[
         &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::NUMBER_DEFAULTS,
         &telephony_aws::needs::CALLS,
-        &telephony_aws::needs::SPOKEN,
-        &telephony_aws::needs::ROUTING,
-        &telephony_aws::needs::AI,
+        &telephony_aws::needs::STREAM_TOKENS,
         &telephony_aws::needs::VOICEMAIL_NOTICES,
     ],
 };

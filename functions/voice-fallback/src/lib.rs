@@ -10,7 +10,7 @@ use telephony_core::{Route, Twiml};
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
     groups: &[
         &telephony_aws::needs::SIGNED,
-        &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::NUMBER_DEFAULTS,
         &telephony_aws::needs::SPOKEN,
     ],
 };

@@ -12,8 +12,8 @@ use telephony_aws::{metrics, now_ms, Deps};
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
     groups: &[
         &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::NUMBER_DEFAULTS,
         &telephony_aws::needs::CALLS,
-        &telephony_aws::needs::AI,
         &telephony_aws::needs::VOICEMAIL_NOTICES,
     ],
 };

@@ -12,7 +12,7 @@
 //! - `dtmf` `0`: `end` with a transfer hand-off; other keys are ignored.
 //! - `error`: logged (`RelayErrors`).
 //!
-//! Settings of this function only (`Runtime::from_env`): `RELAY_MANAGEMENT_URL` (the stage's
+//! Settings of this function only (`Runtime::load`, [`RUNTIME_VARS`]): `RELAY_MANAGEMENT_URL` (the stage's
 //! `https://…/{stage}` for `@connections`), `LLM_BASE_URL` (OpenAI-compatible, default
 //! `https://api.openai.com/v1`), `LLM_MODEL` (default `gpt-4o-mini`), `LLM_API_KEY` (optional;
 //! from Secrets Manager in the template).
@@ -35,10 +35,11 @@ pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
     groups: &[
         &RUNTIME_VARS,
         &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::NUMBER_DEFAULTS,
         &telephony_aws::needs::CALLS,
-        &telephony_aws::needs::SPOKEN,
-        &telephony_aws::needs::ROUTING,
-        &telephony_aws::needs::AI,
+        &telephony_aws::needs::HOTLINE,
+        &telephony_aws::needs::KNOWN_CALLERS,
+        &telephony_aws::needs::STREAM_TOKENS,
         &telephony_aws::needs::VOICEMAIL_NOTICES,
     ],
 };
@@ -69,12 +70,14 @@ impl Runtime {
     /// From the function's environment (module docs; [`RUNTIME_VARS`]).
     ///
     /// Errors: [`ConfigError`] for a missing `RELAY_MANAGEMENT_URL` or SDK settings.
-    pub fn load(env: &telephony_aws::Env<'_>) -> Result<Self, ConfigError> {
+    pub fn load(
+        env: &telephony_aws::Env<'_>,
+        sdk: &telephony_aws::SdkConfig,
+    ) -> Result<Self, ConfigError> {
         let var = |k: &str| env.get(k);
         let management = env.required("RELAY_MANAGEMENT_URL")?;
-        let sdk = telephony_aws::ws::sdk_config()?;
         Ok(Self::new(
-            &sdk,
+            sdk,
             &management,
             &var("LLM_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
             var("LLM_API_KEY"),

@@ -5,7 +5,10 @@
 async fn main() -> Result<(), telephony_aws::LambdaError> {
     telephony_aws::ws::serve(
         &voice_relay_message::NEEDS,
-        |_, env| Ok(voice_relay_message::Runtime::load(env)?),
+        |_, env| {
+            let sdk = telephony_aws::ws::sdk_config()?;
+            Ok(voice_relay_message::Runtime::load(env, &sdk)?)
+        },
         voice_relay_message::handler,
     )
     .await

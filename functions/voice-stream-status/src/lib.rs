@@ -18,9 +18,8 @@ pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
     groups: &[
         &telephony_aws::needs::SIGNED,
         &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::NUMBER_DEFAULTS,
         &telephony_aws::needs::CALLS,
-        &telephony_aws::needs::SPOKEN,
-        &telephony_aws::needs::AI,
         &telephony_aws::needs::VOICEMAIL_NOTICES,
     ],
 };

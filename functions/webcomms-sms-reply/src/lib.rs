@@ -27,6 +27,8 @@ pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
     groups: &[
         &telephony_aws::needs::SIGNED,
         &telephony_aws::needs::NUMBERS,
+        &telephony_aws::needs::NUMBER_DEFAULTS,
+        &telephony_aws::needs::HOTLINE,
         &telephony_aws::needs::TEXTING,
         &telephony_aws::needs::RECORDINGS,
         &telephony_aws::needs::SMS_NOTICES,

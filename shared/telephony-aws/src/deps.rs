@@ -88,11 +88,16 @@ impl Deps {
     ///
     /// Errors: [`ConfigError`] for a required variable this configuration lacks.
     pub fn narrow(&self, needs: &crate::config::Needs) -> Result<Self, ConfigError> {
-        let config = self.config.narrow(needs)?;
+        Ok(self.with_config(self.config.narrow(needs)?))
+    }
+
+    /// The same clients with `config` (a function's own, read elsewhere), sharing the number
+    /// cache.
+    pub fn with_config(&self, config: Config) -> Self {
         let numbers = self
             .numbers
             .sharing(config.numbers_table.clone(), config.number_cache_ttl);
-        Ok(Self {
+        Self {
             dynamo: self.dynamo.clone(),
             s3: self.s3.clone(),
             sns: self.sns.clone(),
@@ -100,7 +105,7 @@ impl Deps {
             numbers,
             twilio: std::sync::OnceLock::new(),
             config,
-        })
+        }
     }
 }
 

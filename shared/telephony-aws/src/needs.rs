@@ -14,12 +14,11 @@ pub const SIGNED: VarGroup = VarGroup {
     ],
 };
 
-/// The `numbers` table and the defaults of a number absent from it
-/// ([`crate::Deps::number_config`]).
-pub const NUMBERS: VarGroup = VarGroup {
-    required: &["NUMBERS_TABLE"],
+/// The defaults of a dialled number absent from the `numbers` table (its name, targets,
+/// language and switches; `Config::default_number`).
+pub const NUMBER_DEFAULTS: VarGroup = VarGroup {
+    required: &[],
     optional: &[
-        "NUMBER_CACHE_SECONDS",
         "BUSINESS_NAME",
         "BUSINESS_TARGET_E164",
         "SALES_TARGET_E164",
@@ -35,6 +34,13 @@ pub const NUMBERS: VarGroup = VarGroup {
     ],
 };
 
+/// The `numbers` table and its in-memory cache ([`crate::Deps::number_config`]; declare
+/// [`NUMBER_DEFAULTS`] beside it).
+pub const NUMBERS: VarGroup = VarGroup {
+    required: &["NUMBERS_TABLE"],
+    optional: &["NUMBER_CACHE_SECONDS"],
+};
+
 /// The `calls` table ([`crate::Deps::calls`]) and how long its items live.
 pub const CALLS: VarGroup = VarGroup {
     required: &["CALLS_TABLE"],
@@ -48,17 +54,34 @@ pub const SPOKEN: VarGroup = VarGroup {
     optional: &["VOICE_EN", "VOICE_FR", "VOICEMAIL_MAX_SECONDS"],
 };
 
-/// Where a call may be sent: the hotline's own number (never dialled), blocked callers, the
-/// per-caller limits and their table, forwarded calls and known callers.
-pub const ROUTING: VarGroup = VarGroup {
+/// The hotline's own number: never dialled, and one of our own numbers.
+pub const HOTLINE: VarGroup = VarGroup {
+    required: &[],
+    optional: &["HOTLINE_E164"],
+};
+
+/// The frontdoor's per-caller limits and their table, and the blocked callers.
+pub const CALLER_LIMITS: VarGroup = VarGroup {
     required: &["RATE_LIMITS_TABLE"],
-    optional: &[
-        "HOTLINE_E164",
-        "BLOCKED_CALLERS",
-        "RATE_LIMITS",
-        "FORWARDING_TABLE",
-        "CONTACTS_TABLE",
-    ],
+    optional: &["RATE_LIMITS", "BLOCKED_CALLERS"],
+};
+
+/// Hybrid forwarding's table: forwarded calls, the dialling markers of the loop guard.
+pub const FORWARDED: VarGroup = VarGroup {
+    required: &[],
+    optional: &["FORWARDING_TABLE"],
+};
+
+/// Known callers ([`crate::Deps::known_caller`]).
+pub const KNOWN_CALLERS: VarGroup = VarGroup {
+    required: &[],
+    optional: &["CONTACTS_TABLE"],
+};
+
+/// The provisioning sagas' table (the ops summary reads their failures).
+pub const TRANSACTIONS: VarGroup = VarGroup {
+    required: &[],
+    optional: &["TRANSACTIONS_TABLE"],
 };
 
 /// Twilio's REST API ([`crate::Deps::twilio`]): the account, its key and the hosts (mocks
@@ -105,10 +128,22 @@ pub const SMS_NOTICES: VarGroup = VarGroup {
     optional: &[],
 };
 
-/// The AI hand-off: stream tokens, the stream watchdog, the ConversationRelay URL.
-pub const AI: VarGroup = VarGroup {
+/// The key of the AI's stream and relay tokens.
+pub const STREAM_TOKENS: VarGroup = VarGroup {
     required: &[],
-    optional: &["STREAM_SECRET", "STREAM_WATCHDOG_MS", "RELAY_URL"],
+    optional: &["STREAM_SECRET"],
+};
+
+/// The ConversationRelay WebSocket URL.
+pub const RELAY: VarGroup = VarGroup {
+    required: &[],
+    optional: &["RELAY_URL"],
+};
+
+/// How long a stream may take to start before the caller is given a person.
+pub const STREAM_WATCHDOG: VarGroup = VarGroup {
+    required: &[],
+    optional: &["STREAM_WATCHDOG_MS"],
 };
 
 /// Privacy requests ([`crate::privacy`]): every table and the bucket they search, the audit
