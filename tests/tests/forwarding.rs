@@ -9,6 +9,7 @@ use forwarding_api::{auth::Auth, Settings};
 use integration_tests::*;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
+use telephony_aws::forwarding::ForwardingState;
 use telephony_aws::forwarding::{OrgStore, Transition};
 
 const ISSUER: &str = "https://cognito-idp.ca-central-1.amazonaws.com/ca-central-1_TEST";
@@ -926,7 +927,10 @@ async fn mark_verified(a: &Api, org: &str, id: &str) {
     let store = a.store(org);
     let c = store.config(id).await.unwrap().unwrap();
     assert_eq!(
-        store.set_state(&c, "verified", None, None).await.unwrap(),
+        store
+            .set_state(&c, ForwardingState::Verified, None, None)
+            .await
+            .unwrap(),
         Transition::Moved
     );
 }
@@ -1011,12 +1015,12 @@ async fn a_sim_belongs_to_one_org_and_its_claim_is_freed_only_by_its_holder() {
     // A stale state change (the old config's last known state) is refused, not applied.
     let old = a.store("acme").config(&first_id).await.unwrap().unwrap();
     let stale = telephony_aws::forwarding::ForwardingConfig {
-        state: "verified".into(),
+        state: ForwardingState::Verified,
         ..old
     };
     assert_eq!(
         a.store("acme")
-            .set_state(&stale, "verifying", None, Some(1))
+            .set_state(&stale, ForwardingState::Verifying, None, Some(1))
             .await
             .unwrap(),
         Transition::Stale
@@ -1560,7 +1564,7 @@ async fn the_monitor_reverifies_every_30_days() {
     )
     .await;
     let c = state().await;
-    assert_eq!(c.state, "verified");
+    assert_eq!(c.state.as_str(), "verified");
     assert!(c.verified_at.unwrap() + 60 > telephony_aws::now_secs());
     // The next one never comes back: unverified, said to the tenant, one notice.
     set("verified_at", 31 * 86_400).await;

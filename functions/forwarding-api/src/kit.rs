@@ -3,7 +3,7 @@
 //! code, the country's warning and (estimated) cost copy, the carrier's notes — in English or
 //! French. Every text goes through `quick_xml::escape::escape`.
 
-use forwarding::{Carrier, Condition, Country, ForwardingMode, SourceKind};
+use forwarding::{Carrier, Condition, Country, SourceKind};
 use quick_xml::escape::escape;
 use telephony_aws::forwarding::ForwardingConfig;
 
@@ -37,7 +37,7 @@ pub fn unverified_conditions(c: &ForwardingConfig) -> Vec<&'static str> {
 }
 
 fn conditions(c: &ForwardingConfig) -> &'static [Condition] {
-    Condition::of_mode(ForwardingMode::parse(&c.mode).unwrap_or(ForwardingMode::SafetyNet))
+    Condition::of_mode(c.mode)
 }
 
 /// One line per condition of the config's mode: proven, or how to check it.

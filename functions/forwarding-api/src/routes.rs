@@ -6,7 +6,9 @@ use json_api::request::{if_match, json_body};
 use json_api::{Answer, ApiError};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use telephony_aws::forwarding::{ForwardingConfig, OrgStore, SimClaim, Transition, Versioned};
+use telephony_aws::forwarding::{
+    ForwardingConfig, ForwardingState, OrgStore, SimClaim, Transition, Versioned,
+};
 use telephony_aws::http::StatusCode;
 use telephony_aws::{metrics, now_ms, Deps, Request};
 use telephony_core::E164;
@@ -175,7 +177,7 @@ pub(crate) async fn create(
         Ok(existing)
             if existing
                 .iter()
-                .any(|c| c.sim_e164 == sim.as_str() && c.state != "disabled") =>
+                .any(|c| c.sim_e164 == sim.as_str() && c.state != ForwardingState::Disabled) =>
         {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -201,10 +203,10 @@ pub(crate) async fn create(
         sim_e164: sim.as_str().to_owned(),
         country: country.clone(),
         carrier: carrier.slug.clone(),
-        mode: mode.as_str().to_owned(),
+        mode,
         ring_time: codes.ring_time.map(|t| u64::from(t.seconds())),
         destination: destination.as_str().to_owned(),
-        state: "pending".into(),
+        state: ForwardingState::Pending,
         activation: codes.activation,
         deactivation: codes.deactivation,
         interrogation: codes.interrogation,
@@ -285,8 +287,11 @@ pub(crate) async fn disable(store: &OrgStore<'_>, id: &str, who: &str) -> Answer
         Err(a) => return Err(a),
     };
     // Deleting a disabled config again changes nothing (it never re-points the SIM).
-    if c.state != "disabled" {
-        match store.set_state(&c, "disabled", None, None).await {
+    if c.state != ForwardingState::Disabled {
+        match store
+            .set_state(&c, ForwardingState::Disabled, None, None)
+            .await
+        {
             Ok(Transition::Moved) => {
                 let _ = store.audit("config_disabled", &c.id, who, now_ms()).await;
             }

@@ -2,11 +2,11 @@
 //! the verification call and its limits.
 
 use crate::routes::{bad, found, store_down};
-use forwarding::{Condition, ForwardingMode};
+use forwarding::Condition;
 use json_api::{Answer, ApiError};
 use serde_json::json;
 use std::time::Duration;
-use telephony_aws::forwarding::{ForwardingConfig, OrgStore, Transition};
+use telephony_aws::forwarding::{ForwardingConfig, ForwardingState, OrgStore, Transition};
 use telephony_aws::http::StatusCode;
 use telephony_aws::http::{header, HeaderValue};
 use telephony_aws::{metrics, ratelimit, Deps};
@@ -48,7 +48,7 @@ pub async fn verify(deps: &Deps, store: &OrgStore<'_>, id: &str, body: &[u8], no
     };
     let c = found(store, id).await?;
     let condition = condition_of(&c, body)?;
-    if c.state == "disabled" {
+    if c.state == ForwardingState::Disabled {
         return Err(refused(
             "disabled",
             StatusCode::CONFLICT,
@@ -58,7 +58,7 @@ pub async fn verify(deps: &Deps, store: &OrgStore<'_>, id: &str, body: &[u8], no
     }
     if let Some(started) = c.verify_started_at {
         let age = now.saturating_sub(started);
-        if c.state == "verifying" && age <= VERIFY_TIMEOUT_SECS {
+        if c.state == ForwardingState::Verifying && age <= VERIFY_TIMEOUT_SECS {
             return Err(refused(
                 "in_progress",
                 StatusCode::CONFLICT,
@@ -122,7 +122,10 @@ pub async fn verify(deps: &Deps, store: &OrgStore<'_>, id: &str, body: &[u8], no
         Err(e) => return Err(store_down(&e)),
     }
     // After `unverified` or `looping`, what was proven before no longer holds.
-    let fresh = matches!(c.state.as_str(), "unverified" | "looping");
+    let fresh = matches!(
+        c.state,
+        ForwardingState::Unverified | ForwardingState::Looping
+    );
     match store
         .start_verification(&c, condition.as_str(), "tenant", fresh, now)
         .await
@@ -139,7 +142,7 @@ pub async fn verify(deps: &Deps, store: &OrgStore<'_>, id: &str, body: &[u8], no
         Err(e) => return Err(store_down(&e)),
     }
     let verifying = ForwardingConfig {
-        state: "verifying".into(),
+        state: ForwardingState::Verifying,
         verify_started_at: Some(now),
         verify_condition: Some(condition.as_str().into()),
         ..c
@@ -156,7 +159,7 @@ pub async fn verify(deps: &Deps, store: &OrgStore<'_>, id: &str, body: &[u8], no
             let _ = store
                 .set_state(
                     &verifying,
-                    "unverified",
+                    ForwardingState::Unverified,
                     Some("the test call could not be placed"),
                     None,
                 )
@@ -175,7 +178,7 @@ pub async fn verify(deps: &Deps, store: &OrgStore<'_>, id: &str, body: &[u8], no
 /// Errors: 400 `bad_json` for a body that is not a JSON object, 400 `invalid_condition` for a
 /// condition the config's mode does not forward on (e.g. `busy` for total AI).
 fn condition_of(c: &ForwardingConfig, body: &[u8]) -> Result<Condition, ApiError> {
-    let mode = ForwardingMode::parse(&c.mode).unwrap_or(ForwardingMode::SafetyNet);
+    let mode = c.mode;
     let allowed = Condition::of_mode(mode);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(allowed[0]);
@@ -197,7 +200,7 @@ fn condition_of(c: &ForwardingConfig, body: &[u8]) -> Result<Condition, ApiError
                 "invalid_condition",
                 &format!(
                     "condition: {} forwarding is checked for {}",
-                    c.mode,
+                    c.mode.as_str(),
                     list.join(", ")
                 ),
             )

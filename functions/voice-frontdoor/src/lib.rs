@@ -15,6 +15,7 @@
 //! `Mode`); a pending, verifying or unverified config routes nothing (the call goes by `To`).
 
 use telephony_aws::calls::Claim;
+use telephony_aws::forwarding::ForwardingState;
 use telephony_aws::ratelimit::{self, Verdict};
 use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::{flow, mask_phone, Route, Twiml, E164};
@@ -71,15 +72,15 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         // number*, with that number as the caller (issue 27 §1: forwarded anywhere else proves
         // nothing); a customer's call forwarded meanwhile is routed by `To`.
         Some(route)
-            if route.state == "verifying"
+            if route.state == ForwardingState::Verifying
                 && route.destination == from
                 && route.destination == to =>
         {
             return Ok(verified(deps, &route, &number, &sid).await);
         }
         // Only a verified config routes by its SIM (issue 27 §3).
-        Some(route) if route.state == "verified" => {
-            metrics::count("ForwardedCalls", Some(("Mode", mode_dim(&route.mode))));
+        Some(route) if route.state == ForwardingState::Verified => {
+            metrics::count("ForwardedCalls", Some(("Mode", mode_dim(route.mode))));
             if route.destination == to {
                 number
             } else {
@@ -197,11 +198,10 @@ async fn gate(
     })
 }
 
-fn mode_dim(mode: &str) -> &'static str {
-    if mode == "safety_net" {
-        "safety_net"
-    } else {
-        "total_ai"
+fn mode_dim(mode: forwarding::ForwardingMode) -> &'static str {
+    match mode {
+        forwarding::ForwardingMode::SafetyNet => "safety_net",
+        forwarding::ForwardingMode::TotalAi => "total_ai",
     }
 }
 
@@ -255,7 +255,7 @@ async fn verified(
     if let Some(table) = deps.config.forwarding_table.as_deref() {
         let store = telephony_aws::forwarding::OrgStore::new(&deps.dynamo, table, &route.org);
         match store.config(&route.config_id).await {
-            Ok(Some(c)) if c.state == "verifying" => {
+            Ok(Some(c)) if c.state == ForwardingState::Verifying => {
                 match store.mark_verified(&c, now_secs()).await {
                     Ok(telephony_aws::forwarding::Transition::Moved) => {
                         tracing::info!(call_sid = %sid, config = %c.id, "forwarding verified");

@@ -122,12 +122,17 @@ impl RingTime {
     }
 }
 
-/// How the customer's calls reach the AI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How the customer's calls reach the AI (wire form `total_ai` / `safety_net`; a missing one
+/// reads as the safety net, the mode that takes fewer calls).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum ForwardingMode {
     /// Every call (unconditional forwarding): the phone does not ring.
     TotalAi,
     /// Only calls the customer does not take: busy, unanswered, unreachable.
+    #[default]
     SafetyNet,
 }
 

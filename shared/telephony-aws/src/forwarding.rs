@@ -12,7 +12,8 @@
 use crate::error::Error;
 use crate::item::{get_n, get_s, n, s};
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::Serialize;
+use forwarding::ForwardingMode;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
@@ -28,6 +29,69 @@ pub fn new_config_id(now_ms: u64) -> String {
     )
 }
 
+/// Where a forwarding config stands: `pending` → `verifying` → `verified` | `unverified`;
+/// `looping` when our own dial came back forwarded (issue 24 §3); `disabled` by the tenant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardingState {
+    /// Created; the tenant has not asked for a check yet.
+    #[default]
+    Pending,
+    /// A verification call is under way.
+    Verifying,
+    /// A verification call came back forwarded.
+    Verified,
+    /// The last check did not come back.
+    Unverified,
+    /// Our dial to the SIM came back forwarded to us.
+    Looping,
+    /// Disabled: it routes nothing.
+    Disabled,
+}
+
+impl ForwardingState {
+    /// Every state.
+    pub const ALL: [Self; 6] = [
+        Self::Pending,
+        Self::Verifying,
+        Self::Verified,
+        Self::Unverified,
+        Self::Looping,
+        Self::Disabled,
+    ];
+
+    /// Wire form (the `state` attribute and the API's field).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Verifying => "verifying",
+            Self::Verified => "verified",
+            Self::Unverified => "unverified",
+            Self::Looping => "looping",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    /// From the wire form.
+    pub fn parse(v: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == v)
+    }
+}
+
+/// The stored state (an unknown or missing one reads as `pending`: it routes nothing).
+fn state_of(item: &Item) -> ForwardingState {
+    get_s(item, "state")
+        .and_then(|v| ForwardingState::parse(&v))
+        .unwrap_or_default()
+}
+
+/// The stored mode (a missing one reads as the safety net, the mode that takes fewer calls).
+fn mode_of(item: &Item) -> ForwardingMode {
+    get_s(item, "mode")
+        .and_then(|v| ForwardingMode::parse(&v).ok())
+        .unwrap_or_default()
+}
+
 /// A config as stored and shown.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ForwardingConfig {
@@ -40,13 +104,13 @@ pub struct ForwardingConfig {
     /// Carrier slug.
     pub carrier: String,
     /// `total_ai` | `safety_net`.
-    pub mode: String,
+    pub mode: ForwardingMode,
     /// Seconds, when the carrier takes a timer.
     pub ring_time: Option<u64>,
     /// Our number the calls go to.
     pub destination: String,
-    /// `pending`, `verifying`, `verified`, `unverified`, `looping` (issue 24 §3), `disabled`.
-    pub state: String,
+    /// Where the config stands ([`ForwardingState`]).
+    pub state: ForwardingState,
     /// Why `unverified` or `looping`.
     pub reason: Option<String>,
     /// Activation codes (JSON array text in the table).
@@ -87,10 +151,10 @@ impl ForwardingConfig {
             sim_e164: get_s(item, "sim_e164")?,
             country: get_s(item, "country").unwrap_or_default(),
             carrier: get_s(item, "carrier").unwrap_or_default(),
-            mode: get_s(item, "mode").unwrap_or_default(),
+            mode: mode_of(item),
             ring_time: get_n(item, "ring_time"),
             destination: get_s(item, "destination").unwrap_or_default(),
-            state: get_s(item, "state").unwrap_or_default(),
+            state: state_of(item),
             reason: get_s(item, "reason"),
             activation: list(item, "activation"),
             deactivation: list(item, "deactivation"),
@@ -144,9 +208,9 @@ pub struct SimRoute {
     /// The config.
     pub config_id: String,
     /// Its state.
-    pub state: String,
+    pub state: ForwardingState,
     /// Its mode.
-    pub mode: String,
+    pub mode: ForwardingMode,
     /// The org's forwarding number the config forwards to.
     pub destination: String,
 }
@@ -318,9 +382,9 @@ impl<'a> OrgStore<'a> {
             .item("sim_e164", s(&c.sim_e164))
             .item("country", s(&c.country))
             .item("carrier", s(&c.carrier))
-            .item("mode", s(&c.mode))
+            .item("mode", s(c.mode.as_str()))
             .item("destination", s(&c.destination))
-            .item("state", s(&c.state))
+            .item("state", s(c.state.as_str()))
             .item(
                 "activation",
                 s(serde_json::to_string(&c.activation).unwrap_or_default()),
@@ -359,8 +423,8 @@ impl<'a> OrgStore<'a> {
             .item("sk", s("sim"))
             .item("org", s(self.org))
             .item("config_id", s(&c.id))
-            .item("state", s(&c.state))
-            .item("mode", s(&c.mode))
+            .item("state", s(c.state.as_str()))
+            .item("mode", s(c.mode.as_str()))
             .item("destination", s(&c.destination))
     }
 
@@ -376,7 +440,7 @@ impl<'a> OrgStore<'a> {
             .condition_expression("#org = :org AND config_id = :id")
             .expression_attribute_names("#st", "state")
             .expression_attribute_names("#org", "org")
-            .expression_attribute_values(":s", s(&c.state))
+            .expression_attribute_values(":s", s(c.state.as_str()))
             .expression_attribute_values(":org", s(self.org))
             .expression_attribute_values(":id", s(&c.id))
             .send()
@@ -455,7 +519,7 @@ impl<'a> OrgStore<'a> {
     pub async fn set_state(
         &self,
         c: &ForwardingConfig,
-        state: &str,
+        state: ForwardingState,
         reason: Option<&str>,
         verify_started_at: Option<u64>,
     ) -> Result<Transition, Error> {
@@ -490,7 +554,8 @@ impl<'a> OrgStore<'a> {
         ];
         let forget = fresh.then_some("verified_conditions");
         let change = Change { add: None, forget };
-        self.transition(c, "verifying", None, extra, change).await
+        self.transition(c, ForwardingState::Verifying, None, extra, change)
+            .await
     }
 
     /// Our test call came back forwarded: `verified`, and the condition it checked joins
@@ -504,13 +569,14 @@ impl<'a> OrgStore<'a> {
             .map(|v| ("verified_conditions", v));
         let extra = vec![("verified_at", n(now))];
         let change = Change { add, forget: None };
-        self.transition(c, "verified", None, extra, change).await
+        self.transition(c, ForwardingState::Verified, None, extra, change)
+            .await
     }
 
     async fn transition(
         &self,
         c: &ForwardingConfig,
-        state: &str,
+        state: ForwardingState,
         reason: Option<&str>,
         extra: Vec<(&str, AttributeValue)>,
         change: Change<'_>,
@@ -524,8 +590,8 @@ impl<'a> OrgStore<'a> {
             .key("sk", s(format!("config#{}", c.id)))
             .condition_expression("#st = :from")
             .expression_attribute_names("#st", "state")
-            .expression_attribute_values(":s", s(state))
-            .expression_attribute_values(":from", s(&c.state));
+            .expression_attribute_values(":s", s(state.as_str()))
+            .expression_attribute_values(":from", s(c.state.as_str()));
         if let Some(r) = reason {
             sets.push("reason = :r".into());
             u = u.expression_attribute_values(":r", s(r));
@@ -558,11 +624,8 @@ impl<'a> OrgStore<'a> {
             Err(e) if crate::item::is_conditional(&e) => return Ok(Transition::Stale),
             Err(e) => return Err(Error::dynamo("UpdateItem forwarding (state)")(e)),
         }
-        let moved = ForwardingConfig {
-            state: state.to_owned(),
-            ..c.clone()
-        };
-        if state == "disabled" {
+        let moved = ForwardingConfig { state, ..c.clone() };
+        if state == ForwardingState::Disabled {
             self.release_sim(&moved).await?;
         } else {
             self.follow_sim(&moved).await?;
@@ -614,7 +677,7 @@ pub async fn active_configs_to(
         .configs()
         .await?
         .into_iter()
-        .filter(|c| c.state != "disabled" && c.destination == e164)
+        .filter(|c| c.state != ForwardingState::Disabled && c.destination == e164)
         .collect())
 }
 
@@ -638,8 +701,8 @@ pub async fn sim_route(
         Some(SimRoute {
             org: get_s(&i, "org")?,
             config_id: get_s(&i, "config_id")?,
-            state: get_s(&i, "state").unwrap_or_default(),
-            mode: get_s(&i, "mode").unwrap_or_default(),
+            state: state_of(&i),
+            mode: mode_of(&i),
             destination: get_s(&i, "destination").unwrap_or_default(),
         })
     }))
@@ -664,8 +727,8 @@ pub async fn watched_configs(
             .filter_expression("begins_with(sk, :c) AND #st IN (:v, :vv)")
             .expression_attribute_names("#st", "state")
             .expression_attribute_values(":c", s("config#"))
-            .expression_attribute_values(":v", s("verified"))
-            .expression_attribute_values(":vv", s("verifying"))
+            .expression_attribute_values(":v", s(ForwardingState::Verified.as_str()))
+            .expression_attribute_values(":vv", s(ForwardingState::Verifying.as_str()))
             .set_exclusive_start_key(start.take())
             .send()
             .await

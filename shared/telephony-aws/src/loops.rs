@@ -11,7 +11,7 @@
 //! becomes `looping` (it no longer routes) with one notice to the org (`ForwardingLoops`).
 
 use crate::error::Error;
-use crate::forwarding::{OrgStore, SimRoute, Transition};
+use crate::forwarding::{ForwardingState, OrgStore, SimRoute, Transition};
 use crate::item::{get_s, n, s};
 use crate::notifier::{self, NoticeAbout};
 use crate::{metrics, Deps};
@@ -84,9 +84,9 @@ pub async fn mark_looping(deps: &Deps, route: Option<&SimRoute>, sid: &CallSid, 
     };
     let store = OrgStore::new(&deps.dynamo, table, &route.org);
     let moved = match store.config(&route.config_id).await {
-        Ok(Some(c)) if c.state == "verified" => {
+        Ok(Some(c)) if c.state == ForwardingState::Verified => {
             store
-                .set_state(&c, "looping", Some(LOOPING_REASON), None)
+                .set_state(&c, ForwardingState::Looping, Some(LOOPING_REASON), None)
                 .await
         }
         Ok(_) => return,

@@ -16,9 +16,9 @@
 //! `ForwardingReverifications` by `Outcome` (`placed`, `verified`, `failed`).
 
 use crate::error::Error;
-use crate::forwarding::{watched_configs, ForwardingConfig, OrgStore, Transition};
+use crate::forwarding::{watched_configs, ForwardingConfig, ForwardingState, OrgStore, Transition};
 use crate::{loops, metrics, Deps};
-use forwarding::{Condition, ForwardingMode};
+use forwarding::Condition;
 use telephony_core::mask_phone;
 
 /// How long a verification waits for the forwarded call (seconds).
@@ -46,7 +46,7 @@ pub async fn place_call(
 
 /// The default condition a verification of `c` checks.
 pub fn default_condition(c: &ForwardingConfig) -> Condition {
-    Condition::of_mode(ForwardingMode::parse(&c.mode).unwrap_or(ForwardingMode::SafetyNet))[0]
+    Condition::of_mode(c.mode)[0]
 }
 
 /// `c` as it stands at `now`: a `verifying` config past [`VERIFY_TIMEOUT_SECS`] is moved to
@@ -58,7 +58,7 @@ pub async fn settle(
     c: ForwardingConfig,
     now: u64,
 ) -> ForwardingConfig {
-    let late = c.state == "verifying"
+    let late = c.state == ForwardingState::Verifying
         && c.verify_started_at
             .is_some_and(|t| now.saturating_sub(t) > VERIFY_TIMEOUT_SECS);
     if !late {
@@ -79,9 +79,9 @@ pub async fn settle(
         format!("{} check: {}", checked.as_str(), checked.failure())
     };
     let state = if monitor || c.verified_conditions.is_empty() {
-        "unverified"
+        ForwardingState::Unverified
     } else {
-        "verified"
+        ForwardingState::Verified
     };
     match store.set_state(&c, state, Some(&reason), None).await {
         Ok(Transition::Moved) => {}
@@ -117,7 +117,7 @@ pub async fn settle(
         .await;
     }
     ForwardingConfig {
-        state: state.into(),
+        state,
         reason: Some(reason),
         ..c
     }
@@ -147,8 +147,8 @@ pub async fn run(deps: &Deps, now: u64) -> Result<Report, Error> {
     let mut due = Vec::new();
     for (org, c) in watched_configs(&deps.dynamo, table).await? {
         let store = OrgStore::new(&deps.dynamo, table, &org);
-        if c.state == "verifying" {
-            if settle(deps, &store, c, now).await.state != "verifying" {
+        if c.state == ForwardingState::Verifying {
+            if settle(deps, &store, c, now).await.state != ForwardingState::Verifying {
                 report.settled += 1;
             }
             continue;
@@ -182,13 +182,13 @@ pub async fn run(deps: &Deps, now: u64) -> Result<Report, Error> {
                 tracing::warn!(config = %c.id, error = %e, "re-verification call refused; retried next run");
                 report.refused += 1;
                 let verifying = ForwardingConfig {
-                    state: "verifying".into(),
+                    state: ForwardingState::Verifying,
                     ..c
                 };
                 let _ = store
                     .set_state(
                         &verifying,
-                        "verified",
+                        ForwardingState::Verified,
                         Some("the re-verification call could not be placed"),
                         None,
                     )

@@ -9,7 +9,6 @@
 //! (`fri 18:00-02:00`). Days not listed are closed. Example: `mon-fri 08:30-12:00,13:00-17:00;
 //! sat 10:00-14:00`.
 
-use crate::flow::Closed;
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
@@ -436,6 +435,25 @@ pub fn parse(
         holiday_region: holiday_region.map(str::to_owned),
         closures,
     })
+}
+
+/// Why a call is taken outside business hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// Outside the weekly hours.
+    AfterHours,
+    /// A statutory holiday or an operator's closure day.
+    ClosedToday,
+}
+
+impl Closed {
+    /// Voicemail reason and metric dimension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Closed::AfterHours => "after_hours",
+            Closed::ClosedToday => "closed_today",
+        }
+    }
 }
 
 #[cfg(test)]
