@@ -37,6 +37,7 @@ use telephony_core::ratelimit::Limit;
 /// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
 /// sets exactly these on it, `tests/tests/settings.rs` checks).
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    base: None,
     groups: &[&SETTINGS_VARS, &COUNTERS],
 };
 

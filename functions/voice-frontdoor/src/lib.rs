@@ -23,15 +23,9 @@ use telephony_core::{flow, mask_phone, Route, Twiml, E164};
 /// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
 /// sets exactly these on it, `tests/tests/settings.rs` checks).
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    base: Some(&telephony_aws::needs::VOICE_STEP),
     groups: &[
-        &telephony_aws::needs::SIGNED,
-        &telephony_aws::needs::NUMBERS,
-        &telephony_aws::needs::NUMBER_DEFAULTS,
-        &telephony_aws::needs::CALLS,
-        &telephony_aws::needs::SPOKEN,
-        &telephony_aws::needs::HOTLINE,
         &telephony_aws::needs::CALLER_LIMITS,
-        &telephony_aws::needs::FORWARDED,
         &telephony_aws::needs::KNOWN_CALLERS,
         &telephony_aws::needs::VOICEMAIL_NOTICES,
     ],

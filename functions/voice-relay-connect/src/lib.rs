@@ -13,13 +13,8 @@ use telephony_core::signature::{self, SignatureError, SignedBody};
 /// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
 /// sets exactly these on it, `tests/tests/settings.rs` checks).
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
-    groups: &[
-        &telephony_aws::needs::SIGNED,
-        &telephony_aws::needs::NUMBERS,
-        &telephony_aws::needs::NUMBER_DEFAULTS,
-        &telephony_aws::needs::CALLS,
-        &telephony_aws::needs::RELAY,
-    ],
+    base: Some(&telephony_aws::needs::CALLBACK),
+    groups: &[&telephony_aws::needs::RELAY],
 };
 
 /// Handles the handshake; returns the status for API Gateway.

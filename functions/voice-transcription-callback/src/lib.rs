@@ -9,13 +9,8 @@ use telephony_core::{ParamError, RecordingSid, Route};
 /// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
 /// sets exactly these on it, `tests/tests/settings.rs` checks).
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
-    groups: &[
-        &telephony_aws::needs::SIGNED,
-        &telephony_aws::needs::NUMBERS,
-        &telephony_aws::needs::NUMBER_DEFAULTS,
-        &telephony_aws::needs::CALLS,
-        &telephony_aws::needs::VOICEMAIL_NOTICES,
-    ],
+    base: Some(&telephony_aws::needs::CALLBACK),
+    groups: &[&telephony_aws::needs::VOICEMAIL_NOTICES],
 };
 
 /// Handles one request: 204 when stored, 400 for bad parameters, 503 when storage failed.

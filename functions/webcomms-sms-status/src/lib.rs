@@ -10,6 +10,7 @@ use telephony_core::{mask_phone, ParamError, Route};
 /// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
 /// sets exactly these on it, `tests/tests/settings.rs` checks).
 pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
+    base: None,
     groups: &[
         &telephony_aws::needs::SIGNED,
         &telephony_aws::needs::NUMBERS,

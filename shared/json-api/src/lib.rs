@@ -2,7 +2,7 @@
 //! answers JSON (ops, provisioning, forwarding, contact form, tool calls) routes, reads its
 //! request and shapes its errors here.
 //!
-//! - [`route`]: a request's `(method, path)` matched against the function's route table (the
+//! - [`mod@route`]: a request's `(method, path)` matched against the function's route table (the
 //!   templates `template.yaml` declares, `{name}` segments captured);
 //! - [`request`]: the caller's principal (IAM or bearer token), `If-Match`, `Idempotency-Key`,
 //!   JSON bodies with a size limit and a content-type check;

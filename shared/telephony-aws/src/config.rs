@@ -197,11 +197,20 @@ pub struct VarGroup {
 /// starts every function from the environment CloudFormation resolved for it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Needs {
-    /// The groups read.
+    /// What a kind of function reads in common (e.g. [`crate::needs::VOICE_STEP`]), if any.
+    pub base: Option<&'static Needs>,
+    /// The groups read besides.
     pub groups: &'static [&'static VarGroup],
 }
 
 impl Needs {
+    /// Every group, the base's first.
+    fn every_group(&self) -> Vec<&'static VarGroup> {
+        let mut out = self.base.map(Needs::every_group).unwrap_or_default();
+        out.extend(self.groups.iter().copied());
+        out
+    }
+
     /// Whether `name` is declared.
     pub fn reads(&self, name: &str) -> bool {
         self.all().any(|n| n == name)
@@ -213,14 +222,16 @@ impl Needs {
     }
 
     /// The variables that must be set.
-    pub fn required(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.groups.iter().flat_map(|g| g.required.iter().copied())
+    pub fn required(&self) -> impl Iterator<Item = &'static str> {
+        self.every_group()
+            .into_iter()
+            .flat_map(|g| g.required.iter().copied())
     }
 
     /// Every declared variable, each group's required ones first (a name may repeat).
-    pub fn all(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.groups
-            .iter()
+    pub fn all(&self) -> impl Iterator<Item = &'static str> {
+        self.every_group()
+            .into_iter()
             .flat_map(|g| g.required.iter().chain(g.optional).copied())
     }
 }
@@ -290,8 +301,9 @@ const EVERY_VARIABLE: VarGroup = VarGroup {
     ],
 };
 
-/// See [`EVERY_VARIABLE`].
+/// Every variable [`Config`] can read (the in-process tests, the simulator and the tools).
 pub const EVERYTHING: Needs = Needs {
+    base: None,
     groups: &[&EVERY_VARIABLE],
 };
 

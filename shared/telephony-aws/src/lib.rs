@@ -1,6 +1,23 @@
-//! The AWS side of the hotline: configuration, SDK clients built once, the DynamoDB access
-//! patterns (spec §5), the S3 recording store, the SNS notifier, metrics, and the Lambda
-//! glue every webhook shares (spec §2).
+//! The AWS adapter of the hotline: it adapts, it does not decide (decisions are
+//! `telephony-core`'s, provisioning workflows the `provisioning` crate's, JSON answers
+//! `json-api`'s). What lives where:
+//!
+//! - settings and clients: [`config`] (`Config`, the per-function [`Needs`] and [`Env`]),
+//!   [`needs`] (the variable groups functions declare), [`deps`] (clients built once);
+//! - one item mapping: [`item`] (attribute builders and readers, conditional-write outcomes,
+//!   the `SET`/`REMOVE` builder, pages, the JSON view of an item);
+//! - one module per table and its access patterns (spec §5): [`calls`] (the `calls` table:
+//!   calls, recordings, consent proofs, streams), [`messages`] (messages and opt-outs),
+//!   [`numbers`] (the `numbers` table with its cache), [`contacts`], [`conversations`],
+//!   [`forwarding`] (hybrid forwarding's store), [`ratelimit`] (fixed-window counters),
+//!   [`streams`], [`screening`];
+//! - what crosses tables: [`voicemail`] (store, announce, reconcile), [`recordings`] (S3
+//!   copies), [`notifier`] (SNS), [`tools`] (the AI's tool effects), [`loops`] and [`reverify`]
+//!   (forwarding's loop guard and 30-day checks), [`texting_gate`] (US A2P before a text),
+//!   [`privacy`] (find, export, erase by phone number), [`ops`] and [`health`];
+//! - the Lambda glue of TwiML webhooks and WebSockets: [`glue`], [`ws`], [`event`]; the
+//!   ConversationRelay replies: `relay` (feature `relay`);
+//! - [`metrics`] (EMF), [`logging`], [`error`].
 
 pub mod calls;
 pub mod config;

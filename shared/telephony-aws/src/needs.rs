@@ -1,7 +1,7 @@
 //! The variable groups functions declare in their `NEEDS` ([`crate::config::Needs`]): each
 //! group is what one part of the shared code reads.
 
-use crate::config::VarGroup;
+use crate::config::{Needs, VarGroup};
 
 /// A Twilio-signed webhook ([`crate::glue::accept`]): the public URL signatures are computed
 /// over and the signing keys; `STAGE` for the local bypass.
@@ -164,4 +164,27 @@ pub const PRIVACY: VarGroup = VarGroup {
         "SUPPRESSION_SECRET",
         "FORWARDING_TABLE",
     ],
+};
+
+/// What every TwiML step of a call reads: a signed webhook, the number (table and defaults), the
+/// calls table, what the caller hears, the hotline, and the forwarding table (every `<Dial>` is
+/// marked for the loop guard, [`crate::glue::voice_webhook`]).
+pub const VOICE_STEP: Needs = Needs {
+    base: None,
+    groups: &[
+        &SIGNED,
+        &NUMBERS,
+        &NUMBER_DEFAULTS,
+        &CALLS,
+        &SPOKEN,
+        &HOTLINE,
+        &FORWARDED,
+    ],
+};
+
+/// What every callback of a call reads (status, recording, transcription, stream status): a
+/// signed webhook, the number and the calls table.
+pub const CALLBACK: Needs = Needs {
+    base: None,
+    groups: &[&SIGNED, &NUMBERS, &NUMBER_DEFAULTS, &CALLS],
 };

@@ -20,7 +20,7 @@
 //! or object succeeds). The chunks (which name keys) are deleted when the erasure finishes.
 
 //! Parts: [`find`] (where each kind is looked up), [`export`] (the document), `erase` (what
-//! erasure does to one item), [`answer`] (the routes' face); the request itself, its plan and its
+//! erasure does to one item); the routes' face is `json_api::privacy`; the request itself, its plan and its
 //! audit record here.
 
 mod erase;
