@@ -81,7 +81,48 @@ pub enum OnboardError {
 /// `completed` | `failed` (nothing to undo) | `compensating` → `compensated` |
 /// `compensation_failed`. Open states keep the item in the sparse `open-transactions` index,
 /// where the monitor's [`Saga::sweep`] finds them.
-pub const OPEN_STATES: [&str; 3] = ["in_progress", "compensating", "compensation_failed"];
+pub const OPEN_STATES: [SagaStatus; 3] = [
+    SagaStatus::InProgress,
+    SagaStatus::Compensating,
+    SagaStatus::CompensationFailed,
+];
+
+/// A transaction's `status` (the states above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SagaStatus {
+    /// Steps are running.
+    InProgress,
+    /// Every step ran.
+    Completed,
+    /// A step failed before anything was done.
+    Failed,
+    /// Undoing the completed steps.
+    Compensating,
+    /// Undone.
+    Compensated,
+    /// Undoing failed; the monitor's sweep retries.
+    CompensationFailed,
+}
+
+impl SagaStatus {
+    /// Wire form (the item's `status`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Compensating => "compensating",
+            Self::Compensated => "compensated",
+            Self::CompensationFailed => "compensation_failed",
+        }
+    }
+
+    /// Open: the transaction stays in the `open-transactions` index for the sweep.
+    pub fn is_open(self) -> bool {
+        OPEN_STATES.contains(&self)
+    }
+}
 
 /// What an onboarding has done so far, as recorded on its transaction item: what compensation
 /// undoes, in the saga and in the monitor's sweep.
@@ -302,7 +343,7 @@ impl<'a> Saga<'a> {
         id: &str,
         step: &str,
         step_status: &str,
-        tx_status: &str,
+        tx_status: SagaStatus,
         error: Option<&str>,
     ) -> Result<(), Error> {
         let now = telephony_aws::now_secs();
@@ -312,7 +353,7 @@ impl<'a> Saga<'a> {
         if error.is_some() {
             expr.push_str(", #err = :err");
         }
-        if !OPEN_STATES.contains(&tx_status) {
+        if !tx_status.is_open() {
             expr.push_str(" REMOVE open_kind, open_since, sweep_until");
         }
         let mut u = self
@@ -322,7 +363,7 @@ impl<'a> Saga<'a> {
             .key("pk", s(id))
             .update_expression(expr)
             .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":st", s(tx_status))
+            .expression_attribute_values(":st", s(tx_status.as_str()))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":empty", AttributeValue::L(vec![]))
             .expression_attribute_values(
@@ -386,7 +427,7 @@ impl<'a> Saga<'a> {
             .item("kind", s("onboard"))
             .item("org_id", s(&plan.org_id))
             .item("principal", s(principal))
-            .item("status", s("in_progress"))
+            .item("status", s(SagaStatus::InProgress.as_str()))
             .item("open_kind", s("onboard"))
             .item("open_since", n(now))
             .item("created_at", n(now))
@@ -419,7 +460,7 @@ impl<'a> Saga<'a> {
             st.phone_sid.is_none() && st.candidate.is_none() && !st.subaccount_created;
         if nothing_to_undo {
             if let Err(e) = self
-                .record(&id, step, "failed", "failed", Some(&cause))
+                .record(&id, step, "failed", SagaStatus::Failed, Some(&cause))
                 .await
             {
                 tracing::warn!(transaction = %id, error = %e, "failure not recorded");
@@ -516,19 +557,19 @@ impl<'a> Saga<'a> {
         let id = st.id.clone();
         // 0. The org's subaccount, when configured.
         if self.subaccount_per_org {
-            self.record(&id, "subaccount", "started", "in_progress", None)
+            self.record(&id, "subaccount", "started", SagaStatus::InProgress, None)
                 .await
                 .map_err(|e| ("subaccount", e))?;
             let sid = self.org_subaccount(plan, st).await?;
             st.account_sid = Some(sid);
-            self.record(&id, "subaccount", "done", "in_progress", None)
+            self.record(&id, "subaccount", "done", SagaStatus::InProgress, None)
                 .await
                 .map_err(|e| ("subaccount", e))?;
         }
         let twilio = self.client(st);
 
         // 1. Search: the area code, then its province/state, then the whole country.
-        self.record(&id, "search", "started", "in_progress", None)
+        self.record(&id, "search", "started", SagaStatus::InProgress, None)
             .await
             .map_err(|e| ("search", e))?;
         let searches = search_plan(plan.country, plan.area_code.as_deref());
@@ -553,7 +594,7 @@ impl<'a> Saga<'a> {
                 format!("no local number in {}", plan.country),
             ));
         }
-        self.record(&id, "search", "done", "in_progress", None)
+        self.record(&id, "search", "done", SagaStatus::InProgress, None)
             .await
             .map_err(|e| ("search", e))?;
 
@@ -563,7 +604,7 @@ impl<'a> Saga<'a> {
             self.public_base_url,
             Some(&format!("{} ({})", plan.business_name, plan.org_id)),
         );
-        self.record(&id, "buy", "started", "in_progress", None)
+        self.record(&id, "buy", "started", SagaStatus::InProgress, None)
             .await
             .map_err(|e| ("buy", e))?;
         let mut bought = None;
@@ -616,7 +657,7 @@ impl<'a> Saga<'a> {
         self.note(&id, &[("phone_sid", s(&phone_sid)), ("e164", s(&e164))])
             .await
             .map_err(|e| ("buy", e))?;
-        self.record(&id, "buy", "done", "in_progress", None)
+        self.record(&id, "buy", "done", SagaStatus::InProgress, None)
             .await
             .map_err(|e| ("buy", e))?;
 
@@ -631,7 +672,7 @@ impl<'a> Saga<'a> {
         )
         .await
         .map_err(|e| ("record", e))?;
-        self.record(&id, "record", "done", "in_progress", None)
+        self.record(&id, "record", "done", SagaStatus::InProgress, None)
             .await
             .map_err(|e| ("record", e))?;
         if let Some(svc) = &st.messaging_service_sid {
@@ -639,11 +680,17 @@ impl<'a> Saga<'a> {
                 .add_number_to_service(svc, &phone_sid)
                 .await
                 .map_err(|e| StepFailed::Step("messaging_service", e.to_string()))?;
-            self.record(&id, "messaging_service", "done", "in_progress", None)
-                .await
-                .map_err(|e| ("messaging_service", e))?;
+            self.record(
+                &id,
+                "messaging_service",
+                "done",
+                SagaStatus::InProgress,
+                None,
+            )
+            .await
+            .map_err(|e| ("messaging_service", e))?;
         }
-        self.record(&id, "complete", "done", "completed", None)
+        self.record(&id, "complete", "done", SagaStatus::Completed, None)
             .await
             .map_err(|e| ("complete", e))?;
         telephony_aws::metrics::count("NumbersPurchased", None);
@@ -710,7 +757,7 @@ impl<'a> Saga<'a> {
         st: &SagaState,
         step: &str,
         cause: &str,
-    ) -> (&'static str, String, String) {
+    ) -> (SagaStatus, String, String) {
         let id = st.id.as_str();
         tracing::warn!(
             transaction = id,
@@ -719,7 +766,7 @@ impl<'a> Saga<'a> {
             "onboarding step failed; compensating"
         );
         if let Err(e) = self
-            .record(id, step, "failed", "compensating", Some(cause))
+            .record(id, step, "failed", SagaStatus::Compensating, Some(cause))
             .await
         {
             tracing::warn!(transaction = id, error = %e, "step failure not recorded");
@@ -785,9 +832,9 @@ impl<'a> Saga<'a> {
             }
         }
         let status = match (errors.is_empty(), undone.is_empty()) {
-            (false, _) => "compensation_failed",
-            (true, true) => "failed",
-            (true, false) => "compensated",
+            (false, _) => SagaStatus::CompensationFailed,
+            (true, true) => SagaStatus::Failed,
+            (true, false) => SagaStatus::Compensated,
         };
         let note = if errors.is_empty() {
             cause.to_owned()
@@ -795,7 +842,7 @@ impl<'a> Saga<'a> {
             format!("{cause}; {}", errors.join("; "))
         };
         if let Err(e) = self
-            .record(id, "compensate", status, status, Some(&note))
+            .record(id, "compensate", status.as_str(), status, Some(&note))
             .await
         {
             tracing::warn!(transaction = id, error = %e, "compensation not recorded");
@@ -854,7 +901,7 @@ impl<'a> Saga<'a> {
                     Err(e) => return Err(Error::dynamo("UpdateItem transaction claim")(e)),
                 }
                 if st.finished() {
-                    self.record(&st.id, "sweep", "done", "completed", None)
+                    self.record(&st.id, "sweep", "done", SagaStatus::Completed, None)
                         .await?;
                     report.completed += 1;
                     continue;
@@ -866,8 +913,8 @@ impl<'a> Saga<'a> {
                         "abandoned in progress; found by the monitor's sweep",
                     )
                     .await;
-                tracing::warn!(transaction = %st.id, status, undone, "abandoned onboarding swept");
-                if status == "compensation_failed" {
+                tracing::warn!(transaction = %st.id, status = status.as_str(), undone, "abandoned onboarding swept");
+                if status == SagaStatus::CompensationFailed {
                     report.compensation_failed += 1;
                 } else {
                     report.compensated += 1;

@@ -170,11 +170,13 @@ pub struct Config {
 
 /// The raw values a [`Config`] was read from; `Debug` shows only the names (some are secrets).
 #[derive(Clone, Default, PartialEq, Eq)]
-struct Source(std::collections::BTreeMap<String, String>);
+struct Source(Vec<(&'static str, String)>);
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.keys()).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
     }
 }
 
@@ -511,7 +513,7 @@ impl Config {
         let source = Source(
             env.needs()
                 .all()
-                .filter_map(|n| env.get(n).map(|v| (n.to_owned(), v)))
+                .filter_map(|n| env.get(n).map(|v| (n, v)))
                 .collect(),
         );
         Ok(Self {
@@ -624,7 +626,13 @@ impl Config {
     ///
     /// Errors: [`ConfigError`] for a variable `needs` requires that this configuration lacks.
     pub fn narrow(&self, needs: &Needs) -> Result<Self, ConfigError> {
-        let get = |k: &str| self.source.0.get(k).cloned();
+        let get = |k: &str| {
+            self.source
+                .0
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.clone())
+        };
         Self::load(&Env::new(needs, &get))
     }
 
