@@ -9,17 +9,20 @@
 //! runs with it, then the notice, the finished message and an unused window together (MMS media
 //! copies come between, one per item).
 
+mod media;
+mod whatsapp;
+
+use media::{copy_media, media_ref};
 use telephony_aws::calls::Claim;
-use telephony_aws::messages::{MediaItem, StoredReply};
+use telephony_aws::messages::StoredReply;
 use telephony_aws::notifier::{self, MessageNotice};
 use telephony_aws::texting_gate;
-use telephony_aws::{
-    glue, metrics, now_secs, recordings, Body, Deps, Error, Request, Response, Webhook,
-};
+use telephony_aws::{glue, metrics, now_secs, Body, Deps, Error, Request, Response, Webhook};
 use telephony_core::channel::{self, Address, Channel, ReplyMode};
 use telephony_core::prompts::{self, Lang};
 use telephony_core::sms::{self, Keyword};
-use telephony_core::{mask_phone, ParamError, Params, Route, Twiml};
+use telephony_core::{mask_phone, ParamError, Route, Twiml};
+use whatsapp::outside_window;
 
 /// The environment variables this function reads ([`telephony_aws::Needs`]; `template.yaml`
 /// sets exactly these on it, `tests/tests/settings.rs` checks).
@@ -36,9 +39,6 @@ pub const NEEDS: telephony_aws::Needs = telephony_aws::Needs {
         &telephony_aws::needs::TWILIO_REST,
     ],
 };
-
-/// Most media items Twilio attaches to one message.
-const MAX_MEDIA: usize = 10;
 
 /// Handles one request; always 200 TwiML unless the signature is missing or bad.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
@@ -265,60 +265,4 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         }
     }
     Ok(sms::reply(reply.as_deref()))
-}
-
-/// Copies each `MediaUrl{N}` (N < `NumMedia`, at most 10) to S3; media over the cap keep their
-/// Twilio URL; a copy that failed for a reason a retry may cure is marked `copy_pending`, and
-/// the monitor resumes it ([`telephony_aws::messages::resume_pending`]).
-async fn copy_media(deps: &Deps, sid: &str, p: &Params) -> Vec<MediaItem> {
-    let count = p
-        .get("NumMedia")
-        .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(MAX_MEDIA);
-    let mut items = Vec::with_capacity(count);
-    for i in 0..count {
-        let Some(url) = p.get(&format!("MediaUrl{i}")) else {
-            continue;
-        };
-        let content_type = p
-            .get(&format!("MediaContentType{i}"))
-            .unwrap_or("application/octet-stream");
-        items.push(recordings::copy_media_item(deps, sid, i, url, content_type).await);
-    }
-    items
-}
-
-fn media_ref(deps: &Deps, m: &MediaItem) -> String {
-    match &m.s3_key {
-        Some(k) => format!("s3://{}/{k}", deps.config.recordings_bucket),
-        None => m.url.clone(),
-    }
-}
-
-/// Outside WhatsApp's 24-hour customer-service window: the number's approved template (Messages
-/// API with `ContentSid`) when one is configured, else nothing — logged and counted
-/// (`WhatsAppOutsideWindow`) either way.
-async fn outside_window(
-    deps: &Deps,
-    number: &telephony_core::flow::NumberConfig,
-    ours: &str,
-    customer: &str,
-) {
-    metrics::count("WhatsAppOutsideWindow", None);
-    let Some(template) = number.whatsapp_template_sid.as_deref() else {
-        tracing::info!(to = %mask_phone(customer), "outside the WhatsApp window and no template: nothing sent");
-        return;
-    };
-    let sent = match deps.twilio() {
-        Ok(t) => t
-            .send_template(ours, customer, template)
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    match sent {
-        Ok(m) => tracing::info!(message_sid = ?m.sid, "outside the WhatsApp window: template sent"),
-        Err(e) => tracing::warn!(error = %e, "WhatsApp template not sent"),
-    }
 }

@@ -303,7 +303,10 @@ impl Orders<'_> {
     /// Twilio refused a new order: its creation claim is released and the record marked
     /// `failed` (a corrected request may claim it again), and the refusal answered (502).
     async fn refused(&self, pk: &str, e: &twilio_api::TwilioError, now: u64) -> Refused {
-        let release = [("claimed_at", String::new()), ("status", "failed".into())];
+        let release = [
+            ("claimed_at", String::new()),
+            ("status", OrderStatus::Failed.as_str().to_owned()),
+        ];
         if let Err(w) = self.set(pk, &release, now).await {
             tracing::warn!(error = %w, "could not mark the refused order failed");
         }
@@ -345,13 +348,13 @@ impl Orders<'_> {
             .condition_expression(
                 "(attribute_not_exists(order_sid) AND (attribute_not_exists(claimed_at) OR claimed_at < :stale)) OR #st IN (:failed, :canceled, :cancelled)",
             )
-            .expression_attribute_values(":failed", s("failed"))
-            .expression_attribute_values(":canceled", s("canceled"))
+            .expression_attribute_values(":failed", s(OrderStatus::Failed.as_str()))
+            .expression_attribute_values(":canceled", s(OrderStatus::Canceled.as_str()))
             .expression_attribute_values(":cancelled", s("cancelled"))
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#rq", "request")
             .expression_attribute_values(":r", s(request))
-            .expression_attribute_values(":sub", s("submitting"))
+            .expression_attribute_values(":sub", s(OrderStatus::Submitting.as_str()))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":stale", n(now.saturating_sub(CLAIM_STALE_SECS)))
             .send()
@@ -506,7 +509,11 @@ impl Orders<'_> {
             }
         }
         if let Err(e) = self
-            .set(&pk, &[("status", "canceled".to_owned())], now)
+            .set(
+                &pk,
+                &[("status", OrderStatus::Canceled.as_str().to_owned())],
+                now,
+            )
             .await
         {
             return Err(store_failed(&e));
@@ -784,7 +791,7 @@ impl Orders<'_> {
             None => Value::Null,
         };
         let fields = [
-            ("status", "canceled".to_owned()),
+            ("status", OrderStatus::Canceled.as_str().to_owned()),
             ("temporary_e164", String::new()),
         ];
         if let Err(e) = self.set(&pk, &fields, now).await {
@@ -796,10 +803,51 @@ impl Orders<'_> {
     }
 }
 
+/// An order's `status`: ours while it is submitted and when it ends on our side, else Twilio's
+/// as Twilio reports it (hosted-number and port-in statuses are Twilio's vocabulary).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Recorded before Twilio is called (with a creation claim).
+    Submitting,
+    /// Refused by Twilio, or failed there.
+    Failed,
+    /// Canceled (by us, or at Twilio; both spellings Twilio uses are read).
+    Canceled,
+    /// Any other status Twilio reports (`received`, `pending-verification`, `completed`, …).
+    Twilio(String),
+}
+
+impl OrderStatus {
+    /// From the stored or reported text.
+    pub fn parse(v: &str) -> Self {
+        match v {
+            "submitting" => Self::Submitting,
+            "failed" => Self::Failed,
+            "canceled" | "cancelled" => Self::Canceled,
+            other => Self::Twilio(other.to_owned()),
+        }
+    }
+
+    /// Wire form.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Submitting => "submitting",
+            Self::Failed => "failed",
+            Self::Canceled => "canceled",
+            Self::Twilio(s) => s,
+        }
+    }
+
+    /// A new order may be placed after this one (issue 22 §11: resubmission).
+    pub fn ended(&self) -> bool {
+        matches!(self, Self::Failed | Self::Canceled)
+    }
+}
+
 /// An order status after which a new order may be placed (Twilio's `failed`, `canceled`; ours
 /// `canceled`).
 fn ended(status: &str) -> bool {
-    matches!(status, "failed" | "canceled" | "cancelled")
+    OrderStatus::parse(status).ended()
 }
 
 fn hosted_view(number: &str, sid: &str, status: &str, email: &str) -> Value {
@@ -832,6 +880,16 @@ mod tests {
             "temporary_fallback_e164": "+14035550199"
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn order_statuses_read_both_spellings_and_keep_twilios_own() {
+        assert_eq!(OrderStatus::parse("cancelled"), OrderStatus::Canceled);
+        assert_eq!(OrderStatus::Canceled.as_str(), "canceled");
+        assert!(OrderStatus::parse("failed").ended());
+        let twilio = OrderStatus::parse("pending-verification");
+        assert_eq!(twilio.as_str(), "pending-verification");
+        assert!(!twilio.ended() && !OrderStatus::Submitting.ended());
     }
 
     #[test]
