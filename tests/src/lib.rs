@@ -176,7 +176,7 @@ pub async fn stack_via(overrides: &[(&str, &str)], aws_endpoint: &str) -> Stack 
         vars.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
-    let deps = Deps::new(config, &sdk_config(aws_endpoint).await);
+    let deps = Deps::new(config, &sdk_config(aws_endpoint).await).with_source(vars);
     Stack {
         deps,
         media,
@@ -241,7 +241,7 @@ pub async fn unreachable_deps() -> Deps {
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("config");
     let closed = format!("http://127.0.0.1:{}", free_port());
-    Deps::new(config, &sdk_config(&closed).await)
+    Deps::new(config, &sdk_config(&closed).await).with_source(vars)
 }
 
 /// Routes a request to the function serving its path, as API Gateway would. Each handler

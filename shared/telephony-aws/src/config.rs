@@ -164,20 +164,6 @@ pub struct Config {
     /// to (issue 28; a template output), without a query. Unset → numbers on the relay engine
     /// get the menu.
     pub relay_url: Option<String>,
-    /// The values read (declared variables only), for [`Config::narrow`].
-    source: Source,
-}
-
-/// The raw values a [`Config`] was read from; `Debug` shows only the names (some are secrets).
-#[derive(Clone, Default, PartialEq, Eq)]
-struct Source(Vec<(&'static str, String)>);
-
-impl std::fmt::Debug for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.0.iter().map(|(k, _)| k))
-            .finish()
-    }
 }
 
 /// A group of environment variables one part of the code reads together (e.g.
@@ -206,6 +192,21 @@ pub struct Needs {
 }
 
 impl Needs {
+    /// Whether `name` is declared.
+    pub fn reads(&self, name: &str) -> bool {
+        self.base.is_some_and(|b| b.reads(name))
+            || self
+                .groups
+                .iter()
+                .any(|g| g.required.contains(&name) || g.optional.contains(&name))
+    }
+
+    /// Whether `name` must be set.
+    pub fn requires(&self, name: &str) -> bool {
+        self.base.is_some_and(|b| b.requires(name))
+            || self.groups.iter().any(|g| g.required.contains(&name))
+    }
+
     /// Every group, the base's first.
     fn every_group(&self) -> Vec<&'static VarGroup> {
         let mut out = self.base.map(Needs::every_group).unwrap_or_default();
@@ -213,28 +214,23 @@ impl Needs {
         out
     }
 
-    /// Whether `name` is declared.
-    pub fn reads(&self, name: &str) -> bool {
-        self.all().any(|n| n == name)
-    }
-
-    /// Whether `name` must be set.
-    pub fn requires(&self, name: &str) -> bool {
-        self.required().any(|n| n == name)
-    }
-
     /// The variables that must be set.
-    pub fn required(&self) -> impl Iterator<Item = &'static str> {
-        self.every_group()
-            .into_iter()
-            .flat_map(|g| g.required.iter().copied())
+    pub fn required(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for g in self.every_group() {
+            out.extend_from_slice(g.required);
+        }
+        out
     }
 
     /// Every declared variable, each group's required ones first (a name may repeat).
-    pub fn all(&self) -> impl Iterator<Item = &'static str> {
-        self.every_group()
-            .into_iter()
-            .flat_map(|g| g.required.iter().chain(g.optional).copied())
+    pub fn all(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for g in self.every_group() {
+            out.extend_from_slice(g.required);
+            out.extend_from_slice(g.optional);
+        }
+        out
     }
 }
 
@@ -396,7 +392,7 @@ impl Config {
         // theirs); the signature keys may be absent under the local bypass (checked below).
         let own =
             |n: &str| EVERY_VARIABLE.required.contains(&n) || EVERY_VARIABLE.optional.contains(&n);
-        for name in env.needs().required().filter(|n| own(n)) {
+        for name in env.needs().required().into_iter().filter(|n| own(n)) {
             if name != "TWILIO_AUTH_TOKEN" {
                 env.required(name)?;
             }
@@ -510,14 +506,7 @@ impl Config {
                 });
             }
         }
-        let source = Source(
-            env.needs()
-                .all()
-                .filter_map(|n| env.get(n).map(|v| (n, v)))
-                .collect(),
-        );
         Ok(Self {
-            source,
             relay_url,
             stream_secret,
             suppression_secret,
@@ -618,22 +607,6 @@ impl Config {
             message_retention: Duration::from_secs(num("MESSAGE_RETENTION_DAYS", 30)? * DAY),
             opt_out_retention: Duration::from_secs(num("OPT_OUT_RETENTION_DAYS", 3 * 365)? * DAY),
         })
-    }
-
-    /// This configuration as a function declaring `needs` would read it from the same
-    /// environment: what the in-process tests give each handler, so a function that uses a
-    /// setting it does not declare fails its tests.
-    ///
-    /// Errors: [`ConfigError`] for a variable `needs` requires that this configuration lacks.
-    pub fn narrow(&self, needs: &Needs) -> Result<Self, ConfigError> {
-        let get = |k: &str| {
-            self.source
-                .0
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.clone())
-        };
-        Self::load(&Env::new(needs, &get))
     }
 
     /// The tokens to verify signatures with, primary first.

@@ -40,6 +40,19 @@ pub struct Deps {
     pub numbers: NumberDirectory,
     /// Twilio REST client, built on first use (only the monitor's reconciler calls Twilio).
     twilio: std::sync::OnceLock<twilio_api::Client>,
+    /// The variables the configuration was read from, kept only by the in-process tests
+    /// ([`Deps::with_source`]) so each handler can be given its own declared settings.
+    source: Option<Source>,
+}
+
+/// The raw variables of a test stack; `Debug` shows only their names (some are secrets).
+#[derive(Clone)]
+struct Source(std::sync::Arc<std::collections::HashMap<String, String>>);
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
 }
 
 impl Deps {
@@ -76,19 +89,34 @@ impl Deps {
             http: std::sync::OnceLock::new(),
             numbers,
             twilio: std::sync::OnceLock::new(),
+            source: None,
             config,
         }
+    }
+
+    /// Keeps `vars`, the variables this `Deps`' configuration was read from, for
+    /// [`Deps::narrow`] (the in-process tests).
+    pub fn with_source(mut self, vars: std::collections::HashMap<String, String>) -> Self {
+        self.source = Some(Source(std::sync::Arc::new(vars)));
+        self
     }
 }
 
 impl Deps {
-    /// The same clients with the configuration a function declaring `needs` reads
-    /// ([`Config::narrow`]), sharing the number cache: how the in-process tests run each
+    /// The same clients with the configuration a function declaring `needs` reads from the
+    /// variables kept by [`Deps::with_source`], sharing the number cache: how the in-process tests run each
     /// handler with exactly its declared settings.
     ///
     /// Errors: [`ConfigError`] for a required variable this configuration lacks.
     pub fn narrow(&self, needs: &crate::config::Needs) -> Result<Self, ConfigError> {
-        Ok(self.with_config(self.config.narrow(needs)?))
+        let source = self
+            .source
+            .clone()
+            .ok_or(ConfigError::Missing("the variables of Deps::with_source"))?;
+        let get = |k: &str| source.0.get(k).cloned();
+        let mut own = self.with_config(Config::load(&Env::new(needs, &get))?);
+        own.source = Some(source);
+        Ok(own)
     }
 
     /// The same clients with `config` (a function's own, read elsewhere), sharing the number
@@ -104,6 +132,7 @@ impl Deps {
             http: std::sync::OnceLock::new(),
             numbers,
             twilio: std::sync::OnceLock::new(),
+            source: self.source.clone(),
             config,
         }
     }
