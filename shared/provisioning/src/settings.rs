@@ -1,22 +1,10 @@
 //! The settings provisioning reads, taken from the function's [`Config`] (which reads only the
 //! variables the function declares: `telephony_aws::config::Needs`).
 
-use telephony_aws::{Config, VarGroup};
+use telephony_aws::Config;
 
-/// The variables provisioning reads besides the numbers table and the Twilio account
-/// ([`telephony_aws::needs`]): the public URL numbers are bound to, its own tables, the Messaging
-/// Service and the subaccount switch.
-pub const VARS: VarGroup = VarGroup {
-    required: &["PUBLIC_BASE_URL"],
-    optional: &[
-        "TRANSACTIONS_TABLE",
-        "IDEMPOTENCY_TABLE",
-        "COMPLIANCE_TABLE",
-        "MESSAGING_SERVICE_SID",
-        "SUBACCOUNT_PER_ORG",
-        "FORWARDING_TABLE",
-    ],
-};
+/// The variables provisioning reads ([`telephony_aws::needs::PROVISIONING`]).
+pub use telephony_aws::needs::PROVISIONING as VARS;
 
 /// What the provisioning workflows need besides the clients.
 #[derive(Debug, Clone, Copy)]

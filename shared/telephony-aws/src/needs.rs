@@ -1,7 +1,130 @@
-//! The variable groups functions declare in their `NEEDS` ([`crate::config::Needs`]): each
-//! group is what one part of the shared code reads.
+//! Which environment variables each function reads: the declaration types ([`VarGroup`],
+//! [`Needs`], [`Env`]) and the variable groups functions compose their `NEEDS` from, each group
+//! what one part of the shared code reads. [`EVERYTHING`] is every group: what
+//! [`crate::Config`] can read.
 
-use crate::config::{Needs, VarGroup};
+use crate::config::ConfigError;
+
+/// A group of environment variables one part of the code reads together (e.g.
+/// [`crate::needs::CALLS`]: the calls table and its retention): `required` must be set,
+/// `optional` may be (a default applies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VarGroup {
+    /// Must be set.
+    pub required: &'static [&'static str],
+    /// May be set.
+    pub optional: &'static [&'static str],
+}
+
+/// The environment variables a function reads, declared once in its crate (`NEEDS`, a list of
+/// [`VarGroup`]s from [`crate::needs`] and its own) and handed to [`crate::glue::serve`]. Every
+/// other variable is left unread, so each function starts with exactly the settings it declares
+/// and requires a table only where it uses it; `template.yaml` sets on each function only the
+/// variables it reads (`tests/tests/settings.rs` checks both ways, and its deploy rehearsal
+/// starts every function from the environment CloudFormation resolved for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// What a kind of function reads in common (e.g. [`crate::needs::VOICE_STEP`]), if any.
+    pub base: Option<&'static Needs>,
+    /// The groups read besides.
+    pub groups: &'static [&'static VarGroup],
+}
+
+impl Needs {
+    /// Whether `name` is declared.
+    pub fn reads(&self, name: &str) -> bool {
+        self.base.is_some_and(|b| b.reads(name))
+            || self
+                .groups
+                .iter()
+                .any(|g| g.required.contains(&name) || g.optional.contains(&name))
+    }
+
+    /// Whether `name` must be set.
+    pub fn requires(&self, name: &str) -> bool {
+        self.base.is_some_and(|b| b.requires(name))
+            || self.groups.iter().any(|g| g.required.contains(&name))
+    }
+
+    /// Every group, the base's first.
+    fn every_group(&self) -> Vec<&'static VarGroup> {
+        let mut out = self.base.map(Needs::every_group).unwrap_or_default();
+        out.extend(self.groups.iter().copied());
+        out
+    }
+
+    /// The variables that must be set.
+    pub fn required(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for g in self.every_group() {
+            out.extend_from_slice(g.required);
+        }
+        out
+    }
+
+    /// Every declared variable, each group's required ones first (a name may repeat).
+    pub fn all(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for g in self.every_group() {
+            out.extend_from_slice(g.required);
+            out.extend_from_slice(g.optional);
+        }
+        out
+    }
+}
+
+/// A function's view of the environment: only the variables its [`Needs`] declare are read
+/// (any other reads as unset); values are trimmed and an empty value counts as unset.
+pub struct Env<'a> {
+    needs: &'a Needs,
+    get: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl<'a> Env<'a> {
+    /// `needs` over `get` (the process environment, or a map).
+    pub fn new(needs: &'a Needs, get: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Self { needs, get }
+    }
+
+    /// The declaration.
+    pub fn needs(&self) -> &Needs {
+        self.needs
+    }
+
+    /// A declared variable's value; `None` when unset, empty or not declared.
+    pub fn get(&self, name: &str) -> Option<String> {
+        if !self.needs.reads(name) {
+            return None;
+        }
+        (self.get)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A variable that must be set.
+    ///
+    /// Errors: [`ConfigError::Missing`].
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// The variable when the function requires it (missing → error), else its value or `""`
+    /// (a function that does not use a table starts without it).
+    ///
+    /// Errors: [`ConfigError::Missing`] for a required variable that is unset.
+    pub fn required_here(&self, name: &'static str) -> Result<String, ConfigError> {
+        if self.needs.requires(name) {
+            self.required(name)
+        } else {
+            Ok(self.get(name).unwrap_or_default())
+        }
+    }
+}
+
+/// The process environment.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
 
 /// A Twilio-signed webhook ([`crate::glue::accept`]): the public URL signatures are computed
 /// over and the signing keys; `STAGE` for the local bypass.
@@ -187,4 +310,48 @@ pub const VOICE_STEP: Needs = Needs {
 pub const CALLBACK: Needs = Needs {
     base: None,
     groups: &[&SIGNED, &NUMBERS, &NUMBER_DEFAULTS, &CALLS],
+};
+
+/// The provisioning workflows (the `provisioning` crate's settings): the public URL numbers are
+/// bound to, the sagas', idempotency keys' and compliance tables, the Messaging Service and the
+/// subaccount switch, and the forwarding table (a number SIMs forward to is not released).
+pub const PROVISIONING: VarGroup = VarGroup {
+    required: &["PUBLIC_BASE_URL"],
+    optional: &[
+        "TRANSACTIONS_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "COMPLIANCE_TABLE",
+        "MESSAGING_SERVICE_SID",
+        "SUBACCOUNT_PER_ORG",
+        "FORWARDING_TABLE",
+    ],
+};
+
+/// Every group: what [`crate::Config`] can read, the tables every webhook once required marked
+/// required (the configuration of the in-process tests, the simulator and the tools, which play
+/// every function in one process).
+pub const EVERYTHING: Needs = Needs {
+    base: None,
+    groups: &[
+        &SIGNED,
+        &NUMBER_DEFAULTS,
+        &NUMBERS,
+        &CALLS,
+        &SPOKEN,
+        &HOTLINE,
+        &CALLER_LIMITS,
+        &FORWARDED,
+        &KNOWN_CALLERS,
+        &TRANSACTIONS,
+        &TWILIO_REST,
+        &TEXTING,
+        &RECORDINGS,
+        &VOICEMAIL_NOTICES,
+        &SMS_NOTICES,
+        &STREAM_TOKENS,
+        &RELAY,
+        &STREAM_WATCHDOG,
+        &PRIVACY,
+        &PROVISIONING,
+    ],
 };
