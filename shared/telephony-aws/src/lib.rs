@@ -2,8 +2,8 @@
 //! `telephony-core`'s, provisioning workflows the `provisioning` crate's, JSON answers
 //! `json-api`'s). What lives where:
 //!
-//! - settings and clients: [`config`] (`Config`, the per-function [`Needs`] and [`Env`]),
-//!   [`needs`] (the variable groups functions declare), [`deps`] (clients built once);
+//! - settings and clients: [`config`] (`Config`), [`needs`] (the per-function [`Needs`], the
+//!   [`Env`] a function reads through, the variable groups), [`deps`] (clients built once);
 //! - one item mapping: [`item`] (attribute builders and readers, conditional-write outcomes,
 //!   the `SET`/`REMOVE` builder, pages, the JSON view of an item);
 //! - one module per table and its access patterns (spec §5): [`calls`] (the `calls` table:
