@@ -100,16 +100,27 @@ lint-template: lint-venv
 	$(LINT_VENV)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(LINT_VENV)/bin/sam validate --lint --region ca-central-1 -t template.yaml
 
-## The performance table (criterion, the official Twilio libraries side by side, release bootstraps
-## under a Lambda Runtime API emulator); the peers are installed into .local/bench (git-ignored).
+## The performance tables (criterion, the official Twilio libraries side by side, release bootstraps
+## and their Node.js/Python peers under a Lambda Runtime API emulator in each memory size's CPU
+## share, over TLS, the standard paths, the cost per 1,000 calls); needs root for the cgroup. The
+## peers are installed into .local/bench (git-ignored).
 TWILIO_NODE := 6.2.0
 TWILIO_PYTHON := 9.13.0
-BENCH_STAMP := .local/bench/.installed-$(TWILIO_NODE)-$(TWILIO_PYTHON)
+## The peers of the cold-start bench (issue 26), pinned: Node.js 22 (the nodejs22.x runtime's
+## major; from the npm registry's node-linux-<arch> package), its AWS SDK v3 DynamoDB client, and
+## boto3 for the Python peer.
+NODE22 := 22.23.5
+AWS_SDK_JS := 3.1178.0
+BOTO3 := 1.44.8
+NODE_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
+BENCH_STAMP := .local/bench/.installed-$(TWILIO_NODE)-$(TWILIO_PYTHON)-$(NODE22)-$(AWS_SDK_JS)-$(BOTO3)
 $(BENCH_STAMP):
 	mkdir -p .local/bench
-	npm install --silent --no-audit --no-fund --prefix .local/bench/node twilio@$(TWILIO_NODE)
+	npm install --silent --no-audit --no-fund --prefix .local/bench/node twilio@$(TWILIO_NODE) @aws-sdk/client-dynamodb@$(AWS_SDK_JS)
+	npm install --silent --no-audit --no-fund --prefix .local/bench/node22 node-linux-$(NODE_ARCH)@$(NODE22)
+	ln -sf node_modules/node-linux-$(NODE_ARCH)/bin/node .local/bench/node22/node
 	python3 -m venv .local/bench/py
-	.local/bench/py/bin/pip install --quiet --disable-pip-version-check twilio==$(TWILIO_PYTHON)
+	.local/bench/py/bin/pip install --quiet --disable-pip-version-check twilio==$(TWILIO_PYTHON) boto3==$(BOTO3)
 	touch $@
 
 bench: venv $(BENCH_STAMP)

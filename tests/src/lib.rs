@@ -3,6 +3,7 @@
 //! `infra/local/bootstrap.py`), the handlers called in-process as Lambda would, and the call
 //! simulator driving whole calls through them.
 
+pub mod bench;
 pub mod prism;
 pub mod proxy;
 pub mod relay;
@@ -96,6 +97,7 @@ pub async fn sdk_config(endpoint: &str) -> telephony_aws::deps::SdkConfig {
         region: "ca-central-1".into(),
         endpoint_url: Some(endpoint.into()),
         credentials: Credentials::new("testing", "testing", None, None, "tests"),
+        trusted_roots: telephony_aws::deps::AWS_ROOTS.into(),
     }
     .sdk_config()
 }

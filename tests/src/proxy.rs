@@ -80,6 +80,10 @@ pub struct Seen {
     pub start: std::time::Duration,
     /// End (response fully read).
     pub end: std::time::Duration,
+    /// The request body (DynamoDB's JSON, for counting request units).
+    pub body: Vec<u8>,
+    /// Bytes of the response body.
+    pub response_len: usize,
 }
 
 /// An HTTP/1.1 proxy in front of moto that records every request (operation, start, end), so
@@ -162,7 +166,7 @@ impl CountingProxy {
                         // always overlap here however fast moto answers (and dependent ones
                         // never can): the wait count does not depend on timing luck.
                         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-                        let Ok(resp) = req.body(body).send().await else {
+                        let Ok(resp) = req.body(body.clone()).send().await else {
                             return;
                         };
                         let status = resp.status();
@@ -195,6 +199,8 @@ impl CountingProxy {
                                 }),
                                 start,
                                 end,
+                                body,
+                                response_len: bytes.len(),
                             });
                         }
                     }

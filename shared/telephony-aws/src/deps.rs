@@ -147,17 +147,31 @@ pub struct AwsTarget {
     pub endpoint_url: Option<String>,
     /// Access key, secret and (for a role) session token.
     pub credentials: Credentials,
+    /// The roots the AWS endpoints' certificates are checked against (PEM): [`AWS_ROOTS`], or
+    /// the file `AWS_CA_BUNDLE` names (a local TLS stand-in's CA, a corporate proxy's).
+    pub trusted_roots: std::borrow::Cow<'static, str>,
 }
+
+/// The roots of every AWS endpoint certificate: Amazon Trust Services' Amazon Root CA 1–4 and
+/// the Starfield Services Root CA G2 that cross-signs them (AWS Security Blog, "How to prepare
+/// for AWS's move to its own certificate authority"), PEM, from Mozilla's root store.
+///
+/// The SDK clients trust only these (issue 26): loading the system store instead (~140 roots,
+/// read and parsed at start) cost 1.1 ms of CPU per cold start, ~15 ms at 128 MB's CPU share.
+/// Twilio's media downloads (reqwest) still use the system store.
+pub const AWS_ROOTS: &str = include_str!("amazon-trust-services.pem");
 
 impl AwsTarget {
     /// Reads what Lambda gives every function (AWS docs, "Defined runtime environment
     /// variables"): `AWS_REGION` (or `AWS_DEFAULT_REGION`), the execution role's
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, and the optional
-    /// `AWS_ENDPOINT_URL`. Profiles, SSO and instance metadata are deliberately not read: no
-    /// function needs them, and the provider chain that reads them links an STS client into
-    /// every bootstrap (issue 7: bootstraps ≤ 6 MB).
+    /// `AWS_ENDPOINT_URL`, and `AWS_CA_BUNDLE` (the AWS CLI's and botocore's name: a PEM file of
+    /// the roots to trust instead of [`AWS_ROOTS`]). Profiles, SSO and instance metadata are
+    /// deliberately not read: no function needs them, and the provider chain that reads them
+    /// links an STS client into every bootstrap (issue 7: bootstraps ≤ 6 MB).
     ///
-    /// Errors: [`ConfigError::Missing`] when the region or the keys are absent.
+    /// Errors: [`ConfigError::Missing`] when the region or the keys are absent;
+    /// [`ConfigError::Invalid`] when `AWS_CA_BUNDLE` cannot be read or holds no certificate.
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let region = var("AWS_REGION")
@@ -166,22 +180,44 @@ impl AwsTarget {
         let key = var("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing("AWS_ACCESS_KEY_ID"))?;
         let secret =
             var("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing("AWS_SECRET_ACCESS_KEY"))?;
+        let trusted_roots = match var("AWS_CA_BUNDLE") {
+            None => std::borrow::Cow::Borrowed(AWS_ROOTS),
+            Some(path) => match std::fs::read_to_string(&path) {
+                Ok(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => pem.into(),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "AWS_CA_BUNDLE",
+                        reason: format!("{path}: not a readable PEM file of certificates"),
+                    })
+                }
+            },
+        };
         Ok(Self {
             region,
             endpoint_url: var("AWS_ENDPOINT_URL"),
             credentials: Credentials::new(key, secret, var("AWS_SESSION_TOKEN"), None, "env"),
+            trusted_roots,
         })
     }
 
     /// The SDK configuration with the hotline's timeouts, retry budget and HTTPS client
     /// (rustls on ring, the same crypto provider as the Twilio client: one TLS stack per
-    /// bootstrap).
+    /// bootstrap), trusting [`AwsTarget::trusted_roots`] only.
     pub fn sdk_config(&self) -> SdkConfig {
         use aws_smithy_http_client::tls;
+        let roots = tls::TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(self.trusted_roots.as_bytes());
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(
                 tls::rustls_provider::CryptoMode::Ring,
             ))
+            .tls_context(
+                tls::TlsContext::builder()
+                    .with_trust_store(roots)
+                    .build()
+                    .expect("a trust store and no extra names always build"),
+            )
             .build_https();
         let mut b = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -338,5 +374,24 @@ impl Deps {
         )
         .with_voices(self.config.voices)
         .with_speech(number.speech_input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+
+    #[test]
+    fn the_aws_roots_are_the_five_amazon_trust_services_certificates() {
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(AWS_ROOTS.as_bytes())
+            .collect::<Result<_, _>>()
+            .expect("valid PEM");
+        assert_eq!(certs.len(), 5);
+        // Each parses as a trust anchor, as the SDK's TLS client will take it.
+        for c in &certs {
+            webpki::anchor_from_trusted_cert(c).expect("a usable root");
+        }
     }
 }
