@@ -112,11 +112,13 @@ TWILIO_PYTHON := 9.13.0
 NODE22 := 22.23.5
 AWS_SDK_JS := 3.1178.0
 BOTO3 := 1.44.8
+## The warm figures' second DynamoDB stand-in (in memory, on the Node.js above).
+DYNALITE := 4.0.0
 NODE_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
-BENCH_STAMP := .local/bench/.installed-$(TWILIO_NODE)-$(TWILIO_PYTHON)-$(NODE22)-$(AWS_SDK_JS)-$(BOTO3)
+BENCH_STAMP := .local/bench/.installed-$(TWILIO_NODE)-$(TWILIO_PYTHON)-$(NODE22)-$(AWS_SDK_JS)-$(BOTO3)-$(DYNALITE)
 $(BENCH_STAMP):
 	mkdir -p .local/bench
-	npm install --silent --no-audit --no-fund --prefix .local/bench/node twilio@$(TWILIO_NODE) @aws-sdk/client-dynamodb@$(AWS_SDK_JS)
+	npm install --silent --no-audit --no-fund --prefix .local/bench/node twilio@$(TWILIO_NODE) @aws-sdk/client-dynamodb@$(AWS_SDK_JS) dynalite@$(DYNALITE)
 	npm install --silent --no-audit --no-fund --prefix .local/bench/node22 node-linux-$(NODE_ARCH)@$(NODE22)
 	ln -sf node_modules/node-linux-$(NODE_ARCH)/bin/node .local/bench/node22/node
 	python3 -m venv .local/bench/py

@@ -8,7 +8,8 @@
 //! - **frontdoor**, ours and each peer, by the same signed events: init (exec → first `GET
 //!   /next`), first response (the first event → its response; handshakes and first AWS calls
 //!   included), cold = init + first response (what the caller waits after the ring), warm p50/p99
-//!   (each warm request after a CFS period idle: [`Launcher::idle`]);
+//!   (each warm request after a CFS period idle: [`Launcher::idle`]); once with DynamoDB on moto
+//!   and once on dynalite (`"dynamodb"` in each line; [`integration_tests::bench::dynalite`]);
 //! - **paths**, every webhook its own process: a call through the menu to a Dial that is not
 //!   answered and a voicemail; a call to the AI receptionist (consent → ConversationRelay); a text
 //!   with an auto-reply. Each is played with every function cold (new processes), then warm
@@ -22,6 +23,7 @@
 //! [--runs 5] [--warm 30] [--bin-dir target/release] [--peers .local/bench] [--usage]`.
 
 use integration_tests::bench::cpu::CpuShare;
+use integration_tests::bench::dynalite::{copy_tables, Dynalite};
 use integration_tests::bench::lambda::{form_event, reply_of, Lambda};
 use integration_tests::bench::tls::{Pki, TlsFront};
 use integration_tests::proxy::CountingProxy;
@@ -64,7 +66,10 @@ impl Step {
 }
 
 /// How each function process is started.
+#[derive(Clone)]
 struct Launcher {
+    /// The DynamoDB stand-in's name in the figures (`moto`, `dynalite`).
+    dynamodb: &'static str,
     aws: TlsFront,
     bin_dir: PathBuf,
     peers: PathBuf,
@@ -87,8 +92,7 @@ impl Launcher {
             "node-frontdoor" => {
                 let mut c = Command::new(self.peers.join("node22/node"));
                 c.arg(repo_root().join("infra/bench/peers/runtime.js"))
-                    .arg(repo_root().join("infra/bench/peers/frontdoor.js"))
-                    .env("NODE_PATH", self.peers.join("node/node_modules"));
+                    .arg(repo_root().join("infra/bench/peers/frontdoor.js"));
                 c
             }
             "python-frontdoor" => {
@@ -210,6 +214,9 @@ fn percentile(v: &[f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Our frontdoor and its two peers.
+const FRONTDOORS: [&str; 3] = ["voice-frontdoor", "node-frontdoor", "python-frontdoor"];
+
 static N: AtomicU64 = AtomicU64::new(0);
 
 /// A signed first delivery of a new call to the frontdoor (a new caller each time, so no rate
@@ -261,6 +268,7 @@ async fn frontdoor(launcher: &Launcher, name: &str, runs: usize, warm: usize) ->
     let size = std::fs::metadata(launcher.bin_dir.join(name)).map_or(0, |m| m.len());
     json!({
         "kind": "frontdoor", "impl": name, "memory_mb": launcher.memory_mb,
+        "dynamodb": launcher.dynamodb,
         "init_ms": percentile(&inits, 0.5), "first_ms": percentile(&firsts, 0.5),
         "cold_ms": percentile(&colds, 0.5), "cold_ms_all": colds,
         "warm_p50_ms": percentile(&warms, 0.5), "warm_p99_ms": percentile(&warms, 0.99),
@@ -481,9 +489,9 @@ async fn usage() -> Vec<Value> {
     out
 }
 
-/// How long the stand-in itself takes to answer (moto behind the TLS front, from this process at
+/// How long the stand-in itself takes to answer (moto or dynalite behind the TLS front, from this process at
 /// full CPU over a kept connection): the floor under every sequential AWS wait of a webhook.
-async fn standin(aws: &TlsFront, pki: &Pki, stack: &Stack) -> Value {
+async fn standin(aws: &TlsFront, pki: &Pki, stack: &Stack, name: &str) -> Value {
     let roots = std::fs::read_to_string(&pki.aws_bundle).expect("AWS bundle");
     let sdk = telephony_aws::deps::AwsTarget {
         region: "ca-central-1".into(),
@@ -527,7 +535,7 @@ async fn standin(aws: &TlsFront, pki: &Pki, stack: &Stack) -> Value {
             .expect("UpdateItem");
         updates.push(ms(t.elapsed()));
     }
-    json!({"kind": "standin", "get_item_p50_ms": percentile(&gets[10..], 0.5),
+    json!({"kind": "standin", "dynamodb": name, "get_item_p50_ms": percentile(&gets[10..], 0.5),
            "update_item_p50_ms": percentile(&updates[10..], 0.5)})
 }
 
@@ -596,6 +604,7 @@ async fn main() {
         ("RUST_LOG".to_owned(), "info".to_owned()),
     ]);
     let launcher = Launcher {
+        dynamodb: "moto",
         aws: aws.clone(),
         bin_dir: PathBuf::from(opt("--bin-dir", "target/release")),
         peers: PathBuf::from(opt("--peers", ".local/bench")),
@@ -604,10 +613,47 @@ async fn main() {
         period_us: period,
     };
 
-    println!("{}", standin(&aws, &pki, &stack).await);
-    for name in ["voice-frontdoor", "node-frontdoor", "python-frontdoor"] {
+    println!("{}", standin(&aws, &pki, &stack, "moto").await);
+    for name in FRONTDOORS {
         println!("{}", frontdoor(&launcher, name, runs, warm).await);
     }
+    // The same frontdoor runs with DynamoDB on dynalite ([`integration_tests::bench::dynalite`]):
+    // the frontdoor reaches no other AWS service.
+    let dynalite = Dynalite::start(
+        &launcher.peers.join("node22/node"),
+        &launcher.peers.join("node/node_modules"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("dynalite ({e}): run `make bench`, which installs it"));
+    let tables: Vec<String> = stack
+        .resources
+        .iter()
+        .filter(|(logical, _)| logical.ends_with("Table"))
+        .map(|(_, name)| name.clone())
+        .collect();
+    copy_tables(
+        &aws_sdk_dynamodb::Client::new(&sdk_config(moto_endpoint()).await),
+        &aws_sdk_dynamodb::Client::new(&sdk_config(&dynalite.endpoint).await),
+        &tables,
+    )
+    .await
+    .expect("tables copied to dynalite");
+    let fast = TlsFront::start(&pki, &dynalite.endpoint)
+        .await
+        .expect("TLS front for dynalite");
+    let mut on_dynalite = launcher.clone();
+    on_dynalite.dynamodb = "dynalite";
+    on_dynalite.aws = fast.clone();
+    for (k, v) in &mut on_dynalite.env {
+        if k == "AWS_ENDPOINT_URL" {
+            v.clone_from(&fast.url);
+        }
+    }
+    println!("{}", standin(&fast, &pki, &stack, "dynalite").await);
+    for name in FRONTDOORS {
+        println!("{}", frontdoor(&on_dynalite, name, runs, warm).await);
+    }
+    drop(dynalite);
 
     let (mut all_cold, mut all_warm) = (Vec::new(), Vec::new());
     let mut n = 0;
