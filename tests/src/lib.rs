@@ -491,7 +491,7 @@ pub async fn sns_messages(topic_arn: &str) -> Vec<(String, serde_json::Value)> {
 pub async fn s3_keys(stack: &Stack, prefix: &str) -> Vec<String> {
     let out = stack
         .deps
-        .s3
+        .s3()
         .list_objects_v2()
         .bucket(&stack.deps.config.recordings_bucket)
         .prefix(prefix)

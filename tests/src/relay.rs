@@ -102,7 +102,7 @@ pub async fn relay_stack(overrides: &[(&str, &str)], language: &str) -> RelaySta
 /// as the after-hours line (a transfer dials someone at any hour).
 pub async fn put_relay_number(s: &Stack, language: &str) {
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["NumbersTable"])
         .item("e164", A::S(RELAY_NUMBER.into()))
@@ -125,7 +125,7 @@ pub async fn put_relay_number(s: &Stack, language: &str) {
 /// human path must not depend on the hour it runs at (closed → the after-hours message).
 pub async fn open_around_the_clock(s: &Stack) {
     s.deps
-        .dynamo
+        .dynamo()
         .update_item()
         .table_name(&s.resources["NumbersTable"])
         .key("e164", A::S(RELAY_NUMBER.into()))

@@ -21,7 +21,7 @@ async fn ai_stack(extra: &[(&str, &str)]) -> Stack {
 /// The hotline number with the AI on for `share` percent of calls.
 async fn put_ai_number(s: &Stack, share: &str) {
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["NumbersTable"])
         .item("e164", A::S(HOTLINE.into()))
@@ -469,7 +469,7 @@ async fn a_tool_call_for_a_call_we_never_saw_leaves_only_items_that_expire() {
     for pk in [ghost.to_owned(), format!("tool#{ghost}#g1")] {
         let out = s
             .deps
-            .dynamo
+            .dynamo()
             .get_item()
             .table_name(&s.resources["CallsTable"])
             .key("pk", A::S(pk.clone()))
@@ -526,7 +526,7 @@ async fn a_replayed_consent_gets_the_same_stream_token_and_a_stream_never_stoppe
     assert_eq!(tool_call(&s.deps, Some(&old), &transfer).await.status, 200);
     let five_hours_ago = telephony_aws::now_ms() - 5 * 3600 * 1000;
     s.deps
-        .dynamo
+        .dynamo()
         .update_item()
         .table_name(&s.resources["CallsTable"])
         .key("pk", A::S(sid.into()))

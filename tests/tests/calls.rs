@@ -64,7 +64,7 @@ async fn sales_no_answer_goes_to_voicemail_stored_in_s3_with_one_notice_and_tran
     assert_eq!(keys.len(), 1, "{keys:?}");
     let obj = s
         .deps
-        .s3
+        .s3()
         .get_object()
         .bucket(&s.deps.config.recordings_bucket)
         .key(&keys[0])
@@ -223,7 +223,7 @@ async fn number_config_from_the_numbers_table_is_used() {
     use aws_sdk_dynamodb::types::AttributeValue as A;
     let s = stack(&[]).await;
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.deps.config.numbers_table)
         .item("e164", A::S(HOTLINE.into()))

@@ -185,7 +185,7 @@ const EMPTY: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
 /// A US business number of org `acme`.
 async fn put_us_number(s: &Stack) {
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["NumbersTable"])
         .item("e164", A::S(US_NUMBER.into()))

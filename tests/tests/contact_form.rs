@@ -265,7 +265,7 @@ async fn submission(
     id: &str,
 ) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
     s.deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(&s.resources["SubmissionsTable"])
         .key(

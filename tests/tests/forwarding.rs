@@ -132,7 +132,7 @@ impl Api {
     }
 
     fn store<'a>(&'a self, org: &'a str) -> OrgStore<'a> {
-        OrgStore::new(&self.stack.deps.dynamo, &self.settings.table, org)
+        OrgStore::new(self.stack.deps.dynamo(), &self.settings.table, org)
     }
 
     /// Country CA and an existing forwarding number for `org` (no purchase needed).
@@ -326,7 +326,7 @@ async fn the_country_is_chosen_from_the_registry_with_if_match() {
     let audit = a
         .stack
         .deps
-        .dynamo
+        .dynamo()
         .query()
         .table_name(&a.settings.table)
         .key_condition_expression("pk = :pk AND begins_with(sk, :a)")
@@ -822,7 +822,7 @@ async fn the_verification_call_comes_back_forwarded_or_times_out() {
     assert_eq!(s, 202);
     a.stack
         .deps
-        .dynamo
+        .dynamo()
         .update_item()
         .table_name(&a.settings.table)
         .key("pk", A::S("org#acme".into()))
@@ -855,7 +855,7 @@ async fn a_forwarded_customer_call_is_routed_as_its_org() {
     a.ready("acme").await;
     a.stack
         .deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&a.stack.resources["NumbersTable"])
         .item("e164", A::S(FORWARDING_NUMBER.into()))
@@ -967,7 +967,7 @@ async fn a_sim_belongs_to_one_org_and_its_claim_is_freed_only_by_its_holder() {
         .call("GET", "/forwarding/configs", "rival", &[], None)
         .await;
     assert_eq!(b["configs"].as_array().unwrap().len(), 0, "{b}");
-    let route = telephony_aws::forwarding::sim_route(&a.stack.deps.dynamo, &a.settings.table, SIM)
+    let route = telephony_aws::forwarding::sim_route(a.stack.deps.dynamo(), &a.settings.table, SIM)
         .await
         .unwrap()
         .unwrap();
@@ -1000,7 +1000,7 @@ async fn a_sim_belongs_to_one_org_and_its_claim_is_freed_only_by_its_holder() {
     let (s, b) = a.call("DELETE", &path, "acme", &[], None).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["state"], "disabled");
-    let route = telephony_aws::forwarding::sim_route(&a.stack.deps.dynamo, &a.settings.table, SIM)
+    let route = telephony_aws::forwarding::sim_route(a.stack.deps.dynamo(), &a.settings.table, SIM)
         .await
         .unwrap()
         .unwrap();
@@ -1025,7 +1025,7 @@ async fn a_sim_belongs_to_one_org_and_its_claim_is_freed_only_by_its_holder() {
             .unwrap(),
         Transition::Stale
     );
-    let route = telephony_aws::forwarding::sim_route(&a.stack.deps.dynamo, &a.settings.table, SIM)
+    let route = telephony_aws::forwarding::sim_route(a.stack.deps.dynamo(), &a.settings.table, SIM)
         .await
         .unwrap()
         .unwrap();
@@ -1112,7 +1112,7 @@ async fn verification_calls_go_only_to_mobiles_of_the_country_and_are_bounded() 
         async move {
             a.stack
                 .deps
-                .dynamo
+                .dynamo()
                 .update_item()
                 .table_name(&a.settings.table)
                 .key("pk", A::S("org#acme".into()))
@@ -1212,7 +1212,7 @@ async fn the_forwarding_number_is_bought_local_to_the_sim() {
 async fn age_verification(a: &Api, org: &str, id: &str, ago: u64) {
     a.stack
         .deps
-        .dynamo
+        .dynamo()
         .update_item()
         .table_name(&a.settings.table)
         .key("pk", A::S(format!("org#{org}")))
@@ -1426,7 +1426,7 @@ async fn a_dial_that_comes_back_forwarded_is_a_loop() {
     mark_verified(&a, "acme", &id).await;
     a.stack
         .deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&a.stack.resources["NumbersTable"])
         .item("e164", A::S(HOTLINE.into()))
@@ -1514,7 +1514,7 @@ async fn the_monitor_reverifies_every_30_days() {
         async move {
             a.stack
                 .deps
-                .dynamo
+                .dynamo()
                 .update_item()
                 .table_name(&a.settings.table)
                 .key("pk", A::S("org#acme".into()))
@@ -1615,7 +1615,7 @@ async fn a_tenant_token_reaches_only_its_own_orgs_callers_in_privacy_requests() 
     let (acme_number, globex_number) = ("+15875550131", "+15875550132");
     for (e164, org) in [(acme_number, "acme"), (globex_number, "globex")] {
         s.deps
-            .dynamo
+            .dynamo()
             .put_item()
             .table_name(&s.resources["NumbersTable"])
             .item(

@@ -14,7 +14,7 @@ const NOW_MS: u64 = 1_795_000_000_000;
 async fn keys_run_once_replay_and_refuse_changed_bodies() {
     let s = stack(&[]).await;
     let table = &s.resources["IdempotencyTable"];
-    let idem = Idempotency::new(&s.deps.dynamo, table);
+    let idem = Idempotency::new(s.deps.dynamo(), table);
     let key = IdempotencyKey::parse("onboard-acme-1").unwrap();
     let scope = "arn:aws:iam::123456789012:user/ops#POST /ops/numbers/onboard";
     let h = payload_hash(br#"{"org_id":"acme"}"#);
@@ -100,7 +100,7 @@ async fn a_double_click_runs_once() {
     let table = s.resources["IdempotencyTable"].clone();
     let key = IdempotencyKey::parse("double-click").unwrap();
     let h = payload_hash(b"{}");
-    let claims = futures_join(&s.deps.dynamo, &table, &key, &h).await;
+    let claims = futures_join(s.deps.dynamo(), &table, &key, &h).await;
     let fresh = claims.iter().filter(|c| **c == Claim::Fresh).count();
     let in_flight = claims.iter().filter(|c| **c == Claim::InFlight).count();
     assert_eq!((fresh, in_flight), (1, claims.len() - 1), "{claims:?}");

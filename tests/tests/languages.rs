@@ -154,7 +154,7 @@ async fn a_french_number_answers_in_french_and_texts_help_in_french() {
 async fn put_number(s: &Stack, e164: &str, business: &str, language: &str) {
     use aws_sdk_dynamodb::types::AttributeValue as A;
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["NumbersTable"])
         .item("e164", A::S(e164.into()))
@@ -184,7 +184,7 @@ async fn put_hours(s: &Stack, e164: &str, attrs: &[(&str, &str)]) {
     use aws_sdk_dynamodb::types::AttributeValue as A;
     let mut put = s
         .deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["NumbersTable"])
         .item("e164", A::S(e164.into()))
@@ -461,7 +461,7 @@ async fn missed_call_texts_go_out_from_us_numbers_after_a2p_and_from_toll_free()
     assert_eq!(texts(), 1);
     // Approved: the US long code sends.
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["ComplianceTable"])
         .item("pk", A::S("a2p#nyc".into()))

@@ -160,7 +160,7 @@ async fn the_cli_onboards_through_the_iam_gateway_and_strangers_are_refused() {
     assert_eq!(listed.status, 200);
     let numbers = || async {
         s.deps
-            .dynamo
+            .dynamo()
             .scan()
             .table_name(&s.resources["NumbersTable"])
             .send()

@@ -249,7 +249,7 @@ async fn a_port_with_a_temporary_number_estimates_business_days_and_delete_relea
     // The temporary number rings the fallback.
     let item = s
         .deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(&s.resources["NumbersTable"])
         .key(

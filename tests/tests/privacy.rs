@@ -85,7 +85,7 @@ async fn a_caller_with_everything(r: &RelayStack) {
     .await;
     text_message(s, CALLER, HOTLINE, "STOP").await;
     let contacts = telephony_aws::contacts::Contacts {
-        dynamo: &s.deps.dynamo,
+        dynamo: s.deps.dynamo(),
         table: &s.resources["ContactsTable"],
     };
     let write: telephony_aws::contacts::ContactWrite =
@@ -97,7 +97,7 @@ async fn a_caller_with_everything(r: &RelayStack) {
         .unwrap();
     // A contact-form entry as contact-submit stores it (its handler is tested in contact_form.rs).
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["SubmissionsTable"])
         .item("pk", A::S("SUBprivacytest0001".into()))
@@ -200,7 +200,7 @@ async fn a_callers_data_is_exported_then_erased_and_the_opt_out_survives() {
     assert_eq!(after["counts"], json!({}), "{after}");
     let calls = s
         .deps
-        .dynamo
+        .dynamo()
         .scan()
         .table_name(&s.resources["CallsTable"])
         .send()
@@ -229,7 +229,7 @@ async fn a_callers_data_is_exported_then_erased_and_the_opt_out_survives() {
     let sup = telephony_core::privacy::suppression_key(SUPPRESSION_SECRET.as_bytes(), CALLER);
     let opt_outs = s
         .deps
-        .dynamo
+        .dynamo()
         .scan()
         .table_name(&s.resources["OptOutsTable"])
         .send()
@@ -274,7 +274,7 @@ async fn an_org_scope_sees_only_calls_and_texts_to_its_own_numbers() {
     let (ours, theirs) = ("+15875550121", "+15875550122");
     for (e164, org) in [(ours, "acme"), (theirs, "globex")] {
         s.deps
-            .dynamo
+            .dynamo()
             .put_item()
             .table_name(&s.resources["NumbersTable"])
             .item("e164", A::S(e164.into()))

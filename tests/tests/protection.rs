@@ -84,7 +84,7 @@ async fn a_persons_1_bridges_and_records_only_with_consent() {
 async fn screening_is_per_target_and_the_whisper_speaks_the_callers_language() {
     let s = stack(&[]).await;
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.deps.config.numbers_table)
         .item("e164", A::S(HOTLINE.into()))
@@ -248,7 +248,7 @@ async fn the_unverified_switch_checks_everything_but_a_and_off_checks_nothing() 
         let s = &s;
         async move {
             s.deps
-                .dynamo
+                .dynamo()
                 .put_item()
                 .table_name(&s.deps.config.numbers_table)
                 .item("e164", A::S(HOTLINE.into()))

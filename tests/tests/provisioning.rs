@@ -51,7 +51,7 @@ async fn onboard_transactions(
 ) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
     let items = s
         .deps
-        .dynamo
+        .dynamo()
         .scan()
         .table_name(&s.resources["TransactionsTable"])
         .send()
@@ -89,7 +89,7 @@ async fn onboarding_buys_binds_records_and_the_number_answers() {
     // The numbers item, read back through the same directory the voice flow uses.
     let item = s
         .deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(&s.deps.config.numbers_table)
         .key(
@@ -108,7 +108,7 @@ async fn onboarding_buys_binds_records_and_the_number_answers() {
     assert_eq!(attr_s(&item, "created_by").as_deref(), Some(OPERATOR));
     let tx = s
         .deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(&s.resources["TransactionsTable"])
         .key(
@@ -421,7 +421,7 @@ async fn abandoned(
     use aws_sdk_dynamodb::types::AttributeValue as A;
     let mut put = s
         .deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["TransactionsTable"])
         .item("pk", A::S(id.into()))
@@ -447,7 +447,7 @@ async fn abandoned(
 
 async fn tx_item(s: &Stack, id: &str) -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
     s.deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(&s.resources["TransactionsTable"])
         .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(id.into()))
@@ -477,7 +477,7 @@ async fn abandoned_sagas_are_finished_or_compensated_by_the_monitor() {
     )
     .await;
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["NumbersTable"])
         .item("e164", A::S(e164.into()))
@@ -520,7 +520,7 @@ async fn abandoned_sagas_are_finished_or_compensated_by_the_monitor() {
     );
     let gone = s
         .deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(&s.resources["NumbersTable"])
         .key("e164", A::S(e164.into()))
@@ -675,7 +675,7 @@ async fn hours_and_speech_are_set_through_the_config_route_and_checked() {
     use aws_sdk_dynamodb::types::AttributeValue as A;
     let s = prism_stack(&[]).await;
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.resources["NumbersTable"])
         .item("e164", A::S("+15875550170".into()))
@@ -738,7 +738,7 @@ async fn hours_and_speech_are_set_through_the_config_route_and_checked() {
         std::time::Duration::ZERO,
     )
     .lookup(
-        &s.deps.dynamo,
+        s.deps.dynamo(),
         "+15875550170",
         &s.deps.config.default_number,
     )

@@ -29,7 +29,7 @@ fn said_by_ai(log: &call_simulator::CallLog) -> String {
 async fn bookings(s: &Stack, call_sid: &str) -> Vec<Value> {
     let out = s
         .deps
-        .dynamo
+        .dynamo()
         .scan()
         .table_name(&s.resources["CallsTable"])
         .send()

@@ -270,7 +270,7 @@ async fn the_stack_deploys_and_each_function_started_from_its_own_environment_se
     );
     let call = stack
         .deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(&resources["CallsTable"])
         .key(
@@ -300,7 +300,7 @@ async fn the_stack_deploys_and_each_function_started_from_its_own_environment_se
     assert_eq!(reply.status, 200, "{reply:?}");
     let stored = stack
         .deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(&resources["MessagesTable"])
         .key(

@@ -81,7 +81,7 @@ async fn stop_silences_replies_until_start_and_keywords_are_not_notified() {
     );
     let opt = s
         .deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(&s.deps.config.opt_outs_table)
         .key(
@@ -192,7 +192,7 @@ async fn mms_media_is_copied_to_s3_and_media_over_the_cap_is_skipped() {
     );
     let obj = s
         .deps
-        .s3
+        .s3()
         .get_object()
         .bucket(&s.deps.config.recordings_bucket)
         .key(&keys[0])
@@ -217,7 +217,7 @@ async fn never_auto_replies_to_our_own_numbers_or_short_codes() {
     let s = stack(&[]).await;
     let ours = "+14035550100";
     s.deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&s.deps.config.numbers_table)
         .item("e164", A::S(ours.into()))
@@ -372,7 +372,7 @@ async fn a_refused_staff_notice_never_swallows_the_auto_reply_and_the_monitor_se
     // SNS is back (here: the notice's topic is the real one); the monitor publishes it once.
     let topic = s.resources["SmsTopic"].clone();
     s.deps
-        .dynamo
+        .dynamo()
         .update_item()
         .table_name(&s.resources["MessagesTable"])
         .key(

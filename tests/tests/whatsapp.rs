@@ -111,7 +111,7 @@ async fn outside_the_24_hour_window_nothing_free_form_is_sent() {
     // The same message redelivered 25 hours later (its first arrival moved back in the store).
     let old = telephony_aws::now_secs() - 25 * 3600;
     s.deps
-        .dynamo
+        .dynamo()
         .update_item()
         .table_name(&s.resources["MessagesTable"])
         .key(

@@ -196,7 +196,7 @@ pub async fn handle(deps: &Deps, settings: &Settings, req: Request) -> Response<
     let now = now_secs();
     let c = &deps.config;
     match ratelimit::check_all(
-        &deps.dynamo,
+        deps.dynamo(),
         &c.rate_limits_table,
         &format!("contact#{ip}"),
         &[LIMIT],
@@ -230,7 +230,7 @@ pub async fn handle(deps: &Deps, settings: &Settings, req: Request) -> Response<
     let id = format!("CS{nanos:032x}");
     let s = |v: &str| AttributeValue::S(v.to_owned());
     let mut put = deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(&settings.table)
         .item("pk", s(&id))
@@ -265,7 +265,7 @@ pub async fn handle(deps: &Deps, settings: &Settings, req: Request) -> Response<
         metrics::count("ContactEmailFailures", None);
     }
     let marked = deps
-        .dynamo
+        .dynamo()
         .update_item()
         .table_name(&settings.table)
         .key("pk", s(&id))

@@ -159,7 +159,7 @@ fn limited(limit: Limit, now: u64) -> ApiError {
 /// fail open, like the other limiters); else 429.
 async fn allowed(deps: &Deps, key: &str, limit: Limit, now: u64) -> Result<(), ApiError> {
     let table = &deps.config.rate_limits_table;
-    match ratelimit::check_all(&deps.dynamo, table, key, &[limit], now).await {
+    match ratelimit::check_all(deps.dynamo(), table, key, &[limit], now).await {
         Ok(ratelimit::Verdict::Limited) => {
             metrics::count("ForwardingRateLimited", None);
             Err(limited(limit, now))
@@ -208,7 +208,7 @@ async fn run(deps: &Deps, settings: &Settings, req: &Request) -> Result<Response
         unauthorized("bad_token", &e.to_string())
     })?;
     allowed(deps, &format!("fwd-org#{}", user.org), ORG_LIMIT, now).await?;
-    let store = OrgStore::new(&deps.dynamo, &settings.table, &user.org);
+    let store = OrgStore::new(deps.dynamo(), &settings.table, &user.org);
     let m = json_api::route(ROUTES, req.method(), req.uri().path())?;
     let registry = Registry::builtin();
     let answer = match m.op {

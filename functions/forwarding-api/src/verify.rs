@@ -99,7 +99,7 @@ pub async fn verify(deps: &Deps, store: &OrgStore<'_>, id: &str, body: &[u8], no
         )
     })?;
     match ratelimit::check_all(
-        &deps.dynamo,
+        deps.dynamo(),
         &deps.config.rate_limits_table,
         &format!("fwd-verify#{}", store.org()),
         &[VERIFY_DAILY_CAP],

@@ -203,7 +203,7 @@ async fn contact(
         .and_then(|c| c.check_dialable().map(|()| c))
         .map_err(|e| ApiError::bad_request("invalid", format!("e164: {e}")))?;
     let contacts = telephony_aws::contacts::Contacts {
-        dynamo: &deps.dynamo,
+        dynamo: deps.dynamo(),
         table,
     };
     let e164 = caller.as_str();

@@ -172,7 +172,7 @@ async fn handle(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> 
     if !ctx.matched.op.changes_state() {
         return Ok(json_api::answer::respond(routes::run(&ctx).await));
     }
-    let idem = Idempotency::new(&deps.dynamo, idem_table);
+    let idem = Idempotency::new(deps.dynamo(), idem_table);
     let body = req.body().as_ref();
     let key = idempotency_key(req);
     Ok(

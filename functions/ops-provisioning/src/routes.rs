@@ -30,7 +30,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     fn admin(&self) -> NumberAdmin<'_> {
         NumberAdmin {
-            dynamo: &self.deps.dynamo,
+            dynamo: self.deps.dynamo(),
             twilio: self.twilio,
             numbers_table: self.settings.numbers_table,
             public_base_url: self.settings.public_base_url,
@@ -43,7 +43,7 @@ impl Ctx<'_> {
             .compliance_table
             .ok_or_else(|| ApiError::not_configured("COMPLIANCE_TABLE must be set"))?;
         Ok(Compliance {
-            dynamo: &self.deps.dynamo,
+            dynamo: self.deps.dynamo(),
             table,
         })
     }
@@ -180,7 +180,7 @@ async fn forwarding_in_use(deps: &Deps, n: &telephony_core::E164) -> Result<(), 
     };
     let number = deps.number_config(n.as_str()).await;
     let active = telephony_aws::forwarding::active_configs_to(
-        &deps.dynamo,
+        deps.dynamo(),
         table,
         &number.org_id,
         n.as_str(),

@@ -93,7 +93,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
                     &config.rate_limits,
                 );
                 match ratelimit::check_all(
-                    &deps.dynamo,
+                    deps.dynamo(),
                     &config.rate_limits_table,
                     key,
                     limits,
@@ -218,7 +218,7 @@ async fn forwarded_from(
     };
     let route = async {
         let table = deps.config.forwarding_table.as_deref()?;
-        match telephony_aws::forwarding::sim_route(&deps.dynamo, table, sim.as_str()).await {
+        match telephony_aws::forwarding::sim_route(deps.dynamo(), table, sim.as_str()).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "forwarding lookup failed; routing by To");
@@ -247,7 +247,7 @@ async fn verified(
     sid: &telephony_core::CallSid,
 ) -> Twiml {
     if let Some(table) = deps.config.forwarding_table.as_deref() {
-        let store = telephony_aws::forwarding::OrgStore::new(&deps.dynamo, table, &route.org);
+        let store = telephony_aws::forwarding::OrgStore::new(deps.dynamo(), table, &route.org);
         match store.config(&route.config_id).await {
             Ok(Some(c)) if c.state == ForwardingState::Verifying => {
                 match store.mark_verified(&c, now_secs()).await {

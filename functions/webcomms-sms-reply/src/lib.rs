@@ -232,7 +232,7 @@ async fn answer(deps: &Deps, hook: &Webhook) -> Result<Twiml, Error> {
         if keyword.is_some() {
             return Ok(());
         }
-        notifier::publish(&deps.sns, topic, &subject, &notice).await
+        notifier::publish(deps.sns(), topic, &subject, &notice).await
     };
     let unused = async {
         if !used_window {

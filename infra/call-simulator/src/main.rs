@@ -119,7 +119,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         write.check()?;
         telephony_aws::contacts::Contacts {
-            dynamo: &deps.dynamo,
+            dynamo: deps.dynamo(),
             table: &table,
         }
         .put(
@@ -582,7 +582,7 @@ async fn s3_keys(
     prefix: &str,
 ) -> Result<Vec<(String, i64)>, Box<dyn std::error::Error>> {
     let listed = deps
-        .s3
+        .s3()
         .list_objects_v2()
         .bucket(&deps.config.recordings_bucket)
         .prefix(prefix)

@@ -1,4 +1,5 @@
-//! Everything a handler needs, built once per process in `main` (spec §2.3).
+//! Everything a handler needs: the configuration, read once per process in `main` (spec §2.3), and
+//! the clients, each built once, on first use.
 
 use crate::config::{process_env, Config, ConfigError, Env, EVERYTHING};
 use crate::numbers::NumberDirectory;
@@ -27,12 +28,16 @@ pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(6);
 pub struct Deps {
     /// Settings.
     pub config: Config,
-    /// DynamoDB client.
-    pub dynamo: aws_sdk_dynamodb::Client,
-    /// S3 client (path-style addressing, which moto and every region accept).
-    pub s3: aws_sdk_s3::Client,
-    /// SNS client.
-    pub sns: aws_sdk_sns::Client,
+    /// What the SDK clients are built from (region, endpoint, credentials, the one HTTPS
+    /// client they share, timeouts and retries).
+    sdk: SdkConfig,
+    /// The SDK clients, each built on first use ([`Deps::dynamo`], [`Deps::s3`], [`Deps::sns`]):
+    /// a function that never calls a service does not link its client (issue 23: the S3
+    /// client's endpoint rules alone are ~190 KB of each bootstrap). Building one is a few
+    /// microseconds and opens no connection; connections are opened on the first call either way.
+    dynamo: std::sync::OnceLock<aws_sdk_dynamodb::Client>,
+    s3: std::sync::OnceLock<aws_sdk_s3::Client>,
+    sns: std::sync::OnceLock<aws_sdk_sns::Client>,
     /// HTTPS client for Twilio media (rustls), built on first use (loading root certificates
     /// takes ~4 ms; most functions never download media).
     http: std::sync::OnceLock<reqwest::Client>,
@@ -78,14 +83,12 @@ impl Deps {
     /// Builds clients for `config` from an already loaded SDK configuration (tests point this
     /// at their own moto server).
     pub fn new(config: Config, sdk: &SdkConfig) -> Self {
-        let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build();
         let numbers = NumberDirectory::new(config.numbers_table.clone(), config.number_cache_ttl);
         Self {
-            dynamo: aws_sdk_dynamodb::Client::new(sdk),
-            s3: aws_sdk_s3::Client::from_conf(s3_conf),
-            sns: aws_sdk_sns::Client::new(sdk),
+            sdk: sdk.clone(),
+            dynamo: std::sync::OnceLock::new(),
+            s3: std::sync::OnceLock::new(),
+            sns: std::sync::OnceLock::new(),
             http: std::sync::OnceLock::new(),
             numbers,
             twilio: std::sync::OnceLock::new(),
@@ -126,6 +129,7 @@ impl Deps {
             .numbers
             .sharing(config.numbers_table.clone(), config.number_cache_ttl);
         Self {
+            sdk: self.sdk.clone(),
             dynamo: self.dynamo.clone(),
             s3: self.s3.clone(),
             sns: self.sns.clone(),
@@ -256,7 +260,7 @@ impl Deps {
         let table = self.config.contacts_table.as_deref()?;
         let caller = telephony_core::E164::parse_syntax(from).ok()?;
         let contacts = crate::contacts::Contacts {
-            dynamo: &self.dynamo,
+            dynamo: self.dynamo(),
             table,
         };
         match contacts.get(&number.org_id, &caller, now).await {
@@ -272,7 +276,7 @@ impl Deps {
     /// The `calls` table.
     pub fn calls(&self) -> crate::calls::Calls<'_> {
         crate::calls::Calls::new(
-            &self.dynamo,
+            self.dynamo(),
             &self.config.calls_table,
             self.config.retention.as_secs(),
         )
@@ -283,7 +287,7 @@ impl Deps {
     pub async fn number_config(&self, to: &str) -> telephony_core::flow::NumberConfig {
         match self
             .numbers
-            .lookup(&self.dynamo, to, &self.config.default_number)
+            .lookup(self.dynamo(), to, &self.config.default_number)
             .await
         {
             Ok(c) => c,
@@ -299,7 +303,7 @@ impl Deps {
     pub fn messages(&self) -> crate::messages::Messages<'_> {
         let c = &self.config;
         crate::messages::Messages::new(
-            &self.dynamo,
+            self.dynamo(),
             &c.messages_table,
             &c.opt_outs_table,
             &c.rate_limits_table,
@@ -323,9 +327,32 @@ impl Deps {
         }
         Ok(self
             .numbers
-            .find(&self.dynamo, e164, &self.config.default_number)
+            .find(self.dynamo(), e164, &self.config.default_number)
             .await?
             .is_some())
+    }
+
+    /// The DynamoDB client, built on first use.
+    pub fn dynamo(&self) -> &aws_sdk_dynamodb::Client {
+        self.dynamo
+            .get_or_init(|| aws_sdk_dynamodb::Client::new(&self.sdk))
+    }
+
+    /// The S3 client (path-style addressing, which moto and every region accept), built on
+    /// first use.
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3.get_or_init(|| {
+            aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&self.sdk)
+                    .force_path_style(true)
+                    .build(),
+            )
+        })
+    }
+
+    /// The SNS client, built on first use.
+    pub fn sns(&self) -> &aws_sdk_sns::Client {
+        self.sns.get_or_init(|| aws_sdk_sns::Client::new(&self.sdk))
     }
 
     /// The HTTPS client for Twilio media downloads (6 s timeout), built on first use.

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 pub async fn check(deps: &Deps) -> (Value, bool) {
     let c = &deps.config;
     let table = |name: &str| {
-        let (client, name) = (deps.dynamo.clone(), name.to_owned());
+        let (client, name) = (deps.dynamo().clone(), name.to_owned());
         async move {
             match client.describe_table().table_name(&name).send().await {
                 Ok(out) => {
@@ -29,7 +29,7 @@ pub async fn check(deps: &Deps) -> (Value, bool) {
     let reachable = |ok: bool| (ok, if ok { "reachable" } else { "unreachable" }.to_owned());
     let bucket = async {
         reachable(
-            deps.s3
+            deps.s3()
                 .head_bucket()
                 .bucket(&c.recordings_bucket)
                 .send()
@@ -38,7 +38,7 @@ pub async fn check(deps: &Deps) -> (Value, bool) {
         )
     };
     let topic = |arn: &str| {
-        let (client, arn) = (deps.sns.clone(), arn.to_owned());
+        let (client, arn) = (deps.sns().clone(), arn.to_owned());
         async move {
             reachable(
                 client

@@ -36,7 +36,7 @@ pub async fn note_dials(deps: &Deps, sid: &CallSid, doc: &Twiml, now: u64) {
     for verb in &doc.verbs {
         let Verb::Dial(d) = verb else { continue };
         let r = deps
-            .dynamo
+            .dynamo()
             .put_item()
             .table_name(&deps.config.calls_table)
             .item("pk", s(key(&d.number.e164)))
@@ -82,7 +82,7 @@ pub async fn mark_looping(deps: &Deps, route: Option<&SimRoute>, sid: &CallSid, 
     let (Some(route), Some(table)) = (route, deps.config.forwarding_table.as_deref()) else {
         return;
     };
-    let store = OrgStore::new(&deps.dynamo, table, &route.org);
+    let store = OrgStore::new(deps.dynamo(), table, &route.org);
     let moved = match store.config(&route.config_id).await {
         Ok(Some(c)) if c.state == ForwardingState::Verified => {
             store

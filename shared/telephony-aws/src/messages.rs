@@ -568,7 +568,7 @@ pub async fn resume_pending(deps: &crate::Deps, limit: i32) -> Result<Resumed, E
         }
         let mut sent = false;
         if let Some((topic, subject, message)) = &p.notice {
-            match crate::notifier::publish_raw(&deps.sns, topic, subject, message).await {
+            match crate::notifier::publish_raw(deps.sns(), topic, subject, message).await {
                 Ok(()) => {
                     sent = true;
                     done.notices += 1;

@@ -272,7 +272,7 @@ pub async fn notify_item_once<T: Serialize>(
         o.insert("notice_id".into(), notice_id.clone().into());
     }
     let sent = publish_identified(
-        &deps.sns,
+        deps.sns(),
         topic,
         &format!("{subject} {caller}"),
         &body.to_string(),

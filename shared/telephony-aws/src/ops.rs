@@ -48,7 +48,7 @@ async fn query_table(
     let mut start: Option<Item> = None;
     loop {
         let out = deps
-            .dynamo
+            .dynamo()
             .query()
             .table_name(table)
             .index_name(index)
@@ -478,7 +478,7 @@ pub async fn number_provisioning_status(
         }
     }
     let items =
-        crate::item::scan_all(&deps.dynamo, &deps.config.numbers_table, "Scan numbers").await?;
+        crate::item::scan_all(deps.dynamo(), &deps.config.numbers_table, "Scan numbers").await?;
     let rows: Vec<Value> = items
         .iter()
         .map(|i| {

@@ -161,7 +161,7 @@ pub async fn copy_to_s3(
     .await?
     {
         Download::Fetched(bytes) => {
-            put(&deps.s3, &c.recordings_bucket, key, content_type, bytes).await
+            put(deps.s3(), &c.recordings_bucket, key, content_type, bytes).await
         }
         Download::Refused(why) => Err(Error::MediaRefused {
             what: what.to_owned(),

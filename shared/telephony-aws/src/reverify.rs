@@ -145,8 +145,8 @@ pub async fn run(deps: &Deps, now: u64) -> Result<Report, Error> {
         return Ok(report);
     };
     let mut due = Vec::new();
-    for (org, c) in watched_configs(&deps.dynamo, table).await? {
-        let store = OrgStore::new(&deps.dynamo, table, &org);
+    for (org, c) in watched_configs(deps.dynamo(), table).await? {
+        let store = OrgStore::new(deps.dynamo(), table, &org);
         if c.state == ForwardingState::Verifying {
             if settle(deps, &store, c, now).await.state != ForwardingState::Verifying {
                 report.settled += 1;
@@ -164,7 +164,7 @@ pub async fn run(deps: &Deps, now: u64) -> Result<Report, Error> {
         Err(e) => return Err(e),
     };
     for (org, c) in due.into_iter().take(REVERIFY_BATCH) {
-        let store = OrgStore::new(&deps.dynamo, table, &org);
+        let store = OrgStore::new(deps.dynamo(), table, &org);
         let condition = default_condition(&c);
         if store
             .start_verification(&c, condition.as_str(), "monitor", true, now)

@@ -44,7 +44,7 @@ pub async fn may_text(deps: &Deps, from: &str, org: &str, kind: &str) -> bool {
         }
     }
     let status = match &deps.config.compliance_table {
-        Some(table) => match a2p_status(&deps.dynamo, table, org).await {
+        Some(table) => match a2p_status(deps.dynamo(), table, org).await {
             Ok(status) => status,
             Err(e) => {
                 tracing::error!(org, error = %e, "A2P status unreadable; US text not sent");

@@ -266,7 +266,7 @@ impl<'a> Saga<'a> {
     ) -> Option<Self> {
         let c = crate::settings::Settings::of(&deps.config);
         Some(Self {
-            dynamo: &deps.dynamo,
+            dynamo: deps.dynamo(),
             twilio,
             transactions_table: c.transactions_table?,
             numbers_table: c.numbers_table,

@@ -12,7 +12,7 @@ use telephony_core::privacy::{self, Disposal};
 /// Disposes of one target ([`telephony_core::privacy::Kind::on_erase`]); idempotent.
 pub(super) async fn dispose(deps: &Deps, t: &Target, now: u64) -> Result<(), PrivacyError> {
     let Some(tb) = &t.table else {
-        deps.s3
+        deps.s3()
             .delete_object()
             .bucket(&deps.config.recordings_bucket)
             .key(&t.key)
@@ -27,7 +27,7 @@ pub(super) async fn dispose(deps: &Deps, t: &Target, now: u64) -> Result<(), Pri
         return Ok(());
     };
     let delete = || async {
-        deps.dynamo
+        deps.dynamo()
             .delete_item()
             .table_name(tb)
             .key("pk", s(t.key.clone()))
@@ -41,7 +41,7 @@ pub(super) async fn dispose(deps: &Deps, t: &Target, now: u64) -> Result<(), Pri
         }
         Disposal::StripContent => {
             let r = deps
-                .dynamo
+                .dynamo()
                 .update_item()
                 .table_name(tb)
                 .key("pk", s(t.key.clone()))
@@ -66,7 +66,7 @@ pub(super) async fn dispose(deps: &Deps, t: &Target, now: u64) -> Result<(), Pri
                         .suppression_secret
                         .as_ref()
                         .ok_or(PrivacyError::NoSuppressionSecret)?;
-                    deps.dynamo
+                    deps.dynamo()
                         .put_item()
                         .table_name(tb)
                         .item(

@@ -36,7 +36,7 @@ pub async fn export(deps: &Deps, targets: &[Target]) -> Result<Value, Error> {
             )]);
             while !pending.is_empty() {
                 let out = deps
-                    .dynamo
+                    .dynamo()
                     .batch_get_item()
                     .set_request_items(Some(pending))
                     .send()
@@ -77,7 +77,7 @@ pub async fn export(deps: &Deps, targets: &[Target]) -> Result<Value, Error> {
             })),
             None => {
                 let url = deps
-                    .s3
+                    .s3()
                     .get_object()
                     .bucket(&deps.config.recordings_bucket)
                     .key(&t.key)

@@ -16,7 +16,7 @@ async fn query(
     attr: &str,
     value: &str,
 ) -> Result<Vec<Item>, Error> {
-    deps.dynamo
+    deps.dynamo()
         .query()
         .table_name(table)
         .index_name(index)
@@ -38,7 +38,7 @@ async fn objects(deps: &Deps, kind: Kind, prefix: &str) -> Result<Vec<Target>, E
     let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
     loop {
         let page = deps
-            .s3
+            .s3()
             .list_object_versions()
             .bucket(bucket)
             .prefix(prefix)

@@ -143,7 +143,7 @@ fn table<'a>(v: &'a Option<String>, name: &'static str) -> Result<&'a str, Priva
 
 async fn get(deps: &Deps, table: &str, pk: &str) -> Result<Option<Item>, Error> {
     Ok(deps
-        .dynamo
+        .dynamo()
         .get_item()
         .table_name(table)
         .key("pk", s(pk))
@@ -270,7 +270,7 @@ pub async fn serve(
             }
             let chunks: Vec<&[Target]> = found.chunks(CHUNK).collect();
             for (i, ch) in chunks.iter().enumerate() {
-                deps.dynamo
+                deps.dynamo()
                     .put_item()
                     .table_name(&tb)
                     .item("pk", s(chunk_pk(&id, i)))
@@ -306,7 +306,7 @@ pub async fn serve(
             disposed += 1;
         }
         done_chunks += 1;
-        deps.dynamo
+        deps.dynamo()
             .update_item()
             .table_name(&tb)
             .key("pk", s(audit_pk(&id)))
@@ -318,7 +318,7 @@ pub async fn serve(
         tracing::info!(request_id = %id, done_chunks, chunks, "privacy erase progress");
     }
     for i in 0..chunks {
-        deps.dynamo
+        deps.dynamo()
             .delete_item()
             .table_name(&tb)
             .key("pk", s(chunk_pk(&id, i)))
@@ -326,7 +326,7 @@ pub async fn serve(
             .await
             .map_err(Error::dynamo("DeleteItem privacy (plan)"))?;
     }
-    deps.dynamo
+    deps.dynamo()
         .update_item()
         .table_name(&tb)
         .key("pk", s(audit_pk(&id)))
@@ -359,7 +359,7 @@ async fn put_audit(
     now: u64,
 ) -> Result<(), Error> {
     let r = deps
-        .dynamo
+        .dynamo()
         .put_item()
         .table_name(tb)
         .item("pk", s(audit_pk(id)))
