@@ -58,7 +58,9 @@ pub const REFETCH_AFTER: Duration = Duration::from_secs(60);
 impl Auth {
     /// A verifier for tokens of `issuer` for `audience` (the app client id), keys from
     /// `jwks_url` (Cognito: `{issuer}/.well-known/jwks.json`), org in claim `org_claim`.
+    /// Installs [`crate::jwt_crypto`] as the process's JWT provider.
     pub fn new(issuer: &str, audience: &str, jwks_url: &str, org_claim: &str) -> Self {
+        crate::jwt_crypto::install();
         Self {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),

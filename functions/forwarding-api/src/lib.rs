@@ -23,10 +23,11 @@
 //!
 //! Layout: this file checks the caller (rate limits, token) and routes; [`routes`] holds one
 //! function per route; [`verify`] the verification call, [`number`] the org's forwarding number,
-//! [`kit`] the printable kit, [`auth`] the token check. Errors are `{"error": {"code",
+//! [`kit`] the printable kit, [`auth`] the token check ([`jwt_crypto`] its RS256 on ring). Errors are `{"error": {"code",
 //! "message"}}` ([`json_api::ApiError`]).
 
 pub mod auth;
+pub mod jwt_crypto;
 pub mod kit;
 pub mod number;
 mod routes;
