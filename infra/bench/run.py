@@ -7,7 +7,8 @@
 2. functions as Lambda runs them (tests/src/bin/coldstart.rs): the release bootstraps and the
    Node.js 22 / Python peers of the frontdoor under a Runtime API emulator, in the CPU share of
    each memory size (a cgroup quota), with AWS and Twilio's media reached over TLS: init, cold
-   first response, warm p50/p99; the standard paths (menu → Dial → voicemail, consent → AI, a text
+   first response, warm p50/p99 (the frontdoors twice: DynamoDB on moto, then on dynalite, whose
+   answers are ~5× quicker and closer to DynamoDB's own); the standard paths (menu → Dial → voicemail, consent → AI, a text
    with an auto-reply) all cold and warm;
 3. the cost of 1,000 calls and 1,000 texts at ca-central-1 list prices (infra/bench/prices.json)
    from the measured billed durations and the counted AWS usage, per memory size.

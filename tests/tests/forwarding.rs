@@ -48,6 +48,8 @@ fn mint(claims: &Value) -> String {
     let der = std::fs::read(repo_root().join("tests/fixtures/jwt-test-key.der")).unwrap();
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some("local-test-key-1".into());
+    // The function's RS256 provider (ring) signs too; without it jsonwebtoken has no backend.
+    forwarding_api::jwt_crypto::install();
     encode(&header, claims, &EncodingKey::from_rsa_der(&der)).unwrap()
 }
 

@@ -303,6 +303,8 @@ fn token(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(env("LOCAL_JWT_KID")?);
     let key = jsonwebtoken::EncodingKey::from_rsa_der(&std::fs::read(env("LOCAL_JWT_KEY")?)?);
+    // RS256 on ring, the tenant API's own provider (jsonwebtoken is built without a backend).
+    forwarding_api::jwt_crypto::install();
     println!("{}", jsonwebtoken::encode(&header, &claims, &key)?);
     Ok(())
 }
