@@ -1,6 +1,7 @@
 // The frontdoor work of frontdoor_case.json done with the official `twilio` npm package
 // (validateRequest + twiml.VoiceResponse), timed like criterion: warm-up, then batches; prints
-// the median microseconds per iteration. Run by infra/bench/run.py.
+// the median microseconds per iteration and the TwiML it wrote (run.py compares it with ours).
+// Run by infra/bench/run.py.
 const fs = require('fs');
 const path = require('path');
 const twilio = require('twilio');
@@ -17,9 +18,11 @@ function once() {
   if (!params.CallSid) throw new Error('no CallSid');
   const r = new twilio.twiml.VoiceResponse();
   r.say({ voice: c.voice, language: c.language }, c.greeting);
-  const g = r.gather({ input: 'dtmf', action: c.consent_url, method: 'POST', numDigits: 1,
-                       timeout: 5, actionOnEmptyResult: true });
+  const g = r.gather({ input: 'dtmf speech', action: c.consent_url, method: 'POST', numDigits: 1,
+                       timeout: 5, actionOnEmptyResult: true, language: c.language, hints: c.hints,
+                       speechTimeout: 'auto' });
   g.say({ voice: c.voice, language: c.language }, c.consent_question);
+  g.say({ voice: c.offer_voice, language: c.offer_language }, c.offer_switch);
   return r.toString();
 }
 
@@ -33,4 +36,4 @@ for (let b = 0; b < 30; b++) {
 }
 samples.sort((a, b) => a - b);
 console.log(JSON.stringify({ impl: 'twilio-node ' + require('twilio/package.json').version,
-                             median_us: samples[Math.floor(samples.length / 2)] }));
+                             median_us: samples[Math.floor(samples.length / 2)], twiml: once() }));

@@ -1,6 +1,6 @@
 """The frontdoor work of frontdoor_case.json done with the official `twilio` PyPI package
 (RequestValidator + twiml.voice_response), timed in batches; prints the median microseconds per
-iteration. Run by infra/bench/run.py."""
+iteration and the TwiML it wrote (run.py compares it with ours). Run by infra/bench/run.py."""
 import json
 import os
 import time
@@ -23,9 +23,10 @@ def once():
         raise ValueError("no CallSid")
     r = VoiceResponse()
     r.say(c["greeting"], voice=c["voice"], language=c["language"])
-    g = r.gather(input="dtmf", action=c["consent_url"], method="POST", num_digits=1, timeout=5,
-                 action_on_empty_result=True)
+    g = r.gather(input="dtmf speech", action=c["consent_url"], method="POST", num_digits=1, timeout=5,
+                 action_on_empty_result=True, language=c["language"], hints=c["hints"], speech_timeout="auto")
     g.say(c["consent_question"], voice=c["voice"], language=c["language"])
+    g.say(c["offer_switch"], voice=c["offer_voice"], language=c["offer_language"])
     return str(r)
 
 
@@ -39,4 +40,5 @@ for _ in range(15):
         once()
     samples.append((time.perf_counter_ns() - t0) / 1000 / batch)
 samples.sort()
-print(json.dumps({"impl": "twilio-python " + version("twilio"), "median_us": samples[len(samples) // 2]}))
+print(json.dumps({"impl": "twilio-python " + version("twilio"), "median_us": samples[len(samples) // 2],
+                  "twiml": once()}))

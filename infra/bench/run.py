@@ -24,6 +24,7 @@ import platform
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(ROOT, ".local", "bench")
@@ -61,13 +62,27 @@ def compute_peers():
                       .strip().splitlines()[-1])
     py = json.loads(run([os.path.join(BENCH, "py", "bin", "python"), "infra/bench/frontdoor.py"])
                     .strip().splitlines()[-1])
+    # The same work: each peer must write the document ours writes (criterion asserts ours).
+    case = json.load(open(os.path.join(ROOT, "infra", "bench", "frontdoor_case.json")))
+    want = same_twiml(case["twiml"])
+    for peer in (node, py):
+        if same_twiml(peer["twiml"]) != want:
+            sys.exit(f"{peer['impl']} wrote other TwiML than ours:\n{peer['twiml']}\nours:\n{case['twiml']}")
     return node, py
 
 
+def same_twiml(doc):
+    """The document in XML C14N 2.0 (attributes sorted, the declaration dropped): equal for
+    equal TwiML whatever the writer's attribute order or quoting."""
+    body = doc.split("?>", 1)[1] if doc.startswith("<?xml") else doc
+    return ET.canonicalize(body)
+
+
 def harness(*args):
-    out = subprocess.run(["target/release/coldstart", *args], cwd=ROOT, check=True,
+    out = subprocess.run(["target/release/coldstart", *args], cwd=ROOT,
                          capture_output=True, text=True)
-    sys.stderr.write(out.stderr)
+    sys.stderr.write(out.stderr)  # the harness's progress, and its panic if it failed
+    out.check_returncode()
     # In-process handlers (--usage) also print their EMF metric lines: keep the harness's own.
     return [d for d in (json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")) if "kind" in d]
 
@@ -113,12 +128,23 @@ def main():
         lines = {int(m): v for m, v in lines.items()}
     else:
         packages = sum((["-p", f] for f in FUNCTIONS), [])
-        run(["cargo", "build", "-q", "--release", *packages, "-p", "integration-tests", "--bin", "coldstart"])
+        # Two builds: a `--bin` filter applies to every `-p` of the same command, so one command
+        # would build the harness alone and find no functions on a fresh clone.
+        run(["cargo", "build", "-q", "--release", *packages])
+        run(["cargo", "build", "-q", "--release", "-p", "integration-tests", "--bin", "coldstart"])
         lines = {m: harness("--memory", str(m), "--runs", os.environ.get("BENCH_RUNS", "5"),
                             "--warm", os.environ.get("BENCH_WARM", "30")) for m in MEMORY}
         usage = harness("--usage")
         json.dump([lines, usage], open(saved, "w"))
     prices = json.load(open(os.path.join(ROOT, "infra", "bench", "prices.json")))
+
+    # The same work under the quota too: every peer's first answer is the document ours gave.
+    for m, ls in lines.items():
+        fd_lines = [l for l in ls if l["kind"] == "frontdoor"]
+        want = {l.get("dynamodb"): same_twiml(l["twiml"]) for l in fd_lines if l["impl"] == "voice-frontdoor"}
+        for l in fd_lines:
+            if same_twiml(l["twiml"]) != want[l.get("dynamodb")]:
+                sys.exit(f"{l['impl']} at {m} MB answered other TwiML than voice-frontdoor:\n{l['twiml']}")
 
     base = MEMORY[0]
 

@@ -87,12 +87,14 @@ exports.handler = async (event) => {
     r.reject({ reason: 'busy' });
   } else {
     const business = (number.business_name && number.business_name.S) || env.BUSINESS_NAME;
-    const name = contact.Item && contact.Item.first_name ? ` ${contact.Item.first_name.S}` : '';
-    const voice = { voice: 'Polly.Joanna', language: 'en-US' };
-    r.say(voice, `Hi${name}, thank you for calling ${business}. Calls may be recorded for quality and training, but only with your permission.`);
-    const g = r.gather({ input: 'dtmf', action: `${env.PUBLIC_BASE_URL}/voice-consent?lang=en`, method: 'POST',
-                         numDigits: 1, timeout: 5, actionOnEmptyResult: true });
-    g.say(voice, 'Press 1 to allow this call to be recorded. Press 2 to continue without recording.');
+    const notice = `Thank you for calling ${business}. Calls may be recorded for quality and training, but only with your permission.`;
+    const voice = { voice: 'Polly.Joanna-Neural', language: 'en-US' };
+    r.say(voice, contact.Item && contact.Item.first_name ? `Welcome back, ${contact.Item.first_name.S}. ${notice}` : notice);
+    const g = r.gather({ input: 'dtmf speech', action: `${env.PUBLIC_BASE_URL}/voice-consent?lang=en`, method: 'POST',
+                         numDigits: 1, timeout: 5, actionOnEmptyResult: true, language: 'en-US',
+                         hints: 'yes, no, sales, support, voicemail', speechTimeout: 'auto' });
+    g.say(voice, 'Press 1 or say yes to allow this call to be recorded. Press 2 or say no to continue without recording.');
+    g.say({ voice: 'Polly.Gabrielle-Neural', language: 'fr-CA' }, 'Pour le service en français, faites le 8.');
   }
   return { statusCode: 200, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: r.toString() };
 };

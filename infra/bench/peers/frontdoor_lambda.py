@@ -80,13 +80,17 @@ def handler(event):
         r.reject(reason="busy")
     else:
         business = number.get("business_name", {}).get("S", env.get("BUSINESS_NAME", ""))
-        name = f" {contact['first_name']['S']}" if "first_name" in contact else ""
-        r.say(f"Hi{name}, thank you for calling {business}. Calls may be recorded for quality and training, but only with your permission.",
-              voice="Polly.Joanna", language="en-US")
-        g = r.gather(input="dtmf", action=f"{env['PUBLIC_BASE_URL']}/voice-consent?lang=en", method="POST",
-                     num_digits=1, timeout=5, action_on_empty_result=True)
-        g.say("Press 1 to allow this call to be recorded. Press 2 to continue without recording.",
-              voice="Polly.Joanna", language="en-US")
+        notice = (f"Thank you for calling {business}. Calls may be recorded for quality and training, "
+                  "but only with your permission.")
+        if "first_name" in contact:
+            notice = f"Welcome back, {contact['first_name']['S']}. {notice}"
+        r.say(notice, voice="Polly.Joanna-Neural", language="en-US")
+        g = r.gather(input="dtmf speech", action=f"{env['PUBLIC_BASE_URL']}/voice-consent?lang=en", method="POST",
+                     num_digits=1, timeout=5, action_on_empty_result=True, language="en-US",
+                     hints="yes, no, sales, support, voicemail", speech_timeout="auto")
+        g.say("Press 1 or say yes to allow this call to be recorded. Press 2 or say no to continue without recording.",
+              voice="Polly.Joanna-Neural", language="en-US")
+        g.say("Pour le service en français, faites le 8.", voice="Polly.Gabrielle-Neural", language="fr-CA")
     return {"statusCode": 200, "headers": {"content-type": "text/xml; charset=utf-8"}, "body": str(r)}
 
 

@@ -35,6 +35,11 @@ pub struct Params {
 /// with invalid UTF-8 in the decoded bytes replaced by U+FFFD (as `form_urlencoded` does). `+`
 /// never occurs inside a percent escape, so splitting on it first is exact.
 fn decode_into(buf: &mut Vec<u8>, raw: &[u8]) {
+    // Most names and values (SIDs, statuses, countries) have neither: copied as they are.
+    if memchr::memchr2(b'+', b'%', raw).is_none() {
+        buf.extend_from_slice(raw);
+        return;
+    }
     let start = buf.len();
     for (i, seg) in raw.split(|b| *b == b'+').enumerate() {
         if i > 0 {
@@ -67,9 +72,9 @@ impl Params {
         // percent-decode (`percent_encoding`) and replace invalid UTF-8 with U+FFFD. Decoded
         // straight into one buffer: no per-value allocation for escaped values.
         let mut buf = Vec::with_capacity(body.len());
-        let mut spans = Vec::with_capacity(body.iter().filter(|b| **b == b'&').count() + 1);
+        let mut spans = Vec::with_capacity(memchr::memchr_iter(b'&', body).count() + 1);
         for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-            let (name, value) = match pair.iter().position(|b| *b == b'=') {
+            let (name, value) = match memchr::memchr(b'=', pair) {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
                 None => (pair, &pair[pair.len()..]),
             };

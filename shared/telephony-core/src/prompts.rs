@@ -183,11 +183,28 @@ pub fn consent_prompt_version(lang: Lang) -> String {
     hex::encode(&h.finalize()[..6])
 }
 
-/// Fills `{business}`, `{callback}` and `{name}` in `text`.
+/// Fills `{business}`, `{callback}` and `{name}` in `text`, in one pass: only the template's
+/// placeholders are replaced (a business name that contains `{name}` is spoken as written), and
+/// any other `{` is kept.
 pub fn fill(text: &str, business: &str, callback: &str, name: &str) -> String {
-    text.replace("{business}", business)
-        .replace("{callback}", callback)
-        .replace("{name}", name)
+    let mut out = String::with_capacity(text.len() + business.len() + callback.len() + name.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let (value, used) = [
+            ("{business}", business),
+            ("{callback}", callback),
+            ("{name}", name),
+        ]
+        .into_iter()
+        .find(|(placeholder, _)| tail.starts_with(placeholder))
+        .map_or(("{", 1), |(placeholder, value)| (value, placeholder.len()));
+        out.push_str(value);
+        rest = &tail[used..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// English greeting (kept as constants: tests and tools name them).
@@ -299,6 +316,23 @@ pub const FR: Catalogue = Catalogue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fill_replaces_only_the_templates_placeholders() {
+        assert_eq!(
+            fill(GREETING_KNOWN_TEST, "Acme", "+14165550100", "Ana"),
+            "Welcome back, Ana. Call Acme at +14165550100."
+        );
+        // What the values hold is spoken as written, and other braces stay.
+        assert_eq!(
+            fill("{business} {x} { {name}", "A {name} {callback}", "cb", "Bo"),
+            "A {name} {callback} {x} { Bo"
+        );
+        assert_eq!(fill("no placeholders", "A", "", ""), "no placeholders");
+        assert_eq!(fill("ends with {", "A", "", ""), "ends with {");
+    }
+
+    const GREETING_KNOWN_TEST: &str = "Welcome back, {name}. Call {business} at {callback}.";
 
     /// The placeholders a text may use, by key.
     fn allowed(key: &str) -> &'static [&'static str] {

@@ -254,25 +254,48 @@ pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
 /// element and attribute list (a third of the frontdoor's compute; issue 7).
 struct Out(String);
 
+/// The bytes `quick_xml::escape::escape` replaces (`<`, `>`, `&`, `'`, `"`) and the control
+/// characters written as character references: a lookup table per context.
+const fn special(refs: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[b'"' as usize] = true;
+    let mut i = 0;
+    while i < refs.len() {
+        t[refs[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// Text content: CR as a reference.
+const TEXT_SPECIAL: [bool; 256] = special(b"\r");
+/// Attribute values: tab, LF and CR as references.
+const ATTR_SPECIAL: [bool; 256] = special(b"\t\n\r");
+
 impl Out {
     /// Text content: escaped, and `\r` as `&#13;` (a parser turns a raw CR or CRLF into LF,
     /// XML 1.0 §2.11).
     fn text(&mut self, t: &str) {
-        self.escaped(t, &['\r']);
+        self.escaped(t, &TEXT_SPECIAL);
     }
 
-    /// `t` escaped, with each of `refs` written as a character reference.
-    fn escaped(&mut self, t: &str, refs: &[char]) {
-        let escaped = quick_xml::escape::escape(t);
-        if !escaped.contains(refs) {
-            self.0.push_str(&escaped);
+    /// `t` escaped, with each of the control characters `special` marks written as a character
+    /// reference. Most values (prompts, URLs, voice names) need neither: one byte scan, then a
+    /// copy.
+    fn escaped(&mut self, t: &str, special: &[bool; 256]) {
+        if !t.bytes().any(|b| special[usize::from(b)]) {
+            self.0.push_str(t);
             return;
         }
-        for c in escaped.chars() {
+        for c in quick_xml::escape::escape(t).chars() {
             match c {
-                '\t' if refs.contains(&c) => self.0.push_str("&#9;"),
-                '\n' if refs.contains(&c) => self.0.push_str("&#10;"),
-                '\r' if refs.contains(&c) => self.0.push_str("&#13;"),
+                '\t' if special[0x09] => self.0.push_str("&#9;"),
+                '\n' if special[0x0A] => self.0.push_str("&#10;"),
+                '\r' if special[0x0D] => self.0.push_str("&#13;"),
                 c => self.0.push(c),
             }
         }
@@ -288,7 +311,7 @@ impl Out {
             self.0.push(' ');
             self.0.push_str(k);
             self.0.push_str("=\"");
-            self.escaped(v, &['\t', '\n', '\r']);
+            self.escaped(v, &ATTR_SPECIAL);
             self.0.push('"');
         }
     }
@@ -632,6 +655,35 @@ mod tests {
             ],
             "{doc}"
         );
+    }
+
+    #[test]
+    fn attribute_values_and_text_keep_their_control_characters() {
+        let base = "https://h.example/a\tb\nc\rd\"e<f&g'";
+        let doc = crate::flow::Replies::new(base, "en-US")
+            .greeting("Acme\r\nSons\t&", None)
+            .to_xml();
+        assert!(
+            doc.contains(r#"action="https://h.example/a&#9;b&#10;c&#13;d&quot;e&lt;f&amp;g&apos;/voice-consent?lang=en""#),
+            "{doc}"
+        );
+        assert!(doc.contains("Acme&#13;\nSons\t&amp;"), "{doc}");
+        // A strict parser gives back exactly what was written.
+        let parsed = roxmltree::Document::parse(&doc).unwrap();
+        let gather = parsed
+            .descendants()
+            .find(|n| n.has_tag_name("Gather"))
+            .unwrap();
+        let action = format!("{base}/voice-consent?lang=en");
+        assert_eq!(gather.attribute("action"), Some(action.as_str()));
+        let say = parsed
+            .descendants()
+            .find(|n| n.has_tag_name("Say"))
+            .unwrap();
+        assert!(say
+            .text()
+            .unwrap()
+            .starts_with("Thank you for calling Acme\r\nSons\t&."));
     }
 
     #[test]

@@ -238,7 +238,7 @@ fn frontdoor_event() -> Value {
 async fn frontdoor(launcher: &Launcher, name: &str, runs: usize, warm: usize) -> Value {
     let (mut inits, mut firsts) = (Vec::new(), Vec::new());
     let (mut warms, mut rss, mut cpu) = (Vec::new(), 0.0, (0.0, 0.0, 0.0));
-    let mut upstream = Vec::new();
+    let (mut upstream, mut twiml) = (Vec::new(), String::new());
     for run in 0..runs {
         let mut l = launcher.start(name).await;
         inits.push(ms(l.init));
@@ -250,6 +250,7 @@ async fn frontdoor(launcher: &Launcher, name: &str, runs: usize, warm: usize) ->
         );
         firsts.push(ms(first.took));
         if run == 0 {
+            twiml = reply_of(&first.response).body;
             let before = l.cpu_ms();
             cpu.0 = l.init_cpu_ms;
             cpu.2 = before - l.init_cpu_ms;
@@ -276,6 +277,8 @@ async fn frontdoor(launcher: &Launcher, name: &str, runs: usize, warm: usize) ->
         "warm_own_p50_ms": percentile(&warms.iter().zip(&upstream).map(|(w, u)| w - u).collect::<Vec<_>>(), 0.5),
         "peak_rss_mib": rss, "bootstrap_bytes": size,
         "cpu_ms_init": cpu.0, "cpu_ms_first": cpu.2, "cpu_ms_per_warm": cpu.1,
+        // The first answer: run.py checks the peers answer the document ours does.
+        "twiml": twiml,
     })
 }
 
