@@ -29,6 +29,48 @@ pub struct CpuShare {
     pub period_us: u64,
 }
 
+/// The harness process that made a bench directory: `tradeline-bench-<memory>-<pid>-<n>` (a
+/// cgroup, [`CpuShare::new`]) or `tradeline-bench-pki-<pid>` (the run's certificates).
+fn owner(name: &str) -> Option<u32> {
+    if let Some(pid) = name.strip_prefix("tradeline-bench-pki-") {
+        return pid.parse().ok();
+    }
+    name.strip_prefix("tradeline-bench-")?
+        .split('-')
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Removes what an earlier run that aborted left behind (the harness is built with
+/// `panic = "abort"`, so no drop runs): the `tradeline-bench-*` cgroups and certificate
+/// directories of harness processes that no longer exist. Returns how many were removed; a
+/// cgroup that still holds a process is kept (the kernel refuses to remove it).
+pub fn remove_stale() -> usize {
+    let roots = [
+        PathBuf::from("/sys/fs/cgroup"),
+        PathBuf::from("/sys/fs/cgroup/cpu"),
+        std::env::temp_dir(),
+    ];
+    let mut removed = 0;
+    for root in &roots {
+        for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = owner(&name) else { continue };
+            if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                continue;
+            }
+            let gone = if name.starts_with("tradeline-bench-pki-") {
+                std::fs::remove_dir_all(entry.path())
+            } else {
+                std::fs::remove_dir(entry.path())
+            };
+            removed += usize::from(gone.is_ok());
+        }
+    }
+    removed
+}
+
 impl CpuShare {
     /// Creates a cgroup `tradeline-bench-<memory>-<pid>-<n>` with the share of `memory_mb` (one
     /// per function process: each Lambda execution environment has its own share).
@@ -92,5 +134,16 @@ impl CpuShare {
 impl Drop for CpuShare {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn owner_reads_the_harness_pid_of_each_name() {
+        assert_eq!(super::owner("tradeline-bench-128-4242-7"), Some(4242));
+        assert_eq!(super::owner("tradeline-bench-pki-4242"), Some(4242));
+        assert_eq!(super::owner("tradeline-bench-128"), None);
+        assert_eq!(super::owner("other-128-4242-7"), None);
     }
 }

@@ -562,6 +562,10 @@ async fn main() {
     let period: u64 = opt("--period-us", "20000").parse().expect("--period-us");
     let runs: usize = opt("--runs", "5").parse().expect("--runs");
     let warm: usize = opt("--warm", "30").parse().expect("--warm");
+    let stale = integration_tests::bench::cpu::remove_stale();
+    if stale > 0 {
+        eprintln!("removed {stale} cgroup(s) and certificate directories an aborted run left");
+    }
     let share = CpuShare::new(memory, period).unwrap_or_else(|e| {
         panic!("cannot create a CPU cgroup ({e}): `make bench` needs root and the cgroup cpu controller")
     });
