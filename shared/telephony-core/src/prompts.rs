@@ -320,7 +320,12 @@ mod tests {
     #[test]
     fn fill_replaces_only_the_templates_placeholders() {
         assert_eq!(
-            fill(GREETING_KNOWN_TEST, "Acme", "+14165550100", "Ana"),
+            fill(
+                "Welcome back, {name}. Call {business} at {callback}.",
+                "Acme",
+                "+14165550100",
+                "Ana"
+            ),
             "Welcome back, Ana. Call Acme at +14165550100."
         );
         // What the values hold is spoken as written, and other braces stay.
@@ -331,8 +336,6 @@ mod tests {
         assert_eq!(fill("no placeholders", "A", "", ""), "no placeholders");
         assert_eq!(fill("ends with {", "A", "", ""), "ends with {");
     }
-
-    const GREETING_KNOWN_TEST: &str = "Welcome back, {name}. Call {business} at {callback}.";
 
     /// The placeholders a text may use, by key.
     fn allowed(key: &str) -> &'static [&'static str] {
