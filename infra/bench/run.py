@@ -78,6 +78,20 @@ def same_twiml(doc):
     return ET.canonicalize(body)
 
 
+def webhooks_by_memory(lines):
+    """Cold (init + first response) and warm p50 of each shown webhook at every memory size."""
+    print()
+    print("| webhook: cold / warm p50, over TLS (from the paths) | " +
+          " | ".join(f"{m} MB" for m in MEMORY) + " |")
+    print("|---|" + "---:|" * len(MEMORY))
+    for f in SHOWN:
+        cells = []
+        for m in MEMORY:
+            r = next(l for l in lines[m] if l["kind"] == "function" and l["function"] == f)
+            cells.append(f"{r['cold_ms']:.0f} / {r['warm_p50_ms']:.1f} ms")
+        print(f"| {f} | " + " | ".join(cells) + " |")
+
+
 def harness(*args):
     out = subprocess.run(["target/release/coldstart", *args], cwd=ROOT,
                          capture_output=True, text=True)
@@ -187,6 +201,7 @@ def main():
         r = funcs[f]
         print(f"| {f} | {r['init_ms']:.0f} ms | {r['first_ms']:.0f} ms | {r['cold_ms']:.0f} ms | "
               f"{r['warm_p50_ms']:.1f} ms | {r['warm_p99_ms']:.1f} ms |")
+    webhooks_by_memory(lines)
 
     print()
     print(f"| path at {base} MB (our answer times the caller waits for) | webhooks | warm | every function cold |")
